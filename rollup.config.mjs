@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import esbuild from 'rollup-plugin-esbuild'
+import resolve from '@rollup/plugin-node-resolve'
+import terser from '@rollup/plugin-terser'
+import dts from 'rollup-plugin-dts'
+
+// Browser code targets what Shopify and Segment support: evergreen browsers, Safari 14+ (ES2020).
+const browserTarget = 'es2020'
+const nodeExternal = (id) =>
+  id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
+
+const hasRelay = existsSync('src/relay/index.ts')
+const hasCli = existsSync('src/cli.ts')
+
+export default [
+  // Script tag / Shopify theme: one self-contained, minified IIFE.
+  {
+    input: 'src/script-tag.ts',
+    output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
+    plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
+  },
+  // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).
+  {
+    input: 'src/index.ts',
+    external: ['js-cookie'],
+    output: [
+      { file: 'dist/index.mjs', format: 'es', sourcemap: true },
+      { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+    ],
+    plugins: [esbuild({ target: browserTarget })],
+  },
+  { input: 'src/index.ts', output: { file: 'dist/index.d.ts', format: 'es' }, plugins: [dts()] },
+  ...(hasRelay
+    ? [
+        {
+          input: 'src/relay/index.ts',
+          external: nodeExternal,
+          output: [
+            { file: 'dist/relay/index.mjs', format: 'es', sourcemap: true },
+            { file: 'dist/relay/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+          ],
+          plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],
+        },
+        { input: 'src/relay/index.ts', external: nodeExternal, output: { file: 'dist/relay/index.d.ts', format: 'es' }, plugins: [dts()] },
+      ]
+    : []),
+  ...(hasCli
+    ? [
+        {
+          input: 'src/cli.ts',
+          external: nodeExternal,
+          output: { file: 'dist/cli.mjs', format: 'es', banner: '#!/usr/bin/env node' },
+          plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],
+        },
+      ]
+    : []),
+]
