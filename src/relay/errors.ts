@@ -1,0 +1,185 @@
+/**
+ * Typed relay errors. Each carries a stable `code` (for programs) and an `exitCode` (for the CLI),
+ * and a message that says what to do next, because these surface directly in cron mail and CI logs.
+ */
+
+/** Stable machine-readable error codes. */
+export type RelayErrorCode =
+  | 'usage'
+  | 'missing_key'
+  | 'klaviyo_auth'
+  | 'segment_auth'
+  | 'unknown_metric'
+  | 'unreachable'
+  | 'klaviyo_api'
+  | 'segment_delivery'
+  | 'state_file'
+
+/** CLI exit codes: 2 bad usage/configuration, 3 a key was rejected, 4 a host was unreachable, 1 anything else. */
+export const EXIT_CODES: Record<RelayErrorCode, number> = {
+  usage: 2,
+  missing_key: 2,
+  unknown_metric: 2,
+  state_file: 2,
+  klaviyo_auth: 3,
+  segment_auth: 3,
+  unreachable: 4,
+  klaviyo_api: 1,
+  segment_delivery: 1,
+}
+
+/** Base class of every error the relay throws on purpose. */
+export class RelayError extends Error {
+  readonly code: RelayErrorCode
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RelayError'
+    this.code = code
+  }
+  /** Process exit code the CLI uses for this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.code]
+  }
+}
+
+/** Bad command-line usage (unknown flag, missing --once/--follow, unparsable value). */
+export class UsageError extends RelayError {
+  constructor(message: string) {
+    super('usage', message)
+    this.name = 'UsageError'
+  }
+}
+
+/** A required key or secret was not configured. */
+export class MissingKeyError extends RelayError {
+  readonly variable: string
+  constructor(variable: string, purpose: string) {
+    super('missing_key', `${variable} is not set: ${purpose}.`)
+    this.name = 'MissingKeyError'
+    this.variable = variable
+  }
+}
+
+/** Klaviyo answered 401/403: the private key is wrong, revoked, or lacks a scope. */
+export class KlaviyoAuthError extends RelayError {
+  readonly status: number
+  constructor(status: number, detail?: string) {
+    super(
+      'klaviyo_auth',
+      status === 403
+        ? `Klaviyo refused the request (403)${detail ? `: ${detail}` : ''}. The private key in KLAVIYO_PRIVATE_KEY needs the scopes events:read, metrics:read and profiles:read.`
+        : `Klaviyo rejected KLAVIYO_PRIVATE_KEY (401)${detail ? `: ${detail}` : ''}. Check that it is a private API key (pk_…) of the right account and has not been revoked.`,
+    )
+    this.name = 'KlaviyoAuthError'
+    this.status = status
+  }
+}
+
+/** Segment answered 401/403: the write key is wrong or the source is disabled. */
+export class SegmentAuthError extends RelayError {
+  readonly status: number
+  constructor(status: number) {
+    super(
+      'segment_auth',
+      `Segment rejected SEGMENT_WRITE_KEY (${status}). Use the write key of an enabled HTTP API or Node.js source.`,
+    )
+    this.name = 'SegmentAuthError'
+    this.status = status
+  }
+}
+
+/** None of the Klaviyo email metrics the relay maps exist in the account. */
+export class UnknownMetricError extends RelayError {
+  readonly wanted: readonly string[]
+  constructor(wanted: readonly string[], found: readonly string[]) {
+    super(
+      'unknown_metric',
+      `None of the Klaviyo email metrics (${wanted.join(', ')}) exist in this Klaviyo account` +
+        (found.length ? ` (it has: ${found.slice(0, 12).join(', ')}${found.length > 12 ? ', …' : ''})` : '') +
+        '. Has this account sent any email yet?',
+    )
+    this.name = 'UnknownMetricError'
+    this.wanted = wanted
+  }
+}
+
+/** A host could not be reached at all (DNS, refused, reset, timeout) even after retries. */
+export class UnreachableHostError extends RelayError {
+  readonly url: string
+  constructor(service: 'Klaviyo' | 'Segment', url: string, cause: unknown) {
+    const why = describeNetworkError(cause)
+    const hint = service === 'Klaviyo' ? 'KLAVIYO_API_BASE' : 'SEGMENT_API_HOST'
+    super('unreachable', `Cannot reach ${service} at ${url} (${why}). Check the network and ${hint}.`, { cause })
+    this.name = 'UnreachableHostError'
+    this.url = url
+  }
+}
+
+/** Klaviyo answered with an unexpected error status after retries. */
+export class KlaviyoApiError extends RelayError {
+  readonly status: number
+  constructor(status: number, detail: string) {
+    super('klaviyo_api', `Klaviyo API error ${status}: ${detail}`)
+    this.name = 'KlaviyoApiError'
+    this.status = status
+  }
+}
+
+/** Segment did not accept a batch after bounded retries; the events will be sent again next run. */
+export class SegmentDeliveryError extends RelayError {
+  readonly failed: number
+  constructor(failed: number, reason: string) {
+    super(
+      'segment_delivery',
+      `Segment did not accept ${failed} event(s) after retries (${reason}). State was saved up to the last accepted event; they will be sent again on the next run.`,
+    )
+    this.name = 'SegmentDeliveryError'
+    this.failed = failed
+  }
+}
+
+/** The state file exists but cannot be read, parsed or written. */
+export class StateFileError extends RelayError {
+  readonly path: string
+  constructor(path: string, problem: string, cause?: unknown) {
+    super('state_file', `State file ${path}: ${problem}`, { cause })
+    this.name = 'StateFileError'
+    this.path = path
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+])
+
+/** Error code of a network-level failure (no HTTP response), or undefined. Looks through `cause`. */
+export function networkErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code
+    const msg = (e as { message?: unknown }).message
+    if (typeof msg === 'string' && /socket hang up|fetch failed|other side closed/i.test(msg)) return 'ECONNRESET'
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+function describeNetworkError(err: unknown): string {
+  const code = networkErrorCode(err)
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found'
+  if (code === 'ECONNREFUSED') return 'connection refused'
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out'
+  if (code) return code
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent } from './map'
+import type { KlaviyoEventLike, KlaviyoProfileLike } from './map'
+import { RELAY_VERSION } from './version'
+
+const sdkEvent = (over: Partial<KlaviyoEventLike> = {}): KlaviyoEventLike => ({
+  type: 'event',
+  id: 'EV1',
+  attributes: {
+    timestamp: 1767225600,
+    datetime: new Date('2026-01-01T00:00:00Z'),
+    eventProperties: { $message: 'MSG1', Subject: 'Spring sale', 'Campaign Name': 'Spring 2026', URL: 'https://shop.example/p?mst=abc' },
+    uuid: 'u-1',
+  },
+  relationships: { profile: { data: { type: 'profile', id: 'PROF1' } } },
+  ...over,
+})
+
+const sdkProfile = (attrs: Record<string, unknown> = {}): KlaviyoProfileLike => ({
+  type: 'profile',
+  id: 'PROF1',
+  attributes: { email: 'ada@example.com', externalId: null, properties: { segment_anonymous_id: 'anon-bridge-1' }, ...attrs },
+})
+
+describe('mapKlaviyoEvent', () => {
+  it('maps every metric in the contract table to its Segment event', () => {
+    for (const [metric, event] of Object.entries(METRIC_TO_EVENT)) {
+      const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: metric })
+      expect(m?.event).toBe(event)
+    }
+    expect(METRIC_TO_EVENT['Unsubscribed from Email Marketing']).toBe('Unsubscribed')
+  })
+
+  it('ignores metrics outside the table', () => {
+    for (const metric of ['Dropped Email', 'Placed Order', 'Viewed Product', 'Received SMS', 'opened email']) {
+      expect(mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: metric })).toBeNull()
+    }
+  })
+
+  it('keys the event to the bridge id and carries the contract fields', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: 'Clicked Email' })
+    expect(m).toEqual({
+      type: 'track',
+      event: 'Email Link Clicked',
+      anonymousId: 'anon-bridge-1',
+      messageId: 'klaviyo-EV1',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      properties: {
+        provider: 'Klaviyo',
+        email_id: 'MSG1',
+        email_subject: 'Spring sale',
+        campaign_id: 'MSG1',
+        campaign_name: 'Spring 2026',
+        link_url: 'https://shop.example/p?mst=abc',
+        klaviyo_profile_id: 'PROF1',
+      },
+      context: { traits: { email: 'ada@example.com' }, integration: { name: 'mailstitch-relay', version: RELAY_VERSION } },
+      integrations: { ...DEFAULT_INTEGRATIONS },
+    })
+  })
+
+  it('sends link_url only for clicks', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: 'Opened Email' })
+    expect(m?.properties.link_url).toBeUndefined()
+  })
+
+  it('uses the flow id as campaign_id for flow sends', () => {
+    const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00+00:00', eventProperties: { $message: 'FLOWMSG', $flow: 'FLOW9', 'Campaign Name': 'Welcome: Email 1' } } })
+    const m = mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Received Email' })
+    expect(m?.properties).toMatchObject({ email_id: 'FLOWMSG', campaign_id: 'FLOW9', campaign_name: 'Welcome: Email 1' })
+    expect(m?.properties.email_subject).toBeUndefined()
+  })
+
+  it('adds userId from external_id when it differs from the bridge id', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ externalId: 'user-42' }), metricName: 'Opened Email' })
+    expect(m?.anonymousId).toBe('anon-bridge-1')
+    expect(m?.userId).toBe('user-42')
+  })
+
+  it('does not duplicate the bridge id as userId when external_id equals it', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ externalId: 'anon-bridge-1' }), metricName: 'Opened Email' })
+    expect(m?.anonymousId).toBe('anon-bridge-1')
+    expect(m).not.toHaveProperty('userId')
+  })
+
+  it('uses only userId when there is an external id but no bridge id', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ externalId: 'user-42', properties: {} }), metricName: 'Opened Email' })
+    expect(m?.userId).toBe('user-42')
+    expect(m).not.toHaveProperty('anonymousId')
+  })
+
+  it('falls back to klaviyo:<profile id> with neither bridge id nor external id', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ properties: { other: 1 } }), metricName: 'Bounced Email' })
+    expect(m?.anonymousId).toBe('klaviyo:PROF1')
+    expect(m?.context.traits).toEqual({ email: 'ada@example.com' })
+  })
+
+  it('treats blank identifiers as absent', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ externalId: '  ', properties: { segment_anonymous_id: '' } }), metricName: 'Opened Email' })
+    expect(m?.anonymousId).toBe('klaviyo:PROF1')
+    expect(m).not.toHaveProperty('userId')
+  })
+
+  it('still sends a profile without email, without traits', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ email: null }), metricName: 'Opened Email' })
+    expect(m?.anonymousId).toBe('anon-bridge-1')
+    expect(m?.context).not.toHaveProperty('traits')
+  })
+
+  it('uses the relationship profile id when the profile itself is missing', () => {
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: undefined, metricName: 'Opened Email' })
+    expect(m?.anonymousId).toBe('klaviyo:PROF1')
+  })
+
+  it('skips events with no id, no time, or nothing to key them to', () => {
+    expect(mapKlaviyoEvent({ event: sdkEvent({ id: null }), profile: sdkProfile(), metricName: 'Opened Email' })).toBeNull()
+    expect(mapKlaviyoEvent({ event: sdkEvent({ attributes: { eventProperties: {} } }), profile: sdkProfile(), metricName: 'Opened Email' })).toBeNull()
+    expect(mapKlaviyoEvent({ event: sdkEvent({ relationships: {} }), profile: null, metricName: 'Opened Email' })).toBeNull()
+  })
+
+  it('accepts the snake_case JSON:API shape of webhook payloads', () => {
+    const raw: KlaviyoEventLike = {
+      type: 'event',
+      id: 'EV2',
+      attributes: { timestamp: 1767225600, datetime: '2026-01-01T00:00:00+00:00', event_properties: { $message: 'M', Subject: 'S', URL: 'https://x.example/' } },
+      relationships: { profile: { data: { type: 'profile', id: 'P2' } } },
+    }
+    const profile: KlaviyoProfileLike = { type: 'profile', id: 'P2', attributes: { email: 'b@example.com', external_id: 'u-7', properties: { segment_anonymous_id: 'bridge-2' } } }
+    const m = mapKlaviyoEvent({ event: raw, profile, metricName: 'Clicked Email' })
+    expect(m).toMatchObject({
+      anonymousId: 'bridge-2',
+      userId: 'u-7',
+      messageId: 'klaviyo-EV2',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      properties: { email_id: 'M', email_subject: 'S', link_url: 'https://x.example/' },
+      context: { traits: { email: 'b@example.com' } },
+    })
+  })
+
+  it('lets the caller replace or drop the integrations object', () => {
+    expect(mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: 'Opened Email' }, { integrations: null })).not.toHaveProperty('integrations')
+    expect(mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile(), metricName: 'Opened Email' }, { integrations: { All: true } })?.integrations).toEqual({ All: true })
+  })
+
+  it('truncates huge strings so an event stays under Segment’s 32 KB limit', () => {
+    const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00Z', eventProperties: { Subject: 'x'.repeat(100_000) } } })
+    const m = mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Opened Email' })
+    expect(JSON.stringify(m).length).toBeLessThan(32 * 1024)
+  })
+
+  it('maps every pinned webhook topic', () => {
+    for (const t of ['received_email', 'opened_email', 'clicked_email', 'bounced_email', 'marked_email_as_spam', 'unsubscribed_from_email_marketing']) {
+      expect(WEBHOOK_TOPIC_TO_METRIC[`event:klaviyo.${t}`]).toBeDefined()
+    }
+  })
+})
+
+describe('eventTime', () => {
+  it('reads datetime as Date or string, else timestamp in seconds', () => {
+    expect(eventTime(new Date('2026-02-03T04:05:06Z'), undefined)).toBe('2026-02-03T04:05:06.000Z')
+    expect(eventTime('2026-02-03T04:05:06+00:00', undefined)).toBe('2026-02-03T04:05:06.000Z')
+    expect(eventTime(null, 1767225600)).toBe('2026-01-01T00:00:00.000Z')
+    expect(eventTime('garbage', undefined)).toBeUndefined()
+  })
+})
