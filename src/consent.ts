@@ -10,57 +10,46 @@ export interface Gate {
   watch(cb: () => void): () => void
 }
 
-interface CustomerPrivacy {
-  analyticsProcessingAllowed?: () => boolean
-  marketingAllowed?: () => boolean
-}
 interface ShopifyGlobal {
-  customerPrivacy?: CustomerPrivacy
+  customerPrivacy?: { analyticsProcessingAllowed?: () => boolean; marketingAllowed?: () => boolean }
   loadFeatures?: (f: { name: string; version: string }[], cb: (err?: unknown) => void) => void
 }
 
-const never = () => () => {}
+const EVENT = 'visitorConsentCollected'
 
 /**
  * Shopify's Customer Privacy API: mailstitch writes an identifier to a marketing tool, so it
- * needs both analytics and marketing consent. The API may load late or not at all.
+ * needs both analytics and marketing consent. The API may load late or never (then: denied).
  */
 function shopifyGate(): Gate {
   const shopify = () => (window as unknown as { Shopify?: ShopifyGlobal }).Shopify
   const now = () => {
     const cp = shopify()?.customerPrivacy
-    if (!cp?.analyticsProcessingAllowed) return undefined
-    return !!(cp.analyticsProcessingAllowed() && cp.marketingAllowed?.())
+    return cp?.analyticsProcessingAllowed ? !!(cp.analyticsProcessingAllowed() && cp.marketingAllowed?.()) : undefined
   }
-  let loading: Promise<boolean> | undefined
-  const check = () => {
-    const v = now()
-    if (v !== undefined) return Promise.resolve(v)
-    return (loading ??= new Promise<boolean>((resolve) => {
-      const fin = () => { loading = undefined; resolve(now() ?? false) }
-      const timer = setTimeout(fin, 5000)
-      try {
-        shopify()?.loadFeatures
-          ? shopify()!.loadFeatures!([{ name: 'consent-tracking-api', version: '0.1' }], () => { clearTimeout(timer); fin() })
-          : (clearTimeout(timer), fin())
-      } catch { clearTimeout(timer); fin() }
-    }))
+  return {
+    now,
+    check: () =>
+      new Promise<boolean>((resolve) => {
+        const fin = () => resolve(now() ?? false)
+        if (now() !== undefined) return fin()
+        setTimeout(fin, 5000)
+        try { shopify()!.loadFeatures!([{ name: 'consent-tracking-api', version: '0.1' }], fin) } catch { fin() }
+      }),
+    watch: (cb) => {
+      document.addEventListener(EVENT, cb)
+      return () => document.removeEventListener(EVENT, cb)
+    },
   }
-  const watch = (cb: () => void) => {
-    document.addEventListener('visitorConsentCollected', cb)
-    return () => document.removeEventListener('visitorConsentCollected', cb)
-  }
-  return { now, check, watch }
 }
 
 /** Build the gate for the `consent` option (absent = allowed). */
 export function createGate(opt?: ConsentOption): Gate {
   if (opt === 'shopify') return shopifyGate()
-  if (typeof opt !== 'function') return { now: () => true, check: () => Promise.resolve(true), watch: never }
-  const ask = (): unknown => { try { return opt() } catch { return false } }
+  const ask = (): unknown => { try { return typeof opt === 'function' ? opt() : true } catch { return false } }
   return {
     now: () => { const v = ask(); return typeof v === 'boolean' ? v : undefined },
     check: () => Promise.resolve(ask()).then((v) => v === true, () => false),
-    watch: never,
+    watch: () => () => {},
   }
 }

@@ -15,42 +15,31 @@ export interface KlaviyoRequest {
 export interface ProfileInput {
   email: string
   bridgeId: string
-  externalId?: string | null
+  externalId?: string
   traits?: Record<string, unknown>
   source?: string
 }
 
 // Traits that are first-class Klaviyo profile attributes; other scalar traits become properties.
-const ATTRS = ['first_name', 'last_name', 'title', 'organization', 'locale']
-
-const url = (k: KlaviyoOptions, path: string) =>
-  (k.apiBase || 'https://a.klaviyo.com').replace(/\/+$/, '') + '/client/' + path + '?company_id=' + encodeURIComponent(k.companyId)
+const ATTRS = /^(first_name|last_name|title|organization|locale)$/
 
 /** Build the profile upsert and, with a list, the subscription request. */
 export function klaviyoRequests(k: KlaviyoOptions, p: ProfileInput): KlaviyoRequest[] {
-  const attributes: Record<string, unknown> = { email: p.email, anonymous_id: p.bridgeId }
+  const at = (path: string, data: object): KlaviyoRequest => ({
+    u: (k.apiBase || 'https://a.klaviyo.com').replace(/\/+$/, '') + '/client/' + path + '?company_id=' + encodeURIComponent(k.companyId),
+    b: JSON.stringify({ data }),
+  })
   const properties: Record<string, unknown> = { segment_anonymous_id: p.bridgeId }
-  if (p.externalId) attributes.external_id = p.externalId
-  for (const [key, v] of Object.entries(p.traits || {})) {
-    if (key === 'email' || v == null || typeof v === 'object') continue
-    if (ATTRS.includes(key)) attributes[key] = v
-    else properties[key] = v
-  }
-  attributes.properties = properties
-  const out = [{ u: url(k, 'profiles'), b: JSON.stringify({ data: { type: 'profile', attributes } }) }]
-  if (k.listId) {
-    const profile = { data: { type: 'profile', attributes: { email: p.email, ...(p.externalId ? { external_id: p.externalId } : {}) } } }
-    out.push({
-      u: url(k, 'subscriptions'),
-      b: JSON.stringify({
-        data: {
-          type: 'subscription',
-          attributes: { ...(p.source ? { custom_source: p.source } : {}), profile },
-          relationships: { list: { data: { type: 'list', id: k.listId } } },
-        },
-      }),
-    })
-  }
+  const attributes: Record<string, unknown> = { email: p.email, anonymous_id: p.bridgeId, external_id: p.externalId, properties }
+  for (const [key, v] of Object.entries(p.traits || {}))
+    if (key !== 'email' && v != null && typeof v !== 'object') (ATTRS.test(key) ? attributes : properties)[key] = v
+  const out = [at('profiles', { type: 'profile', attributes })]
+  if (k.listId)
+    out.push(at('subscriptions', {
+      type: 'subscription',
+      attributes: { custom_source: p.source, profile: { data: { type: 'profile', attributes: { email: p.email } } } },
+      relationships: { list: { data: { type: 'list', id: k.listId } } },
+    }))
   return out
 }
 
@@ -59,10 +48,10 @@ export type SendResult = { done: true; status: number } | { done: false; wait: n
 
 /**
  * POST one request with `keepalive`, so it survives the page unloading (full-page form posts).
- * 429 and 5xx and network errors are retryable; other 4xx are final (retrying cannot fix them).
+ * 429, 5xx and network errors are retryable; other 4xx are final (retrying cannot fix them).
  */
 export async function sendKlaviyo(r: KlaviyoRequest, attempt: number): Promise<SendResult> {
-  const backoff = Math.min(30_000, 1000 * 2 ** attempt)
+  let wait = Math.min(30_000, 1000 * 2 ** attempt)
   try {
     const res = await fetch(r.u, {
       method: 'POST',
@@ -70,12 +59,8 @@ export async function sendKlaviyo(r: KlaviyoRequest, attempt: number): Promise<S
       headers: { 'content-type': 'application/vnd.api+json', revision: KLAVIYO_REVISION },
       body: r.b,
     })
-    if (res.status === 429 || res.status >= 500) {
-      const ra = Number(res.headers.get('retry-after'))
-      return { done: false, wait: ra > 0 ? Math.min(ra * 1000, 60_000) : backoff }
-    }
-    return { done: true, status: res.status }
-  } catch {
-    return { done: false, wait: backoff }
-  }
+    if (res.status !== 429 && res.status < 500) return { done: true, status: res.status }
+    wait = Math.min(+(res.headers.get('retry-after') || 0) * 1000, 60_000) || wait
+  } catch { /* network error: retry */ }
+  return { done: false, wait }
 }

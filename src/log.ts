@@ -3,5 +3,5 @@ export type Log = (...args: unknown[]) => void
 
 /** Make a logger for the `debug` option. */
 export function makeLog(debug: boolean | undefined): Log {
-  return debug ? (...args) => { try { console.info('[mailstitch]', ...args) } catch { /* console may be stubbed */ } } : () => {}
+  return debug ? (...args) => console.info('[mailstitch]', ...args) : () => {}
 }

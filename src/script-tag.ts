@@ -24,14 +24,16 @@ function consentFrom(v: string | undefined): ConsentOption | undefined {
 
 /** Options from the script tag's data attributes (the contract's `data-*` names). */
 export function optionsFromDataset(d: DOMStringMap): MailstitchOptions {
+  // Empty or unknown values fall back to createMailstitch's defaults.
+  const off = (v?: string) => (v === 'false' ? false : v)
   return {
-    klaviyo: { companyId: d.klaviyoCompanyId || '', listId: d.klaviyoListId || undefined, apiBase: d.klaviyoApiBase || undefined },
-    forms: d.forms === 'false' ? false : d.forms || 'auto',
-    externalId: d.externalId === 'false' ? false : (d.externalId as ExternalIdMode | undefined),
+    klaviyo: { companyId: d.klaviyoCompanyId!, listId: d.klaviyoListId, apiBase: d.klaviyoApiBase },
+    forms: off(d.forms),
+    externalId: off(d.externalId) as ExternalIdMode | undefined,
     linkParam: d.linkParam,
     linkPolicy: d.linkPolicy as LinkPolicy | undefined,
     consent: consentFrom(d.consent),
-    debug: d.debug === '' || d.debug === 'true',
+    debug: d.debug != null && d.debug !== 'false',
   }
 }
 
