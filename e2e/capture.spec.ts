@@ -1,0 +1,154 @@
+import { test, expect, anonymousIdOf, shopifyNewsletterForm, WRITE_KEY, COMPANY_ID, LIST_ID, type Stack } from './support/fixtures'
+import { npmAppBundle, npmAppPage } from './support/npm-app'
+
+type Ev = Record<string, any>
+
+/** The identify and Klaviyo profile a capture must produce for `email` under `anon`. */
+async function expectStitched(stack: Stack, email: string, anon: string) {
+  const identify = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === email, 15_000)) as Ev
+  expect(identify.anonymousId).toBe(anon)
+  const captured = (await stack.collector.waitFor((e: Ev) => e.type === 'track' && e.event === 'Email Captured' && e.context?.traits?.email === email, 15_000)) as Ev
+  expect(captured.anonymousId).toBe(anon)
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email })?.anonymous_id, { timeout: 15_000 }).toBe(anon)
+  expect(stack.klaviyo.store.findProfile({ email })?.properties?.segment_anonymous_id).toBe(anon)
+  return { identify, captured }
+}
+
+test('Shopify newsletter form that posts and reloads: identify and profile arrive every time', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: `<main>Home</main>${shopifyNewsletterForm}` }))
+  for (let i = 0; i < 5; i++) {
+    const device = await stack.device()
+    const page = await device.newPage()
+    await page.goto(stack.site.url + '/')
+    const anon = await anonymousIdOf(page)
+    const email = `shopper${i}@example.com`
+    await page.fill('#NewsletterForm--footer', `  Shopper${i}@Example.com `)
+    await Promise.all([page.waitForURL('**/?customer_posted=true'), page.click('#Subscribe')])
+    await expectStitched(stack, email, anon)
+    // The form posted exactly what the shopper typed: mailstitch neither blocks nor alters it.
+    expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe(`Shopper${i}@Example.com`)
+    expect(stack.site.posts.at(-1)?.get('form_type')).toBe('customer')
+    await device.close()
+  }
+  // Each identify was delivered once per messageId however many times it was re-sent.
+  const ids = stack.collector.events().filter((e: Ev) => e.type === 'identify').map((e: Ev) => e.messageId)
+  expect(new Set(ids).size).toBe(ids.length)
+  expect(ids.length).toBe(5)
+})
+
+test('script tag placed before the Segment snippet captures the same way', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ before: stack.scriptTag(), body: shopifyNewsletterForm }))
+  const page = await (await stack.device()).newPage()
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await page.fill('#NewsletterForm--footer', 'early@example.com')
+  await Promise.all([page.waitForURL('**/?customer_posted=true'), page.click('#Subscribe')])
+  await expectStitched(stack, 'early@example.com', anon)
+  const sub = stack.klaviyo.requests().find((r: Ev) => r.path.startsWith('/client/subscriptions'))
+  expect(sub?.body?.data?.relationships?.list?.data?.id).toBe(LIST_ID)
+})
+
+test('capture before analytics.js has loaded (snippet stub) survives the reload', async ({ stack }) => {
+  // Hold analytics.js back so the submit happens while window.analytics is still the stub.
+  stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: shopifyNewsletterForm }))
+  const device = await stack.device()
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  let first = true
+  await device.route('https://cdn.segment.com/analytics.js/**', async (route) => {
+    if (first) { first = false; await held } // the first page never gets analytics.js in time
+    return route.fallback()
+  })
+  const page = await device.newPage()
+  await page.goto(stack.site.url + '/')
+  expect(await page.evaluate(() => Array.isArray((window as any).analytics))).toBe(true)
+  await page.fill('#NewsletterForm--footer', 'stub@example.com')
+  await Promise.all([page.waitForURL('**/?customer_posted=true'), page.click('#Subscribe')])
+  release()
+  const anon = await anonymousIdOf(page)
+  await expectStitched(stack, 'stub@example.com', anon)
+})
+
+test('npm AnalyticsBrowser: a controlled form that preventDefaults and posts by fetch is still captured', async ({ stack }) => {
+  stack.site.script('/npm-app.js', await npmAppBundle())
+  stack.site.page('/app', npmAppPage(
+    { writeKey: WRITE_KEY, cdnURL: stack.collector.url, klaviyoBase: stack.klaviyo.url, companyId: COMPANY_ID },
+    '<form id="spa-signup"><input name="email" type="email"><button id="go">Join</button></form>',
+  ))
+  const page = await (await stack.device()).newPage()
+  await page.goto(stack.site.url + '/app')
+  const anon = await page.evaluate(async () => (await (window as any).ab.user()).anonymousId())
+  await page.fill('input[name=email]', 'spa@example.com')
+  await page.click('#go')
+  await expect(page.locator('#spa-signup')).toHaveAttribute('data-done', '1')
+  await expectStitched(stack, 'spa@example.com', anon)
+  // capture() itself resolves to the contract's result shape.
+  const r = await page.evaluate(() => (window as any).stitch.capture('Manual@Example.com ', { source: 'checkout-step-1', traits: { first_name: 'Ada' } }))
+  expect(r).toEqual({ ok: true, email: 'manual@example.com', anonymousId: anon })
+  const { captured } = await expectStitched(stack, 'manual@example.com', anon)
+  expect(captured.properties.source).toBe('checkout-step-1')
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'manual@example.com' })?.first_name).toBe('Ada')
+})
+
+test('analytics blocked by an ad blocker: no_analytics, nothing sent, no console error', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: shopifyNewsletterForm }))
+  const page = await (await stack.device({ blockAnalytics: true })).newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_BLOCKED_BY_CLIENT/.test(m.text())) errors.push(m.text()) })
+  await page.goto(stack.site.url + '/')
+  const r = await page.evaluate(() => (window as any).mailstitch.instance.capture('blocked@example.com'))
+  expect(r).toEqual({ ok: false, reason: 'no_analytics' })
+  await page.fill('#NewsletterForm--footer', 'blocked2@example.com')
+  await Promise.all([page.waitForURL('**/?customer_posted=true'), page.click('#Subscribe')])
+  expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('blocked2@example.com')
+  expect(stack.klaviyo.requests()).toHaveLength(0)
+  expect(errors).toEqual([])
+})
+
+test('consent denied: zero requests, zero cookies and storage from mailstitch', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({
+    before: '<script>window.cmp={allows:function(){return false}}</script>',
+    after: stack.scriptTag({ 'data-consent': 'cmp.allows' }),
+    body: shopifyNewsletterForm,
+  }))
+  const device = await stack.device()
+  const page = await device.newPage()
+  await page.goto(stack.site.url + '/?mst=0123456789abcdef')
+  await anonymousIdOf(page)
+  expect(page.url()).not.toContain('mst=') // scrubbed from the address bar even without consent
+  const r = await page.evaluate(() => (window as any).mailstitch.instance.capture('no@example.com'))
+  expect(r).toEqual({ ok: false, reason: 'no_consent' })
+  await page.fill('#NewsletterForm--footer', 'no2@example.com')
+  await Promise.all([page.waitForURL('**/?customer_posted=true'), page.click('#Subscribe')])
+  await page.waitForTimeout(500)
+  expect(stack.klaviyo.requests()).toHaveLength(0)
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || /^Email /.test(e.event ?? ''))).toEqual([])
+  expect((await device.cookies()).map((c) => c.name)).not.toContain('mst_state')
+  expect(await page.evaluate(() => localStorage.getItem('mailstitch:outbox'))).toBeNull()
+})
+
+test('browser validation blocks the submit: nothing is captured', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: shopifyNewsletterForm }))
+  const page = await (await stack.device()).newPage()
+  await page.goto(stack.site.url + '/')
+  await anonymousIdOf(page)
+  await page.fill('#NewsletterForm--footer', 'not-an-email')
+  await page.click('#Subscribe')
+  await page.waitForTimeout(500)
+  expect(page.url()).not.toContain('customer_posted')
+  expect(stack.klaviyo.requests()).toHaveLength(0)
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toEqual([])
+})
+
+test('Klaviyo answering 429 then 500: retried within bounds, the page is unaffected', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ after: stack.scriptTag({ 'data-klaviyo-list-id': '' }), body: '<p id="ok">ok</p>' }))
+  stack.klaviyo.setFault({ status: 429, count: 1, retryAfter: 1, scope: 'client' })
+  const page = await (await stack.device()).newPage()
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  const r = await page.evaluate(() => (window as any).mailstitch.instance.capture('retry@example.com'))
+  expect(r.ok).toBe(true)
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'retry@example.com' })?.anonymous_id, { timeout: 15_000 }).toBe(anon)
+  await expect(page.locator('#ok')).toHaveText('ok')
+})
