@@ -1,0 +1,157 @@
+/**
+ * klaviyo-api clients pointed at KLAVIYO_API_BASE, with the two things the SDK does not do itself:
+ * a request timeout and retries of network errors (its RetryWithExponentialBackoff only retries
+ * HTTP statuses, honouring Retry-After on 429). Also turns SDK/axios errors into typed errors.
+ */
+import { ApiKeySession, EventsApi, MetricsApi, RetryWithExponentialBackoff, type Session } from 'klaviyo-api'
+import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
+
+// axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
+type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
+type AxiosResponse = Awaited<ReturnType<Session['requestWithRetry']>>
+
+interface HttpErrorLike {
+  isAxiosError?: boolean
+  message: string
+  response?: { status: number; statusText?: string; data?: unknown; headers?: Record<string, unknown> }
+}
+
+/** The HTTP response carried by an axios error, if any. */
+function httpResponse(err: unknown): HttpErrorLike['response'] | undefined {
+  const e = err as HttpErrorLike | null
+  return e && typeof e === 'object' && e.isAxiosError && e.response ? e.response : undefined
+}
+
+/** Default Klaviyo API origin. */
+export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
+
+/** Retry tuning for Klaviyo calls. */
+export interface KlaviyoRetryOptions {
+  /** Total attempts for HTTP 429/5xx (the SDK's `numRetries` counts attempts). Default 8. */
+  httpAttempts?: number
+  /** Longest wait between HTTP retries, seconds. Default 60. */
+  maxIntervalSeconds?: number
+  /** Total attempts for network errors (refused, reset, DNS, timeout). Default 5. */
+  networkAttempts?: number
+  /** First network-retry delay in ms, doubled each attempt, capped at 30 s. Default 500. */
+  networkBaseDelayMs?: number
+  /** Per-request timeout in ms. Default 60 000. */
+  timeoutMs?: number
+}
+
+/** Options of {@link createKlaviyoClients}. */
+export interface KlaviyoClientOptions {
+  privateKey: string
+  apiBase?: string
+  retry?: KlaviyoRetryOptions
+  /** Aborts pending network-retry waits (relay stop). */
+  signal?: AbortSignal
+}
+
+/** The two SDK clients the relay uses. */
+export interface KlaviyoClients {
+  events: EventsApi
+  metrics: MetricsApi
+  apiBase: string
+}
+
+/** Session that adds a timeout and network-error retries around the SDK's ApiKeySession. */
+class RelaySession implements Session {
+  private readonly inner: ApiKeySession
+  private readonly opts: Required<Pick<KlaviyoRetryOptions, 'networkAttempts' | 'networkBaseDelayMs' | 'timeoutMs'>>
+  private readonly signal?: AbortSignal
+
+  constructor(privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
+    this.inner = new ApiKeySession(
+      privateKey,
+      new RetryWithExponentialBackoff({
+        // 500/502 are added to the SDK default (429, 503, 504, 524): both are transient at Klaviyo.
+        retryCodes: [429, 500, 502, 503, 504, 524],
+        numRetries: retry.httpAttempts ?? 8,
+        maxInterval: retry.maxIntervalSeconds ?? 60,
+      }),
+    )
+    this.opts = {
+      networkAttempts: retry.networkAttempts ?? 5,
+      networkBaseDelayMs: retry.networkBaseDelayMs ?? 500,
+      timeoutMs: retry.timeoutMs ?? 60_000,
+    }
+    this.signal = signal
+  }
+
+  applyToRequest(config: AxiosRequestConfig): void {
+    this.inner.applyToRequest(config)
+    config.timeout ??= this.opts.timeoutMs
+  }
+
+  async requestWithRetry(config: AxiosRequestConfig): Promise<AxiosResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inner.requestWithRetry(config)
+      } catch (err) {
+        const network = !httpResponse(err) && networkErrorCode(err) !== undefined
+        if (!network || attempt >= this.opts.networkAttempts || this.signal?.aborted) throw err
+        await sleep(Math.min(this.opts.networkBaseDelayMs * 2 ** (attempt - 1), 30_000), this.signal)
+      }
+    }
+  }
+
+  refreshAndRetry(): boolean {
+    return false
+  }
+}
+
+/** Create EventsApi and MetricsApi clients sharing one retrying session. */
+export function createKlaviyoClients(options: KlaviyoClientOptions): KlaviyoClients {
+  const apiBase = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
+  const session = new RelaySession(options.privateKey, options.retry ?? {}, options.signal)
+  const events = new EventsApi(session)
+  const metrics = new MetricsApi(session)
+  // The generated clients build every URL as `this.basePath + '/api/…'`.
+  events.basePath = apiBase
+  metrics.basePath = apiBase
+  return { events, metrics, apiBase }
+}
+
+/** Translate an SDK/axios failure into a typed relay error (401/403, unreachable, other status). */
+export function toKlaviyoError(err: unknown, apiBase: string): Error {
+  if (err instanceof RelayError) return err
+  const res = httpResponse(err)
+  if (res) {
+    const { status, data } = res
+    const detail = errorDetail(data) ?? (res.statusText || (err as Error).message)
+    if (status === 401 || status === 403) return new KlaviyoAuthError(status, detail)
+    return new KlaviyoApiError(status, detail)
+  }
+  if (networkErrorCode(err) !== undefined) return new UnreachableHostError('Klaviyo', apiBase, err)
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** `page[cursor]` of a JSON:API `links.next` URL (the SDK only extracts it from https URLs). */
+export function nextPageCursor(next: string | null | undefined): string | undefined {
+  if (!next) return undefined
+  try {
+    return new URL(next).searchParams.get('page[cursor]') ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+function errorDetail(data: unknown): string | undefined {
+  const errors = (data as { errors?: Array<{ detail?: unknown; title?: unknown }> } | undefined)?.errors
+  const first = Array.isArray(errors) ? errors[0] : undefined
+  const d = first?.detail ?? first?.title
+  return typeof d === 'string' ? d : undefined
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * Streams one metric's events for a time window out of Klaviyo's Get Events, a page at a time and
+ * oldest first, each event joined with its profile from `included`. Nothing beyond the current page
+ * is held, so memory does not grow with the window.
+ */
+import type { EventsApi } from 'klaviyo-api'
+import type { KlaviyoEventLike, KlaviyoProfileLike } from './map'
+import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
+
+/** One event with its profile. */
+export interface SourceEvent {
+  event: KlaviyoEventLike
+  profile?: KlaviyoProfileLike
+}
+
+/** One page of a metric's events. */
+export interface EventPage {
+  events: SourceEvent[]
+  /** Cursor of the next page; undefined on the last page. */
+  nextCursor?: string
+}
+
+/** What to read. */
+export interface WindowQuery {
+  metricId: string
+  /** Inclusive start, epoch ms. */
+  startMs: number
+  /** Exclusive end, epoch ms. */
+  endMs: number
+  /** Resume inside the window at this page cursor. */
+  cursor?: string
+}
+
+/** Default page size: Klaviyo's maximum. At 200 (its default) the steady 3,500 requests/min limit caps a poll near 11,000 events/s. */
+export const DEFAULT_PAGE_SIZE = 1000
+
+/** Klaviyo filter time: ISO 8601 to the second (Klaviyo datetimes have no sub-second part). */
+export function filterTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+}
+
+/** Reads event pages from Klaviyo's Get Events endpoint. */
+export class KlaviyoSource {
+  private readonly events: EventsApi
+  private readonly apiBase: string
+  private readonly pageSize: number
+
+  constructor(events: EventsApi, apiBase: string, pageSize: number = DEFAULT_PAGE_SIZE) {
+    this.events = events
+    this.apiBase = apiBase
+    this.pageSize = pageSize
+  }
+
+  /** Fetch one page of the window (first page when `query.cursor` is unset). */
+  async fetchPage(query: WindowQuery): Promise<EventPage> {
+    const filter =
+      `equals(metric_id,"${query.metricId}"),` +
+      `greater-or-equal(datetime,${filterTime(query.startMs)}),` +
+      `less-than(datetime,${filterTime(query.endMs)})`
+    let body
+    try {
+      ;({ body } = await this.events.getEvents({
+        filter,
+        include: ['profile'],
+        // Sparse fieldsets: only what the mapper reads, which keeps pages small.
+        fieldsEvent: ['datetime', 'timestamp', 'event_properties'],
+        fieldsProfile: ['email', 'external_id', 'properties'],
+        // Oldest first: the poller's cursor relies on it.
+        sort: 'datetime',
+        pageSize: this.pageSize,
+        // Always a bare cursor: the SDK only extracts it from full https URLs.
+        pageCursor: query.cursor,
+      }))
+    } catch (err) {
+      throw toKlaviyoError(err, this.apiBase)
+    }
+    const profiles = new Map<string, KlaviyoProfileLike>()
+    for (const inc of body.included ?? []) {
+      if (inc.type === 'profile' && inc.id) profiles.set(inc.id, inc as unknown as KlaviyoProfileLike)
+    }
+    const events: SourceEvent[] = []
+    for (const ev of body.data ?? []) {
+      const e = ev as unknown as KlaviyoEventLike
+      const pid = e.relationships?.profile?.data?.id
+      events.push({ event: e, profile: pid ? profiles.get(pid) : undefined })
+    }
+    return { events, nextCursor: nextPageCursor(body.links?.next) }
+  }
+
+  /** Yield the window's pages in order. The caller may call `next()` early to prefetch one page. */
+  async *pages(query: WindowQuery): AsyncGenerator<EventPage, void, undefined> {
+    let cursor = query.cursor
+    for (;;) {
+      const page = await this.fetchPage({ ...query, cursor })
+      yield page
+      if (!page.nextCursor || page.nextCursor === cursor) return
+      cursor = page.nextCursor
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Find the ids of the Klaviyo email metrics the relay forwards. Klaviyo's Get Events filter takes a
+ * metric id, not a name, and only `integration.name` can be filtered on the metrics endpoint, so we
+ * list Klaviyo's own metrics and match names here.
+ */
+import type { MetricsApi } from 'klaviyo-api'
+import { UnknownMetricError } from './errors'
+import { METRIC_TO_EVENT, isRelayedMetric, type RelayEventName, type RelayedMetricName } from './map'
+import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
+
+/** A Klaviyo metric the relay polls. */
+export interface EmailMetric {
+  id: string
+  name: RelayedMetricName
+  segmentEvent: RelayEventName
+}
+
+/**
+ * List the account's Klaviyo-integration metrics and keep those in the contract table.
+ * Throws {@link UnknownMetricError} when none of them exists (a fresh account, or a key of another account).
+ */
+export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Promise<EmailMetric[]> {
+  const found: EmailMetric[] = []
+  const otherNames: string[] = []
+  let cursor: string | undefined
+  // Metrics are few (tens); a page cap only guards against a server that never stops paging.
+  for (let page = 0; page < 100; page++) {
+    let body
+    try {
+      ;({ body } = await metrics.getMetrics({
+        // Only metrics Klaviyo itself records: a custom "Opened Email" metric from another source must not be relayed.
+        filter: 'equals(integration.name,"Klaviyo")',
+        fieldsMetric: ['name', 'integration'],
+        pageCursor: cursor,
+      }))
+    } catch (err) {
+      throw toKlaviyoError(err, apiBase)
+    }
+    for (const m of body.data ?? []) {
+      const name = m.attributes?.name
+      if (typeof name !== 'string' || !m.id) continue
+      if (isRelayedMetric(name)) found.push({ id: m.id, name, segmentEvent: METRIC_TO_EVENT[name] })
+      else otherNames.push(name)
+    }
+    cursor = nextPageCursor(body.links?.next)
+    if (!cursor) break
+  }
+  if (!found.length) throw new UnknownMetricError(Object.keys(METRIC_TO_EVENT), otherNames)
+  return found
+}

@@ -1,0 +1,268 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { KlaviyoApiError, SegmentDeliveryError, UnreachableHostError } from './errors'
+import type { EventPage, SourceEvent, WindowQuery } from './klaviyo-source'
+import type { RelayTrackMessage } from './map'
+import type { EmailMetric } from './metrics'
+import { Poller, formatSummary, isTransient, type MessageSink, type PageSource } from './poll'
+import type { SendResult } from './segment-sink'
+import { MetricProgress, StateStore } from './state'
+
+const T0 = Date.parse('2026-03-01T12:00:00Z')
+const MIN = 60_000
+const opened: EmailMetric = { id: 'M_OPEN', name: 'Opened Email', segmentEvent: 'Email Opened' }
+const clicked: EmailMetric = { id: 'M_CLICK', name: 'Clicked Email', segmentEvent: 'Email Link Clicked' }
+
+function ev(id: string, timeMs: number, bridge = `anon-${id}`): SourceEvent {
+  return {
+    event: { type: 'event', id, attributes: { datetime: new Date(timeMs), eventProperties: { $message: 'MSG', Subject: 'Hi' } }, relationships: { profile: { data: { type: 'profile', id: `P-${id}` } } } },
+    profile: { type: 'profile', id: `P-${id}`, attributes: { email: `${id}@example.com`, properties: { segment_anonymous_id: bridge } } },
+  }
+}
+
+/** In-memory Klaviyo: events per metric id, paged oldest first, honouring the window. */
+class FakeSource implements PageSource {
+  events = new Map<string, SourceEvent[]>()
+  queries: WindowQuery[] = []
+  fetches = 0
+  failOnFetch: number | undefined
+  delayMs = 0
+  pageSize = 3
+  add(metricId: string, ...e: SourceEvent[]) {
+    const list = this.events.get(metricId) ?? []
+    list.push(...e)
+    list.sort((a, b) => +(a.event.attributes!.datetime as Date) - +(b.event.attributes!.datetime as Date))
+    this.events.set(metricId, list)
+  }
+  async *pages(q: WindowQuery): AsyncGenerator<EventPage, void, undefined> {
+    this.queries.push(q)
+    const all = (this.events.get(q.metricId) ?? []).filter((e) => {
+      const t = +(e.event.attributes!.datetime as Date)
+      return t >= q.startMs && t < q.endMs
+    })
+    for (let i = 0; i === 0 || i < all.length; i += this.pageSize) {
+      this.fetches++
+      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs))
+      if (this.failOnFetch === this.fetches) throw new KlaviyoApiError(500, 'boom')
+      yield { events: all.slice(i, i + this.pageSize), nextCursor: i + this.pageSize < all.length ? String(i + this.pageSize) : undefined }
+    }
+  }
+}
+
+/** In-memory Segment: records accepted messages; can refuse chosen messageIds. */
+class FakeSink implements MessageSink {
+  host = 'http://segment.test'
+  received: RelayTrackMessage[] = []
+  refuse = new Set<string>()
+  unreachable = false
+  sendsInFlight = 0
+  log: string[] = []
+  async send(messages: readonly RelayTrackMessage[]): Promise<SendResult> {
+    this.sendsInFlight++
+    this.log.push(`send ${messages.length}`)
+    await new Promise((r) => setTimeout(r, 5))
+    this.sendsInFlight--
+    const res: SendResult = { accepted: new Set(), failed: [] }
+    for (const m of messages) {
+      if (this.unreachable) res.failed.push({ messageId: m.messageId, reason: 'network error ECONNREFUSED' })
+      else if (this.refuse.has(m.messageId)) res.failed.push({ messageId: m.messageId, reason: '[500] Internal Server Error' })
+      else {
+        this.received.push(m)
+        res.accepted.add(m.messageId)
+      }
+    }
+    return res
+  }
+  ids() {
+    return this.received.map((m) => m.messageId)
+  }
+}
+
+let dir: string
+let statePath: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mst-poll-'))
+  statePath = join(dir, 'state.json')
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+function poller(source: PageSource, sink: MessageSink, now: number, extra: Partial<ConstructorParameters<typeof Poller>[0]> = {}) {
+  return new Poller({ source, sink, store: new StateStore(statePath), resolveMetrics: async () => [opened, clicked], now: () => now, lookbackMs: 10 * MIN, ...extra })
+}
+
+describe('Poller', () => {
+  it('first run reads the last lookback window and sends each mapped event once', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('old', T0 - 30 * MIN), ev('a', T0 - 9 * MIN), ev('b', T0 - 5 * MIN), ev('c', T0 - 4 * MIN), ev('d', T0 - MIN))
+    src.add(clicked.id, ev('k', T0 - 2 * MIN))
+    const sink = new FakeSink()
+    const s = await poller(src, sink, T0).pollOnce()
+    expect(sink.ids().sort()).toEqual(['klaviyo-a', 'klaviyo-b', 'klaviyo-c', 'klaviyo-d', 'klaviyo-k'])
+    expect(sink.received.find((m) => m.messageId === 'klaviyo-k')?.event).toBe('Email Link Clicked')
+    expect(sink.received.find((m) => m.messageId === 'klaviyo-a')?.anonymousId).toBe('anon-a')
+    expect(s).toMatchObject({ fetched: 5, sent: 5, skipped: 0, failed: 0, metrics: 2 })
+    expect(formatSummary(s)).toBe('fetched 5, sent 5, skipped 0')
+    expect(src.queries[0]).toMatchObject({ metricId: opened.id, startMs: T0 - 10 * MIN, endMs: T0 })
+  })
+
+  it('a rerun over the same (overlapping) window sends nothing new', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 9 * MIN), ev('b', T0 - 5 * MIN))
+    const sink = new FakeSink()
+    await poller(src, sink, T0).pollOnce()
+    const s2 = await poller(src, sink, T0 + 2 * MIN).pollOnce() // fresh process, same state file
+    expect(s2).toMatchObject({ fetched: 2, sent: 0, skipped: 2 })
+    expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-b'])
+    expect(src.queries.at(-2)).toMatchObject({ startMs: T0 - 10 * MIN, endMs: T0 + 2 * MIN })
+  })
+
+  it('catches a late event inside the lookback and sends only it', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 5 * MIN))
+    const sink = new FakeSink()
+    await poller(src, sink, T0).pollOnce()
+    src.add(opened.id, ev('late', T0 - 3 * MIN)) // happened before T0, visible only now
+    const s = await poller(src, sink, T0 + 5 * MIN).pollOnce()
+    expect(s).toMatchObject({ sent: 1, skipped: 1 })
+    expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-late'])
+  })
+
+  it('--since overrides the start of the window', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('old', T0 - 3 * 60 * MIN), ev('new', T0 - MIN))
+    const sink = new FakeSink()
+    await poller(src, sink, T0).pollOnce(T0 - 24 * 60 * MIN)
+    expect(sink.ids()).toEqual(['klaviyo-old', 'klaviyo-new'])
+  })
+
+  it('skips events it cannot map, without blocking the cursor', async () => {
+    const src = new FakeSource()
+    const noId = ev('x', T0 - 3 * MIN)
+    noId.event.id = null
+    const noKey = ev('nokey', T0 - 2 * MIN)
+    noKey.profile = undefined
+    noKey.event.relationships = {}
+    src.add(opened.id, ev('a', T0 - 4 * MIN), noId, noKey, ev('b', T0 - MIN))
+    const sink = new FakeSink()
+    const s = await poller(src, sink, T0).pollOnce()
+    expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-b'])
+    expect(s).toMatchObject({ fetched: 4, sent: 2, skipped: 2 })
+  })
+
+  it('a Segment failure half-way through a page keeps the cursor before it, and the retry sends only what is missing', async () => {
+    const src = new FakeSource()
+    src.pageSize = 10
+    src.add(opened.id, ev('a', T0 - 5 * MIN), ev('b', T0 - 4 * MIN), ev('c', T0 - 3 * MIN), ev('d', T0 - 2 * MIN))
+    const sink = new FakeSink()
+    sink.refuse.add('klaviyo-b')
+    await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(SegmentDeliveryError)
+    expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-c', 'klaviyo-d'])
+    sink.refuse.clear()
+    const s = await poller(src, sink, T0 + MIN).pollOnce()
+    expect(s).toMatchObject({ sent: 1, skipped: 3 })
+    expect(sink.ids().sort()).toEqual(['klaviyo-a', 'klaviyo-b', 'klaviyo-c', 'klaviyo-d'])
+  })
+
+  it('a Klaviyo page failing half-way keeps what was sent; the rerun resumes without resending', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ...Array.from({ length: 8 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
+    src.failOnFetch = 2
+    const sink = new FakeSink()
+    await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(KlaviyoApiError)
+    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2'])
+    src.failOnFetch = undefined
+    await poller(src, sink, T0).pollOnce()
+    expect(sink.ids()).toEqual(Array.from({ length: 8 }, (_, i) => `klaviyo-e${i}`))
+  })
+
+  it('a first poll that fails entirely still pins the window start, so a later run does not skip it', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 9 * MIN))
+    const sink = new FakeSink()
+    sink.unreachable = true
+    await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(UnreachableHostError)
+    sink.unreachable = false
+    await poller(src, sink, T0 + 30 * MIN).pollOnce()
+    expect(sink.ids()).toEqual(['klaviyo-a'])
+  })
+
+  it('a crash between Segment’s answer and the state write re-sends only that page, with the same messageIds', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ...Array.from({ length: 6 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
+    const sink = new FakeSink()
+    const store = new StateStore(statePath)
+    // The process "dies" right after the first page's state write: every later write is lost.
+    let saves = 0
+    const dying = Object.assign(Object.create(store) as StateStore, {
+      save: (m: Iterable<MetricProgress>) => (++saves >= 2 ? Promise.reject(new Error('killed')) : store.save(m)),
+    })
+    await expect(new Poller({ source: src, sink, store: dying, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN, saveEveryMs: 0 }).pollOnce()).rejects.toThrow('killed')
+    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2', 'klaviyo-e3', 'klaviyo-e4', 'klaviyo-e5'])
+    await poller(src, sink, T0).pollOnce()
+    const ids = sink.ids()
+    expect(new Set(ids).size).toBe(6)
+    // Only the page whose state write was lost went out a second time, with the same messageIds.
+    expect(ids.slice(6)).toEqual(['klaviyo-e3', 'klaviyo-e4', 'klaviyo-e5'])
+  })
+
+  it('prefetches the next page while the current one is being sent', async () => {
+    const src = new FakeSource()
+    src.delayMs = 20
+    src.add(opened.id, ...Array.from({ length: 9 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
+    const sink = new FakeSink()
+    const fetchesAtSend: number[] = []
+    const send = sink.send.bind(sink)
+    sink.send = async (m) => {
+      fetchesAtSend.push(src.fetches)
+      await new Promise((r) => setTimeout(r, 40))
+      return send(m)
+    }
+    await poller(src, sink, T0, { resolveMetrics: async () => [opened] }).pollOnce()
+    // While page 1 was sent, page 2 was already requested.
+    expect(fetchesAtSend[0]).toBe(2)
+    expect(sink.ids()).toHaveLength(9)
+  })
+
+  it('stop() finishes the page in flight, saves, and reads no further', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ...Array.from({ length: 9 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
+    src.add(clicked.id, ev('k', T0 - MIN))
+    const sink = new FakeSink()
+    const p = poller(src, sink, T0)
+    const send = sink.send.bind(sink)
+    sink.send = async (m) => {
+      p.stop()
+      return send(m)
+    }
+    const s = await p.pollOnce()
+    expect(s.stopped).toBe(true)
+    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2'])
+    const s2 = await poller(src, new FakeSink(), T0).pollOnce()
+    expect(s2.sent).toBe(7) // e3..e8 and k: nothing acknowledged was lost or resent
+  })
+
+  it('keeps the seen set to the lookback window on long backfills', async () => {
+    const src = new FakeSource()
+    src.pageSize = 50
+    src.add(opened.id, ...Array.from({ length: 500 }, (_, i) => ev(`e${i}`, T0 - (500 - i) * MIN)))
+    const sink = new FakeSink()
+    const store = new StateStore(statePath)
+    await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce(T0 - 1000 * MIN)
+    const state = await store.load()
+    expect(sink.ids()).toHaveLength(500)
+    expect(state.get(opened.id)!.seenCount).toBeLessThanOrEqual(10)
+    expect(state.get(opened.id)!.cursor).toBe(T0)
+  })
+})
+
+describe('isTransient', () => {
+  it('retries outages, not configuration errors', () => {
+    expect(isTransient(new SegmentDeliveryError(1, 'x'))).toBe(true)
+    expect(isTransient(new KlaviyoApiError(503, 'x'))).toBe(true)
+    expect(isTransient(new KlaviyoApiError(400, 'x'))).toBe(false)
+  })
+})

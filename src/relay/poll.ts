@@ -1,0 +1,224 @@
+/**
+ * The poll loop: for each email metric, read Klaviyo events in [cursor - lookback, now), send the
+ * ones not yet accepted to Segment, and move the cursor only past events Segment accepted.
+ *
+ * Guarantees:
+ * - at least once: the cursor never passes an event Segment did not accept;
+ * - no second messageId for one event (messageId is derived from the Klaviyo event id), and no
+ *   re-send on reruns or overlapping windows (the state's seen ids), except the events of the last
+ *   page when the process dies between Segment's answer and the state write; those go out again
+ *   with the same messageId, which Segment deduplicates;
+ * - streaming: one page is processed while the next is fetched; nothing else is held.
+ */
+import type { EmailMetric } from './metrics'
+import { eventTime, mapKlaviyoEvent, type RelayTrackMessage } from './map'
+import type { EventPage, WindowQuery } from './klaviyo-source'
+import type { SendResult } from './segment-sink'
+import { deliveryError } from './segment-sink'
+import { MetricProgress, type StateStore } from './state'
+import { KlaviyoApiError, RelayError, SegmentDeliveryError, UnreachableHostError } from './errors'
+
+/** Default overlap: Klaviyo can show events a few minutes after they happened. */
+export const DEFAULT_LOOKBACK_SECONDS = 600
+
+/** Counts of one poll. */
+export interface PollSummary {
+  /** Events read from Klaviyo. */
+  fetched: number
+  /** Events Segment accepted. */
+  sent: number
+  /** Events not sent: already sent before, or not mappable (no id, time or identity). */
+  skipped: number
+  /** Events Segment did not accept (they will be retried by the next poll). */
+  failed: number
+  /** Metrics polled. */
+  metrics: number
+  /** Exclusive end of the window read, ISO. */
+  windowEnd: string
+  durationMs: number
+  /** True when the poll ended early because stop() was called. */
+  stopped: boolean
+}
+
+/** One-line human summary of a poll, as the CLI prints it. */
+export function formatSummary(s: PollSummary): string {
+  return `fetched ${s.fetched}, sent ${s.sent}, skipped ${s.skipped}` + (s.failed ? `, failed ${s.failed}` : '') + (s.stopped ? ' (stopped)' : '')
+}
+
+/** What the poller reads from. */
+export interface PageSource {
+  pages(query: WindowQuery): AsyncGenerator<EventPage, void, undefined>
+}
+
+/** Where the poller sends to. */
+export interface MessageSink {
+  readonly host: string
+  send(messages: readonly RelayTrackMessage[]): Promise<SendResult>
+}
+
+/** Dependencies and tuning of a {@link Poller}. */
+export interface PollerOptions {
+  source: PageSource
+  sink: MessageSink
+  store: StateStore
+  /** Resolves the metrics to poll (called at every poll so new metrics are picked up). */
+  resolveMetrics: () => Promise<EmailMetric[]>
+  lookbackMs?: number
+  /** Write the state at most this often while paging (always at the end, on stop and on failure). Default 1000 ms. */
+  saveEveryMs?: number
+  /** Segment `integrations` object for every message (see map.ts). */
+  integrations?: Record<string, boolean> | null
+  now?: () => number
+}
+
+/** Runs polls; holds the loaded state between polls of a `--follow` run. */
+export class Poller {
+  private readonly o: PollerOptions
+  private readonly lookbackMs: number
+  private progress: Map<string, MetricProgress> | undefined
+  private stopping = false
+  private lastSave = 0
+
+  constructor(options: PollerOptions) {
+    this.o = options
+    this.lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_SECONDS * 1000
+  }
+
+  /** Ask the running poll to finish its page in flight, save, and return. */
+  stop(): void {
+    this.stopping = true
+  }
+
+  /** True once stop() was called. */
+  get stopped(): boolean {
+    return this.stopping
+  }
+
+  /**
+   * One poll over every metric. `sinceMs` replaces the stored cursor as the window start
+   * (backfill / re-drive); otherwise it is `cursor - lookback`, or `now - lookback` for a new metric.
+   * Throws a typed error after saving the state if Klaviyo or Segment keep failing.
+   */
+  async pollOnce(sinceMs?: number): Promise<PollSummary> {
+    const started = Date.now()
+    const now = this.o.now?.() ?? Date.now()
+    const endMs = Math.floor(now / 1000) * 1000
+    const summary: PollSummary = { fetched: 0, sent: 0, skipped: 0, failed: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
+    this.progress ??= await this.o.store.load()
+    const metrics = await this.o.resolveMetrics()
+    try {
+      for (const metric of metrics) {
+        if (this.stopping) break
+        let p = this.progress.get(metric.id)
+        if (!p) {
+          p = new MetricProgress(metric.id, metric.name)
+          this.progress.set(metric.id, p)
+        }
+        p.name = metric.name
+        const startMs = sinceMs ?? (p.cursor !== undefined ? p.cursor - this.lookbackMs : endMs - this.lookbackMs)
+        // Nothing before the window start is wanted, so it is a valid cursor even before the first page
+        // succeeds; without it a failed first poll would restart later and skip the events in between.
+        if (p.cursor === undefined) p.cursor = startMs
+        summary.metrics++
+        await this.pollMetric(metric, p, startMs, endMs, summary)
+      }
+    } finally {
+      summary.stopped = this.stopping
+      summary.durationMs = Date.now() - started
+    }
+    return summary
+  }
+
+  private async pollMetric(metric: EmailMetric, p: MetricProgress, startMs: number, endMs: number, summary: PollSummary): Promise<void> {
+    const pages = this.o.source.pages({ metricId: metric.id, startMs, endMs })
+    let next: Promise<IteratorResult<EventPage, void>> | undefined = pages.next()
+    next.catch(() => undefined)
+    let finished = false
+    try {
+      while (next) {
+        const r: IteratorResult<EventPage, void> = await next
+        if (r.done) {
+          finished = true
+          p.advance(endMs, this.lookbackMs)
+          await this.save(true)
+          return
+        }
+        // Prefetch the next page while this one is mapped and sent. The no-op handler only keeps a
+        // rejection from counting as unhandled while we are busy; awaiting `next` still throws it.
+        next = this.stopping ? undefined : pages.next()
+        next?.catch(() => undefined)
+        await this.processPage(metric, p, r.value, summary)
+        if (this.stopping) break
+      }
+      await this.save(true)
+    } catch (err) {
+      await this.save(true).catch(() => undefined)
+      throw err
+    } finally {
+      if (!finished) {
+        // Discard a prefetch in flight; its events will be read again by the next poll.
+        void pages.return(undefined).catch(() => undefined)
+      }
+    }
+  }
+
+  private async processPage(metric: EmailMetric, p: MetricProgress, page: EventPage, summary: PollSummary): Promise<void> {
+    const messages: RelayTrackMessage[] = []
+    // Per event, in page (= time) order: its time, and its ids if it is sent now.
+    const order: Array<{ eventId: string; messageId?: string; timeMs: number }> = []
+    for (const { event, profile } of page.events) {
+      summary.fetched++
+      const id = typeof event.id === 'string' ? event.id : ''
+      const iso = eventTime(event.attributes?.datetime, event.attributes?.timestamp)
+      const timeMs = iso ? Date.parse(iso) : NaN
+      if (!id || Number.isNaN(timeMs)) {
+        summary.skipped++
+        continue
+      }
+      if (p.has(id)) {
+        summary.skipped++
+        order.push({ eventId: id, timeMs })
+        continue
+      }
+      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations })
+      if (!msg) {
+        summary.skipped++
+        order.push({ eventId: id, timeMs })
+        continue
+      }
+      messages.push(msg)
+      order.push({ eventId: id, messageId: msg.messageId, timeMs })
+    }
+
+    const result = messages.length ? await this.o.sink.send(messages) : { accepted: new Set<string>(), failed: [] }
+    summary.sent += result.accepted.size
+    summary.failed += result.failed.length
+
+    // Remember every accepted event, even after a failure further on, so a retry skips it; move the
+    // cursor only to the last event of the unbroken accepted prefix.
+    let cursor: number | undefined
+    let broken = false
+    for (const o of order) {
+      if (o.messageId && !result.accepted.has(o.messageId)) broken = true
+      else if (o.messageId) p.ack(o.eventId, o.timeMs)
+      if (!broken) cursor = o.timeMs
+    }
+    if (cursor !== undefined) p.advance(cursor, this.lookbackMs)
+    await this.save(result.failed.length > 0)
+    if (result.failed.length) throw deliveryError(result, this.o.sink.host)
+  }
+
+  private async save(force: boolean): Promise<void> {
+    const saveEvery = this.o.saveEveryMs ?? 1000
+    if (!force && Date.now() - this.lastSave < saveEvery) return
+    this.lastSave = Date.now()
+    if (this.progress) await this.o.store.save(this.progress.values())
+  }
+}
+
+/** True for errors a `--follow` loop should log and retry at the next interval rather than exit on. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof UnreachableHostError || err instanceof SegmentDeliveryError) return true
+  if (err instanceof KlaviyoApiError) return err.status >= 500 || err.status === 429
+  return !(err instanceof RelayError)
+}

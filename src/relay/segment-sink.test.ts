@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { SegmentAuthError } from './errors'
+import type { RelayTrackMessage } from './map'
+import { SegmentSink } from './segment-sink'
+import { closedPort, startFakeServer, type FakeServer } from './test-http'
+
+const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessage => ({
+  type: 'track',
+  event: 'Email Opened',
+  anonymousId: `anon-${i}`,
+  messageId: `klaviyo-ev${i}`,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  properties: { provider: 'Klaviyo', email_id: 'm1' },
+  context: { traits: { email: `u${i}@example.com` }, integration: { name: 'mailstitch-relay', version: '0.1.0' } },
+  integrations: { Klaviyo: false },
+  ...over,
+})
+
+let server: FakeServer | undefined
+let sink: SegmentSink | undefined
+afterEach(async () => {
+  await sink?.close(1000)
+  await server?.close()
+  sink = server = undefined
+})
+
+const batchesOf = (s: FakeServer) => s.requests.map((r) => JSON.parse(r.body) as { batch: Array<Record<string, unknown>> })
+
+describe('SegmentSink', () => {
+  it('posts to <host>/v1/batch with the write key and reports every accepted messageId', async () => {
+    server = await startFakeServer(() => ({ status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk_test', host: server.url, flushAt: 3 })
+    const messages = Array.from({ length: 7 }, (_, i) => msg(i))
+    const res = await sink.send(messages)
+    expect([...res.accepted].sort()).toEqual(messages.map((m) => m.messageId).sort())
+    expect(res.failed).toEqual([])
+    expect(server.requests.every((r) => r.url === '/v1/batch' && r.method === 'POST')).toBe(true)
+    expect(server.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('wk_test:').toString('base64')}`)
+    const sent = batchesOf(server).flatMap((b) => b.batch)
+    expect(sent).toHaveLength(7)
+    expect(batchesOf(server).every((b) => b.batch.length <= 3)).toBe(true)
+    const first = sent.find((e) => e.messageId === 'klaviyo-ev0')!
+    expect(first).toMatchObject({
+      type: 'track',
+      event: 'Email Opened',
+      anonymousId: 'anon-0',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      properties: { provider: 'Klaviyo', email_id: 'm1' },
+      context: { traits: { email: 'u0@example.com' }, integration: { name: 'mailstitch-relay', version: '0.1.0' } },
+      integrations: { Klaviyo: false },
+    })
+    expect(first).not.toHaveProperty('userId')
+  })
+
+  it('sends userId-only messages', async () => {
+    server = await startFakeServer(() => ({ status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    const res = await sink.send([msg(1, { anonymousId: undefined, userId: 'user-1' })])
+    expect(res.accepted.has('klaviyo-ev1')).toBe(true)
+    const e = batchesOf(server)[0].batch[0]
+    expect(e.userId).toBe('user-1')
+    expect(e.anonymousId ?? undefined).toBeUndefined()
+  })
+
+  it('retries 5xx with backoff until Segment accepts', async () => {
+    let n = 0
+    server = await startFakeServer(() => (++n <= 2 ? { status: 503, body: {} } : { status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    const res = await sink.send([msg(1), msg(2)])
+    expect(res.accepted.size).toBe(2)
+    expect(server.requests.length).toBe(3)
+    expect(server.requests[2].headers['x-retry-count']).toBe('2')
+  })
+
+  it('honours 429 Retry-After', async () => {
+    let n = 0
+    server = await startFakeServer(() => (++n === 1 ? { status: 429, body: {}, headers: { 'retry-after': '1' } } : { status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    const t0 = Date.now()
+    const res = await sink.send([msg(1)])
+    expect(res.accepted.size).toBe(1)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+  })
+
+  it('reports failures once bounded retries are exhausted', async () => {
+    server = await startFakeServer(() => ({ status: 500, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url, maxRetries: 1 })
+    const res = await sink.send([msg(1)])
+    expect(res.accepted.size).toBe(0)
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('500') }])
+  })
+
+  it('raises SegmentAuthError on 401', async () => {
+    server = await startFakeServer(() => ({ status: 401, body: {} }))
+    sink = new SegmentSink({ writeKey: 'bad', host: server.url })
+    await expect(sink.send([msg(1)])).rejects.toBeInstanceOf(SegmentAuthError)
+  })
+
+  it('reports network failures when the host is unreachable', async () => {
+    const port = await closedPort()
+    sink = new SegmentSink({ writeKey: 'wk', host: `http://127.0.0.1:${port}`, maxRetries: 1 })
+    const res = await sink.send([msg(1)])
+    expect(res.failed).toHaveLength(1)
+  })
+
+  it('settles duplicate messageIds sent concurrently', async () => {
+    server = await startFakeServer(() => ({ status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    const [a, b] = await Promise.all([sink.send([msg(1)]), sink.send([msg(1)])])
+    expect(a.accepted.has('klaviyo-ev1') && b.accepted.has('klaviyo-ev1')).toBe(true)
+  })
+})
