@@ -5,11 +5,11 @@ const decode = (s: string): string | null => { try { return decodeURIComponent(s
 
 /** Split a URL or search string into the part before the query, the query pieces and the hash. */
 function parts(s: string): [string, string[], string] | null {
+  const h = (s + '#').indexOf('#')
   const q = s.indexOf('?')
-  if (q < 0) return null
-  const h = s.indexOf('#', q)
-  const end = h < 0 ? s.length : h
-  return [s.slice(0, q), s.slice(q + 1, end).split('&'), s.slice(end)]
+  // A `?` inside the hash (hash routers: `#/route?mst=…`) is not the query.
+  if (q < 0 || q > h) return null
+  return [s.slice(0, q), s.slice(q + 1, h).split('&'), s.slice(h)]
 }
 
 const isParam = (piece: string, name: string) => decode(piece.split('=')[0]!) === name
