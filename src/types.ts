@@ -40,8 +40,9 @@ export interface AnalyticsLike {
 
 /** A Segment source middleware, as analytics-next calls it. */
 export type SourceMiddleware = (ctx: {
-  payload: { obj: Record<string, unknown> }
-  next: (payload: unknown) => void
+  payload: { obj: object }
+  // Method syntax: analytics-next's `next(payload: SegmentFacade | null)` must be assignable.
+  next(payload: unknown): void
 }) => void
 
 /** Options of {@link createMailstitch}. */
