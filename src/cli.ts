@@ -1,0 +1,95 @@
+/**
+ * `mailstitch` command-line entry (built to dist/cli.mjs with a `#!/usr/bin/env node` banner).
+ * Subcommands live in the {@link commands} table: to add one, import its {@link Command} and add a row.
+ */
+import { realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { relayCommand } from './relay/cli'
+import { RELAY_VERSION } from './relay/version'
+
+/** What a command may do to the outside world; injected so commands are testable in-process. */
+export interface CliIO {
+  /** Write a line to stdout. */
+  out(line: string): void
+  /** Write a line to stderr. */
+  err(line: string): void
+  env: Record<string, string | undefined>
+  onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void
+  offSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void
+  /** Exit immediately (used only for a second Ctrl-C). */
+  exit(code: number): never
+}
+
+/** A subcommand: `run` gets the arguments after its name and resolves to the exit code. */
+export interface Command {
+  /** One line for `mailstitch --help`. */
+  summary: string
+  run(args: string[], io: CliIO): Promise<number>
+}
+
+/** Subcommands by name. */
+export const commands: Record<string, Command> = {
+  relay: relayCommand,
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length))
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  return [`Usage: mailstitch <command> [options]`, '', 'Commands:', ...rows, '', 'Run "mailstitch <command> --help" for details.'].join('\n')
+}
+
+/** Run the CLI with `argv` (without node and script) and resolve to the exit code. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.out(usage())
+    return name ? 0 : 2
+  }
+  if (name === '-v' || name === '--version') {
+    io.out(RELAY_VERSION)
+    return 0
+  }
+  const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined
+  if (!command) {
+    io.err(`mailstitch: unknown command "${name}".\n\n${usage()}`)
+    return 2
+  }
+  return command.run(rest, io)
+}
+
+/** The real process as a {@link CliIO}. */
+export function processIO(): CliIO {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+    onSignal: (s, h) => process.on(s, h),
+    offSignal: (s, h) => process.off(s, h),
+    exit: (code) => process.exit(code),
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1]
+  if (!script) return false
+  try {
+    // npm links bin files; compare real paths so the symlinked `mailstitch` still counts.
+    return import.meta.url === pathToFileURL(realpathSync(script)).href
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2), processIO()).then(
+    (code) => {
+      process.exitCode = code
+      // Idle keep-alive sockets must not hold the process open once the work is done.
+      setTimeout(() => process.exit(code), 2000).unref()
+    },
+    (err: unknown) => {
+      process.stderr.write(`mailstitch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.exit(1)
+    },
+  )
+}

@@ -1,0 +1,224 @@
+/**
+ * `mailstitch relay poll|serve`: argument parsing, environment, signals, summaries, exit codes.
+ * The work itself is done by createRelay(); this file only adapts it to a terminal.
+ */
+import { parseArgs } from 'node:util'
+import type { CliIO, Command } from '../cli'
+import { RelayError, UsageError } from './errors'
+import { relayOptionsFromEnv } from './env'
+import { formatSummary, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from './poll'
+import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from './relay'
+import { DEFAULT_PORT } from './serve'
+import { DEFAULT_STATE_PATH } from './state'
+
+const RELAY_HELP = `Usage: mailstitch relay <command> [options]
+
+Move Klaviyo email events (delivered, opened, clicked, bounced, spam, unsubscribed)
+into Segment as track events keyed to the visitor's bridge id.
+
+Commands:
+  poll    Read events from the Klaviyo API (once, or continuously)
+  serve   Receive Klaviyo system webhooks over HTTP
+
+Run "mailstitch relay <command> --help" for the options of a command.`
+
+const POLL_HELP = `Usage: mailstitch relay poll --once | --follow [options]
+
+  --once              Poll once and exit
+  --follow            Poll every --interval seconds until SIGTERM/SIGINT
+  --since <ISO time>  Start the window here instead of at the saved cursor (backfill)
+  --interval <s>      Seconds between polls with --follow (default ${DEFAULT_INTERVAL_SECONDS})
+  --state <file>      State file (default ${DEFAULT_STATE_PATH})
+  --lookback <s>      Re-read this many seconds before the cursor for late events (default ${DEFAULT_LOOKBACK_SECONDS})
+  -h, --help          Show this help
+
+Environment:
+  KLAVIYO_PRIVATE_KEY  Klaviyo private key (scopes events:read, metrics:read, profiles:read)
+  SEGMENT_WRITE_KEY    Segment source write key
+  KLAVIYO_API_BASE     Default https://a.klaviyo.com
+  SEGMENT_API_HOST     Default https://api.segment.io
+
+Prints one line per poll: fetched N, sent N, skipped N.
+Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
+3 a key was rejected, 4 a host was unreachable.`
+
+const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0]
+
+Receive Klaviyo system webhooks (POST, any path; GET /healthz answers 200). Each request is
+verified (Klaviyo-Signature, 5-minute timestamp window, webhook id) and answered 200 only
+after Segment accepted its events. Stateless: run as many copies as you like.
+
+  --port <n>     Port to listen on (default ${DEFAULT_PORT})
+  --host <addr>  Interface to bind (default 0.0.0.0)
+  -h, --help     Show this help
+
+Environment:
+  KLAVIYO_WEBHOOK_SECRET  The webhook's secret_key
+  SEGMENT_WRITE_KEY       Segment source write key
+  SEGMENT_API_HOST        Default https://api.segment.io`
+
+/** The `relay` command of the `mailstitch` CLI. */
+export const relayCommand: Command = {
+  summary: 'Move Klaviyo email events into Segment (poll the API or serve webhooks)',
+  async run(args, io) {
+    const [sub, ...rest] = args
+    try {
+      if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
+        io.out(RELAY_HELP)
+        return sub ? 0 : 2
+      }
+      if (sub === 'poll') return await poll(rest, io)
+      if (sub === 'serve') return await serve(rest, io)
+      throw new UsageError(`unknown command "relay ${sub}". Use "relay poll" or "relay serve".`)
+    } catch (err) {
+      return report(err, io)
+    }
+  },
+}
+
+async function poll(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, {
+    once: { type: 'boolean' },
+    follow: { type: 'boolean' },
+    since: { type: 'string' },
+    interval: { type: 'string' },
+    state: { type: 'string' },
+    lookback: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  })
+  if (values.help) {
+    io.out(POLL_HELP)
+    return 0
+  }
+  if (values.once === values.follow) throw new UsageError('give exactly one of --once or --follow.')
+  if (values.interval !== undefined && !values.follow) throw new UsageError('--interval only applies with --follow.')
+  const since = values.since === undefined ? undefined : parseTime(values.since)
+  const interval = values.interval === undefined ? DEFAULT_INTERVAL_SECONDS : seconds('--interval', values.interval, 1)
+  const lookback = values.lookback === undefined ? undefined : seconds('--lookback', values.lookback, 0)
+  if (values.state !== undefined && !values.state.trim()) throw new UsageError('--state needs a file path.')
+
+  const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback })
+  const release = onStopSignal(io, relay)
+  try {
+    if (values.once) {
+      const summary = await relay.pollOnce({ since })
+      io.out(formatSummary(summary))
+    } else {
+      await relay.follow({
+        since,
+        intervalSeconds: interval,
+        onPoll: (s: PollSummary) => io.out(`${new Date().toISOString()} ${formatSummary(s)}`),
+        onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
+      })
+    }
+  } finally {
+    await relay.stop()
+    release()
+  }
+  return 0
+}
+
+async function serve(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  })
+  if (values.help) {
+    io.out(SERVE_HELP)
+    return 0
+  }
+  const port = values.port === undefined ? DEFAULT_PORT : portNumber(values.port)
+  const relay = makeRelay(io, {})
+  let server
+  try {
+    server = await relay.serve({ port, host: values.host })
+  } catch (err) {
+    await relay.stop()
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port.`)
+    throw err
+  }
+  io.out(`relay: listening on ${server.url} for Klaviyo webhooks (GET /healthz for health checks)`)
+  await new Promise<void>((resolve) => {
+    const release = onStopSignal(io, relay, () => {
+      release()
+      resolve()
+    })
+  })
+  await relay.stop()
+  io.out('relay: stopped')
+  return 0
+}
+
+function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
+  const env = relayOptionsFromEnv(io.env)
+  const opts: RelayOptions = { ...env, log: (line) => io.out(line) }
+  if (extra.statePath) opts.statePath = extra.statePath
+  if (extra.lookbackSeconds !== undefined) opts.lookbackSeconds = extra.lookbackSeconds
+  return createRelay(opts)
+}
+
+/**
+ * First SIGINT/SIGTERM: stop gracefully (the page in flight is finished and the state saved).
+ * A second one exits at once, for the operator who really means it.
+ */
+function onStopSignal(io: CliIO, relay: Relay, after?: () => void): () => void {
+  let count = 0
+  const handler = (signal: NodeJS.Signals) => {
+    count++
+    if (count === 1) {
+      io.err(`relay: ${signal} received, finishing the batch in flight…`)
+      void relay.stop().then(after, after)
+    } else {
+      io.err(`relay: ${signal} received again, exiting now`)
+      io.exit(130)
+    }
+  }
+  io.onSignal('SIGINT', handler)
+  io.onSignal('SIGTERM', handler)
+  return () => {
+    io.offSignal('SIGINT', handler)
+    io.offSignal('SIGTERM', handler)
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
+
+function parse<T extends OptionSpec>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false })
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}. See --help.`)
+  }
+}
+
+function parseTime(v: string): Date {
+  // Date.parse also takes "March 7"; insist on an ISO date so a typo cannot silently backfill a year.
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.trim()) || Number.isNaN(Date.parse(v))) {
+    throw new UsageError(`--since: "${v}" is not an ISO time, e.g. 2026-01-31T00:00:00Z.`)
+  }
+  const d = new Date(Date.parse(v))
+  if (d.getTime() > Date.now()) throw new UsageError('--since is in the future.')
+  return d
+}
+
+function seconds(flag: string, v: string, min: number): number {
+  const n = Number(v)
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n) || n < min) throw new UsageError(`${flag}: "${v}" is not a number of seconds${min ? ` ≥ ${min}` : ''}.`)
+  return n
+}
+
+function portNumber(v: string): number {
+  const n = Number(v)
+  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new UsageError(`--port: "${v}" is not a port number (0–65535).`)
+  return n
+}
+
+function report(err: unknown, io: CliIO): number {
+  if (err instanceof RelayError) {
+    io.err(`mailstitch relay: ${err.message}`)
+    return err.exitCode
+  }
+  io.err(`mailstitch relay: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+  return 1
+}

@@ -1,0 +1,219 @@
+/**
+ * `createRelay()`: wires the Klaviyo source, the Segment sink, the state file and the webhook
+ * handler together behind one object. Clients are created on first use, so a webhook-only
+ * deployment needs no Klaviyo private key and a poll-only one needs no webhook secret.
+ */
+import { MissingKeyError } from './errors'
+import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
+import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
+import { findEmailMetrics } from './metrics'
+import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary } from './poll'
+import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
+import { startWebhookServer, type WebhookServer } from './serve'
+import { DEFAULT_STATE_PATH, StateStore } from './state'
+import { createWebhookHandler, type HeadersInput, type WebhookHandler, type WebhookResponse } from './webhook'
+
+/** Default pause between polls of `follow()`, seconds. */
+export const DEFAULT_INTERVAL_SECONDS = 60
+
+/** Options of {@link createRelay}. Keys are only required by the modes that use them. */
+export interface RelayOptions {
+  /** Klaviyo private API key (scopes events:read, metrics:read, profiles:read). Needed to poll. */
+  klaviyoPrivateKey?: string
+  /** Segment source write key. Always needed. */
+  segmentWriteKey?: string
+  /** Klaviyo webhook secret_key (several during a rotation). Needed for webhooks. */
+  webhookSecret?: string | readonly string[]
+  /** Default https://a.klaviyo.com. */
+  klaviyoApiBase?: string
+  /** Default https://api.segment.io. */
+  segmentApiHost?: string
+  /** Poll state file. Default `.mailstitch-state.json` in the working directory. */
+  statePath?: string
+  /** How far each poll re-reads before the cursor to catch late events. Default 600. */
+  lookbackSeconds?: number
+  /** Klaviyo events per page (1–1000). Default 1000. */
+  pageSize?: number
+  /** Segment `integrations` object on every event; default keeps them out of Klaviyo destinations. `null` sends none. */
+  integrations?: Record<string, boolean> | null
+  /** Replay window of webhook timestamps, seconds. Default 300. */
+  webhookToleranceSeconds?: number
+  /** Webhook body cap in bytes. Default 1 MiB. */
+  maxBodyBytes?: number
+  /** Klaviyo retry/timeout tuning. */
+  klaviyoRetry?: KlaviyoRetryOptions
+  /** Segment delivery tuning. */
+  segment?: Omit<SegmentSinkOptions, 'writeKey' | 'host'>
+  /** Receives one-line progress and warning messages. Default: none. */
+  log?: (line: string) => void
+}
+
+/** Options of {@link Relay.pollOnce}. */
+export interface PollOnceOptions {
+  /** Start of the window instead of the stored cursor (backfill / re-drive). */
+  since?: Date | string
+}
+
+/** Options of {@link Relay.follow}. */
+export interface FollowOptions extends PollOnceOptions {
+  /** Pause between polls, seconds. Default 60. */
+  intervalSeconds?: number
+  /** Called after each successful poll. */
+  onPoll?: (summary: PollSummary) => void
+  /** Called when a poll failed for a reason worth retrying (outage); fatal errors reject `follow()` instead. */
+  onError?: (error: Error) => void
+}
+
+/** A configured relay. */
+export interface Relay {
+  /** One poll over every email metric; resolves with its counts. */
+  pollOnce(options?: PollOnceOptions): Promise<PollSummary>
+  /** Poll every `intervalSeconds` until {@link Relay.stop}; rejects on configuration errors (keys, metrics, state file). */
+  follow(options?: FollowOptions): Promise<void>
+  /** Handle one Klaviyo webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
+  handleWebhook(rawBody: Uint8Array | string, headers: HeadersInput): Promise<WebhookResponse>
+  /** Listen for Klaviyo webhooks on a node:http server. */
+  serve(options?: { port?: number; host?: string }): Promise<WebhookServer>
+  /** Finish the page in flight, save state, close the server, flush Segment. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Create a relay. Nothing connects until a method is called. */
+export function createRelay(options: RelayOptions): Relay {
+  const log = options.log ?? (() => undefined)
+  const abort = new AbortController()
+  let sink: SegmentSink | undefined
+  let klaviyo: KlaviyoClients | undefined
+  let poller: Poller | undefined
+  let handler: WebhookHandler | undefined
+  const servers: WebhookServer[] = []
+  let running: Promise<unknown> = Promise.resolve()
+  let wake: (() => void) | undefined
+  let stopped: Promise<void> | undefined
+
+  const getSink = (): SegmentSink => {
+    if (sink) return sink
+    if (!options.segmentWriteKey) throw new MissingKeyError('SEGMENT_WRITE_KEY', 'the write key of the Segment source that receives the email events')
+    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: options.segmentApiHost })
+    return sink
+  }
+
+  const getPoller = (): Poller => {
+    if (poller) return poller
+    if (!options.klaviyoPrivateKey) throw new MissingKeyError('KLAVIYO_PRIVATE_KEY', 'a Klaviyo private API key with scopes events:read, metrics:read, profiles:read')
+    const s = getSink()
+    klaviyo = createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
+    const k = klaviyo
+    poller = new Poller({
+      source: new KlaviyoSource(k.events, k.apiBase, clampPageSize(options.pageSize)),
+      sink: s,
+      store: new StateStore(options.statePath ?? DEFAULT_STATE_PATH),
+      resolveMetrics: () => findEmailMetrics(k.metrics, k.apiBase),
+      lookbackMs: (options.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) * 1000,
+      integrations: options.integrations,
+    })
+    return poller
+  }
+
+  const getHandler = (): WebhookHandler => {
+    if (handler) return handler
+    const secret = options.webhookSecret
+    if (!secret || (typeof secret !== 'string' && !secret.length)) {
+      throw new MissingKeyError('KLAVIYO_WEBHOOK_SECRET', 'the secret_key the Klaviyo webhook was created with, to verify Klaviyo-Signature')
+    }
+    handler = createWebhookHandler({
+      secret,
+      sink: getSink(),
+      toleranceSeconds: options.webhookToleranceSeconds,
+      maxBodyBytes: options.maxBodyBytes,
+      integrations: options.integrations,
+      log,
+    })
+    return handler
+  }
+
+  const assertLive = () => {
+    if (stopped) throw new Error('relay is stopped')
+  }
+
+  // Polls are serialised: two overlapping polls on one state file would both send the same events.
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = running.then(fn, fn)
+    running = next.catch(() => undefined)
+    return next
+  }
+
+  const relay: Relay = {
+    pollOnce(opts = {}) {
+      assertLive()
+      const since = parseSince(opts.since)
+      const p = getPoller()
+      return exclusive(() => p.pollOnce(since))
+    },
+
+    async follow(opts = {}) {
+      assertLive()
+      const p = getPoller()
+      const intervalMs = Math.max(0, (opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000)
+      let since = parseSince(opts.since)
+      while (!p.stopped) {
+        try {
+          const summary = await exclusive(() => p.pollOnce(since))
+          since = undefined // keep --since until one poll got through
+          ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
+        } catch (err) {
+          if (!isTransient(err) || p.stopped) throw err
+          ;(opts.onError ?? ((e: Error) => log(`poll failed, retrying in ${intervalMs / 1000}s: ${e.message}`)))(err as Error)
+        }
+        if (p.stopped) break
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, intervalMs)
+          wake = done
+          function done() {
+            clearTimeout(t)
+            wake = undefined
+            resolve()
+          }
+        })
+      }
+    },
+
+    handleWebhook(rawBody, headers) {
+      assertLive()
+      return getHandler()(rawBody, headers)
+    },
+
+    async serve(opts = {}) {
+      assertLive()
+      const server = await startWebhookServer({ handler: getHandler(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
+      servers.push(server)
+      return server
+    },
+
+    stop() {
+      stopped ??= (async () => {
+        poller?.stop()
+        wake?.()
+        // Let the page in flight finish (and its state write) before cutting retries short.
+        await Promise.allSettled(servers.map((s) => s.close()))
+        await running.catch(() => undefined)
+        abort.abort()
+        await sink?.close()
+      })()
+      return stopped
+    },
+  }
+  return relay
+}
+
+function clampPageSize(n: number | undefined): number {
+  if (n === undefined || !Number.isFinite(n)) return DEFAULT_PAGE_SIZE
+  return Math.min(1000, Math.max(1, Math.floor(n)))
+}
+
+function parseSince(since: Date | string | undefined): number | undefined {
+  if (since === undefined) return undefined
+  const ms = since instanceof Date ? since.getTime() : Date.parse(since)
+  if (Number.isNaN(ms)) throw new RangeError(`since: not a valid date: ${String(since)}`)
+  return ms
+}
