@@ -46,7 +46,16 @@ function shopifyGate(): Gate {
 /** Build the gate for the `consent` option (absent = allowed). */
 export function createGate(opt?: ConsentOption): Gate {
   if (opt === 'shopify') return shopifyGate()
-  const ask = (): unknown => { try { return typeof opt === 'function' ? opt() : true } catch { return false } }
+  const ask = (): unknown => {
+    try {
+      // Fail closed on anything but a function or nothing (untyped `consent: false`).
+      const v = typeof opt === 'function' ? opt() : opt ?? true
+      ;(v as Promise<unknown>)?.catch?.(() => {}) // `now()` drops this promise: a rejection is a denial, not an unhandled error
+      return v
+    } catch {
+      return false
+    }
+  }
   return {
     now: () => { const v = ask(); return typeof v === 'boolean' ? v : undefined },
     check: () => Promise.resolve(ask()).then((v) => v === true, () => false),
