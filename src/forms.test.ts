@@ -1,0 +1,242 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { emailFrom, watchForms, watchKlaviyoForms, type Captured } from './forms'
+
+let offs: (() => void)[] = []
+let got: Captured[] = []
+const onEmail = (c: Captured) => void got.push(c)
+
+beforeEach(() => {
+  got = []
+  document.body.innerHTML = ''
+})
+afterEach(() => {
+  offs.splice(0).forEach((f) => f())
+})
+
+/** Put a form in the page from HTML and return it. */
+function form(html: string, attrs = ''): HTMLFormElement {
+  const wrap = document.createElement('div')
+  wrap.innerHTML = `<form ${attrs}>${html}</form>`
+  document.body.appendChild(wrap)
+  return wrap.querySelector('form')!
+}
+
+/** Submit as a browser does (a cancelable, bubbling `submit` on the form); returns the event. */
+function submit(f: HTMLFormElement): Event {
+  const e = new Event('submit', { bubbles: true, cancelable: true })
+  f.dispatchEvent(e)
+  return e
+}
+
+describe('emailFrom', () => {
+  it('reads an input[type=email], trimmed (normalisation is the pipeline’s job)', () => {
+    expect(emailFrom(form('<input type="email" name="x" value="  Ada@Example.com ">'))).toBe('Ada@Example.com')
+  })
+
+  it('reads a text field named or id-ed like email', () => {
+    expect(emailFrom(form('<input type="text" name="contact[email]" value="a@b.co">'))).toBe('a@b.co')
+    expect(emailFrom(form('<input name="E-Mail" value="c@d.co">'))).toBe('c@d.co') // no type = text
+    expect(emailFrom(form('<input type="text" id="newsletter-email" value="e@f.co">'))).toBe('e@f.co')
+  })
+
+  it('ignores hidden, password and other non-email fields even when named email', () => {
+    expect(emailFrom(form('<input type="hidden" name="email" value="h@i.co"><input type="password" name="email_pw" value="j@k.co">'))).toBeUndefined()
+    expect(emailFrom(form('<input type="text" name="name" value="l@m.co"><textarea name="email">n@o.co</textarea>'))).toBeUndefined()
+  })
+
+  it('with two email fields, takes the first that looks like an address', () => {
+    expect(emailFrom(form('<input type="email" name="email" value="ada@example.com"><input type="email" name="email_confirm" value="ada@example.com">'))).toBe('ada@example.com')
+    expect(emailFrom(form('<input type="email" name="email" value="not-yet"><input type="email" name="confirm" value="bob@example.com">'))).toBe('bob@example.com')
+    expect(emailFrom(form('<input type="email" name="email" value=""><input type="email" name="confirm" value="bob@example.com">'))).toBe('bob@example.com')
+  })
+
+  it('falls back to the first filled value (the pipeline then refuses it as invalid)', () => {
+    expect(emailFrom(form('<input type="email" value=""><input type="email" value="nope"><input type="email" value="nada">'))).toBe('nope')
+  })
+
+  it('gives nothing for a form without an email field, or with empty ones', () => {
+    expect(emailFrom(form('<input type="text" name="q" value="shoes"><button>Go</button>'))).toBeUndefined()
+    expect(emailFrom(form('<input type="email" value="   ">'))).toBeUndefined()
+  })
+})
+
+describe('watchForms', () => {
+  it('captures the submit of an email form with source "form" and the form id', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<input type="email" name="email" value="ada@example.com">', 'id="footer-signup"'))
+    expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: 'footer-signup' }])
+  })
+
+  it('leaves formId undefined when the form has no id', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<input type="email" value="ada@example.com">'))
+    expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: undefined }])
+  })
+
+  it('ignores a form without an email field', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<input type="search" name="q" value="ada@example.com"><input type="text" name="name" value="Ada">'))
+    expect(got).toEqual([])
+  })
+
+  it('labels Shopify’s customer form (form_type=customer, contact[email])', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form(
+      '<input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">' +
+      '<input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="Shop@Example.com">',
+      'method="post" action="/contact#contact_form" id="ContactFooter" accept-charset="UTF-8"',
+    ))
+    expect(got).toEqual([{ email: 'Shop@Example.com', source: 'shopify-customer-form', formId: 'ContactFooter' }])
+  })
+
+  it('does not label other Shopify form types as the customer form', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<input type="hidden" name="form_type" value="contact"><input type="email" name="contact[email]" value="a@b.co">'))
+    expect(got[0]!.source).toBe('form')
+  })
+
+  it('with a selector, captures only matching forms', () => {
+    offs.push(watchForms('form.newsletter, #signup', onEmail))
+    submit(form('<input type="email" value="one@example.com">', 'class="newsletter"'))
+    submit(form('<input type="email" value="two@example.com">', 'id="login"'))
+    submit(form('<input type="email" value="three@example.com">', 'id="signup"'))
+    expect(got.map((c) => c.email)).toEqual(['one@example.com', 'three@example.com'])
+  })
+
+  it('survives an invalid selector without breaking the submit', () => {
+    offs.push(watchForms('form[[', onEmail))
+    const e = submit(form('<input type="email" value="a@b.co">'))
+    expect(got).toEqual([])
+    expect(e.defaultPrevented).toBe(false)
+  })
+
+  it('sees forms added to the DOM later (delegated listener)', async () => {
+    offs.push(watchForms('auto', onEmail))
+    await new Promise((r) => setTimeout(r, 0))
+    const late = document.createElement('form')
+    late.innerHTML = '<input type="email" name="email" value="late@example.com">'
+    document.body.appendChild(late)
+    submit(late)
+    expect(got.map((c) => c.email)).toEqual(['late@example.com'])
+  })
+
+  it('sees a form whose email field is inside nested markup', () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<div><fieldset><label>Email <input type="email" value="deep@example.com"></label></fieldset></div>'))
+    expect(got.map((c) => c.email)).toEqual(['deep@example.com'])
+  })
+
+  it('still captures when a site handler calls preventDefault (AJAX forms)', () => {
+    offs.push(watchForms('auto', onEmail))
+    const f = form('<input type="email" value="ajax@example.com">')
+    f.addEventListener('submit', (e) => e.preventDefault())
+    const e = submit(f)
+    expect(e.defaultPrevented).toBe(true) // the site's doing
+    expect(got.map((c) => c.email)).toEqual(['ajax@example.com'])
+  })
+
+  it('still captures when a site handler stops propagation on the form', () => {
+    offs.push(watchForms('auto', onEmail))
+    const f = form('<input type="email" value="stop@example.com">')
+    f.addEventListener('submit', (e) => e.stopImmediatePropagation())
+    submit(f)
+    expect(got.map((c) => c.email)).toEqual(['stop@example.com'])
+  })
+
+  it('never calls preventDefault or alters the form itself', () => {
+    offs.push(watchForms('auto', onEmail))
+    const f = form('<input type="email" name="email" value="  Ada@Example.com  "><input type="hidden" name="x" value="1">', 'action="/subscribe" method="post"')
+    const before = f.outerHTML
+    const spy = vi.spyOn(Event.prototype, 'preventDefault')
+    const e = submit(f)
+    expect(e.defaultPrevented).toBe(false)
+    expect(spy).not.toHaveBeenCalled()
+    expect(f.outerHTML).toBe(before)
+    expect((f.elements.namedItem('email') as HTMLInputElement).value).toBe('  Ada@Example.com  ')
+    expect(got).toHaveLength(1)
+  })
+
+  it('does not throw into the page when the callback throws', () => {
+    offs.push(watchForms('auto', () => { throw new Error('boom') }))
+    const errors: unknown[] = []
+    const onErr = (e: ErrorEvent) => errors.push(e.error)
+    window.addEventListener('error', onErr)
+    expect(() => submit(form('<input type="email" value="a@b.co">'))).not.toThrow()
+    window.removeEventListener('error', onErr)
+    expect(errors).toEqual([])
+  })
+
+  it('ignores submit events whose target is not a form', () => {
+    offs.push(watchForms('auto', onEmail))
+    const div = document.createElement('div')
+    document.body.appendChild(div)
+    div.dispatchEvent(new Event('submit', { bubbles: true }))
+    expect(got).toEqual([])
+  })
+
+  it('stops capturing once unsubscribed', () => {
+    const off = watchForms('auto', onEmail)
+    off()
+    submit(form('<input type="email" value="a@b.co">'))
+    expect(got).toEqual([])
+  })
+})
+
+describe('watchKlaviyoForms', () => {
+  const kf = (detail: unknown) => window.dispatchEvent(new CustomEvent('klaviyoForms', { detail }))
+
+  it('captures a submit with metaData.$email, formId as a string', () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'submit', formId: 'WxYz12', metaData: { $email: 'kl@example.com', $source: 'Popup' } })
+    kf({ type: 'submit', formId: 123456, metaData: { $email: 'num@example.com' } })
+    expect(got).toEqual([
+      { email: 'kl@example.com', source: 'klaviyo-form', formId: 'WxYz12' },
+      { email: 'num@example.com', source: 'klaviyo-form', formId: '123456' },
+    ])
+  })
+
+  it('captures a submit with metaData.email', () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'submit', metaData: { email: 'plain@example.com' } })
+    expect(got).toEqual([{ email: 'plain@example.com', source: 'klaviyo-form', formId: undefined }])
+  })
+
+  it('prefers $email over email', () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'submit', formId: 'F', metaData: { $email: 'dollar@example.com', email: 'plain@example.com' } })
+    expect(got.map((c) => c.email)).toEqual(['dollar@example.com'])
+  })
+
+  it('ignores a submit without an email (e.g. SMS-only step)', () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'submit', formId: 'F', metaData: { $phone_number: '+15555550100' } })
+    kf({ type: 'submit', formId: 'F' })
+    kf({ type: 'submit', formId: 'F', metaData: { $email: 42 } })
+    expect(got).toEqual([])
+  })
+
+  it.each(['open', 'embedOpen', 'close', 'redirectedToUrl', 'stepSubmit', 'Submit'])('ignores type %s', (type) => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type, formId: 'F', metaData: { $email: 'x@example.com' } })
+    expect(got).toEqual([])
+  })
+
+  it('ignores malformed events without throwing', () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    expect(() => {
+      kf(null)
+      kf(undefined)
+      kf('submit')
+      kf({ type: 'submit', metaData: null })
+      window.dispatchEvent(new Event('klaviyoForms'))
+    }).not.toThrow()
+    expect(got).toEqual([])
+  })
+
+  it('stops once unsubscribed', () => {
+    watchKlaviyoForms(onEmail)()
+    kf({ type: 'submit', metaData: { $email: 'x@example.com' } })
+    expect(got).toEqual([])
+  })
+})

@@ -1,0 +1,831 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createMailstitch } from './index'
+import { KLAVIYO_REVISION } from './klaviyo-client'
+import type { AnalyticsLike, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
+
+// --- fakes -------------------------------------------------------------------------------
+
+type Call = { m: string; args: unknown[] }
+
+/**
+ * A loaded analytics.js stand-in: records calls (the trailing callback stripped) and, unless
+ * `deliver: false`, invokes that callback as analytics.js does once delivery was attempted.
+ */
+function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string; deliver?: boolean } = {}) {
+  let anon = init.anonymousId === undefined ? 'anon-aaaa-1111' : init.anonymousId
+  const calls: Call[] = []
+  const mws: SourceMiddleware[] = []
+  const rec = (m: string) => (...args: unknown[]) => {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
+    calls.push({ m, args })
+    if (cb && init.deliver !== false) cb({ failedDelivery: () => undefined })
+    return undefined
+  }
+  const analytics = {
+    initialized: true,
+    user: () => ({ anonymousId: () => anon, id: () => init.userId ?? null, traits: () => (init.email ? { email: init.email } : {}) }),
+    identify: rec('identify'),
+    track: rec('track'),
+    page: rec('page'),
+    ready: (cb?: () => void) => void cb?.(),
+    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
+    addSourceMiddleware: (fn: SourceMiddleware) => void mws.push(fn),
+  }
+  return { analytics: analytics as AnalyticsLike, calls, mws, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
+}
+
+type Req = { url: string; init: RequestInit; body: { data: { type: string; attributes: Record<string, any>; relationships?: any } } }
+type Reply = { status: number; retryAfter?: string } | 'reject' | 'hang'
+
+/** Stub `fetch`: records each request, answers from `replies` in turn (the last one repeats). */
+function fakeFetch(...replies: Reply[]) {
+  const reqs: Req[] = []
+  const fn = vi.fn((url: string, init: RequestInit) => {
+    reqs.push({ url: String(url), init, body: JSON.parse(String(init.body)) })
+    const r = replies.length ? (replies.length > 1 ? replies.shift()! : replies[0]!) : { status: 202 }
+    if (r === 'reject') return Promise.reject(new TypeError('Failed to fetch'))
+    if (r === 'hang') return new Promise<never>(() => {})
+    return Promise.resolve({ status: r.status, headers: { get: (h: string) => (h.toLowerCase() === 'retry-after' ? r.retryAfter ?? null : null) } })
+  })
+  vi.stubGlobal('fetch', fn)
+  return reqs
+}
+
+const OUTBOX = 'mailstitch:outbox'
+const outbox = (): any[] => JSON.parse(localStorage.getItem(OUTBOX) || '[]')
+const tick = () => new Promise((r) => setTimeout(r, 0))
+const stateCookie = () => {
+  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
+  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
+}
+function clearCookies() {
+  for (const c of document.cookie.split(';')) {
+    const n = c.split('=')[0]!.trim()
+    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  }
+}
+
+let instances: Mailstitch[] = []
+const start = (o: MailstitchOptions) => {
+  const s = createMailstitch({ klaviyo: { companyId: 'AbC123' }, ...o })
+  instances.push(s)
+  return s
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  clearCookies()
+  history.replaceState(null, '', '/')
+  document.body.innerHTML = ''
+  delete (window as { analytics?: unknown }).analytics
+})
+afterEach(() => {
+  instances.splice(0).forEach((s) => s.destroy())
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+const emailForm = (email: string, attrs = '') => {
+  const wrap = document.createElement('div')
+  wrap.innerHTML = `<form ${attrs}><input type="email" name="email" value="${email}"><button>Join</button></form>`
+  document.body.appendChild(wrap)
+  return wrap.querySelector('form')!
+}
+const submit = (f: HTMLFormElement) => {
+  const e = new Event('submit', { bubbles: true, cancelable: true })
+  f.dispatchEvent(e)
+  return e
+}
+
+// --- capture: Segment ------------------------------------------------------------------------
+
+describe('capture → Segment', () => {
+  it('identifies with traits {email, …} on the current anonymousId (no userId), then tracks Email Captured', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    const r = await s.capture('  Ada@Example.COM ', { source: 'checkout-step-1', formId: 'f1', traits: { first_name: 'Ada' } })
+    expect(r).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+
+    const identify = fa.of('identify')
+    expect(identify).toHaveLength(1)
+    expect(identify[0]).toHaveLength(2) // traits-only form: keeps whatever userId analytics.js has (none)
+    expect(identify[0]![0]).toEqual({ first_name: 'Ada', email: 'ada@example.com' })
+    const opts = identify[0]![1] as Record<string, unknown>
+    expect(opts.anonymousId).toBe('anon-aaaa-1111')
+    expect(opts.messageId).toMatch(/^mst-[0-9a-f-]{36}$/)
+    expect(new Date(opts.timestamp as string).getTime()).toBeGreaterThan(Date.now() - 5000)
+
+    const track = fa.of('track')
+    expect(track).toHaveLength(1)
+    expect(track[0]![0]).toBe('Email Captured')
+    expect(track[0]![1]).toEqual({ source: 'checkout-step-1', form_id: 'f1' })
+    const topts = track[0]![2] as Record<string, any>
+    expect(topts.anonymousId).toBe('anon-aaaa-1111')
+    expect(topts.context).toEqual({ traits: { email: 'ada@example.com' } })
+    expect(topts.messageId).not.toBe(opts.messageId)
+    // identify before track
+    expect(fa.calls.map((c) => c.m)).toEqual(['identify', 'track'])
+  })
+
+  it('keeps a known userId: identify(userId, traits, opts)', async () => {
+    const fa = fakeAnalytics({ userId: 'user-42' })
+    fakeFetch()
+    await start({ analytics: fa.analytics }).capture('ada@example.com')
+    const [args] = fa.of('identify')
+    expect(args).toHaveLength(3)
+    expect(args![0]).toBe('user-42')
+    expect(args![1]).toEqual({ email: 'ada@example.com' })
+    expect((args![2] as Record<string, unknown>).anonymousId).toBe('anon-aaaa-1111')
+  })
+
+  it('an email in the given traits cannot override the captured one', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    await start({ analytics: fa.analytics }).capture('ada@example.com', { traits: { email: 'evil@example.com', plan: 'pro' } })
+    expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com', plan: 'pro' })
+  })
+
+  it('defaults source to "manual" and form_id to null', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    await start({ analytics: fa.analytics }).capture('ada@example.com')
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'manual', form_id: null })
+  })
+
+  it('works without Klaviyo options (Segment only, no fetch)', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = createMailstitch({ analytics: fa.analytics })
+    instances.push(s)
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(fa.of('identify')).toHaveLength(1)
+    expect(reqs).toEqual([])
+  })
+
+  it('uses window.analytics (the snippet) when no analytics is passed, read at capture time', async () => {
+    fakeFetch()
+    const s = start({})
+    const fa = fakeAnalytics({ anonymousId: 'anon-window-1' })
+    ;(window as { analytics?: unknown }).analytics = fa.analytics
+    expect(await s.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-window-1' })
+    expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
+  })
+
+  it('writes the bridge id to the state cookie and linkParams()', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    expect(s.linkParams()).toEqual({})
+    await s.capture('ada@example.com')
+    expect(stateCookie()).toEqual({ c: 1, b: 'anon-aaaa-1111' })
+    expect(s.linkParams()).toEqual({ mst: 'anon-aaaa-1111' })
+  })
+
+  it('linkParams() uses the custom linkParam', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics, linkParam: 'ref' })
+    await s.capture('ada@example.com')
+    expect(s.linkParams()).toEqual({ ref: 'anon-aaaa-1111' })
+  })
+
+  it('keeps klaviyo.js’s onsite identity in agreement when it is on the page', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const identify = vi.fn(() => Promise.resolve())
+    ;(window as { klaviyo?: unknown }).klaviyo = { identify }
+    try {
+      await start({ analytics: fa.analytics }).capture('ada@example.com')
+      expect(identify).toHaveBeenCalledWith({ email: 'ada@example.com', segment_anonymous_id: 'anon-aaaa-1111' })
+    } finally {
+      delete (window as { klaviyo?: unknown }).klaviyo
+    }
+  })
+})
+
+// --- capture: invalid input ------------------------------------------------------------------
+
+describe('capture → invalid emails', () => {
+  it.each([
+    'ada.example.com',
+    'ada lovelace@example.com',
+    'a'.repeat(250) + '@example.com',
+    'ada@example.com.',
+    '<script>alert(1)</script>@example.com',
+    '',
+  ])('refuses %j with invalid_email and makes no call at all', async (raw) => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const set = vi.spyOn(Storage.prototype, 'setItem')
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture(raw)).toEqual({ ok: false, reason: 'invalid_email' })
+    await tick()
+    expect(fa.calls).toEqual([])
+    expect(reqs).toEqual([])
+    expect(set).not.toHaveBeenCalled()
+    expect(document.cookie).toBe('')
+  })
+
+  it('refuses non-string input without throwing', async () => {
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture(undefined as unknown as string)).toEqual({ ok: false, reason: 'invalid_email' })
+    expect(await s.capture({ email: 'a@b.co' } as unknown as string)).toEqual({ ok: false, reason: 'invalid_email' })
+  })
+})
+
+// --- capture: Klaviyo --------------------------------------------------------------------------
+
+describe('capture → Klaviyo', () => {
+  it('POSTs the profile as JSON:API with the bridge id, revision header and keepalive', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    await start({ analytics: fa.analytics }).capture('Ada@Example.com', { traits: { first_name: 'Ada', plan: 'pro', nested: { a: 1 } } })
+    expect(reqs).toHaveLength(1)
+    const [r] = reqs
+    expect(r!.url).toBe('https://a.klaviyo.com/client/profiles?company_id=AbC123')
+    expect(r!.init.method).toBe('POST')
+    expect(r!.init.keepalive).toBe(true)
+    expect(r!.init.headers).toEqual({ 'content-type': 'application/vnd.api+json', revision: KLAVIYO_REVISION })
+    expect(KLAVIYO_REVISION).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    expect(r!.body).toEqual({
+      data: {
+        type: 'profile',
+        attributes: {
+          email: 'ada@example.com',
+          anonymous_id: 'anon-aaaa-1111',
+          first_name: 'Ada',
+          properties: { segment_anonymous_id: 'anon-aaaa-1111', plan: 'pro' },
+        },
+      },
+    })
+  })
+
+  it('honours apiBase (trailing slash trimmed) and encodes company_id', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    await start({ analytics: fa.analytics, klaviyo: { companyId: 'A&b=1', apiBase: 'http://127.0.0.1:9/kl/' } }).capture('ada@example.com')
+    expect(reqs[0]!.url).toBe('http://127.0.0.1:9/kl/client/profiles?company_id=A%26b%3D1')
+  })
+
+  describe('external_id', () => {
+    const ext = async (externalId: MailstitchOptions['externalId'], userId: string | null) => {
+      const fa = fakeAnalytics({ userId })
+      const reqs = fakeFetch()
+      await start({ analytics: fa.analytics, externalId }).capture('ada@example.com')
+      const a = reqs[0]!.body.data.attributes
+      return 'external_id' in a ? a.external_id : '(absent)'
+    }
+    it("'userId' (default) with a userId → the userId", async () => {
+      expect(await ext(undefined, 'user-42')).toBe('user-42')
+      expect(await ext('userId', 'user-42')).toBe('user-42')
+    })
+    it("'userId' without a userId → absent, never empty", async () => {
+      expect(await ext('userId', null)).toBe('(absent)')
+      expect(await ext(undefined, '')).toBe('(absent)')
+    })
+    it("'anonymousId' → the bridge id, even with a userId", async () => {
+      expect(await ext('anonymousId', null)).toBe('anon-aaaa-1111')
+      expect(await ext('anonymousId', 'user-42')).toBe('anon-aaaa-1111')
+    })
+    it('false → absent, even with a userId', async () => {
+      expect(await ext(false, 'user-42')).toBe('(absent)')
+    })
+  })
+
+  it('with listId, also POSTs /client/subscriptions with relationships.list', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    await start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } }).capture('ada@example.com', { source: 'footer' })
+    expect(reqs.map((r) => r.url)).toEqual([
+      'https://a.klaviyo.com/client/profiles?company_id=AbC123',
+      'https://a.klaviyo.com/client/subscriptions?company_id=AbC123',
+    ])
+    const sub = reqs[1]!
+    expect(sub.init.keepalive).toBe(true)
+    expect((sub.init.headers as Record<string, string>).revision).toBe(KLAVIYO_REVISION)
+    expect(sub.body).toEqual({
+      data: {
+        type: 'subscription',
+        attributes: { custom_source: 'footer', profile: { data: { type: 'profile', attributes: { email: 'ada@example.com' } } } },
+        relationships: { list: { data: { type: 'list', id: 'XyZ789' } } },
+      },
+    })
+  })
+
+  it('removes delivered work from the outbox', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch({ status: 202 })
+    await start({ analytics: fa.analytics }).capture('ada@example.com')
+    await tick()
+    expect(localStorage.getItem(OUTBOX)).toBeNull()
+  })
+})
+
+// --- duplicates ----------------------------------------------------------------------------
+
+describe('duplicates', () => {
+  it('the same email within 5 s → duplicate, sent once', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(await s.capture(' ADA@example.com')).toEqual({ ok: false, reason: 'duplicate' })
+    expect(fa.of('identify')).toHaveLength(1)
+    expect(fa.of('track')).toHaveLength(1)
+    expect(reqs).toHaveLength(1)
+  })
+
+  it('a different email is not a duplicate', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    expect(await s.capture('bob@example.com')).toMatchObject({ ok: true, email: 'bob@example.com' })
+    expect(reqs.map((r) => r.body.data.attributes.email)).toEqual(['ada@example.com', 'bob@example.com'])
+  })
+
+  it('the same email after 5 s is sent again', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    now.mockReturnValue(1_800_000_004_999)
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'duplicate' })
+    now.mockReturnValue(1_800_000_005_001)
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(reqs).toHaveLength(2)
+  })
+
+  it('a form submit and the Klaviyo form event for the same email send once', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    start({ analytics: fa.analytics })
+    submit(emailForm('ada@example.com'))
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { $email: 'Ada@Example.com' } } }))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await tick()
+    expect(reqs).toHaveLength(1)
+    expect(fa.of('track').map((a) => a[1])).toEqual([{ source: 'form', form_id: null }])
+  })
+
+  it('an invalid attempt does not block the next valid one', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture('ada@')).toEqual({ ok: false, reason: 'invalid_email' })
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+  })
+})
+
+// --- forms wiring --------------------------------------------------------------------------
+
+describe('forms wiring', () => {
+  it("forms: 'auto' captures a form submit with source and form_id, and never prevents it", async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    start({ analytics: fa.analytics })
+    const e = submit(emailForm('  Ada@Example.com ', 'id="newsletter"'))
+    expect(e.defaultPrevented).toBe(false)
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'newsletter' })
+  })
+
+  it('keeps unconfirmed work from a form submit in the outbox (the page may unload at once)', async () => {
+    // A full-page POST may unload the page right after the submit: until analytics.js confirms
+    // delivery and Klaviyo answers, the work stays in localStorage for the next page.
+    const fa = fakeAnalytics({ deliver: false })
+    fakeFetch('hang')
+    start({ analytics: fa.analytics })
+    submit(emailForm('ada@example.com'))
+    await tick()
+    const kinds = outbox().map((j) => j.k).sort()
+    expect(kinds).toEqual(['klaviyo', 'segment', 'segment'])
+  })
+
+  it('Shopify customer form → source shopify-customer-form', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    start({ analytics: fa.analytics })
+    const wrap = document.createElement('div')
+    wrap.innerHTML = '<form method="post" action="/contact#ContactFooter" id="ContactFooter"><input type="hidden" name="form_type" value="customer"><input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="shop@example.com"></form>'
+    document.body.appendChild(wrap)
+    submit(wrap.querySelector('form')!)
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'shopify-customer-form', form_id: 'ContactFooter' })
+  })
+
+  it('a site handler that calls preventDefault: still captured', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    start({ analytics: fa.analytics })
+    const f = emailForm('ajax@example.com')
+    f.addEventListener('submit', (e) => e.preventDefault())
+    expect(submit(f).defaultPrevented).toBe(true)
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    expect(reqs[0]!.body.data.attributes.email).toBe('ajax@example.com')
+  })
+
+  it('forms: selector captures only matching forms', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    start({ analytics: fa.analytics, forms: '#footer-signup' })
+    submit(emailForm('login@example.com', 'id="login"'))
+    submit(emailForm('news@example.com', 'id="footer-signup"'))
+    await vi.waitFor(() => expect(fa.of('identify')).toHaveLength(1))
+    await tick()
+    expect(fa.of('identify').map((a) => (a[0] as { email: string }).email)).toEqual(['news@example.com'])
+  })
+
+  it('forms: false ignores form submits but still captures Klaviyo forms and capture()', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics, forms: false })
+    submit(emailForm('form@example.com'))
+    await tick()
+    expect(fa.calls).toEqual([])
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { email: 'kl@example.com' } } }))
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'klaviyo-form', form_id: 'K1' })
+    expect(await s.capture('api@example.com')).toMatchObject({ ok: true })
+  })
+
+  it('a form added to the DOM later is captured', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    start({ analytics: fa.analytics })
+    await tick()
+    const f = emailForm('late@example.com', 'id="late"')
+    submit(f)
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'late' })
+  })
+
+  it('a form with an invalid email sends nothing', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    start({ analytics: fa.analytics })
+    submit(emailForm('ada@example'))
+    submit(emailForm('&lt;script&gt;@x.com'))
+    await tick()
+    expect(fa.calls).toEqual([])
+    expect(reqs).toEqual([])
+  })
+})
+
+// --- no analytics --------------------------------------------------------------------------
+
+describe('no analytics', () => {
+  it('window.analytics missing → no_analytics, nothing sent, no console error', async () => {
+    const err = vi.spyOn(console, 'error')
+    const warn = vi.spyOn(console, 'warn')
+    const reqs = fakeFetch()
+    const s = start({})
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_analytics' })
+    submit(emailForm('bob@example.com'))
+    await tick()
+    expect(reqs).toEqual([])
+    expect(err).not.toHaveBeenCalled()
+    expect(warn).not.toHaveBeenCalled()
+    expect(localStorage.getItem(OUTBOX)).toBeNull()
+    expect(document.cookie).toBe('')
+  })
+
+  it('no_analytics does not count as a capture for de-duplication', async () => {
+    fakeFetch()
+    const s = start({})
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_analytics' })
+    const fa = fakeAnalytics()
+    ;(window as { analytics?: unknown }).analytics = fa.analytics
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+  })
+
+  it('analytics that never yields an anonymousId → no_analytics after the wait', async () => {
+    vi.useFakeTimers()
+    fakeFetch()
+    const fa = fakeAnalytics({ anonymousId: null })
+    const s = start({ analytics: { ...fa.analytics, ready: () => {} } as AnalyticsLike })
+    const p = s.capture('ada@example.com')
+    await vi.advanceTimersByTimeAsync(3001)
+    expect(await p).toEqual({ ok: false, reason: 'no_analytics' })
+    expect(fa.calls).toEqual([])
+  })
+})
+
+// --- never rejects ----------------------------------------------------------------------
+
+describe('capture() never rejects', () => {
+  it('when every analytics method throws', async () => {
+    localStorage.setItem('ajs_anonymous_id', JSON.stringify('anon-from-storage'))
+    const boom = () => { throw new Error('analytics broke') }
+    const analytics = { initialized: true, user: boom, identify: boom, track: boom, setAnonymousId: boom, addSourceMiddleware: boom, ready: boom } as unknown as AnalyticsLike
+    fakeFetch()
+    const err = vi.spyOn(console, 'error')
+    const s = start({ analytics })
+    await expect(s.capture('ada@example.com')).resolves.toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-from-storage' })
+    expect(err).not.toHaveBeenCalled()
+  })
+
+  it('when analytics methods return rejected promises (AnalyticsBrowser failed to load)', async () => {
+    const fa = fakeAnalytics()
+    const rejecting = { ...fa.analytics, identify: () => Promise.reject(new Error('x')), track: () => Promise.reject(new Error('y')) } as AnalyticsLike
+    fakeFetch()
+    const unhandled = vi.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      await expect(start({ analytics: rejecting }).capture('ada@example.com')).resolves.toMatchObject({ ok: true })
+      await tick()
+      expect(unhandled).not.toHaveBeenCalled()
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
+  })
+
+  it('when every property access on analytics throws', async () => {
+    vi.useFakeTimers()
+    const analytics = new Proxy({}, { get: () => { throw new Error('hostile') } }) as AnalyticsLike
+    fakeFetch()
+    const s = start({ analytics })
+    const p = s.capture('ada@example.com')
+    await vi.advanceTimersByTimeAsync(3001)
+    await expect(p).resolves.toEqual({ ok: false, reason: 'no_analytics' })
+  })
+
+  it('when localStorage and cookies throw', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => { throw new DOMException('QuotaExceededError') })
+    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => { throw new DOMException('SecurityError') })
+    const s = start({ analytics: fa.analytics })
+    await expect(s.capture('ada@example.com')).resolves.toMatchObject({ ok: true })
+    expect(reqs).toHaveLength(1)
+  })
+
+  it('when the consent function throws', async () => {
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, consent: () => { throw new Error('cmp') } })
+    await expect(s.capture('ada@example.com')).resolves.toEqual({ ok: false, reason: 'no_consent' })
+  })
+
+  it('createMailstitch itself never throws, even when the page is hostile', () => {
+    vi.spyOn(document, 'addEventListener').mockImplementation(() => { throw new Error('locked down') })
+    let s: Mailstitch | undefined
+    expect(() => { s = createMailstitch({ analytics: fakeAnalytics().analytics }) }).not.toThrow()
+    return expect(s!.capture('ada@example.com')).resolves.toHaveProperty('ok')
+  })
+})
+
+// --- consent -----------------------------------------------------------------------------
+
+describe('consent', () => {
+  const denied: [string, MailstitchOptions['consent']][] = [
+    ['sync false', () => false],
+    ['async false', () => Promise.resolve(false)],
+    ['a throwing function', () => { throw new Error('cmp not ready') }],
+    ['a rejecting promise', () => Promise.reject(new Error('cmp'))],
+    ['a non-boolean answer', () => 'yes' as unknown as boolean],
+  ]
+  it.each(denied)('%s → no_consent, zero fetches, zero cookies, zero localStorage writes', async (_, consent) => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const set = vi.spyOn(Storage.prototype, 'setItem')
+    const s = start({ analytics: fa.analytics, consent })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    submit(emailForm('bob@example.com'))
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', metaData: { $email: 'kl@example.com' } } }))
+    await s.ready()
+    await tick()
+    expect(reqs).toEqual([])
+    expect(fa.calls).toEqual([])
+    expect(document.cookie).toBe('')
+    expect(set).not.toHaveBeenCalled()
+    expect(localStorage.length).toBe(0)
+    expect(s.linkParams()).toEqual({})
+  })
+
+  it('denied consent does not flush an outbox left by an earlier page', async () => {
+    localStorage.setItem(OUTBOX, JSON.stringify([{ id: 'j1', t: Date.now(), n: 0, k: 'segment', m: 'track', a: ['Email Captured', {}, { messageId: 'mst-x' }] }]))
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, consent: () => false })
+    await s.ready()
+    expect(fa.calls).toEqual([])
+  })
+
+  it('async true works', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics, consent: () => new Promise((r) => setTimeout(() => r(true), 5)) })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+    expect(reqs).toHaveLength(1)
+    expect(fa.of('identify')).toHaveLength(1)
+  })
+
+  it('is asked at capture time: a visitor who accepts later can be captured', async () => {
+    const fa = fakeAnalytics()
+    fakeFetch()
+    let ok = false
+    const s = start({ analytics: fa.analytics, consent: () => ok })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    ok = true
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true }) // a refusal is not a duplicate
+  })
+
+  it('an untyped boolean false is treated as denied (fail closed)', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics, consent: false as unknown as MailstitchOptions['consent'] })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    expect(reqs).toEqual([])
+  })
+})
+
+// --- destroy -------------------------------------------------------------------------------
+
+describe('destroy()', () => {
+  it('then submit or Klaviyo form → nothing sent', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    s.destroy()
+    submit(emailForm('ada@example.com'))
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', metaData: { $email: 'kl@example.com' } } }))
+    await tick()
+    expect(fa.calls).toEqual([])
+    expect(reqs).toEqual([])
+    expect(localStorage.length).toBe(0)
+  })
+
+  it('then capture() resolves ok:false and sends nothing', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    s.destroy()
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_analytics' })
+    expect(reqs).toEqual([])
+  })
+
+  it('stops pending Klaviyo retries', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch({ status: 503 })
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    expect(reqs).toHaveLength(1)
+    s.destroy()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(reqs).toHaveLength(1)
+  })
+
+  it('removes every listener it added', () => {
+    const add = vi.spyOn(document, 'addEventListener')
+    const addW = vi.spyOn(window, 'addEventListener')
+    const rm = vi.spyOn(document, 'removeEventListener')
+    const rmW = vi.spyOn(window, 'removeEventListener')
+    const s = createMailstitch({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
+    s.destroy()
+    const key = (c: unknown[]) => `${String(c[0])}|${c[2] === true || (c[2] as { capture?: boolean })?.capture === true}`
+    expect(rm.mock.calls.map(key).sort()).toEqual(add.mock.calls.map(key).sort())
+    expect(rmW.mock.calls.map(key).sort()).toEqual(addW.mock.calls.map(key).sort())
+    expect(add.mock.calls.length + addW.mock.calls.length).toBeGreaterThanOrEqual(3) // submit, klaviyoForms, visitorConsentCollected
+  })
+})
+
+// --- Klaviyo failures ------------------------------------------------------------------------
+
+describe('Klaviyo failures', () => {
+  it('400 is final: not retried, removed from the outbox, capture still ok', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch({ status: 400 })
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(reqs).toHaveLength(1)
+    expect(outbox()).toEqual([])
+  })
+
+  it('429 with Retry-After is retried after that delay', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch({ status: 429, retryAfter: '7' }, { status: 202 })
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    expect(reqs).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(6_990)
+    expect(reqs).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(20)
+    expect(reqs).toHaveLength(2)
+    expect(reqs[1]!.body).toEqual(reqs[0]!.body)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(reqs).toHaveLength(2)
+    expect(outbox()).toEqual([])
+  })
+
+  it('500 is retried a bounded number of times with backoff, then left in the outbox', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch({ status: 500 })
+    const s = start({ analytics: fa.analytics })
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    const at: number[] = [Date.now()]
+    for (let i = 0; i < 200 && reqs.length < 10; i++) {
+      const n = reqs.length
+      await vi.advanceTimersByTimeAsync(500)
+      if (reqs.length > n) at.push(Date.now())
+    }
+    // 1 try + 3 retries on this page, exponential backoff from 1 s.
+    expect(reqs).toHaveLength(4)
+    expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual([1000, 2000, 4000])
+    const left = outbox()
+    expect(left).toHaveLength(1)
+    expect(left[0]).toMatchObject({ k: 'klaviyo', u: 'https://a.klaviyo.com/client/profiles?company_id=AbC123' })
+    expect(JSON.parse(left[0].b).data.attributes.email).toBe('ada@example.com')
+  })
+
+  it('a network error (fetch rejects) never throws; capture resolves ok and the request is retried', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch('reject', { status: 202 })
+    const err = vi.spyOn(console, 'error')
+    const s = start({ analytics: fa.analytics })
+    await expect(s.capture('ada@example.com')).resolves.toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(reqs).toHaveLength(2)
+    expect(outbox()).toEqual([])
+    expect(err).not.toHaveBeenCalled()
+  })
+
+  it('fetch missing entirely: capture still ok', async () => {
+    vi.stubGlobal('fetch', undefined)
+    const fa = fakeAnalytics()
+    await expect(start({ analytics: fa.analytics }).capture('ada@example.com')).resolves.toMatchObject({ ok: true })
+  })
+})
+
+// --- outbox across page loads ---------------------------------------------------------------
+
+describe('outbox across page loads', () => {
+  it('a capture whose page unloaded is re-sent by the next instance with the same messageId', async () => {
+    // Page 1: the form posts and the page goes away before anything was confirmed.
+    const page1 = fakeAnalytics({ deliver: false })
+    const reqs1 = fakeFetch('hang')
+    const s1 = start({ analytics: page1.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
+    await s1.capture('ada@example.com', { source: 'footer', formId: 'f' })
+    expect(reqs1).toHaveLength(2)
+    const ids1 = page1.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
+    s1.destroy()
+    expect(outbox()).toHaveLength(4)
+
+    // Page 2: same localStorage, a fresh analytics.js.
+    const page2 = fakeAnalytics()
+    const reqs2 = fakeFetch({ status: 202 })
+    const s2 = start({ analytics: page2.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
+    await s2.ready()
+    await tick()
+    const ids2 = page2.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
+    expect(ids2).toEqual(ids1)
+    expect(page2.calls.map((c) => c.args)).toEqual(page1.calls.map((c) => c.args))
+    expect(reqs2.map((r) => r.body)).toEqual(reqs1.map((r) => r.body))
+    expect(outbox()).toEqual([])
+
+    // Page 3: nothing left to send.
+    const page3 = fakeAnalytics()
+    const reqs3 = fakeFetch()
+    await start({ analytics: page3.analytics }).ready()
+    expect(page3.calls).toEqual([])
+    expect(reqs3).toEqual([])
+  })
+
+  it('a capture persisted before it ran (page unloaded at once) is run by the next instance', async () => {
+    localStorage.setItem(OUTBOX, JSON.stringify([{ id: 'c1', t: Date.now() - 1000, n: 0, k: 'capture', email: 'ada@example.com', source: 'form', formId: 'f' }]))
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    await start({ analytics: fa.analytics }).ready()
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
+    expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })
+    await tick()
+    expect(outbox()).toEqual([])
+  })
+
+  it('jobs older than a day are dropped, not sent', async () => {
+    localStorage.setItem(OUTBOX, JSON.stringify([{ id: 'old', t: Date.now() - 2 * 86_400_000, n: 0, k: 'segment', m: 'track', a: ['Email Captured', {}, {}] }]))
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.calls).toEqual([])
+  })
+
+  it('a corrupt outbox is ignored', async () => {
+    localStorage.setItem(OUTBOX, '{not json')
+    const fa = fakeAnalytics()
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await s.ready()
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+  })
+})
