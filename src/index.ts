@@ -76,9 +76,10 @@ function start(o: MailstitchOptions): Mailstitch {
   const externalId = (who: Identity, bridge: string) =>
     o.externalId === 'anonymousId' ? bridge : o.externalId !== false ? who.userId || undefined : undefined
 
-  const bump = (j: Job) => (j.n++, put([j]), j.n)
+  // Consent withdrawn meanwhile (the outbox was cleared): neither store nor send again.
+  const bump = (j: Job) => (j.n++, gate.now() === false || put([j]), j.n)
   const dispatch = (j: Job): void => {
-    if (dead) return
+    if (dead || gate.now() === false) return
     if (j.k === 'capture') void run(j)
     else if (j.k === 'segment') {
       if (!seg.call(j.m, j.a, (ok) => ok && done(j.id))) bump(j)
