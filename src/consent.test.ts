@@ -1,0 +1,313 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createGate } from './consent'
+import { createMailstitch } from './index'
+import type { AnalyticsLike, Mailstitch, SourceMiddleware } from './types'
+
+const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11'
+const PREV = 'anon-prev-2222'
+
+type Privacy = { analytics: boolean; marketing: boolean }
+/** A stand-in for Shopify's globals: `loadFeatures` installs `customerPrivacy` (after `delay` ms). */
+function shopify(p: Privacy, o: { loaded?: boolean; delay?: number; answer?: boolean } = {}) {
+  const api = { analyticsProcessingAllowed: vi.fn(() => p.analytics), marketingAllowed: vi.fn(() => p.marketing) }
+  const S: { customerPrivacy?: typeof api; loadFeatures: ReturnType<typeof vi.fn> } = {
+    customerPrivacy: o.loaded ? api : undefined,
+    loadFeatures: vi.fn((features: { name: string; version: string }[], cb: (err?: unknown) => void) => {
+      if (o.answer === false) return // never calls back
+      const done = () => { S.customerPrivacy = api; cb() }
+      o.delay ? setTimeout(done, o.delay) : done()
+    }),
+  }
+  ;(window as unknown as { Shopify?: unknown }).Shopify = S
+  return { S, api }
+}
+/** What Shopify does when the visitor answers the banner. */
+const collected = () => document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: {} }))
+
+function fakeAnalytics() {
+  let anon: string | null = PREV
+  const calls: { m: string; args: unknown[] }[] = []
+  const mws: SourceMiddleware[] = []
+  const rec = (m: string) => (...args: unknown[]) => {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (c: unknown) => void) : undefined
+    calls.push({ m, args })
+    cb?.({})
+  }
+  const analytics = {
+    initialized: true,
+    user: () => ({ anonymousId: () => anon, id: () => null, traits: () => ({}) }),
+    identify: rec('identify'),
+    track: rec('track'),
+    ready: (cb?: () => void) => void cb?.(),
+    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
+    addSourceMiddleware: (fn: SourceMiddleware) => void mws.push(fn),
+  }
+  return { analytics: analytics as AnalyticsLike, calls, mws, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0))
+function clearCookies() {
+  for (const c of document.cookie.split(';')) {
+    const n = c.split('=')[0]!.trim()
+    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  }
+}
+let reqs: string[] = []
+let instances: Mailstitch[] = []
+const start = (o: Parameters<typeof createMailstitch>[0]) => {
+  const s = createMailstitch({ klaviyo: { companyId: 'AbC123' }, ...o })
+  instances.push(s)
+  return s
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  clearCookies()
+  history.replaceState(null, '', '/')
+  reqs = []
+  vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), Promise.resolve({ status: 202, headers: { get: () => null } }))))
+})
+afterEach(() => {
+  instances.splice(0).forEach((s) => s.destroy())
+  delete (window as unknown as { Shopify?: unknown }).Shopify
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+// --- function gates --------------------------------------------------------------------------
+
+describe('createGate(function)', () => {
+  it('absent → allowed, synchronously', async () => {
+    const g = createGate()
+    expect(g.now()).toBe(true)
+    expect(await g.check()).toBe(true)
+  })
+  it('sync answers are known now()', async () => {
+    expect(createGate(() => true).now()).toBe(true)
+    expect(createGate(() => false).now()).toBe(false)
+    expect(await createGate(() => false).check()).toBe(false)
+  })
+  it('async answers are unknown now() and resolved by check()', async () => {
+    const g = createGate(() => Promise.resolve(true))
+    expect(g.now()).toBeUndefined()
+    expect(await g.check()).toBe(true)
+    expect(await createGate(() => Promise.resolve(false)).check()).toBe(false)
+  })
+  it('throwing, rejecting and non-boolean answers are denials', async () => {
+    expect(createGate(() => { throw new Error('x') }).now()).toBe(false)
+    expect(await createGate(() => Promise.reject(new Error('x'))).check()).toBe(false)
+    expect(await createGate(() => 1 as unknown as boolean).check()).toBe(false)
+    expect(await createGate(() => Promise.resolve('true' as unknown as boolean)).check()).toBe(false)
+  })
+  it('asks the function each time (the answer may change)', () => {
+    let v = false
+    const g = createGate(() => v)
+    expect(g.now()).toBe(false)
+    v = true
+    expect(g.now()).toBe(true)
+  })
+  it('watch() is a no-op unsubscribe for functions', () => {
+    const off = createGate(() => true).watch(() => {})
+    expect(() => off()).not.toThrow()
+  })
+})
+
+// --- Shopify gate --------------------------------------------------------------------------
+
+describe("createGate('shopify')", () => {
+  it.each([
+    [{ analytics: true, marketing: true }, true],
+    [{ analytics: true, marketing: false }, false],
+    [{ analytics: false, marketing: true }, false],
+    [{ analytics: false, marketing: false }, false],
+  ])('customerPrivacy loaded %j → %s, synchronously', async (p, expected) => {
+    const { api } = shopify(p, { loaded: true })
+    const g = createGate('shopify')
+    expect(g.now()).toBe(expected)
+    expect(await g.check()).toBe(expected)
+    expect(api.analyticsProcessingAllowed).toHaveBeenCalled()
+  })
+
+  it('a customerPrivacy without marketingAllowed is a denial', () => {
+    ;(window as unknown as { Shopify: unknown }).Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } }
+    expect(createGate('shopify').now()).toBe(false)
+  })
+
+  it('not loaded yet: now() is unknown, check() loads consent-tracking-api and answers', async () => {
+    vi.useFakeTimers()
+    const { S } = shopify({ analytics: true, marketing: true }, { delay: 200 })
+    const g = createGate('shopify')
+    expect(g.now()).toBeUndefined()
+    let answer: boolean | undefined
+    void g.check().then((v) => (answer = v))
+    expect(S.loadFeatures).toHaveBeenCalledWith([{ name: 'consent-tracking-api', version: '0.1' }], expect.any(Function))
+    await vi.advanceTimersByTimeAsync(199)
+    expect(answer).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(answer).toBe(true)
+  })
+
+  it('API never answers → denied after the time-out', async () => {
+    vi.useFakeTimers()
+    shopify({ analytics: true, marketing: true }, { answer: false })
+    let answer: boolean | undefined
+    void createGate('shopify').check().then((v) => (answer = v))
+    await vi.advanceTimersByTimeAsync(4_900)
+    expect(answer).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(200)
+    expect(answer).toBe(false)
+  })
+
+  it('window.Shopify missing → denied (never throws)', async () => {
+    vi.useFakeTimers()
+    const g = createGate('shopify')
+    expect(g.now()).toBeUndefined()
+    let answer: boolean | undefined
+    void g.check().then((v) => (answer = v))
+    await vi.advanceTimersByTimeAsync(5_001)
+    expect(answer).toBe(false)
+  })
+
+  it('loadFeatures throwing → denied', async () => {
+    ;(window as unknown as { Shopify: unknown }).Shopify = { loadFeatures: () => { throw new Error('x') } }
+    expect(await createGate('shopify').check()).toBe(false)
+  })
+
+  it('watch() follows visitorConsentCollected and unsubscribes', () => {
+    const cb = vi.fn()
+    const off = createGate('shopify').watch(cb)
+    collected()
+    expect(cb).toHaveBeenCalledTimes(1)
+    off()
+    collected()
+    expect(cb).toHaveBeenCalledTimes(1)
+  })
+})
+
+// --- Shopify consent on createMailstitch ----------------------------------------------------------
+
+describe("consent: 'shopify' on createMailstitch", () => {
+  it('allowed → capture goes through', async () => {
+    shopify({ analytics: true, marketing: true }, { loaded: true })
+    const fa = fakeAnalytics()
+    expect(await start({ analytics: fa.analytics, consent: 'shopify' }).capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(reqs).toEqual(['https://a.klaviyo.com/client/profiles?company_id=AbC123'])
+  })
+
+  it('marketing declined → no_consent, nothing stored', async () => {
+    shopify({ analytics: true, marketing: false }, { loaded: true })
+    const fa = fakeAnalytics()
+    expect(await start({ analytics: fa.analytics, consent: 'shopify' }).capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    expect(reqs).toEqual([])
+    expect(localStorage.length).toBe(0)
+    expect(document.cookie).toBe('')
+  })
+
+  it('API missing → a capture resolves no_consent after the time-out', async () => {
+    vi.useFakeTimers()
+    shopify({ analytics: true, marketing: true }, { answer: false })
+    const fa = fakeAnalytics()
+    const p = start({ analytics: fa.analytics, consent: 'shopify' }).capture('ada@example.com')
+    await vi.advanceTimersByTimeAsync(5_001)
+    expect(await p).toEqual({ ok: false, reason: 'no_consent' })
+    expect(fa.calls).toEqual([])
+  })
+
+  it('visitorConsentCollected resumes a pending landing', async () => {
+    const p = { analytics: false, marketing: false }
+    shopify(p)
+    history.replaceState(null, '', `/?mst=${T}`)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, consent: 'shopify' })
+    await s.ready()
+    expect(location.search).toBe('') // scrubbed regardless
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.of('track')).toEqual([])
+    expect(document.cookie).toBe('')
+
+    p.analytics = p.marketing = true
+    collected()
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(fa.of('track')).toEqual([['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]])
+    expect(s.linkParams()).toEqual({ mst: T })
+
+    collected() // a second banner answer does not land twice
+    await tick()
+    expect(fa.of('track')).toHaveLength(1)
+  })
+
+  it('visitorConsentCollected with consent still declined: the landing stays pending', async () => {
+    shopify({ analytics: true, marketing: false })
+    history.replaceState(null, '', `/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics, consent: 'shopify' }).ready()
+    collected()
+    await tick()
+    expect(fa.calls).toEqual([])
+  })
+
+  it('consent given later flushes nothing twice and allows captures', async () => {
+    const p = { analytics: false, marketing: false }
+    shopify(p, { loaded: true })
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, consent: 'shopify' })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    p.analytics = p.marketing = true
+    collected()
+    await tick()
+    expect(fa.calls).toEqual([]) // the refused capture was not kept
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+  })
+
+  it('consent withdrawn → outbox and state cookie are cleared', async () => {
+    const p = { analytics: true, marketing: true }
+    shopify(p, { loaded: true })
+    const fa = fakeAnalytics()
+    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {}))) // Klaviyo request in flight
+    const s = start({ analytics: fa.analytics, consent: 'shopify' })
+    await s.capture('ada@example.com')
+    expect(localStorage.getItem('mailstitch:outbox')).not.toBeNull()
+    expect(document.cookie).toContain('mst_state=')
+    p.marketing = false
+    collected()
+    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    expect(document.cookie).not.toContain('mst_state=')
+    expect(s.linkParams()).toEqual({})
+  })
+
+  it('consent withdrawn → a pending Klaviyo retry is not sent nor stored again', async () => {
+    vi.useFakeTimers()
+    const p = { analytics: true, marketing: true }
+    shopify(p, { loaded: true })
+    const fa = fakeAnalytics()
+    vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), Promise.resolve({ status: 503, headers: { get: () => null } }))))
+    const s = start({ analytics: fa.analytics, consent: 'shopify' })
+    await s.capture('ada@example.com')
+    expect(reqs).toHaveLength(1)
+    p.marketing = false
+    collected()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(reqs).toHaveLength(1)
+    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+  })
+
+  it('consent withdrawn while a Klaviyo request is in flight → its failure is not stored nor retried', async () => {
+    vi.useFakeTimers()
+    const p = { analytics: true, marketing: true }
+    shopify(p, { loaded: true })
+    const fa = fakeAnalytics()
+    let answer!: (r: unknown) => void
+    vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), new Promise((r) => (answer = r)))))
+    const s = start({ analytics: fa.analytics, consent: 'shopify' })
+    await s.capture('ada@example.com')
+    p.marketing = false
+    collected()
+    answer({ status: 500, headers: { get: () => null } })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(reqs).toHaveLength(1)
+    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+  })
+})

@@ -1,0 +1,510 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createMailstitch } from './index'
+import { arrive, decide, land, scrubber } from './landing'
+import type { Segment } from './analytics'
+import type { AnalyticsLike, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
+
+const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
+const PREV = 'anon-prev-2222'
+
+// --- fakes -------------------------------------------------------------------------------
+
+type Call = { m: string; args: unknown[] }
+function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string } = {}) {
+  let anon = init.anonymousId === undefined ? PREV : init.anonymousId
+  const calls: Call[] = []
+  const mws: SourceMiddleware[] = []
+  const rec = (m: string) => (...args: unknown[]) => {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
+    calls.push({ m, args })
+    cb?.({})
+  }
+  const analytics = {
+    initialized: true,
+    user: () => ({ anonymousId: () => anon, id: () => init.userId ?? null, traits: () => (init.email ? { email: init.email } : {}) }),
+    identify: rec('identify'),
+    track: rec('track'),
+    ready: (cb?: () => void) => void cb?.(),
+    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
+    addSourceMiddleware: (fn: SourceMiddleware) => { calls.push({ m: 'addSourceMiddleware', args: [] }); mws.push(fn) },
+  }
+  const of = (m: string) => calls.filter((c) => c.m === m).map((c) => c.args)
+  return { analytics: analytics as AnalyticsLike, calls, mws, of, landed: () => of('track').filter((a) => a[0] === 'Email Link Landed').map((a) => a[1]) }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0))
+const stateCookie = () => {
+  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
+  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
+}
+const setState = (v: object) => { document.cookie = 'mst_state=' + encodeURIComponent(JSON.stringify(v)) + '; path=/' }
+function clearCookies() {
+  for (const c of document.cookie.split(';')) {
+    const n = c.split('=')[0]!.trim()
+    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  }
+}
+const go = (pathAndQuery: string) => history.replaceState(null, '', pathAndQuery)
+
+let instances: Mailstitch[] = []
+const start = (o: MailstitchOptions) => {
+  const s = createMailstitch(o)
+  instances.push(s)
+  return s
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  clearCookies()
+  go('/')
+  delete (window as { analytics?: unknown }).analytics
+  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ status: 202, headers: { get: () => null } })))
+})
+afterEach(() => {
+  instances.splice(0).forEach((s) => s.destroy())
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
+
+// --- arrive(): reading and scrubbing the address bar ------------------------------------------
+
+describe('arrive()', () => {
+  it('reads a well-formed token and scrubs it from the address bar at once', () => {
+    go(`/products/x?mst=${T}`)
+    expect(arrive('mst')).toEqual({ token: T })
+    expect(location.pathname + location.search + location.hash).toBe('/products/x')
+  })
+
+  it('returns undefined and leaves the URL alone without the parameter', () => {
+    go('/p?a=1&b=2#h')
+    const rs = vi.spyOn(history, 'replaceState')
+    expect(arrive('mst')).toBeUndefined()
+    expect(rs).not.toHaveBeenCalled()
+    expect(location.href).toBe('http://localhost:3000/p?a=1&b=2#h')
+  })
+
+  it.each([
+    ['<script>', '%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
+    ['quotes', `abc%22def%27ghijk`],
+    ['raw quotes', `abc"def'ghijk`],
+    ['%00', `${T.slice(0, 10)}%00`],
+    ['a Cyrillic а look-alike', `0b7c0%D0%B0-8c1e-4c43-9d2f`],
+    ['129 characters', 'a'.repeat(129)],
+    ['7 characters', 'abcdefg'],
+    ['an empty value', ''],
+    ['a + (space)', 'abcd+efgh'],
+    ['an undecodable value', '%E0%A4%A'],
+  ])('ignores a token with %s, but still scrubs it', (_, raw) => {
+    go(`/p?utm_source=klaviyo&mst=${raw}&x=1`)
+    expect(arrive('mst')).toEqual({ token: null })
+    expect(location.search).toBe('?utm_source=klaviyo&x=1')
+  })
+
+  it('accepts exactly 128 characters', () => {
+    go(`/?mst=${'a'.repeat(128)}`)
+    expect(arrive('mst')).toEqual({ token: 'a'.repeat(128) })
+  })
+
+  it('two mst parameters with the same value → used', () => {
+    go(`/?mst=${T}&a=1&mst=${T}`)
+    expect(arrive('mst')).toEqual({ token: T })
+    expect(location.search).toBe('?a=1')
+  })
+
+  it('two mst parameters with different values → ignored (both scrubbed)', () => {
+    go(`/?mst=${T}&mst=other-token-123`)
+    expect(arrive('mst')).toEqual({ token: null })
+    expect(location.search).toBe('')
+  })
+
+  it('a token only in the hash is ignored and the hash untouched', () => {
+    for (const url of [`/p#mst=${T}`, `/p#/route?mst=${T}`, `/p?a=1#/route?mst=${T}`]) {
+      go(url)
+      const before = location.href
+      expect(arrive('mst')).toBeUndefined()
+      expect(location.href).toBe(before)
+    }
+  })
+
+  it('with _kx and utm_* parameters: scrubs only the token, keeps the others in order and _kx byte for byte, keeps the hash', () => {
+    const kx = '_kx=eyJrIjoiMSJ9%3D%3D.AbC123'
+    go(`/collections/sale?utm_source=klaviyo&utm_medium=email&mst=${T}&${kx}&utm_campaign=Spring%20Sale#reviews`)
+    expect(arrive('mst')).toEqual({ token: T })
+    expect(location.pathname + location.search + location.hash).toBe(
+      `/collections/sale?utm_source=klaviyo&utm_medium=email&${kx}&utm_campaign=Spring%20Sale#reviews`,
+    )
+  })
+
+  it('keeps history.state (SPA routers keep their state there)', () => {
+    history.replaceState({ key: 'abc', idx: 3 }, '', `/?mst=${T}`)
+    arrive('mst')
+    expect(history.state).toEqual({ key: 'abc', idx: 3 })
+  })
+
+  it('uses a custom linkParam name and leaves mst alone', () => {
+    go(`/?mst=keep-me-please&ref=${T}`)
+    expect(arrive('ref')).toEqual({ token: T })
+    expect(location.search).toBe('?mst=keep-me-please')
+  })
+
+  it('does not throw when history.replaceState is refused (sandboxed iframe)', () => {
+    go(`/?mst=${T}`)
+    vi.spyOn(history, 'replaceState').mockImplementation(() => { throw new DOMException('SecurityError') })
+    expect(arrive('mst')).toEqual({ token: T })
+  })
+})
+
+// --- decide() ------------------------------------------------------------------------------
+
+describe('decide()', () => {
+  const who = (o: { anonymousId?: string | null; userId?: string | null; email?: unknown } = {}) => ({ anonymousId: PREV, userId: null, ...o })
+
+  it("token equal to the current anonymousId → 'same' (whatever the policy)", () => {
+    expect(decide(T, who({ anonymousId: T }), 'adopt-if-fresh')).toBe('same')
+    expect(decide(T, who({ anonymousId: T, userId: 'u1' }), 'never-adopt')).toBe('same')
+  })
+  it("fresh browser → 'adopted'", () => {
+    expect(decide(T, who(), 'adopt-if-fresh')).toBe('adopted')
+    expect(decide(T, who({ anonymousId: null }), 'adopt-if-fresh')).toBe('adopted')
+  })
+  it("a userId → 'kept'", () => expect(decide(T, who({ userId: 'user-42' }), 'adopt-if-fresh')).toBe('kept'))
+  it("an email trait in analytics.js → 'kept'", () => expect(decide(T, who({ email: 'a@b.co' }), 'adopt-if-fresh')).toBe('kept'))
+  it("an email captured in this browser (state cookie) → 'kept'", () => {
+    setState({ c: 1, b: PREV })
+    expect(decide(T, who(), 'adopt-if-fresh')).toBe('kept')
+  })
+  it("an earlier adoption (state cookie) → 'kept'", () => {
+    setState({ a: 'some-other-token-1', b: 'some-other-token-1' })
+    expect(decide(T, who(), 'adopt-if-fresh')).toBe('kept')
+  })
+  it("never-adopt → 'kept' even when fresh", () => expect(decide(T, who(), 'never-adopt')).toBe('kept'))
+  it('an unreadable state cookie counts as fresh', () => {
+    document.cookie = 'mst_state=%7Bnot-json; path=/'
+    expect(decide(T, who(), 'adopt-if-fresh')).toBe('adopted')
+  })
+})
+
+// --- land() --------------------------------------------------------------------------------
+
+describe('land()', () => {
+  const seg = () => {
+    const calls: [string, unknown[]][] = []
+    const s: Segment = { present: () => true, peek: () => ({ anonymousId: null, userId: null }), identity: async () => null, call: (m, a) => (calls.push([m, a]), true) }
+    return { s, calls }
+  }
+  it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', () => {
+    const { s, calls } = seg()
+    land(s, T, { anonymousId: PREV, userId: null }, 'adopted')
+    expect(calls).toEqual([['setAnonymousId', [T]], ['track', ['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]]])
+    expect(stateCookie()).toEqual({ a: T, b: T })
+  })
+  it('adopted with no previous id: no previous_anonymous_id', () => {
+    const { s, calls } = seg()
+    land(s, T, { anonymousId: null, userId: null }, 'adopted')
+    expect(calls[1]).toEqual(['track', ['Email Link Landed', { outcome: 'adopted' }]])
+  })
+  it.each(['same', 'kept'] as const)('%s: only the landed event, no cookie', (outcome) => {
+    const { s, calls } = seg()
+    land(s, T, { anonymousId: PREV, userId: null }, outcome)
+    expect(calls).toEqual([['track', ['Email Link Landed', { outcome }]]])
+    expect(document.cookie).toBe('')
+  })
+})
+
+// --- scrubber() ----------------------------------------------------------------------------
+
+describe('scrubber()', () => {
+  const run = async (mw: SourceMiddleware, obj: Record<string, unknown>) => {
+    const next = vi.fn()
+    mw({ payload: { obj }, next })
+    await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1))
+    return next.mock.calls[0]![0].obj as Record<string, any>
+  }
+  const pageEvent = (anonymousId: string) => ({
+    type: 'page',
+    anonymousId,
+    context: {
+      page: { url: `https://s.test/p?a=1&mst=${T}#h`, search: `?a=1&mst=${T}`, referrer: `https://s.test/?mst=${T}`, path: '/p', title: 'P' },
+      campaign: { source: 'klaviyo' },
+    },
+    properties: { url: `https://s.test/p?mst=${T}&a=1`, search: `?mst=${T}`, referrer: `https://mail.test/r?x=1&mst=${T}`, name: 'Home' },
+  })
+
+  it('strips the token from context.page and properties url/search/referrer, leaves the rest', async () => {
+    const o = await run(scrubber('mst', async () => null), pageEvent(PREV))
+    expect(o.context.page).toEqual({ url: 'https://s.test/p?a=1#h', search: '?a=1', referrer: 'https://s.test/', path: '/p', title: 'P' })
+    expect(o.properties).toEqual({ url: 'https://s.test/p?a=1', search: '', referrer: 'https://mail.test/r?x=1', name: 'Home' })
+    expect(o.context.campaign).toEqual({ source: 'klaviyo' })
+    expect(o.anonymousId).toBe(PREV)
+  })
+
+  it('strips a malformed token too', async () => {
+    const o = await run(scrubber('mst', async () => null), { type: 'track', properties: { url: 'https://s.test/?mst=%3Cscript%3E&a=1' } })
+    expect(o.properties.url).toBe('https://s.test/?a=1')
+  })
+
+  it('re-keys events from the previous id to the adopted one, once the decision is known', async () => {
+    let decided!: (v: { from: string | null; to: string } | null) => void
+    const pending = new Promise<{ from: string | null; to: string } | null>((r) => (decided = r))
+    const mw = scrubber('mst', () => pending)
+    const next = vi.fn()
+    mw({ payload: { obj: { type: 'page', anonymousId: PREV } }, next })
+    mw({ payload: { obj: { type: 'track', anonymousId: 'someone-else-9' } }, next })
+    mw({ payload: { obj: { type: 'track', anonymousId: T } }, next })
+    await tick()
+    expect(next).not.toHaveBeenCalled() // held until the landing is decided
+    decided({ from: PREV, to: T })
+    await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(3))
+    expect(next.mock.calls.map((c) => c[0].obj.anonymousId)).toEqual([T, 'someone-else-9', T])
+  })
+
+  it('passes events on unchanged when the decision fails', async () => {
+    const o = await run(scrubber('mst', () => Promise.reject(new Error('x'))), { type: 'page', anonymousId: PREV })
+    expect(o.anonymousId).toBe(PREV)
+  })
+
+  it('uses the custom parameter name', async () => {
+    const o = await run(scrubber('ref', async () => null), { context: { page: { search: `?mst=keep&ref=${T}` } } })
+    expect(o.context.page.search).toBe('?mst=keep')
+  })
+
+  it('ignores non-string fields and events without page data', async () => {
+    const o = await run(scrubber('mst', async () => null), { type: 'identify', traits: { email: 'a@b.co' }, context: { page: { url: 42 } }, properties: null })
+    expect(o).toEqual({ type: 'identify', traits: { email: 'a@b.co' }, context: { page: { url: 42 } }, properties: null })
+  })
+})
+
+// --- a landing, end to end on createMailstitch ---------------------------------------------------
+
+describe('landing with createMailstitch', () => {
+  it("fresh browser: adopts the token before the page's events, reports 'adopted' with previous_anonymous_id", async () => {
+    go(`/?utm_source=klaviyo&mst=${T}#top`)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics })
+    expect(location.search + location.hash).toBe('?utm_source=klaviyo#top') // scrubbed synchronously
+    await s.ready()
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+    expect(fa.calls.map((c) => c.m)).toEqual(['addSourceMiddleware', 'setAnonymousId', 'track'])
+    expect(stateCookie()).toEqual({ a: T, b: T })
+    expect(s.linkParams()).toEqual({ mst: T })
+  })
+
+  it('a page event sent right after start is scrubbed and delivered under the adopted id', async () => {
+    go(`/p?mst=${T}&a=1`)
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics })
+    // analytics.js built this page event from the URL before we scrubbed it.
+    const next = vi.fn()
+    fa.mws[0]!({ payload: { obj: { type: 'page', anonymousId: PREV, context: { page: { url: `http://localhost:3000/p?mst=${T}&a=1`, search: `?mst=${T}&a=1` } } } }, next })
+    await vi.waitFor(() => expect(next).toHaveBeenCalled())
+    const obj = next.mock.calls[0]![0].obj
+    expect(obj.anonymousId).toBe(T)
+    expect(obj.context.page).toEqual({ url: 'http://localhost:3000/p?a=1', search: '?a=1' })
+  })
+
+  it('a capture after adoption writes the token as the bridge id to Klaviyo', async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123' } })
+    await s.ready()
+    expect(await s.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: T })
+    const body = JSON.parse((vi.mocked(fetch).mock.calls[0]![1] as RequestInit).body as string)
+    expect(body.data.attributes).toMatchObject({ anonymous_id: T, properties: { segment_anonymous_id: T } })
+  })
+
+  it("token equal to the current anonymousId → 'same', identity untouched", async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics({ anonymousId: T })
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([{ outcome: 'same' }])
+    expect(document.cookie).toBe('')
+  })
+
+  it("a userId → 'kept'", async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics({ userId: 'user-42' })
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+  })
+
+  it("an email captured in this browser (state cookie) → 'kept'", async () => {
+    setState({ c: 1, b: PREV })
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+    expect(stateCookie()).toEqual({ c: 1, b: PREV })
+  })
+
+  it("an email captured on this page first, then a link → 'kept'", async () => {
+    const fa = fakeAnalytics()
+    const s1 = start({ analytics: fa.analytics })
+    await s1.capture('ada@example.com')
+    s1.destroy()
+    go(`/?mst=${T}`)
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+  })
+
+  it("an earlier adoption of another token → 'kept'", async () => {
+    setState({ a: 'first-token-0001', b: 'first-token-0001' })
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics({ anonymousId: 'first-token-0001' })
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+  })
+
+  it("never-adopt → 'kept' on a fresh browser", async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics, linkPolicy: 'never-adopt' }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+    expect(document.cookie).toBe('')
+  })
+
+  it("the same link opened twice → the second is 'same'", async () => {
+    const fa = fakeAnalytics()
+    go(`/?mst=${T}`)
+    const s1 = start({ analytics: fa.analytics })
+    await s1.ready()
+    s1.destroy()
+    go(`/?mst=${T}`)
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }, { outcome: 'same' }])
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+  })
+
+  it.each([
+    ['<script>', '%3Cscript%3E'],
+    ['a Cyrillic look-alike', `0b7c0%D0%B0-8c1e-4c43`],
+    ['two different values', `${T}&mst=other-token-123`],
+    ['an empty value', ''],
+  ])('a malformed token (%s) is ignored: no landing event, no adoption, still scrubbed', async (_, raw) => {
+    go(`/?a=1&mst=${raw}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(location.search).toBe('?a=1')
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([])
+    expect(document.cookie).toBe('')
+  })
+
+  it('a token only in the hash: nothing happens, hash untouched', async () => {
+    go(`/#/account?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(location.hash).toBe(`#/account?mst=${T}`)
+    expect(fa.calls).toEqual([])
+  })
+
+  it('linkParam: a custom name is read and scrubbed, mst is left alone', async () => {
+    go(`/?mst=not-ours-1234&ref=${T}`)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, linkParam: 'ref' })
+    await s.ready()
+    expect(location.search).toBe('?mst=not-ours-1234')
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(s.linkParams()).toEqual({ ref: T })
+  })
+
+  it('consent denied: no adoption, no event, no cookie, no storage, but the address bar is still scrubbed', async () => {
+    go(`/?mst=${T}&a=1`)
+    const fa = fakeAnalytics()
+    const set = vi.spyOn(Storage.prototype, 'setItem')
+    await start({ analytics: fa.analytics, consent: () => false }).ready()
+    await tick()
+    expect(location.search).toBe('?a=1')
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.landed()).toEqual([])
+    expect(document.cookie).toBe('')
+    expect(set).not.toHaveBeenCalled()
+    // events are still scrubbed of the token, and not re-keyed
+    const next = vi.fn()
+    fa.mws[0]!({ payload: { obj: { anonymousId: PREV, properties: { url: `http://localhost:3000/?mst=${T}&a=1` } } }, next })
+    await vi.waitFor(() => expect(next).toHaveBeenCalled())
+    expect(next.mock.calls[0]![0].obj).toEqual({ anonymousId: PREV, properties: { url: 'http://localhost:3000/?a=1' } })
+  })
+
+  it('consent async true: adopts', async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics, consent: () => new Promise((r) => setTimeout(r, 5, true)) }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+  })
+
+  it('a consent answer that never comes does not hold events more than ~3 s', async () => {
+    vi.useFakeTimers()
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
+    const next = vi.fn()
+    fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
+    await vi.advanceTimersByTimeAsync(2900)
+    expect(next).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(200)
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
+  })
+
+  it('script before the Segment snippet: queues middleware, setAnonymousId and the event into window.analytics', async () => {
+    go(`/?mst=${T}`)
+    const s = start({})
+    await s.ready()
+    const q = (window as unknown as { analytics: unknown[][] }).analytics
+    expect(Array.isArray(q)).toBe(true)
+    expect(q.map((e) => e[0])).toEqual(['addSourceMiddleware', 'setAnonymousId', 'track'])
+    expect(typeof q[0]![1]).toBe('function')
+    expect(q[1]).toEqual(['setAnonymousId', T])
+    expect(q[2]).toEqual(['track', 'Email Link Landed', { outcome: 'adopted' }])
+  })
+
+  it('script before the snippet on a returning visitor: reads analytics.js storage (userId → kept)', async () => {
+    localStorage.setItem('ajs_anonymous_id', JSON.stringify(PREV))
+    localStorage.setItem('ajs_user_id', JSON.stringify('user-42'))
+    go(`/?mst=${T}`)
+    await start({}).ready()
+    const q = (window as unknown as { analytics: unknown[][] }).analytics
+    expect(q.filter((e) => e[0] !== 'addSourceMiddleware')).toEqual([['track', 'Email Link Landed', { outcome: 'kept' }]])
+  })
+
+  it('script before the snippet: an id in the ajs cookie counts', async () => {
+    document.cookie = `ajs_anonymous_id=${T}; path=/`
+    go(`/?mst=${T}`)
+    await start({}).ready()
+    const q = (window as unknown as { analytics: unknown[][] }).analytics
+    expect(q.filter((e) => e[0] === 'track')).toEqual([['track', 'Email Link Landed', { outcome: 'same' }]])
+  })
+
+  it('a token left in document.referrer (an earlier page) is scrubbed from events too', async () => {
+    Object.defineProperty(document, 'referrer', { value: `http://localhost:3000/?mst=${T}&a=1`, configurable: true })
+    try {
+      go('/next')
+      const fa = fakeAnalytics()
+      await start({ analytics: fa.analytics }).ready()
+      expect(fa.landed()).toEqual([])
+      const next = vi.fn()
+      fa.mws[0]!({ payload: { obj: { anonymousId: PREV, context: { page: { referrer: document.referrer } } } }, next })
+      await vi.waitFor(() => expect(next).toHaveBeenCalled())
+      expect(next.mock.calls[0]![0].obj.context.page.referrer).toBe('http://localhost:3000/?a=1')
+    } finally {
+      delete (document as { referrer?: string }).referrer
+    }
+  })
+
+  it('no landing parameter: no middleware, no calls', async () => {
+    go('/?utm_source=x')
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.calls).toEqual([])
+    expect(location.search).toBe('?utm_source=x')
+  })
+})
