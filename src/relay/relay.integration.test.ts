@@ -1,0 +1,377 @@
+/**
+ * The relay end to end against the sandbox Klaviyo emulator (driven by the real klaviyo-api client)
+ * and the sandbox Segment collector (fed by the real @segment/analytics-node).
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startKlaviyoEmulator, type KlaviyoEmulator, type KlaviyoEvent } from '../../sandbox/klaviyo-emulator'
+import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
+import { buildKlaviyoWebhook, sendKlaviyoWebhook } from '../../sandbox/webhook-sender'
+import { KlaviyoAuthError, KlaviyoApiError, SegmentAuthError } from './errors'
+import { createRelay, type Relay, type RelayOptions } from './relay'
+
+const ROOT = resolve(__dirname, '../..')
+const PK = 'pk_test'
+const WK = 'wk_test'
+const SECRET = 'whsec_integration'
+
+let klaviyo: KlaviyoEmulator
+let segment: SegmentCollector
+let dir: string
+let statePath: string
+const relays: Relay[] = []
+
+beforeEach(async () => {
+  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
+  segment = await startSegmentCollector({ writeKeys: [WK] })
+  dir = await mkdtemp(join(tmpdir(), 'mst-relay-it-'))
+  statePath = join(dir, 'state.json')
+})
+
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((r) => r.stop()))
+  await klaviyo.close()
+  await segment.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+function relay(extra: Partial<RelayOptions> = {}): Relay {
+  const r = createRelay({
+    klaviyoPrivateKey: PK,
+    segmentWriteKey: WK,
+    webhookSecret: SECRET,
+    klaviyoApiBase: klaviyo.url,
+    segmentApiHost: segment.url,
+    statePath,
+    klaviyoRetry: { httpAttempts: 5, maxIntervalSeconds: 2, networkAttempts: 2, networkBaseDelayMs: 20 },
+    ...extra,
+  })
+  relays.push(r)
+  return r
+}
+
+const ago = (s: number) => new Date(Date.now() - s * 1000)
+
+/** A realistic small account: three kinds of profile, every email metric, plus noise metrics. */
+function seedAccount() {
+  const store = klaviyo.store
+  const bridged = store.createOrUpdateProfile({ email: 'ada@example.com', external_id: 'user-ada', properties: { segment_anonymous_id: 'anon-ada' } }).profile
+  const sameIds = store.createOrUpdateProfile({ email: 'bo@example.com', external_id: 'anon-bo', properties: { segment_anonymous_id: 'anon-bo' } }).profile
+  const externalOnly = store.createOrUpdateProfile({ email: 'cy@example.com', external_id: 'user-cy' }).profile
+  const bare = store.createOrUpdateProfile({ email: 'di@example.com' }).profile
+  const noEmail = store.createOrUpdateProfile({ phone_number: '+15555550123', properties: { segment_anonymous_id: 'anon-phone' } }).profile
+  const rec = (metricName: string, profileId: string, s: number, properties: Record<string, unknown> = {}) =>
+    store.recordEvent({ metricName, profileId, time: ago(s), properties: { $message: 'MSG1', Subject: 'Spring sale', 'Campaign Name': 'Spring', ...properties } })
+  const relayed: Array<{ e: KlaviyoEvent; event: string; anonymousId?: string; userId?: string; email?: string }> = [
+    { e: rec('Received Email', bridged.id, 300), event: 'Email Delivered', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
+    { e: rec('Opened Email', bridged.id, 290), event: 'Email Opened', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
+    { e: rec('Clicked Email', bridged.id, 280, { URL: 'https://shop.example/p/1?mst=anon-ada' }), event: 'Email Link Clicked', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
+    { e: rec('Opened Email', sameIds.id, 270), event: 'Email Opened', anonymousId: 'anon-bo', email: 'bo@example.com' },
+    { e: rec('Bounced Email', externalOnly.id, 260), event: 'Email Bounced', userId: 'user-cy', email: 'cy@example.com' },
+    { e: rec('Marked Email as Spam', bare.id, 250), event: 'Email Marked as Spam', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
+    { e: rec('Unsubscribed from Email Marketing', bare.id, 240), event: 'Unsubscribed', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
+    { e: rec('Unsubscribed', bridged.id, 230), event: 'Unsubscribed', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
+    { e: rec('Received Email', noEmail.id, 220), event: 'Email Delivered', anonymousId: 'anon-phone' },
+  ]
+  // Not in the contract table: must never reach Segment.
+  rec('Dropped Email', bridged.id, 210)
+  rec('Placed Order', bridged.id, 200)
+  rec('Viewed Product', bare.id, 190)
+  return relayed
+}
+
+/** Many events over the last few minutes, round-robin over bridged profiles. */
+function seedMany(n: number) {
+  const store = klaviyo.store
+  const profiles = Array.from({ length: 20 }, (_, j) => store.createOrUpdateProfile({ email: `p${j}@example.com`, properties: { segment_anonymous_id: `anon-${j}` } }).profile)
+  const metrics = ['Received Email', 'Opened Email', 'Clicked Email']
+  const out: KlaviyoEvent[] = []
+  for (let i = 0; i < n; i++) out.push(store.recordEvent({ metricName: metrics[i % 3], profileId: profiles[i % 20].id, time: ago(500 - (i * 400) / n), properties: { $message: `M${i % 7}` } }))
+  return { events: out, bridgeOf: new Map(profiles.map((p, j) => [p.id, `anon-${j}`])) }
+}
+
+function expectExactlyOnce(ids: string[]) {
+  const got = segment.events().map((e) => e.messageId)
+  expect(new Set(got)).toEqual(new Set(ids.map((id) => `klaviyo-${id}`)))
+  expect(got).toHaveLength(ids.length)
+}
+
+describe('relay poll against the emulators', () => {
+  it('moves every email event into Segment once, keyed to the bridge id, and ignores other metrics', async () => {
+    const relayed = seedAccount()
+    const summary = await relay().pollOnce()
+    expect(summary).toMatchObject({ fetched: relayed.length, sent: relayed.length, skipped: 0, failed: 0 })
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+    for (const r of relayed) {
+      const got = segment.events().find((e) => e.messageId === `klaviyo-${r.e.id}`)!
+      expect(got.type).toBe('track')
+      expect(got.event).toBe(r.event)
+      expect(got.anonymousId ?? undefined).toBe(r.anonymousId)
+      expect(got.userId ?? undefined).toBe(r.userId)
+      expect((got.context?.traits as { email?: string } | undefined)?.email).toBe(r.email)
+      expect(got.timestamp).toBe(new Date(r.e.datetime).toISOString())
+      expect(got.properties).toMatchObject({ provider: 'Klaviyo', email_id: 'MSG1', email_subject: 'Spring sale', campaign_name: 'Spring' })
+      expect(got.context?.integration).toMatchObject({ name: 'mailstitch-relay' })
+      expect(got.integrations).toMatchObject({ Klaviyo: false })
+    }
+    const click = segment.events().find((e) => e.event === 'Email Link Clicked')!
+    expect(click.properties?.link_url).toBe('https://shop.example/p/1?mst=anon-ada')
+    expect(segment.rejected()).toEqual([])
+  })
+
+  it('a rerun over the same window sends nothing new', async () => {
+    const relayed = seedAccount()
+    await relay().pollOnce()
+    const again = await relay().pollOnce() // a new process: only the state file carries over
+    expect(again).toMatchObject({ sent: 0, skipped: relayed.length })
+    expect(segment.duplicates()).toBe(0)
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+    const state = JSON.parse(await readFile(statePath, 'utf8'))
+    expect(Object.keys(state.metrics).length).toBeGreaterThanOrEqual(6)
+  })
+
+  it('rides out Klaviyo 429s (Retry-After) and Segment 5xx without losing or duplicating events', async () => {
+    const { events } = seedMany(1200)
+    klaviyo.setFault({ status: 429, count: 3, retryAfter: 1 })
+    segment.setFault({ status: 503, count: 3 })
+    const s = await relay({ pageSize: 100 }).pollOnce()
+    expect(s.sent).toBe(1200)
+    expectExactlyOnce(events.map((e) => e.id))
+    expect(segment.duplicates()).toBe(0)
+    expect(klaviyo.serverRequests().filter((r) => r.status === 429)).toHaveLength(3)
+    expect(segment.requestLog().filter((r) => r.status === 503)).toHaveLength(3)
+  }, 60_000)
+
+  it('a Klaviyo page failing half-way: state is kept, the rerun sends the rest and nothing twice', async () => {
+    const { events } = seedMany(300)
+    let armed = true
+    segment.subscribe(() => {
+      if (armed) {
+        armed = false
+        klaviyo.setFault({ status: 500, count: 1000 })
+      }
+    })
+    const first = relay({ pageSize: 50, klaviyoRetry: { httpAttempts: 2, maxIntervalSeconds: 1 } })
+    await expect(first.pollOnce()).rejects.toBeInstanceOf(KlaviyoApiError)
+    const partial = segment.events().length
+    expect(partial).toBeGreaterThan(0)
+    expect(partial).toBeLessThan(300)
+    klaviyo.clearFault()
+    const s = await relay({ pageSize: 50 }).pollOnce()
+    expect(s.sent).toBe(300 - partial)
+    expectExactlyOnce(events.map((e) => e.id))
+    expect(segment.duplicates()).toBe(0)
+  }, 60_000)
+
+  it('Segment failing past its retries fails the poll; the next poll delivers', async () => {
+    const relayed = seedAccount()
+    segment.setFault({ status: 500, count: 1000 })
+    await expect(relay({ segment: { maxRetries: 1 } }).pollOnce()).rejects.toThrow(/Segment did not accept/)
+    segment.clearFault()
+    await relay().pollOnce()
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+  }, 30_000)
+
+  it('clear errors for a wrong Klaviyo key, a key without scopes, a wrong Segment key', async () => {
+    seedAccount()
+    await expect(relay({ klaviyoPrivateKey: 'pk_wrong' }).pollOnce()).rejects.toBeInstanceOf(KlaviyoAuthError)
+    await expect(relay({ klaviyoPrivateKey: 'pk_noscope' }).pollOnce()).rejects.toThrow(/403.*events:read, metrics:read and profiles:read/)
+    await expect(relay({ segmentWriteKey: 'wk_wrong' }).pollOnce()).rejects.toBeInstanceOf(SegmentAuthError)
+  }, 30_000)
+
+  it('survives being killed between Segment accepting a page and saving state; the restart re-sends only with the same messageIds', async () => {
+    const { events, bridgeOf } = seedMany(3000)
+    const env = { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env, stdio: 'pipe' })
+    // SIGKILL from inside the collector, before it answers the first batch: the relay cannot have saved it.
+    const off = segment.subscribe(() => {
+      off()
+      child.kill('SIGKILL')
+    })
+    const killed = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, sig) => res(sig)))
+    expect(killed).toBe('SIGKILL')
+    const beforeRestart = segment.events().length
+    expect(beforeRestart).toBeGreaterThan(0)
+    expect(beforeRestart).toBeLessThan(3000)
+
+    // Restart (in a child too, like cron would) through injected 429s and 5xx.
+    klaviyo.setFault({ status: 429, count: 2, retryAfter: 1 })
+    segment.setFault({ status: 502, count: 2 })
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env)
+    expect(out.code).toBe(0)
+    expect(out.stdout).toMatch(/fetched \d+, sent \d+, skipped \d+/)
+
+    expectExactlyOnce(events.map((e) => e.id))
+    // What was accepted but not recorded went out again with the same messageId (Segment dedupes it).
+    expect(segment.duplicates()).toBeGreaterThan(0)
+    expect(segment.duplicates()).toBeLessThanOrEqual(beforeRestart)
+    for (const e of segment.events()) {
+      const ev = events.find((x) => `klaviyo-${x.id}` === e.messageId)!
+      expect(e.anonymousId).toBe(bridgeOf.get(ev.profile_id))
+    }
+    // And a third run has nothing left to do.
+    const third = await runCli(['relay', 'poll', '--once', '--state', statePath], env)
+    expect(third.stdout).toMatch(/fetched 3000, sent 0, skipped 3000/)
+  }, 90_000)
+})
+
+describe('relay serve against the collector', () => {
+  async function serving() {
+    const r = relay()
+    const server = await r.serve({ port: 0, host: '127.0.0.1' })
+    const store = klaviyo.store
+    const profile = store.createOrUpdateProfile({ email: 'ada@example.com', properties: { segment_anonymous_id: 'anon-ada' } }).profile
+    const opened = store.recordEvent({ metricName: 'Opened Email', profileId: profile.id, time: ago(5), properties: { $message: 'M', Subject: 'Hi' } })
+    const dropped = store.recordEvent({ metricName: 'Dropped Email', profileId: profile.id, time: ago(4) })
+    return { url: `${server.url}/klaviyo/webhook`, store, opened, dropped }
+  }
+
+  it('relays a correctly signed webhook and answers 200 only after Segment accepted', async () => {
+    const { url, store, opened, dropped } = await serving()
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events: [opened, dropped], store })
+    expect(res.status).toBe(200)
+    expect(JSON.parse(res.responseBody)).toMatchObject({ ok: true, received: 2, sent: 1, skipped: 1 })
+    // Already in the collector when the 200 arrived.
+    expect(segment.events()).toHaveLength(1)
+    expect(segment.events()[0]).toMatchObject({ event: 'Email Opened', anonymousId: 'anon-ada', messageId: `klaviyo-${opened.id}` })
+  })
+
+  it('a Klaviyo retry of the same delivery yields the same messageId', async () => {
+    const { url, store, opened } = await serving()
+    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events: [opened], store })
+    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events: [opened], store })
+    expect(segment.events()).toHaveLength(1)
+    expect(segment.duplicates()).toBe(1)
+  })
+
+  it('rejects a bad signature (401)', async () => {
+    const { url, store, opened } = await serving()
+    const res = await sendKlaviyoWebhook({ url, secret: 'not-the-secret', webhookId: 'wh_1', events: [opened], store })
+    expect(res.status).toBe(401)
+    expect(segment.events()).toHaveLength(0)
+  })
+
+  it('rejects a stale timestamp (401)', async () => {
+    const { url, store, opened } = await serving()
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events: [opened], store, timestamp: new Date(Date.now() - 10 * 60_000).toUTCString() })
+    expect(res.status).toBe(401)
+    expect(JSON.parse(res.responseBody).error).toBe('stale_timestamp')
+  })
+
+  it('rejects a captured request replayed after the window (401)', async () => {
+    const { url, store, opened } = await serving()
+    // Signed correctly when captured six minutes ago; replayed verbatim now.
+    const captured = buildKlaviyoWebhook({ secret: SECRET, webhookId: 'wh_1', events: [opened], store, timestamp: new Date(Date.now() - 6 * 60_000).toUTCString() })
+    const res = await fetch(url, { method: 'POST', headers: captured.headers, body: captured.rawBody })
+    expect(res.status).toBe(401)
+    expect(segment.events()).toHaveLength(0)
+  })
+
+  it('rejects a wrong webhook id (401)', async () => {
+    const { url, store, opened } = await serving()
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events: [opened], store, headers: { 'Klaviyo-Webhook-Id': 'wh_other' } })
+    expect(res.status).toBe(401)
+    expect(JSON.parse(res.responseBody).error).toBe('webhook_id_mismatch')
+  })
+
+  it('rejects a 10 MB body (413)', async () => {
+    const { url } = await serving()
+    const rawBody = JSON.stringify({ data: [], meta: { klaviyo_webhook_id: 'wh_1' }, pad: 'x'.repeat(10 * 1024 * 1024) })
+    const ts = new Date().toUTCString()
+    const { signKlaviyoWebhook } = await import('../../sandbox/webhook-sender')
+    const res = await fetch(url, { method: 'POST', headers: { 'Klaviyo-Webhook-Id': 'wh_1', 'Klaviyo-Timestamp': ts, 'Klaviyo-Signature': signKlaviyoWebhook(rawBody, ts, SECRET) }, body: rawBody })
+    expect(res.status).toBe(413)
+  })
+
+  it('rejects correctly signed malformed JSON (400)', async () => {
+    const { url } = await serving()
+    const rawBody = '{"data":[{"external_id":'
+    const ts = new Date().toUTCString()
+    const { signKlaviyoWebhook } = await import('../../sandbox/webhook-sender')
+    const res = await fetch(url, { method: 'POST', headers: { 'Klaviyo-Webhook-Id': 'wh_1', 'Klaviyo-Timestamp': ts, 'Klaviyo-Signature': signKlaviyoWebhook(rawBody, ts, SECRET) }, body: rawBody })
+    expect(res.status).toBe(400)
+  })
+
+  it('answers 503 when Segment stays down, so Klaviyo retries', async () => {
+    const r = relay({ segment: { maxRetries: 0 } })
+    const server = await r.serve({ port: 0, host: '127.0.0.1' })
+    const p = klaviyo.store.createOrUpdateProfile({ email: 'x@example.com' }).profile
+    const e = klaviyo.store.recordEvent({ metricName: 'Opened Email', profileId: p.id, time: ago(1) })
+    segment.setFault({ status: 500, count: 5 })
+    const res = await sendKlaviyoWebhook({ url: server.url, secret: SECRET, webhookId: 'wh_1', events: [e], store: klaviyo.store })
+    expect(res.status).toBe(503)
+  })
+})
+
+describe('mailstitch relay CLI', () => {
+  const env = () => ({ ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url, KLAVIYO_WEBHOOK_SECRET: SECRET })
+
+  it('poll --once prints a one-line summary and exits 0', async () => {
+    const relayed = seedAccount()
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env())
+    expect(out).toMatchObject({ code: 0, stdout: `fetched ${relayed.length}, sent ${relayed.length}, skipped 0\n` })
+  })
+
+  it('exits 3 with a clear message for a wrong key', async () => {
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_nope' })
+    expect(out.code).toBe(3)
+    expect(out.stderr).toMatch(/Klaviyo rejected KLAVIYO_PRIVATE_KEY \(401\)/)
+  })
+
+  it('exits 2 when a key is missing', async () => {
+    const out = await runCli(['relay', 'poll', '--once'], { ...env(), SEGMENT_WRITE_KEY: '' })
+    expect(out.code).toBe(2)
+    expect(out.stderr).toMatch(/SEGMENT_WRITE_KEY is not set/)
+  })
+
+  it('poll --follow: SIGTERM finishes, saves state and exits 0', async () => {
+    const relayed = seedAccount()
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--follow', '--interval', '1', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    await until(() => /sent/.test(stdout), 20_000)
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
+    expect(code).toBe(0)
+    expect(stdout).toMatch(new RegExp(`fetched ${relayed.length}, sent ${relayed.length}, skipped 0`))
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+    expect(JSON.parse(await readFile(statePath, 'utf8')).version).toBe(1)
+  }, 30_000)
+
+  it('serve relays webhooks and exits 0 on SIGTERM', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    await until(() => /listening/.test(stdout), 20_000)
+    const p = klaviyo.store.createOrUpdateProfile({ email: 'z@example.com', properties: { segment_anonymous_id: 'anon-z' } }).profile
+    const e = klaviyo.store.recordEvent({ metricName: 'Clicked Email', profileId: p.id, time: ago(1), properties: { URL: 'https://shop.example/' } })
+    const res = await sendKlaviyoWebhook({ url: `http://127.0.0.1:${port}/`, secret: SECRET, webhookId: 'wh_9', events: [e], store: klaviyo.store })
+    expect(res.status).toBe(200)
+    expect(segment.events()[0]).toMatchObject({ event: 'Email Link Clicked', anonymousId: 'anon-z' })
+    child.kill('SIGTERM')
+    expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0)
+  }, 30_000)
+})
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('exit', (code) => res({ code, stdout, stderr }))
+  })
+}
+
+async function until(pred: () => boolean, timeoutMs: number): Promise<void> {
+  const t0 = Date.now()
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
