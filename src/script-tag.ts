@@ -16,9 +16,11 @@ function consentFrom(v: string | undefined): ConsentOption | undefined {
   if (v === 'shopify') return 'shopify'
   return () => {
     let fn: unknown = window
-    for (const k of v.split('.')) fn = fn == null ? undefined : (fn as Record<string, unknown>)[k]
-    // A named gate that is missing means consent was not given (never assume it).
-    return typeof fn === 'function' ? (fn as () => boolean | Promise<boolean>)() : false
+    let self: unknown
+    for (const k of v.split('.')) (self = fn), (fn = fn == null ? undefined : (fn as Record<string, unknown>)[k])
+    // A named gate that is missing means consent was not given (never assume it). Called as
+    // a method of its owner: CMP objects (class instances) read `this`.
+    return typeof fn === 'function' ? (fn as () => boolean | Promise<boolean>).call(self) : false
   }
 }
 
