@@ -88,6 +88,15 @@ export function parseJson(buf: Buffer | string): { ok: true; value: unknown } | 
   }
 }
 
+/** decodeURIComponent that returns undefined for malformed escapes instead of throwing. */
+export function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return undefined
+  }
+}
+
 /** True for a plain JSON object (not null, not an array). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)

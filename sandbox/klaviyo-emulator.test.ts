@@ -118,6 +118,19 @@ describe('client API', () => {
     expect(k.store.listProfiles()).toHaveLength(0)
   })
 
+  it('survives malformed input of every kind', async () => {
+    for (const body of ['null', '[]', '{"data":[]}', '{"data":{"type":"profile","attributes":[]}}', '{"data":{"type":"profile","attributes":{"email":42}}}', '{"data":{"type":"profile","attributes":{"email":"a@b.co","properties":"x"}}}']) {
+      const res = await client('/client/profiles', body)
+      expect(res.status, body).toBeGreaterThanOrEqual(400)
+      expect(res.status, body).toBeLessThan(500)
+    }
+    const res = await fetch(`${k.url}/api/events/%E0%A4%A`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
+    expect(res.status).toBe(404)
+    const badCursor = await fetch(`${k.url}/api/events?page%5Bcursor%5D=%%%`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
+    expect(badCursor.status).toBe(400)
+    expect((await client('/client/profiles', profileBody({ email: 'fine@example.com' }))).status).toBe(202)
+  })
+
   it('subscribes to a list (requires the list and an email or phone)', async () => {
     const sub = (attributes: Record<string, unknown>, list: string | null = 'XyZ789') => ({
       data: {

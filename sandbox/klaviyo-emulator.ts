@@ -22,6 +22,7 @@ import {
   parseJson,
   readBody,
   requestOrigin,
+  safeDecode,
   sendEmpty,
   sendJson,
   sleep,
@@ -1645,7 +1646,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       }
     } else if ((m = /^\/api\/events\/([^/]+)$/.exec(p))) {
       allow('GET')
-      const e = store.getEvent(decodeURIComponent(m[1]))
+      const e = store.getEvent(safeDecode(m[1]) ?? '')
       if (!e) throw new ApiError(404, 'not_found', 'Not found.', `An event with id ${m[1]} does not exist.`)
       const include = new Set((u.searchParams.get('include') ?? '').split(',').filter(Boolean))
       const doc = eventDocument(store, e, base, [...include].filter((x): x is 'profile' | 'metric' => x === 'profile' || x === 'metric'))
@@ -1655,7 +1656,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       out = getMetrics(u, base)
     } else if ((m = /^\/api\/metrics\/([^/]+)$/.exec(p))) {
       allow('GET')
-      const metric = store.getMetric(decodeURIComponent(m[1]))
+      const metric = store.getMetric(safeDecode(m[1]) ?? '')
       if (!metric) throw new ApiError(404, 'not_found', 'Not found.', `A metric with id ${m[1]} does not exist.`)
       out = { data: metricResource(metric, base, fieldsParam(u, 'metric')) }
     } else if (p === '/api/profiles') {
@@ -1663,7 +1664,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       out = getProfiles(u, base)
     } else if ((m = /^\/api\/profiles\/([^/]+)$/.exec(p))) {
       allow('GET, PATCH')
-      const id = decodeURIComponent(m[1])
+      const id = safeDecode(m[1]) ?? ''
       const existing = store.getProfile(id)
       if (!existing) throw new ApiError(404, 'not_found', 'Not found.', `A profile with id ${id} does not exist.`)
       if (method === 'PATCH') {

@@ -122,6 +122,17 @@ describe('tracking API (analytics-next shapes)', () => {
     expect((await postBrowser('/v1/t', browserEvent('track', { event: 'after' }))).status).toBe(200)
   })
 
+  it('survives malformed input of every kind', async () => {
+    expect((await postBrowser('/v1/t', 'null')).status).toBe(400)
+    expect((await postBrowser('/v1/t', '[1,2]')).status).toBe(400)
+    expect((await postBrowser('/v1/batch', { batch: 'nope' })).status).toBe(400)
+    expect((await postBrowser('/v1/batch', { batch: [1, null, { type: 'bogus', anonymousId: 'a' }] })).status).toBe(200)
+    expect(collector.rejected().map((r) => r.reason)).toEqual(['event_not_an_object', 'event_not_an_object', 'invalid_type'])
+    expect((await fetch(`${collector.url}/v1/projects/%E0%A4%A/settings`)).status).toBe(404)
+    expect((await postBrowser('/v1/t', '\u0000\xff garbage')).status).toBe(400)
+    expect((await postBrowser('/v1/t', browserEvent('track', { event: 'still ok' }))).status).toBe(200)
+  })
+
   it('refuses wrong methods and unknown paths', async () => {
     expect((await fetch(collector.url + '/v1/t')).status).toBe(405)
     expect((await fetch(collector.url + '/v2/nothing', { method: 'POST', body: '{}' })).status).toBe(404)

@@ -20,6 +20,7 @@ import {
   parseJson,
   readBody,
   requestHost,
+  safeDecode,
   sendJson,
   sleep,
   type FaultSpec,
@@ -447,8 +448,8 @@ export async function startSegmentCollector(opts: SegmentCollectorOptions = {}):
     m = /^\/v1\/projects\/([^/]+)\/settings\/?$/.exec(p)
     if (m) {
       if (!isGet) return methodNotAllowed(res, 'GET, OPTIONS')
-      const key = decodeURIComponent(m[1])
-      if (writeKeys && !writeKeys.has(key)) {
+      const key = safeDecode(m[1])
+      if (key === undefined || (writeKeys && !writeKeys.has(key))) {
         sendJson(res, 404, { success: false, message: 'unknown write key' })
         return
       }
