@@ -29,10 +29,11 @@ export function klaviyoRequests(k: KlaviyoOptions, p: ProfileInput): KlaviyoRequ
     u: (k.apiBase || 'https://a.klaviyo.com').replace(/\/+$/, '') + '/client/' + path + '?company_id=' + encodeURIComponent(k.companyId),
     b: JSON.stringify({ data }),
   })
-  const properties: Record<string, unknown> = { segment_anonymous_id: p.bridgeId }
+  const properties: Record<string, unknown> = {}
   const attributes: Record<string, unknown> = { email: p.email, anonymous_id: p.bridgeId, external_id: p.externalId, properties }
   for (const [key, v] of Object.entries(p.traits || {}))
     if (key !== 'email' && v != null && typeof v !== 'object') (ATTRS.test(key) ? attributes : properties)[key] = v
+  properties.segment_anonymous_id = p.bridgeId // last: a trait of that name cannot replace the bridge id
   const out = [at('profiles', { type: 'profile', attributes })]
   if (k.listId)
     out.push(at('subscriptions', {
