@@ -58,8 +58,9 @@ function start(o: MailstitchOptions): Mailstitch {
   }
   const landOn = async (token: string): Promise<Adoption> => {
     // Synchronous when consent is: setAnonymousId is then queued before the page's first event.
-    if (!(await allowedSync()) || dead) return (waiting = token), null
+    // Taken before the await: a second consent event meanwhile must not land it again.
     waiting = undefined
+    if (!(await allowedSync()) || dead) return (waiting = token), null
     const who = seg.peek()
     const outcome = decide(token, who, o.linkPolicy === 'never-adopt' ? 'never-adopt' : 'adopt-if-fresh')
     log('landing', outcome)
