@@ -239,6 +239,21 @@ describe("consent: 'shopify' on createMailstitch", () => {
     expect(fa.of('track')).toHaveLength(1)
   })
 
+  it('two visitorConsentCollected events in a row land once', async () => {
+    const p = { analytics: false, marketing: false }
+    shopify(p, { loaded: true })
+    history.replaceState(null, '', `/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics, consent: 'shopify' }).ready()
+    p.analytics = p.marketing = true
+    collected()
+    collected()
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    await tick()
+    expect(fa.of('track')).toEqual([['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]])
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+  })
+
   it('visitorConsentCollected with consent still declined: the landing stays pending', async () => {
     shopify({ analytics: true, marketing: false })
     history.replaceState(null, '', `/?mst=${T}`)
