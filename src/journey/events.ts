@@ -1,0 +1,179 @@
+/**
+ * Reading Segment events for the journey model: JSON lines (what the sandbox collector writes,
+ * Segment's event format) and loose objects, normalised into {@link JEvent}s the model can trust.
+ * Everything here is untrusted input: nothing throws, bad lines are reported with their number.
+ */
+
+/** A Segment event as stored (collector JSONL, warehouse export); only the fields we read. */
+export interface SegmentLikeEvent {
+  type?: unknown
+  event?: unknown
+  name?: unknown
+  messageId?: unknown
+  anonymousId?: unknown
+  userId?: unknown
+  timestamp?: unknown
+  originalTimestamp?: unknown
+  receivedAt?: unknown
+  properties?: unknown
+  traits?: unknown
+  context?: unknown
+  [key: string]: unknown
+}
+
+/** Where an event came from. */
+export type EventSource = 'site' | 'relay' | 'server'
+
+/** A validated, normalised event. */
+export interface JEvent {
+  /** Position in the input (0-based), the final tie-breaker for ordering. */
+  index: number
+  messageId: string
+  type: string
+  /** Track event name (track only). */
+  event?: string
+  /** Page name (page/screen only). */
+  name?: string
+  anonymousId?: string
+  userId?: string
+  /** Event time in ms since the epoch (`timestamp`, else `originalTimestamp`, else `receivedAt`). */
+  time: number
+  properties: Record<string, unknown>
+  traits: Record<string, unknown>
+  context: Record<string, unknown>
+  source: EventSource
+}
+
+/** A line (or item) that could not be used, with why. */
+export interface InputProblem {
+  /** 1-based line number in the file (or item number for arrays). */
+  line: number
+  message: string
+}
+
+/** Result of reading events. */
+export interface ReadResult {
+  events: JEvent[]
+  problems: InputProblem[]
+}
+
+/** Segment events the relay emits for Klaviyo email metrics (Segment's email spec; CONTRACT.md). */
+export const EMAIL_EVENTS: readonly string[] = [
+  'Email Delivered',
+  'Email Opened',
+  'Email Link Clicked',
+  'Email Bounced',
+  'Email Marked as Spam',
+  'Unsubscribed',
+]
+
+/** Name the relay puts in `context.integration.name` (and may put in `context.library.name`). */
+export const RELAY_INTEGRATION = 'mailstitch-relay'
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  return isRecord(v) ? v : {}
+}
+
+/** A non-empty string (numbers are accepted as ids, as Segment does). */
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
+  return typeof v === 'string' && v.length > 0 ? v : undefined
+}
+
+function timeOf(...candidates: unknown[]): number | undefined {
+  for (const c of candidates) {
+    if (typeof c === 'string' && c) {
+      const ms = Date.parse(c)
+      if (!Number.isNaN(ms)) return ms
+    } else if (typeof c === 'number' && Number.isFinite(c)) {
+      return c
+    }
+  }
+  return undefined
+}
+
+/**
+ * Which side produced an event. The relay marks its events in `context.integration` (Segment's
+ * cloud-source convention; analytics-node overwrites `context.library`) and with
+ * `properties.provider: 'Klaviyo'`; analytics.js (browser) names itself in `context.library`.
+ */
+export function sourceOf(e: { context: Record<string, unknown>; properties: Record<string, unknown> }): EventSource {
+  const integration = rec(e.context.integration)
+  const library = rec(e.context.library)
+  const libName = typeof library.name === 'string' ? library.name : ''
+  if (integration.name === RELAY_INTEGRATION || libName === RELAY_INTEGRATION || libName.startsWith('mailstitch') || e.properties.provider === 'Klaviyo') {
+    return 'relay'
+  }
+  if (libName.startsWith('analytics.js') || libName === 'analytics-next' || isRecord(e.context.page)) return 'site'
+  return 'server'
+}
+
+/** Normalise one parsed value; a string describing the problem when it is not a usable event. */
+export function normalizeEvent(raw: unknown, index: number): JEvent | string {
+  if (!isRecord(raw)) return 'not a JSON object'
+  const type = str(raw.type)
+  if (!type) return 'no "type"'
+  const anonymousId = str(raw.anonymousId)
+  const userId = str(raw.userId)
+  if (!anonymousId && !userId) return 'neither "anonymousId" nor "userId"'
+  const time = timeOf(raw.timestamp, raw.originalTimestamp, raw.receivedAt)
+  if (time === undefined) return 'no usable "timestamp"/"receivedAt"'
+  const properties = rec(raw.properties)
+  const context = rec(raw.context)
+  const ev: JEvent = {
+    index,
+    messageId: str(raw.messageId) ?? `line-${index + 1}`,
+    type,
+    time,
+    properties,
+    traits: rec(raw.traits),
+    context,
+    source: 'server',
+  }
+  const event = str(raw.event)
+  if (event) ev.event = event
+  const name = str(raw.name)
+  if (name) ev.name = name
+  if (anonymousId) ev.anonymousId = anonymousId
+  if (userId) ev.userId = userId
+  ev.source = sourceOf(ev)
+  return ev
+}
+
+/** Read JSON lines; blank lines are skipped silently, malformed ones reported by line number. */
+export function parseJsonl(text: string): ReadResult {
+  const events: JEvent[] = []
+  const problems: InputProblem[] = []
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (!line) continue
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch (err) {
+      problems.push({ line: i + 1, message: `malformed JSON (${err instanceof Error ? err.message : String(err)})` })
+      continue
+    }
+    const ev = normalizeEvent(value, events.length)
+    if (typeof ev === 'string') problems.push({ line: i + 1, message: ev })
+    else events.push(ev)
+  }
+  return { events, problems }
+}
+
+/** Normalise already-parsed events (the collector's in-memory list). */
+export function readEvents(list: readonly unknown[]): ReadResult {
+  const events: JEvent[] = []
+  const problems: InputProblem[] = []
+  list.forEach((raw, i) => {
+    const ev = normalizeEvent(raw, events.length)
+    if (typeof ev === 'string') problems.push({ line: i + 1, message: ev })
+    else events.push(ev)
+  })
+  return { events, problems }
+}
