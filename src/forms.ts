@@ -34,7 +34,7 @@ export function watchForms(selector: string, onEmail: (c: Captured) => void): ()
         onEmail({
           email,
           source: (form.elements.namedItem('form_type') as HTMLInputElement | null)?.value === 'customer' ? 'shopify-customer-form' : 'form',
-          formId: form.id || undefined,
+          formId: form.getAttribute('id') || undefined, // not form.id: an <input name="id"> shadows it
         })
     } catch { /* never break the host's submit */ }
   }
