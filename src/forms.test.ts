@@ -74,6 +74,19 @@ describe('watchForms', () => {
     expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: undefined }])
   })
 
+  it('a field named "id" (Shopify product forms: the variant id) is not taken for the form id', () => {
+    // Browsers let a named control shadow a form's own properties (`form.id` is then the
+    // <input name="id">); happy-dom does not, so emulate it.
+    const clobbered = (f: HTMLFormElement) => Object.defineProperty(f, 'id', { get: () => f.elements.namedItem('id') ?? '' })
+    offs.push(watchForms('auto', onEmail))
+    submit(clobbered(form('<input type="hidden" name="id" value="4242"><input type="email" name="contact[email]" value="notify@example.com">', 'action="/cart/add"')))
+    submit(clobbered(form('<input type="hidden" name="id" value="4242"><input type="email" value="both@example.com">', 'id="notify-me"')))
+    expect(got).toEqual([
+      { email: 'notify@example.com', source: 'form', formId: undefined },
+      { email: 'both@example.com', source: 'form', formId: 'notify-me' },
+    ])
+  })
+
   it('ignores a form without an email field', () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<input type="search" name="q" value="ada@example.com"><input type="text" name="name" value="Ada">'))
