@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { relayCommand } from './relay/cli'
+import { journeyCommand } from './journey/cli'
 import { RELAY_VERSION } from './relay/version'
 
 /** What a command may do to the outside world; injected so commands are testable in-process. */
@@ -30,6 +31,7 @@ export interface Command {
 /** Subcommands by name. */
 export const commands: Record<string, Command> = {
   relay: relayCommand,
+  journey: journeyCommand,
 }
 
 function usage(): string {
