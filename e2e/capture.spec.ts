@@ -44,8 +44,8 @@ test('script tag placed before the Segment snippet captures the same way', async
   await page.fill('#NewsletterForm--footer', 'early@example.com')
   await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
   await expectStitched(stack, 'early@example.com', anon)
-  const sub = stack.klaviyo.requests().find((r: Ev) => r.path.startsWith('/client/subscriptions'))
-  expect(sub?.body?.data?.relationships?.list?.data?.id).toBe(LIST_ID)
+  const sub = stack.klaviyo.requests().find((r) => r.path.startsWith('/client/subscriptions'))?.body as Ev | undefined
+  expect(sub?.data?.relationships?.list?.data?.id).toBe(LIST_ID)
 })
 
 test('capture before analytics.js has loaded (snippet stub) survives the reload', async ({ stack }) => {
