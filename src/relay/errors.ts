@@ -165,14 +165,16 @@ const NETWORK_CODES = new Set([
 
 /** Error code of a network-level failure (no HTTP response), or undefined. Looks through `cause`. */
 export function networkErrorCode(err: unknown): string | undefined {
+  // Codes first, anywhere in the cause chain (fetch wraps them: TypeError('fetch failed', {cause})).
+  let fallback: string | undefined
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code
     const msg = (e as { message?: unknown }).message
-    if (typeof msg === 'string' && /socket hang up|fetch failed|other side closed/i.test(msg)) return 'ECONNRESET'
+    if (!fallback && typeof msg === 'string' && /socket hang up|fetch failed|other side closed/i.test(msg)) fallback = 'ECONNRESET'
     e = (e as { cause?: unknown }).cause
   }
-  return undefined
+  return fallback
 }
 
 function describeNetworkError(err: unknown): string {

@@ -54,7 +54,7 @@ describe('mapKlaviyoEvent', () => {
         link_url: 'https://shop.example/p?mst=abc',
         klaviyo_profile_id: 'PROF1',
       },
-      context: { traits: { email: 'ada@example.com' }, integration: { name: 'mailstitch-relay', version: RELAY_VERSION } },
+      context: { traits: { email: 'ada@example.com' }, library: { name: 'mailstitch-relay', version: RELAY_VERSION } },
       integrations: { ...DEFAULT_INTEGRATIONS },
     })
   })

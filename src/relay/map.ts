@@ -92,8 +92,8 @@ export interface RelayTrackMessage {
   properties: RelayEventProperties
   context: {
     traits?: { email: string }
-    /** Cloud-source convention: which integration produced the event. */
-    integration: { name: string; version: string }
+    /** `{ name: 'mailstitch-relay', version }`: which library produced the event. */
+    library: { name: string; version: string }
   }
   /** Destination filter; by default keeps the events from flowing back into Klaviyo. */
   integrations?: Record<string, boolean>
@@ -179,7 +179,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
     messageId: `klaviyo-${eventId}`,
     timestamp,
     properties,
-    context: { integration: { name: RELAY_NAME, version: RELAY_VERSION } },
+    context: { library: { name: RELAY_NAME, version: RELAY_VERSION } },
   }
   if (anonymousId) message.anonymousId = anonymousId
   if (userId) message.userId = userId

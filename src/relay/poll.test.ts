@@ -172,7 +172,7 @@ describe('Poller', () => {
     src.add(opened.id, ...Array.from({ length: 8 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
     src.failOnFetch = 2
     const sink = new FakeSink()
-    await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(KlaviyoApiError)
+    await expect(poller(src, sink, T0, { metricConcurrency: 1 }).pollOnce()).rejects.toBeInstanceOf(KlaviyoApiError)
     expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2'])
     src.failOnFetch = undefined
     await poller(src, sink, T0).pollOnce()
@@ -240,9 +240,27 @@ describe('Poller', () => {
     }
     const s = await p.pollOnce()
     expect(s.stopped).toBe(true)
-    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2'])
+    // The first page of each metric being polled was in flight; each was finished, nothing more.
+    expect(sink.ids().sort()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2', 'klaviyo-k'])
     const s2 = await poller(src, new FakeSink(), T0).pollOnce()
-    expect(s2.sent).toBe(7) // e3..e8 and k: nothing acknowledged was lost or resent
+    expect(s2.sent).toBe(6) // e3..e8: nothing acknowledged was lost or resent
+  })
+
+  it('polls metrics concurrently; a failing metric does not lose the others’ progress', async () => {
+    const src = new FakeSource()
+    src.delayMs = 30
+    src.add(opened.id, ...Array.from({ length: 6 }, (_, i) => ev(`o${i}`, T0 - (9 - i) * MIN)))
+    src.add(clicked.id, ...Array.from({ length: 6 }, (_, i) => ev(`c${i}`, T0 - (9 - i) * MIN)))
+    const sink = new FakeSink()
+    sink.refuse.add('klaviyo-o4')
+    const t0 = Date.now()
+    await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(SegmentDeliveryError)
+    expect(Date.now() - t0).toBeLessThan(4 * 30 + 100) // both metrics' pages were fetched side by side
+    expect(sink.ids().filter((id) => id.startsWith('klaviyo-c'))).toHaveLength(6)
+    sink.refuse.clear()
+    const s = await poller(src, sink, T0).pollOnce()
+    expect(s.sent).toBe(1) // only o4; o5 went through in the first run, all of clicked too
+    expect(new Set(sink.ids()).size).toBe(12)
   })
 
   it('keeps the seen set to the lookback window on long backfills', async () => {

@@ -21,6 +21,9 @@ import { KlaviyoApiError, RelayError, SegmentDeliveryError, UnreachableHostError
 /** Default overlap: Klaviyo can show events a few minutes after they happened. */
 export const DEFAULT_LOOKBACK_SECONDS = 600
 
+/** Default number of metrics polled at the same time. */
+export const DEFAULT_METRIC_CONCURRENCY = 3
+
 /** Counts of one poll. */
 export interface PollSummary {
   /** Events read from Klaviyo. */
@@ -66,6 +69,8 @@ export interface PollerOptions {
   lookbackMs?: number
   /** Write the state at most this often while paging (always at the end, on stop and on failure). Default 1000 ms. */
   saveEveryMs?: number
+  /** Metrics polled at the same time. Default 3. */
+  metricConcurrency?: number
   /** Segment `integrations` object for every message (see map.ts). */
   integrations?: Record<string, boolean> | null
   now?: () => number
@@ -105,23 +110,41 @@ export class Poller {
     const endMs = Math.floor(now / 1000) * 1000
     const summary: PollSummary = { fetched: 0, sent: 0, skipped: 0, failed: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
     this.progress ??= await this.o.store.load()
+    const progress = this.progress
     const metrics = await this.o.resolveMetrics()
-    try {
-      for (const metric of metrics) {
-        if (this.stopping) break
-        let p = this.progress.get(metric.id)
-        if (!p) {
-          p = new MetricProgress(metric.id, metric.name)
-          this.progress.set(metric.id, p)
-        }
-        p.name = metric.name
-        const startMs = sinceMs ?? (p.cursor !== undefined ? p.cursor - this.lookbackMs : endMs - this.lookbackMs)
-        // Nothing before the window start is wanted, so it is a valid cursor even before the first page
-        // succeeds; without it a failed first poll would restart later and skip the events in between.
-        if (p.cursor === undefined) p.cursor = startMs
-        summary.metrics++
-        await this.pollMetric(metric, p, startMs, endMs, summary)
+    const pollOne = async (metric: EmailMetric) => {
+      let p = progress.get(metric.id)
+      if (!p) {
+        p = new MetricProgress(metric.id, metric.name)
+        progress.set(metric.id, p)
       }
+      p.name = metric.name
+      const startMs = sinceMs ?? (p.cursor !== undefined ? p.cursor - this.lookbackMs : endMs - this.lookbackMs)
+      // Nothing before the window start is wanted, so it is a valid cursor even before the first page
+      // succeeds; without it a failed first poll would restart later and skip the events in between.
+      if (p.cursor === undefined) p.cursor = startMs
+      summary.metrics++
+      await this.pollMetric(metric, p, startMs, endMs, summary)
+    }
+    try {
+      // Metrics are independent streams (own cursor, own Klaviyo paging), so a few run at once:
+      // paging within one metric is sequential by nature (each cursor comes from the previous page),
+      // and overlapping several keeps the CPU busy while one waits on Klaviyo or Segment.
+      let next = 0
+      const errors: unknown[] = []
+      const worker = async () => {
+        while (next < metrics.length && !this.stopping && !errors.length) {
+          const metric = metrics[next++]
+          try {
+            await pollOne(metric)
+          } catch (err) {
+            errors.push(err)
+          }
+        }
+      }
+      const width = Math.max(1, Math.min(this.o.metricConcurrency ?? DEFAULT_METRIC_CONCURRENCY, metrics.length))
+      await Promise.all(Array.from({ length: width }, worker))
+      if (errors.length) throw errors[0]
     } finally {
       summary.stopped = this.stopping
       summary.durationMs = Date.now() - started

@@ -114,7 +114,7 @@ describe('relay poll against the emulators', () => {
       expect((got.context?.traits as { email?: string } | undefined)?.email).toBe(r.email)
       expect(got.timestamp).toBe(new Date(r.e.datetime).toISOString())
       expect(got.properties).toMatchObject({ provider: 'Klaviyo', email_id: 'MSG1', email_subject: 'Spring sale', campaign_name: 'Spring' })
-      expect(got.context?.integration).toMatchObject({ name: 'mailstitch-relay' })
+      expect(got.context?.library).toMatchObject({ name: 'mailstitch-relay' })
       expect(got.integrations).toMatchObject({ Klaviyo: false })
     }
     const click = segment.events().find((e) => e.event === 'Email Link Clicked')!

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { SegmentAuthError } from './errors'
+import { SegmentAuthError, UnreachableHostError } from './errors'
 import type { RelayTrackMessage } from './map'
-import { SegmentSink } from './segment-sink'
+import { SegmentSink, deliveryError } from './segment-sink'
 import { closedPort, startFakeServer, type FakeServer } from './test-http'
 
 const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessage => ({
@@ -11,7 +11,7 @@ const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessag
   messageId: `klaviyo-ev${i}`,
   timestamp: '2026-01-01T00:00:00.000Z',
   properties: { provider: 'Klaviyo', email_id: 'm1' },
-  context: { traits: { email: `u${i}@example.com` }, integration: { name: 'mailstitch-relay', version: '0.1.0' } },
+  context: { traits: { email: `u${i}@example.com` }, library: { name: 'mailstitch-relay', version: '0.1.0' } },
   integrations: { Klaviyo: false },
   ...over,
 })
@@ -19,7 +19,7 @@ const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessag
 let server: FakeServer | undefined
 let sink: SegmentSink | undefined
 afterEach(async () => {
-  await sink?.close(1000)
+  await sink?.close()
   await server?.close()
   sink = server = undefined
 })
@@ -29,7 +29,7 @@ const batchesOf = (s: FakeServer) => s.requests.map((r) => JSON.parse(r.body) as
 describe('SegmentSink', () => {
   it('posts to <host>/v1/batch with the write key and reports every accepted messageId', async () => {
     server = await startFakeServer(() => ({ status: 200, body: {} }))
-    sink = new SegmentSink({ writeKey: 'wk_test', host: server.url, flushAt: 3 })
+    sink = new SegmentSink({ writeKey: 'wk_test', host: server.url, maxEvents: 3 })
     const messages = Array.from({ length: 7 }, (_, i) => msg(i))
     const res = await sink.send(messages)
     expect([...res.accepted].sort()).toEqual(messages.map((m) => m.messageId).sort())
@@ -39,17 +39,18 @@ describe('SegmentSink', () => {
     const sent = batchesOf(server).flatMap((b) => b.batch)
     expect(sent).toHaveLength(7)
     expect(batchesOf(server).every((b) => b.batch.length <= 3)).toBe(true)
+    expect(JSON.parse(server.requests[0].body).sentAt).toMatch(/^\d{4}-\d{2}-\d{2}T/)
     const first = sent.find((e) => e.messageId === 'klaviyo-ev0')!
-    expect(first).toMatchObject({
+    expect(first).toEqual({
       type: 'track',
       event: 'Email Opened',
       anonymousId: 'anon-0',
       timestamp: '2026-01-01T00:00:00.000Z',
       properties: { provider: 'Klaviyo', email_id: 'm1' },
-      context: { traits: { email: 'u0@example.com' }, integration: { name: 'mailstitch-relay', version: '0.1.0' } },
+      messageId: 'klaviyo-ev0',
+      context: { traits: { email: 'u0@example.com' }, library: { name: 'mailstitch-relay', version: '0.1.0' } },
       integrations: { Klaviyo: false },
     })
-    expect(first).not.toHaveProperty('userId')
   })
 
   it('sends userId-only messages', async () => {
@@ -59,17 +60,38 @@ describe('SegmentSink', () => {
     expect(res.accepted.has('klaviyo-ev1')).toBe(true)
     const e = batchesOf(server)[0].batch[0]
     expect(e.userId).toBe('user-1')
-    expect(e.anonymousId ?? undefined).toBeUndefined()
+    expect(e).not.toHaveProperty('anonymousId')
   })
 
   it('retries 5xx with backoff until Segment accepts', async () => {
     let n = 0
     server = await startFakeServer(() => (++n <= 2 ? { status: 503, body: {} } : { status: 200, body: {} }))
-    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url, baseDelayMs: 50 })
     const res = await sink.send([msg(1), msg(2)])
     expect(res.accepted.size).toBe(2)
     expect(server.requests.length).toBe(3)
     expect(server.requests[2].headers['x-retry-count']).toBe('2')
+    expect(server.requests.map((r) => r.body.replace(/"sentAt":"[^"]+"/, ''))).toEqual(Array(3).fill(server.requests[0].body.replace(/"sentAt":"[^"]+"/, '')))
+  })
+
+  it('does not retry a 400 (malformed or oversize request)', async () => {
+    server = await startFakeServer(() => ({ status: 400, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url, baseDelayMs: 10 })
+    const res = await sink.send([msg(1)])
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('400') }])
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('keeps each request under 500 KB and each event under 32 KB', async () => {
+    server = await startFakeServer(() => ({ status: 200, body: {} }))
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url })
+    const fat = Array.from({ length: 120 }, (_, i) => msg(i, { properties: { provider: 'Klaviyo', email_subject: 'x'.repeat(8000) } }))
+    const huge = msg(999, { properties: { provider: 'Klaviyo', email_subject: 'y'.repeat(40_000) } })
+    const res = await sink.send([...fat, huge])
+    expect(res.accepted.size).toBe(120)
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev999', reason: expect.stringContaining('32768') }])
+    expect(server.requests.length).toBeGreaterThan(1)
+    for (const r of server.requests) expect(Buffer.byteLength(r.body)).toBeLessThan(500 * 1024)
   })
 
   it('honours 429 Retry-After', async () => {
@@ -84,7 +106,7 @@ describe('SegmentSink', () => {
 
   it('reports failures once bounded retries are exhausted', async () => {
     server = await startFakeServer(() => ({ status: 500, body: {} }))
-    sink = new SegmentSink({ writeKey: 'wk', host: server.url, maxRetries: 1 })
+    sink = new SegmentSink({ writeKey: 'wk', host: server.url, maxRetries: 1, baseDelayMs: 10 })
     const res = await sink.send([msg(1)])
     expect(res.accepted.size).toBe(0)
     expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('500') }])
@@ -98,9 +120,10 @@ describe('SegmentSink', () => {
 
   it('reports network failures when the host is unreachable', async () => {
     const port = await closedPort()
-    sink = new SegmentSink({ writeKey: 'wk', host: `http://127.0.0.1:${port}`, maxRetries: 1 })
+    sink = new SegmentSink({ writeKey: 'wk', host: `http://127.0.0.1:${port}`, maxRetries: 1, baseDelayMs: 10 })
     const res = await sink.send([msg(1)])
-    expect(res.failed).toHaveLength(1)
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: 'network error ECONNREFUSED' }])
+    expect(deliveryError(res, sink.host)).toBeInstanceOf(UnreachableHostError)
   })
 
   it('settles duplicate messageIds sent concurrently', async () => {

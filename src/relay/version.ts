@@ -15,9 +15,9 @@ function readOwnVersion(): string {
   }
 }
 
-/** Version of mailstitch reported in `context.integration.version` of every relayed event. */
+/** Version of mailstitch reported in `context.library.version` of every relayed event. */
 export const RELAY_VERSION: string =
   typeof __MAILSTITCH_VERSION__ === 'string' ? __MAILSTITCH_VERSION__ : readOwnVersion()
 
-/** Name reported in `context.integration.name`. */
+/** Name reported in `context.library.name`. */
 export const RELAY_NAME = 'mailstitch-relay'
