@@ -82,9 +82,10 @@ function start(o: MailstitchOptions): Mailstitch {
   const dispatch = (j: Job): void => {
     if (dead || gate.now() === false) return
     if (j.k === 'capture') void run(j)
-    else if (j.k === 'segment') {
-      if (!seg.call(j.m, j.a, (ok) => ok && done(j.id))) bump(j)
-    } else
+    // Counted before the call (its callback may remove the job): a Segment that never confirms
+    // (blocked) is re-tried on a few page loads, not on every one for a day.
+    else if (j.k === 'segment') bump(j), seg.call(j.m, j.a, (ok) => ok && done(j.id))
+    else
       void sendKlaviyo(j, j.n).then((r) => {
         if (r.done) done(j.id), r.status >= 400 && log('klaviyo refused', r.status)
         else if (bump(j) < 4) setTimeout(dispatch, r.wait, j)
