@@ -20,6 +20,12 @@ export default [
     output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
+  // Shopify theme add-on (cart bridge, logged-in customer id), loaded after mailstitch.min.js.
+  {
+    input: 'src/shopify/index.ts',
+    output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
+    plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
+  },
   // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).
   {
     input: 'src/index.ts',

@@ -1,0 +1,61 @@
+// Entry of dist/mailstitch-shopify.min.js (IIFE), loaded by the Shopify theme after
+// mailstitch.min.js: the cart bridge and the logged-in customer id. Data attributes on its
+// <script> tag: data-customer-id (Liquid `customer.id`, never the email), data-root
+// (`routes.root_url`), data-consent (same value as on mailstitch.min.js), data-cart-bridge
+// ("false" turns the bridge off), data-debug.
+import { createGate } from '../consent'
+import { makeLog } from '../log'
+import type { ConsentOption, Mailstitch } from '../types'
+import { startCartBridge, type CartBridge } from './cart-bridge'
+import { identifyCustomer } from './customer'
+
+/** What the add-on adds as `window.mailstitch.shopify`. */
+export interface MailstitchShopify {
+  /** Re-check the cart now (for themes whose cart changes the bridge cannot see). */
+  sync(): Promise<void>
+  /** Stop the cart bridge and the customer watcher. */
+  destroy(): void
+}
+
+type Global = { mailstitch?: { instance?: Mailstitch; shopify?: MailstitchShopify }; __mailstitchShopify?: 1 }
+
+/** `data-consent`: `shopify`, or the dotted name of a global function (as mailstitch.min.js reads it). */
+function consentFrom(v: string | undefined): ConsentOption | undefined {
+  if (!v) return undefined
+  if (v === 'shopify') return 'shopify'
+  return () => {
+    let fn: unknown = window
+    let self: unknown
+    for (const k of v.split('.')) (self = fn), (fn = fn == null ? undefined : (fn as Record<string, unknown>)[k])
+    return typeof fn === 'function' ? (fn as () => boolean | Promise<boolean>).call(self) : false
+  }
+}
+
+try {
+  const w = window as unknown as Global
+  // Loaded twice (app embed plus theme snippet): the first copy stays in charge.
+  if (!w.__mailstitchShopify) {
+    w.__mailstitchShopify = 1
+    const d = (document.currentScript as HTMLScriptElement | null)?.dataset ?? {}
+    const log = makeLog(d.debug != null && d.debug !== 'false')
+    const gate = createGate(consentFrom(d.consent))
+    const bridgeId = () => {
+      try {
+        const v = Object.values(w.mailstitch?.instance?.linkParams() ?? {})[0]
+        return typeof v === 'string' && v ? v : undefined
+      } catch {
+        return undefined
+      }
+    }
+    const bridge: CartBridge | undefined = d.cartBridge === 'false' ? undefined : startCartBridge({ bridgeId, gate, root: d.root, log })
+    const off = d.customerId ? identifyCustomer(d.customerId, gate, log) : () => {}
+    const api: MailstitchShopify = {
+      sync: () => bridge?.sync() ?? Promise.resolve(),
+      destroy: () => (bridge?.stop(), off()),
+    }
+    if (w.mailstitch) w.mailstitch.shopify = api
+    else log('mailstitch.min.js is not loaded: load it before mailstitch-shopify.min.js')
+  }
+} catch {
+  /* never break the page */
+}
