@@ -9,6 +9,25 @@ const TYPES: Record<string, string> = { '.js': 'application/javascript', '.mjs':
 /** A page: static HTML, or built per request (it sees the request URL). */
 export type Page = string | ((url: URL) => string)
 
+/** What a {@link Site.route} handler sees. */
+export interface RouteRequest {
+  method: string
+  url: URL
+  headers: IncomingMessage['headers']
+  /** The raw request body (empty for GET). */
+  body: Buffer
+}
+
+/** What a {@link Site.route} handler answers; an object `body` is sent as JSON. */
+export interface RouteResponse {
+  status?: number
+  headers?: Record<string, string | string[]>
+  body?: string | Buffer | object
+}
+
+/** A dynamic endpoint (emulated store APIs, redirects, cookies). */
+export type RouteHandler = (req: RouteRequest) => RouteResponse | Promise<RouteResponse>
+
 /** A storefront test site on 127.0.0.1: pages, the built SDK under /dist, a Shopify-style /contact. */
 export interface Site {
   url: string
@@ -17,6 +36,11 @@ export interface Site {
   page(path: string, html: Page): void
   /** Serve a JS body at a path (e.g. an esbuild bundle). */
   script(path: string, js: string): void
+  /**
+   * Add or replace a dynamic route. `method` is an HTTP method or `*`; `path` is exact, or a
+   * prefix when it ends with `*`. Routes are matched before everything else (also /contact).
+   */
+  route(method: string, path: string, handler: RouteHandler): void
   /** Bodies posted to /contact, in order (what Shopify would have received). */
   posts: URLSearchParams[]
   close(): Promise<void>
@@ -33,8 +57,31 @@ export async function startSite(host = '127.0.0.1'): Promise<Site> {
   const pages = new Map<string, Page>()
   const scripts = new Map<string, string>()
   const posts: URLSearchParams[] = []
+  const routes = new Map<string, RouteHandler>()
+  const findRoute = (method: string, path: string): RouteHandler | undefined => {
+    for (const m of [method, '*']) {
+      const exact = routes.get(m + ' ' + path)
+      if (exact) return exact
+    }
+    let best: [number, RouteHandler] | undefined
+    for (const [key, h] of routes) {
+      const [m, p] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)]
+      if ((m === method || m === '*') && p.endsWith('*') && path.startsWith(p.slice(0, -1)) && (!best || p.length > best[0])) best = [p.length, h]
+    }
+    return best?.[1]
+  }
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url || '/', `http://${req.headers.host}`)
+    const route = findRoute(req.method || 'GET', url.pathname)
+    if (route) {
+      const chunks: Buffer[] = []
+      for await (const c of req) chunks.push(c as Buffer)
+      const out = await route({ method: req.method || 'GET', url, headers: req.headers, body: Buffer.concat(chunks) })
+      const json = out.body !== undefined && typeof out.body === 'object' && !Buffer.isBuffer(out.body)
+      const headers = { 'cache-control': 'no-store', ...(json ? { 'content-type': 'application/json' } : {}), ...out.headers }
+      res.writeHead(out.status ?? 200, headers).end(json ? JSON.stringify(out.body) : (out.body as string | Buffer | undefined))
+      return
+    }
     if (req.method === 'POST' && url.pathname === '/contact') {
       // Shopify's customer form: a full-page POST answered with a redirect back to the page.
       posts.push(new URLSearchParams(await body(req)))
@@ -69,6 +116,7 @@ export async function startSite(host = '127.0.0.1'): Promise<Site> {
     port,
     page: (path, html) => void pages.set(path, html),
     script: (path, js) => void scripts.set(path, js),
+    route: (method, path, handler) => void routes.set(method.toUpperCase() + ' ' + path, handler),
     posts,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
   }
