@@ -137,8 +137,23 @@ export async function runJourney(argv: string[], io: CliIO, o: JourneyRunOptions
   return 0
 }
 
+let pipeGuarded = false
+
+/** `mailstitch journey … | head`: a reader that goes away early ends us quietly, not with an EPIPE trace. */
+function guardPipe(): void {
+  if (pipeGuarded) return
+  pipeGuarded = true
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0)
+    throw e
+  })
+}
+
 /** The `journey` row of the `mailstitch` CLI's command table. */
 export const journeyCommand: Command = {
   summary: 'Print visitor journeys and email attribution from Segment events (JSON lines)',
-  run: (args, io) => runJourney(args, io, { isTTY: !!process.stdout.isTTY }),
+  run: (args, io) => {
+    guardPipe()
+    return runJourney(args, io, { isTTY: !!process.stdout.isTTY })
+  },
 }
