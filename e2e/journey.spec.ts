@@ -164,6 +164,42 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   expect(leaks).toEqual([])
 })
 
+test('the Klaviyo-style popup captures, and a link opened in the same browser is "same"', async ({ browser }) => {
+  const laptop = await device(browser)
+  const shop = await laptop.newPage()
+  await shop.goto(demo.urls.store + '/products/merino-throw')
+  const A = await anonymousIdOf(shop)
+  const announced = shop.evaluate(
+    () => new Promise((resolve) => window.addEventListener('klaviyoForms', (e) => (e as CustomEvent).detail.type === 'submit' && resolve((e as CustomEvent).detail))),
+  )
+  await shop.click('#kl-teaser')
+  await shop.fill('#kl-email', 'Grace@Example.com ')
+  await shop.click('#kl-submit')
+  await expect(shop.locator('#kl-thanks')).toBeVisible()
+  expect(await announced).toMatchObject({ type: 'submit', formId: 'Xy12Ab', metaData: { $email: 'Grace@Example.com' } })
+  const captured = await demo.collector.waitFor((e) => e.event === 'Email Captured', 15_000)
+  expect(captured).toMatchObject({ anonymousId: A, properties: { source: 'klaviyo-form', form_id: 'Xy12Ab' } })
+  await expect.poll(() => demo.klaviyo.store.findProfile({ email: 'grace@example.com' })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
+
+  const inbox = await laptop.newPage()
+  await inbox.goto(demo.urls.inbox)
+  await inbox.click('button[data-template="back-in-stock"]')
+  await inbox.click('.open-email')
+  // The link opens a new tab in the same browser (same cookies): the landing is "same".
+  const [tab] = await Promise.all([laptop.waitForEvent('page'), inbox.frameLocator('#email-frame').locator('a[data-link="0"]').click()])
+  await tab.waitForURL(`${demo.urls.store}/products/merino-throw?**`)
+  expect(tab.url()).not.toContain('mst=')
+  expect(await anonymousIdOf(tab)).toBe(A)
+  const landed = await demo.collector.waitFor((e) => e.event === 'Email Link Landed', 15_000)
+  expect(landed).toMatchObject({ anonymousId: A, properties: { outcome: 'same' } })
+  await demo.collector.waitFor((e) => e.event === 'Email Link Clicked', 20_000)
+
+  const viewer = await laptop.newPage()
+  await viewer.goto(demo.urls.journey)
+  await expect(viewer.locator('[data-col="with"] .callout.stitch')).toHaveText([/Email captured \(grace@example\.com\)/, /opened on D1 in the browser that subscribed/])
+  await expect(viewer.locator('[data-summary="without"] .stat').nth(1)).toContainText('3')
+})
+
 test('demo pages show hostile data as text: an <img onerror> email, name and token', async ({ browser }) => {
   const evil = '"><img src=x onerror="window.__xss=1">'
   const context = await device(browser)

@@ -82,8 +82,8 @@ ${tag}
 <button class="teaser" id="kl-teaser" type="button">Get 10% off</button>
 <div class="kl-overlay" id="kl-overlay" role="dialog" aria-modal="true" aria-labelledby="kl-title"><div class="kl-modal needsclick klaviyo-form-Xy12Ab" data-testid="klaviyo-form-Xy12Ab">
 <button class="kl-close" id="kl-close" type="button" aria-label="Close">×</button>
-<form id="kl-form" novalidate><h2 id="kl-title">Take 10% off</h2><p class="muted" style="margin:0">Join the list for your code. (A Klaviyo-style popup: it announces the submit with the <code>klaviyoForms</code> event.)</p>
-<input id="kl-email" type="email" name="email" placeholder="Email address" autocomplete="email" aria-label="Email address"><button class="btn" type="submit" id="kl-submit" style="width:100%">Get my code</button></form>
+<div id="kl-form" class="klaviyo-form" role="form" aria-labelledby="kl-title"><h2 id="kl-title">Take 10% off</h2><p class="muted" style="margin:0">Join the list for your code. (A Klaviyo-style popup: script-driven, no native form submit; it announces the signup with the <code>klaviyoForms</code> event.)</p>
+<input id="kl-email" type="email" name="email" placeholder="Email address" autocomplete="email" aria-label="Email address"><button class="btn" type="button" id="kl-submit" style="width:100%">Get my code</button></div>
 <p id="kl-thanks" hidden style="font-size:18px">Thanks! Your code is <b>WELCOME10</b>.</p></div></div>
 </body></html>`.value
 }

@@ -144,8 +144,8 @@ function popup(): void {
     overlay.classList.remove('open')
     announce({ type: 'close', metaData: {} })
   })
-  document.getElementById('kl-form')?.addEventListener('submit', (e) => {
-    e.preventDefault()
+  // Script-driven like Klaviyo's own forms: the button (or Enter) submits, no native form submit.
+  const submit = () => {
     const input = document.getElementById('kl-email') as HTMLInputElement
     const email = input.value.trim()
     if (!/.@.+\./.test(email)) {
@@ -155,8 +155,12 @@ function popup(): void {
     }
     input.setCustomValidity('')
     announce({ type: 'submit', metaData: { $email: email, $source: 'Popup', $consent_method: 'Klaviyo Form', $consent_form_id: formId } })
-    ;(document.getElementById('kl-form') as HTMLFormElement).hidden = true
+    document.getElementById('kl-form')!.hidden = true
     document.getElementById('kl-thanks')!.hidden = false
+  }
+  document.getElementById('kl-submit')?.addEventListener('click', submit)
+  document.getElementById('kl-email')?.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Enter') submit()
   })
 }
 
