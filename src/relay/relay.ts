@@ -34,6 +34,8 @@ export interface RelayOptions {
   lookbackSeconds?: number
   /** Klaviyo events per page (1–1000). Default 1000. */
   pageSize?: number
+  /** Email metrics polled at the same time. Default 3. */
+  metricConcurrency?: number
   /** Segment `integrations` object on every event; default keeps them out of Klaviyo destinations. `null` sends none. */
   integrations?: Record<string, boolean> | null
   /** Replay window of webhook timestamps, seconds. Default 300. */
@@ -110,6 +112,7 @@ export function createRelay(options: RelayOptions): Relay {
       store: new StateStore(options.statePath ?? DEFAULT_STATE_PATH),
       resolveMetrics: () => findEmailMetrics(k.metrics, k.apiBase),
       lookbackMs: (options.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) * 1000,
+      metricConcurrency: options.metricConcurrency,
       integrations: options.integrations,
     })
     return poller
