@@ -174,7 +174,7 @@ export function startCartBridge(o: CartBridgeOptions): CartBridge {
   for (const ev of CART_EVENTS) on(ev, () => kick())
   // A capture may have just created the bridge id (fetch-posted and Klaviyo forms stay on the page).
   const afterCapture = () => (kick(1000), setTimeout(() => kick(), 5000))
-  on('submit', afterCapture)
+  on('submit', (e) => (e.target as HTMLFormElement).querySelector?.('input[type=email],input[name*=email i]') && afterCapture())
   on('klaviyoForms', (e) => (e as CustomEvent).detail?.type === 'submit' && afterCapture())
   // Back from the back/forward cache: the cart may have changed in another tab meanwhile.
   on('pageshow', (e) => (e as PageTransitionEvent).persisted && kick())

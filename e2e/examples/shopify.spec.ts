@@ -1,0 +1,352 @@
+// The Shopify example (examples/shopify) end to end: the theme and the app embed block rendered
+// with liquidjs, served with emulated storefront endpoints, driven in Chromium against the
+// Segment collector and the Klaviyo emulator.
+import { join } from 'node:path'
+import type { BrowserContext, Page } from '@playwright/test'
+import { test as base, expect, anonymousIdOf, COMPANY_ID, LIST_ID, WRITE_KEY, type Stack } from '../support/fixtures'
+import { CART_ATTRIBUTE } from '../../src/shopify/cart-bridge'
+import { copyAssets, CUSTOMER, EXAMPLE, EXTENSION_CDN, PRODUCT, schemaOf, Shop } from './support/shop'
+
+type Ev = Record<string, any>
+
+const test = base.extend<{ shop: Shop }>({
+  shop: async ({ stack }, use) => {
+    await use(new Shop(stack.site, { writeKey: WRITE_KEY, companyId: COMPANY_ID, listId: LIST_ID, klaviyoApiBase: stack.klaviyo.url }))
+  },
+})
+
+// The example's assets are produced by its own copy step, exactly as its README says.
+test.beforeAll(() => copyAssets())
+
+const NEWSLETTER_SECTION = 'template--17204592107841__newsletter'
+
+/** A visitor's browser: emulators for third parties, Shopify's extension CDN served locally. */
+async function visitor(stack: Stack, shop: Shop): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await stack.device()
+  await shop.serveExtensionCdn(context)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_BLOCKED_BY_CLIENT/.test(m.text())) errors.push(m.text()) })
+  return { context, page, errors }
+}
+
+/** The app embed points at the emulator instead of a.klaviyo.com (as a test-only attribute). */
+function useEmulator(shop: Shop, stack: Stack) {
+  const render = shop.render.bind(shop)
+  shop.render = async (...args) => (await render(...args)).replace(/data-klaviyo-company-id="/g, `data-klaviyo-api-base="${stack.klaviyo.url}" data-klaviyo-company-id="`)
+}
+
+/** Fill a newsletter form and submit it: a full-page POST to /contact and the redirect back. */
+async function subscribe(page: Page, input: string, button: string, email: string) {
+  await page.fill(input, email)
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('customer_posted') === 'true'), page.click(button)])
+}
+
+/** The identify and the Klaviyo profile a capture must produce. */
+async function expectStitched(stack: Stack, email: string, anon: string) {
+  const identify = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === email, 15_000)) as Ev
+  expect(identify.anonymousId).toBe(anon)
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email })?.anonymous_id, { timeout: 15_000 }).toBe(anon)
+  expect(stack.klaviyo.store.findProfile({ email })?.properties?.segment_anonymous_id).toBe(anon)
+  return identify
+}
+
+async function addToCart(page: Page) {
+  await page.goto(new URL(`/products/${PRODUCT.handle}`, page.url()).href)
+  const before = Number(await page.locator('.cart-count').textContent())
+  await page.click('.product-form__submit')
+  await expect(page.locator('.cart-count')).toHaveText(String(before + 1))
+}
+
+async function checkout(page: Page) {
+  await page.goto(new URL('/cart', page.url()).href)
+  await Promise.all([page.waitForURL('**/checkouts/thank-you**'), page.click('#checkout')])
+}
+
+const bridgeOf = async (shop: Shop, context: BrowserContext) => (await shop.cartOf(context))?.attributes[CART_ATTRIBUTE]
+
+test.beforeEach(({ shop, stack }) => useEmulator(shop, stack))
+
+test('the app embed block: schema targets head with the documented settings; renders no email, only customer.id', async ({ shop, stack }) => {
+  const schema = schemaOf(join(EXAMPLE, 'extensions/mailstitch/blocks/mailstitch.liquid'))
+  expect(schema.target).toBe('head')
+  expect(schema.settings?.map((s) => s.id)).toEqual(expect.arrayContaining(['klaviyo_public_key', 'klaviyo_list_id', 'link_param', 'consent_mode', 'debug']))
+  const url = new URL(stack.site.url + '/')
+  const anon = await shop.render('index', { url, customer: null, cart: undefined })
+  const head = anon.slice(0, anon.indexOf('</head>'))
+  // Order in <head>: the Segment snippet, then mailstitch, then the Shopify add-on.
+  const seg = head.indexOf('analytics.load('), ms = head.indexOf(EXTENSION_CDN + 'mailstitch.min.js'), add = head.indexOf(EXTENSION_CDN + 'mailstitch-shopify.min.js')
+  expect(seg).toBeGreaterThan(0)
+  expect(ms).toBeGreaterThan(seg)
+  expect(add).toBeGreaterThan(ms)
+  expect(head).toContain(`data-klaviyo-company-id="${COMPANY_ID}"`)
+  expect(head).toContain(`data-klaviyo-list-id="${LIST_ID}"`)
+  expect(head).toContain('data-consent="shopify"')
+  expect(head).toContain('data-link-param="mst"')
+  expect(head).not.toContain('data-customer-id')
+  expect(head).not.toContain('data-debug')
+
+  const loggedIn = await shop.render('index', { url, customer: CUSTOMER, cart: undefined })
+  expect(loggedIn).toContain(`data-customer-id="${CUSTOMER.id}"`)
+  expect(loggedIn).not.toContain(CUSTOMER.email)
+
+  shop.install = { kind: 'app-embed', settings: { consent_mode: 'none', debug: true, link_param: 'ref', klaviyo_list_id: '' } }
+  const custom = await shop.render('index', { url, customer: null, cart: undefined })
+  expect(custom).not.toContain('data-consent=')
+  expect(custom).toContain('data-debug="true"')
+  expect(custom).toContain('data-link-param="ref"')
+  expect(custom).not.toContain('data-klaviyo-list-id')
+
+  shop.install = { kind: 'app-embed', settings: { klaviyo_public_key: '  ' } }
+  expect(await shop.render('index', { url, customer: null, cart: undefined })).not.toContain('mailstitch.min.js')
+})
+
+test('two newsletter forms on one page (section + footer): both captured across the full-page POST', async ({ shop, stack }) => {
+  const { page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await subscribe(page, `#NewsletterForm--${NEWSLETTER_SECTION}`, `#Subscribe-${NEWSLETTER_SECTION}`, ' Grace@Example.com ')
+  await expect(page.locator('#ContactForm-newsletter-success')).toBeVisible()
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'linus@example.com')
+  await expectStitched(stack, 'grace@example.com', anon)
+  await expectStitched(stack, 'linus@example.com', anon)
+  // Shopify received exactly what the shopper typed, from each form.
+  expect(stack.site.posts.map((p) => [p.get('form_type'), p.get('contact[email]'), p.get('contact[tags]')])).toEqual([
+    ['customer', 'Grace@Example.com', 'newsletter'], // type=email trims what was typed
+    ['customer', 'linus@example.com', 'newsletter'],
+  ])
+  const captured = stack.collector.events().filter((e: Ev) => e.event === 'Email Captured')
+  expect(captured.map((e: Ev) => [e.properties.source, e.properties.form_id])).toEqual(
+    expect.arrayContaining([['shopify-customer-form', 'ContactForm-newsletter'], ['shopify-customer-form', 'ContactFooter']]),
+  )
+  expect(errors).toEqual([])
+})
+
+test('a form inside a section re-rendered by the Section Rendering API is captured', async ({ shop, stack }) => {
+  const { page } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await page.evaluate(() => document.querySelector('.newsletter')!.setAttribute('data-old', '1'))
+  await page.evaluate((id) => (window as any).theme.renderSections([id]), NEWSLETTER_SECTION)
+  await expect(page.locator('.newsletter[data-old]')).toHaveCount(0) // the section's HTML was replaced
+  await expect(page.locator(`#shopify-section-${NEWSLETTER_SECTION} form`)).toHaveCount(1)
+  await subscribe(page, `#NewsletterForm--${NEWSLETTER_SECTION}`, `#Subscribe-${NEWSLETTER_SECTION}`, 'rerender@example.com')
+  await expectStitched(stack, 'rerender@example.com', anon)
+})
+
+test('no cart yet: no cart update; add to cart writes the bridge id; the order placed after carries it', async ({ shop, stack }) => {
+  const { context, page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'buyer@example.com')
+  await expectStitched(stack, 'buyer@example.com', anon)
+  expect(await page.evaluate(() => (window as any).mailstitch.instance.linkParams())).toEqual({ mst: anon })
+  await page.waitForTimeout(1200) // the bridge read /cart.js (an empty cart) and must not create one
+  expect(shop.updates).toEqual([])
+  expect(await shop.cartOf(context)).toBeUndefined()
+
+  await addToCart(page) // the theme's fetch to /cart/add
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  await page.reload()
+  await addToCart(page)
+  await page.waitForTimeout(1000)
+  expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1) // written once, not on every change
+
+  await checkout(page)
+  expect(shop.orders).toHaveLength(1)
+  expect(shop.orders[0]!.note_attributes).toEqual([{ name: CART_ATTRIBUTE, value: anon }])
+  expect(errors).toEqual([])
+})
+
+test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart that existed before gets it on the next page', async ({ shop, stack }) => {
+  // Cart first (no bridge id yet: nothing written), capture after: the reload writes it.
+  const first = await visitor(stack, shop)
+  await first.page.goto(stack.site.url + '/')
+  const a = await anonymousIdOf(first.page)
+  await first.page.click(`#QuickAdd-template--17204592107841__featured_product`)
+  await expect(first.page.locator('.cart-count')).toHaveText('1')
+  await first.page.waitForTimeout(800)
+  expect(shop.updates).toEqual([])
+  await subscribe(first.page, '#NewsletterForm--footer', '#Subscribe', 'early-cart@example.com')
+  await expect.poll(() => bridgeOf(shop, first.context), { timeout: 10_000 }).toBe(a)
+
+  // Capture first, then the theme's XHR quick add.
+  const second = await visitor(stack, shop)
+  await second.page.goto(stack.site.url + '/')
+  const b = await anonymousIdOf(second.page)
+  await subscribe(second.page, '#NewsletterForm--footer', '#Subscribe', 'xhr@example.com')
+  await expectStitched(stack, 'xhr@example.com', b)
+  await second.page.click(`#QuickAdd-template--17204592107841__featured_product`)
+  await expect.poll(() => bridgeOf(shop, second.context), { timeout: 10_000 }).toBe(b)
+  expect(first.errors.concat(second.errors)).toEqual([])
+})
+
+test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attempts, no page errors, the next cart change tries again', async ({ shop, stack }) => {
+  shop.failUpdates(500, 503)
+  const one = await visitor(stack, shop)
+  await one.page.goto(stack.site.url + '/')
+  const a = await anonymousIdOf(one.page)
+  await subscribe(one.page, '#NewsletterForm--footer', '#Subscribe', 'flaky@example.com')
+  await addToCart(one.page)
+  await expect.poll(() => bridgeOf(shop, one.context), { timeout: 15_000 }).toBe(a)
+  expect(shop.updates.map((u) => u.status)).toEqual([500, 503, 200])
+
+  shop.updates.length = 0
+  shop.failUpdates(422, 422, 422)
+  const two = await visitor(stack, shop)
+  await two.page.goto(stack.site.url + '/')
+  const b = await anonymousIdOf(two.page)
+  await subscribe(two.page, '#NewsletterForm--footer', '#Subscribe', 'refused@example.com')
+  await addToCart(two.page)
+  await expect.poll(() => shop.updates.length, { timeout: 15_000 }).toBe(3)
+  await two.page.waitForTimeout(6000)
+  expect(shop.updates.map((u) => u.status)).toEqual([422, 422, 422]) // gave up after three attempts
+  expect(await bridgeOf(shop, two.context)).toBeUndefined()
+  // The page still works, and the next cart change (here: the next page) tries again.
+  await addToCart(two.page)
+  await expect.poll(() => bridgeOf(shop, two.context), { timeout: 15_000 }).toBe(b)
+  expect(one.errors.concat(two.errors)).toEqual([])
+})
+
+test('Customer Privacy API missing: nothing stored or sent, the form still posts, the cart is untouched', async ({ shop, stack }) => {
+  shop.privacy = { mode: 'missing', delayMs: 0, initial: null }
+  const { context, page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  await anonymousIdOf(page)
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'noapi@example.com')
+  expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('noapi@example.com')
+  await addToCart(page)
+  await page.waitForTimeout(1500)
+  expect(stack.klaviyo.requests()).toEqual([])
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || /^Email /.test(e.event ?? ''))).toEqual([])
+  expect(shop.updates).toEqual([])
+  expect((await context.cookies()).map((c) => c.name)).not.toContain('mst_state')
+  expect(await page.evaluate(() => localStorage.getItem('mailstitch:outbox'))).toBeNull()
+  expect(errors).toEqual([])
+})
+
+test('Customer Privacy API slow to load: nothing before it answers, everything after', async ({ shop, stack }) => {
+  shop.privacy = { mode: 'present', delayMs: 2500, initial: { analytics: true, marketing: true } }
+  const { context, page } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  const t0 = Date.now()
+  // A capture asked for while the API is still loading waits for the answer, then proceeds.
+  const result = page.evaluate(() => (window as any).mailstitch.instance.capture('slow@example.com', { source: 'test' }))
+  await page.waitForTimeout(1000)
+  expect(stack.klaviyo.requests()).toEqual([])
+  expect(await page.evaluate(() => !!(window as any).Shopify.customerPrivacy)).toBe(false)
+  expect(await result).toEqual({ ok: true, email: 'slow@example.com', anonymousId: anon })
+  expect(Date.now() - t0).toBeGreaterThan(1200)
+  await expectStitched(stack, 'slow@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+})
+
+test('consent: nothing before the banner is answered, resumes when given, stops and clears the cart when withdrawn', async ({ shop, stack }) => {
+  shop.privacy = { mode: 'present', delayMs: 50, initial: null } // the visitor has not decided yet
+  const { context, page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'undecided@example.com')
+  await page.waitForTimeout(800)
+  expect(stack.klaviyo.requests()).toEqual([])
+
+  // The banner: accept.
+  await page.evaluate(() => (window as any).__privacyBanner(true, true))
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'given@example.com')
+  await expectStitched(stack, 'given@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+
+  // Mid-session the visitor withdraws: the id leaves the cart and nothing more is sent.
+  await page.evaluate(() => (window as any).__privacyBanner(false, false))
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBeUndefined()
+  expect((await context.cookies()).map((c) => c.name)).not.toContain('mst_state')
+  const sent = stack.klaviyo.requests().length
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'withdrawn@example.com')
+  await addToCart(page)
+  await page.waitForTimeout(1500)
+  expect(stack.klaviyo.requests()).toHaveLength(sent)
+  expect(stack.collector.events().some((e: Ev) => e.traits?.email === 'withdrawn@example.com')).toBe(false)
+  await checkout(page)
+  expect(shop.orders[0]!.note_attributes).toEqual([])
+  expect(errors).toEqual([])
+})
+
+test('logged-in customer: identified by customer.id, Klaviyo external_id = customer id, the order carries both', async ({ shop, stack }) => {
+  const { context, page, errors } = await visitor(stack, shop)
+  await shop.logIn(context)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  expect(await page.content()).not.toContain(CUSTOMER.email) // never in the HTML
+  const who = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.userId === String(CUSTOMER.id), 15_000)) as Ev
+  expect(who.anonymousId).toBe(anon)
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', CUSTOMER.email)
+  const identify = await expectStitched(stack, CUSTOMER.email, anon)
+  expect(identify.userId).toBe(String(CUSTOMER.id))
+  expect(stack.klaviyo.store.findProfile({ email: CUSTOMER.email })?.external_id).toBe(String(CUSTOMER.id))
+  // Identified once: later pages do not identify the customer again.
+  await page.reload()
+  await anonymousIdOf(page)
+  await page.waitForTimeout(500)
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' && !e.traits?.email)).toHaveLength(1)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  await checkout(page)
+  expect(shop.orders[0]!.customer).toEqual({ id: CUSTOMER.id })
+  expect(shop.orders[0]!.note_attributes).toEqual([{ name: CART_ATTRIBUTE, value: anon }])
+  expect(errors).toEqual([])
+})
+
+test('an email click on another device: that device\'s cart and order carry the same bridge id', async ({ shop, stack }) => {
+  const laptop = await visitor(stack, shop)
+  await laptop.page.goto(stack.site.url + '/')
+  const a = await anonymousIdOf(laptop.page)
+  await subscribe(laptop.page, '#NewsletterForm--footer', '#Subscribe', 'two-devices@example.com')
+  await expectStitched(stack, 'two-devices@example.com', a)
+  const link = await laptop.page.evaluate(() => new URLSearchParams((window as any).mailstitch.instance.linkParams()).toString())
+  expect(link).toBe(`mst=${a}`)
+
+  const phone = await visitor(stack, shop)
+  await phone.page.goto(`${stack.site.url}/products/${PRODUCT.handle}?utm_source=klaviyo&${link}`)
+  expect(phone.page.url()).not.toContain('mst=')
+  expect(await anonymousIdOf(phone.page)).toBe(a)
+  await phone.page.click('.product-form__submit')
+  await expect.poll(() => bridgeOf(shop, phone.context), { timeout: 10_000 }).toBe(a)
+  await checkout(phone.page)
+  expect(shop.orders[0]!.note_attributes).toEqual([{ name: CART_ATTRIBUTE, value: a }])
+})
+
+test('classic install: snippets/mailstitch.liquid rendered from theme.liquid works the same way', async ({ shop, stack }) => {
+  shop.install = { kind: 'snippet' }
+  const { context, page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const html = await page.content()
+  expect(html).toMatch(/<script src="\/cdn\/shop\/t\/12\/assets\/mailstitch\.min\.js\?v=\d+"/)
+  expect(html).toContain('data-consent="shopify"')
+  const anon = await anonymousIdOf(page)
+  await subscribe(page, `#NewsletterForm--${NEWSLETTER_SECTION}`, `#Subscribe-${NEWSLETTER_SECTION}`, 'classic@example.com')
+  await expectStitched(stack, 'classic@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  expect(errors).toEqual([])
+})
+
+test('app embed and the classic snippet both present: one instance, one capture, one cart write', async ({ shop, stack }) => {
+  shop.install = { kind: 'app-embed' }
+  shop.themeSettings = { mailstitch_klaviyo_public_key: COMPANY_ID }
+  const { context, page } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  expect((await page.content()).match(/mailstitch\.min\.js/g)).toHaveLength(2)
+  const anon = await anonymousIdOf(page)
+  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'twice@example.com')
+  await expectStitched(stack, 'twice@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  await page.waitForTimeout(1500)
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toHaveLength(1)
+  expect(stack.klaviyo.requests().filter((r: Ev) => r.path.startsWith('/client/profiles'))).toHaveLength(1)
+  expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1)
+})

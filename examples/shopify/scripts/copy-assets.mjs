@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Copy the two browser scripts from mailstitch's dist/ into the theme app extension's assets/
+// and into the example theme's assets/ (the classic snippet install).
+//
+//   node scripts/copy-assets.mjs                                # from this repository's dist/
+//   node scripts/copy-assets.mjs node_modules/mailstitch/dist   # from an npm install
+//
+// Each file is written to a temporary name and renamed, so a server reading the assets never
+// sees half a file.
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(dirname(fileURLToPath(import.meta.url)))
+const from = resolve(process.argv[2] || join(here, '../../dist'))
+const files = ['mailstitch.min.js', 'mailstitch-shopify.min.js']
+const targets = [join(here, 'extensions/mailstitch/assets'), join(here, 'theme/assets')]
+
+for (const f of files) {
+  if (!existsSync(join(from, f))) {
+    console.error(`copy-assets: ${join(from, f)} is missing; build the package first (npm run build in the repository root)`)
+    process.exit(1)
+  }
+}
+for (const dir of targets) {
+  mkdirSync(dir, { recursive: true })
+  for (const f of files) {
+    const tmp = join(dir, `.${f}.${process.pid}.tmp`)
+    copyFileSync(join(from, f), tmp)
+    renameSync(tmp, join(dir, f))
+  }
+}
+console.log(`copy-assets: ${files.join(', ')} → ${targets.map((t) => t.slice(here.length + 1)).join(', ')}`)
