@@ -350,3 +350,19 @@ test('app embed and the classic snippet both present: one instance, one capture,
   expect(stack.klaviyo.requests().filter((r: Ev) => r.path.startsWith('/client/profiles'))).toHaveLength(1)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1)
 })
+
+test('a Klaviyo onsite form on the theme: captured without a reload, and an existing cart gets the bridge id at once', async ({ shop, stack }) => {
+  const { context, page, errors } = await visitor(stack, shop)
+  await page.goto(stack.site.url + '/')
+  const anon = await anonymousIdOf(page)
+  await page.click('#QuickAdd-template--17204592107841__featured_product')
+  await expect(page.locator('.cart-count')).toHaveText('1')
+  await page.waitForTimeout(800)
+  expect(shop.updates).toEqual([]) // a cart, but no bridge id yet
+  await page.evaluate(() =>
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'RkX2aB', formVersionId: 4812345, metaData: { $email: 'popup@example.com', $source: 'Flyout' } } })),
+  )
+  await expectStitched(stack, 'popup@example.com', anon)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  expect(errors).toEqual([])
+})

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Serve this static storefront locally, with your keys filled in:
+//
+//   SEGMENT_WRITE_KEY=… KLAVIYO_PUBLIC_KEY=… [KLAVIYO_LIST_ID=…] [PORT=8080] node serve.mjs
+//
+// /mailstitch.min.js comes from the package's dist/ (MAILSTITCH_JS overrides the path). POST
+// /subscribe and /restock stand in for your backend (a newsletter endpoint, a restock alert).
+import { createServer } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { dirname, join, normalize } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const sdk = process.env.MAILSTITCH_JS || join(here, '../../dist/mailstitch.min.js')
+const port = Number(process.env.PORT || 8080)
+
+/** Put the keys into a page; without a list id the attribute is dropped. */
+export function fill(html, env = process.env) {
+  let out = html
+    .replaceAll('YOUR_SEGMENT_WRITE_KEY', env.SEGMENT_WRITE_KEY || 'YOUR_SEGMENT_WRITE_KEY')
+    .replaceAll('YOUR_KLAVIYO_PUBLIC_KEY', env.KLAVIYO_PUBLIC_KEY || 'YOUR_KLAVIYO_PUBLIC_KEY')
+  out = env.KLAVIYO_LIST_ID ? out.replaceAll('YOUR_KLAVIYO_LIST_ID', env.KLAVIYO_LIST_ID) : out.replace(/\s*data-klaviyo-list-id="YOUR_KLAVIYO_LIST_ID"/g, '')
+  return out
+}
+
+createServer(async (req, res) => {
+  const url = new URL(req.url || '/', 'http://localhost')
+  try {
+    if (req.method === 'POST' && url.pathname === '/subscribe') return res.writeHead(303, { location: '/index.html?subscribed=1' }).end()
+    if (req.method === 'POST' && url.pathname === '/restock') return res.writeHead(204).end()
+    if (url.pathname === '/mailstitch.min.js')
+      return res.writeHead(200, { 'content-type': 'application/javascript' }).end(await readFile(sdk))
+    const file = normalize(join(here, url.pathname === '/' ? 'index.html' : url.pathname))
+    if (!file.startsWith(here) || !file.endsWith('.html')) return res.writeHead(404).end('not found')
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(fill(await readFile(file, 'utf8')))
+  } catch {
+    res.writeHead(404).end('not found')
+  }
+}).listen(port, '127.0.0.1', () => console.log(`storefront: http://127.0.0.1:${port}/`))
