@@ -56,7 +56,7 @@ test('tag after the snippet: the full-page newsletter post produces the identify
   await expect(page.locator('#thanks')).toBeVisible()
   const captured = await expectStitched(stack, 'store.front@example.com', anon)
   expect(captured.properties).toMatchObject({ source: 'form', form_id: 'newsletter' })
-  const sub = stack.klaviyo.requests().find((r: Ev) => r.path.startsWith('/client/subscriptions'))
+  const sub = stack.klaviyo.requests().find((r: Ev) => r.path.startsWith('/client/subscriptions')) as Ev | undefined
   expect(sub?.body?.data?.relationships?.list?.data?.id).toBe(LIST_ID)
 })
 
