@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import type { CliIO, Command } from '../cli'
 import { RelayError, UsageError } from './errors'
 import { relayOptionsFromEnv } from './env'
-import { formatSummary, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from './poll'
+import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from './poll'
 import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from './relay'
 import { DEFAULT_PORT } from './serve'
 import { DEFAULT_STATE_PATH } from './state'
@@ -98,7 +98,8 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   if (values.state !== undefined && !values.state.trim()) throw new UsageError('--state needs a file path.')
 
   const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback })
-  const release = onStopSignal(io, relay)
+  let signalled = false
+  const release = onStopSignal(io, relay, undefined, () => (signalled = true))
   try {
     if (values.once) {
       const summary = await relay.pollOnce({ since })
@@ -111,6 +112,10 @@ async function poll(args: string[], io: CliIO): Promise<number> {
         onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
       })
     }
+  } catch (err) {
+    // Stopping cuts retries short; what was not accepted is still behind the cursor: a clean stop.
+    if (!(signalled && isTransient(err))) throw err
+    io.err(`relay: stopped before Segment or Klaviyo answered (${(err as Error).message}); the next run continues from the saved state.`)
   } finally {
     await relay.stop()
     release()
@@ -162,11 +167,12 @@ function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
  * First SIGINT/SIGTERM: stop gracefully (the page in flight is finished and the state saved).
  * A second one exits at once, for the operator who really means it.
  */
-function onStopSignal(io: CliIO, relay: Relay, after?: () => void): () => void {
+function onStopSignal(io: CliIO, relay: Relay, after?: () => void, onFirst?: () => void): () => void {
   let count = 0
   const handler = (signal: NodeJS.Signals) => {
     count++
     if (count === 1) {
+      onFirst?.()
       io.err(`relay: ${signal} received, finishing the batch in flight…`)
       void relay.stop().then(after, after)
     } else {

@@ -246,6 +246,20 @@ describe('Poller', () => {
     expect(s2.sent).toBe(6) // e3..e8: nothing acknowledged was lost or resent
   })
 
+  it('stop() does not wait for a page still being fetched (e.g. Klaviyo throttling)', async () => {
+    const src = new FakeSource()
+    src.delayMs = 5_000
+    src.add(opened.id, ev('a', T0 - MIN))
+    const sink = new FakeSink()
+    const p = poller(src, sink, T0)
+    const t0 = Date.now()
+    setTimeout(() => p.stop(), 50)
+    const s = await p.pollOnce()
+    expect(Date.now() - t0).toBeLessThan(1_000)
+    expect(s).toMatchObject({ stopped: true, sent: 0 })
+    expect(sink.ids()).toEqual([])
+  })
+
   it('polls metrics concurrently; a failing metric does not lose the others’ progress', async () => {
     const src = new FakeSource()
     src.delayMs = 30

@@ -82,16 +82,20 @@ export class Poller {
   private readonly lookbackMs: number
   private progress: Map<string, MetricProgress> | undefined
   private stopping = false
+  private readonly stopped$: Promise<'stopped'>
+  private signalStop: () => void = () => undefined
   private lastSave = 0
 
   constructor(options: PollerOptions) {
     this.o = options
     this.lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_SECONDS * 1000
+    this.stopped$ = new Promise((resolve) => (this.signalStop = () => resolve('stopped')))
   }
 
   /** Ask the running poll to finish its page in flight, save, and return. */
   stop(): void {
     this.stopping = true
+    this.signalStop()
   }
 
   /** True once stop() was called. */
@@ -159,7 +163,10 @@ export class Poller {
     let finished = false
     try {
       while (next) {
-        const r: IteratorResult<EventPage, void> = await next
+        // A page still being fetched is abandoned on stop (nothing of it was sent yet), so a stop
+        // does not wait out Klaviyo's Retry-After; a page being sent is always finished.
+        const r = await Promise.race([next, this.stopped$])
+        if (r === 'stopped') break
         if (r.done) {
           finished = true
           p.advance(endMs, this.lookbackMs)

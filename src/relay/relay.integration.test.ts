@@ -341,6 +341,24 @@ describe('mailstitch relay CLI', () => {
     expect(JSON.parse(await readFile(statePath, 'utf8')).version).toBe(1)
   }, 30_000)
 
+  it('poll --once: SIGTERM while Segment keeps failing stops promptly, exits 0, and loses nothing', async () => {
+    const relayed = seedAccount()
+    segment.setFault({ status: 503, count: 100_000 })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    await until(() => segment.requestLog().some((r) => r.status === 503), 20_000)
+    const t0 = Date.now()
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
+    expect(code).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(5_000)
+    expect(stderr).toMatch(/SIGTERM received/)
+    segment.clearFault()
+    expect((await runCli(['relay', 'poll', '--once', '--state', statePath], env())).code).toBe(0)
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+  }, 40_000)
+
   it('serve relays webhooks and exits 0 on SIGTERM', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000)
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: env(), stdio: 'pipe' })

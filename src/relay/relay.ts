@@ -40,7 +40,7 @@ export interface RelayOptions {
   integrations?: Record<string, boolean> | null
   /** Replay window of webhook timestamps, seconds. Default 300. */
   webhookToleranceSeconds?: number
-  /** Webhook body cap in bytes. Default 1 MiB. */
+  /** Webhook body cap in bytes. Default 4 MiB. */
   maxBodyBytes?: number
   /** Klaviyo retry/timeout tuning. */
   klaviyoRetry?: KlaviyoRetryOptions
@@ -197,11 +197,12 @@ export function createRelay(options: RelayOptions): Relay {
       stopped ??= (async () => {
         poller?.stop()
         wake?.()
-        // Let the page in flight finish (and its state write) before cutting retries short.
-        await Promise.allSettled(servers.map((s) => s.close()))
-        await running.catch(() => undefined)
+        // Cut retry waits short: a page being sent still gets Segment's answer for the request in
+        // flight, but is not retried for minutes; whatever was not accepted stays behind the cursor.
         abort.abort()
         await sink?.close()
+        await Promise.allSettled(servers.map((s) => s.close()))
+        await running.catch(() => undefined)
       })()
       return stopped
     },

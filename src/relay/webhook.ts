@@ -13,8 +13,12 @@ import { WEBHOOK_TOPIC_TO_METRIC, isRelayedMetric, mapKlaviyoEvent, type Klaviyo
 import type { MessageSink } from './poll'
 import { DEFAULT_TOLERANCE_SECONDS, verifyKlaviyoSignature } from './signature'
 
-/** Default request body cap (Klaviyo batches up to ~1000 events per request, far below this). */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/**
+ * Default request body cap: 4 MiB. Klaviyo batches events into one request (reportedly up to
+ * 1,000, each with its profile included, which can pass 1 MiB), and a refused batch would be
+ * retried by Klaviyo forever; anything past this is not a Klaviyo delivery.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 /** Request headers: Node's IncomingHttpHeaders, a plain object, or a fetch `Headers`. */
 export type HeadersInput = Record<string, string | string[] | undefined> | { get(name: string): string | null }

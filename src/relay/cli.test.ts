@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { commands, main, type CliIO } from '../cli'
+
+function io(env: Record<string, string | undefined> = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  const handlers = new Map<string, (s: NodeJS.Signals) => void>()
+  const cli: CliIO = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env,
+    onSignal: (s, h) => handlers.set(s, h),
+    offSignal: (s) => handlers.delete(s),
+    exit: (code) => {
+      throw new Error(`exit ${code}`)
+    },
+  }
+  return { cli, out, err, handlers }
+}
+
+describe('mailstitch CLI dispatch', () => {
+  it('lists the commands from the table', async () => {
+    const t = io()
+    expect(await main(['--help'], t.cli)).toBe(0)
+    expect(t.out.join('\n')).toMatch(/relay\s+Move Klaviyo email events into Segment/)
+    expect(Object.keys(commands)).toContain('relay')
+  })
+
+  it('exits 2 with usage for no or an unknown command', async () => {
+    expect(await main([], io().cli)).toBe(2)
+    const t = io()
+    expect(await main(['frobnicate'], t.cli)).toBe(2)
+    expect(t.err.join('\n')).toMatch(/unknown command "frobnicate"/)
+  })
+
+  it('prints the version', async () => {
+    const t = io()
+    expect(await main(['--version'], t.cli)).toBe(0)
+    expect(t.out[0]).toMatch(/^\d+\.\d+\.\d+/)
+  })
+})
+
+describe('mailstitch relay arguments', () => {
+  const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+    const t = io(env)
+    const code = await main(['relay', ...args], t.cli)
+    return { code, out: t.out.join('\n'), err: t.err.join('\n') }
+  }
+
+  it('has help for relay, poll and serve', async () => {
+    expect(await run(['--help'])).toMatchObject({ code: 0, out: expect.stringMatching(/poll\s+Read events/) })
+    expect(await run(['poll', '--help'])).toMatchObject({ code: 0, out: expect.stringMatching(/--once[\s\S]*--follow[\s\S]*--since[\s\S]*--interval[\s\S]*--state/) })
+    expect(await run(['serve', '-h'])).toMatchObject({ code: 0, out: expect.stringMatching(/--port <n>.*8787/) })
+    expect((await run([])).code).toBe(2)
+  })
+
+  it('rejects bad usage with exit code 2 and a reason', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['poll'], /exactly one of --once or --follow/],
+      [['poll', '--once', '--follow'], /exactly one of --once or --follow/],
+      [['poll', '--once', '--interval', '5'], /--interval only applies with --follow/],
+      [['poll', '--follow', '--interval', 'soon'], /--interval: "soon" is not a number/],
+      [['poll', '--follow', '--interval', '0'], /≥ 1/],
+      [['poll', '--once', '--since', 'last tuesday'], /not an ISO time/],
+      [['poll', '--once', '--since', '2999-01-01T00:00:00Z'], /in the future/],
+      [['poll', '--once', '--nope'], /Unknown option '--nope'/],
+      [['poll', '--once', 'extra'], /positional/i],
+      [['serve', '--port', '99999'], /not a port number/],
+      [['dance'], /unknown command "relay dance"/],
+    ]
+    for (const [args, msg] of cases) {
+      const r = await run(args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.err, args.join(' ')).toMatch(msg)
+    }
+  })
+
+  it('names the missing environment variable', async () => {
+    expect(await run(['poll', '--once'], { SEGMENT_WRITE_KEY: 'wk' })).toMatchObject({ code: 2, err: expect.stringMatching(/KLAVIYO_PRIVATE_KEY is not set/) })
+    expect(await run(['poll', '--once'], { KLAVIYO_PRIVATE_KEY: 'pk' })).toMatchObject({ code: 2, err: expect.stringMatching(/SEGMENT_WRITE_KEY is not set/) })
+    expect(await run(['serve', '--port', '0'], { SEGMENT_WRITE_KEY: 'wk' })).toMatchObject({ code: 2, err: expect.stringMatching(/KLAVIYO_WEBHOOK_SECRET is not set/) })
+  })
+})
