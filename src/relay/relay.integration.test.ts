@@ -1,6 +1,6 @@
 /**
  * The relay end to end against the sandbox Klaviyo emulator (driven by the real klaviyo-api client)
- * and the sandbox Segment collector (fed by the real @segment/analytics-node).
+ * and the sandbox Segment collector (fed by the relay's own /v1/batch sender, see batch-sender.ts).
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'

@@ -165,7 +165,8 @@ export function createRelay(options: RelayOptions): Relay {
           since = undefined // keep --since until one poll got through
           ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
         } catch (err) {
-          if (!isTransient(err) || p.stopped) throw err
+          if (!isTransient(err)) throw err
+          if (p.stopped) break // the stop itself cut the retries short; the state is saved
           ;(opts.onError ?? ((e: Error) => log(`poll failed, retrying in ${intervalMs / 1000}s: ${e.message}`)))(err as Error)
         }
         if (p.stopped) break
