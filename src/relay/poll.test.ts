@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -258,6 +259,15 @@ describe('Poller', () => {
     expect(Date.now() - t0).toBeLessThan(1_000)
     expect(s).toMatchObject({ stopped: true, sent: 0 })
     expect(sink.ids()).toEqual([])
+  })
+
+  it('leaves no stop listener behind per page (each would keep its page in memory)', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ...Array.from({ length: 30 }, (_, i) => ev(`e${i}`, T0 - (30 - i) * 10_000)))
+    const p = poller(src, new FakeSink(), T0)
+    await p.pollOnce()
+    const signal = (p as unknown as { stopCtl: AbortController }).stopCtl.signal
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
   })
 
   it('polls metrics concurrently; a failing metric does not lose the others’ progress', async () => {

@@ -82,20 +82,18 @@ export class Poller {
   private readonly lookbackMs: number
   private progress: Map<string, MetricProgress> | undefined
   private stopping = false
-  private readonly stopped$: Promise<'stopped'>
-  private signalStop: () => void = () => undefined
+  private readonly stopCtl = new AbortController()
   private lastSave = 0
 
   constructor(options: PollerOptions) {
     this.o = options
     this.lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_SECONDS * 1000
-    this.stopped$ = new Promise((resolve) => (this.signalStop = () => resolve('stopped')))
   }
 
   /** Ask the running poll to finish its page in flight, save, and return. */
   stop(): void {
     this.stopping = true
-    this.signalStop()
+    this.stopCtl.abort()
   }
 
   /** True once stop() was called. */
@@ -165,7 +163,7 @@ export class Poller {
       while (next) {
         // A page still being fetched is abandoned on stop (nothing of it was sent yet), so a stop
         // does not wait out Klaviyo's Retry-After; a page being sent is always finished.
-        const r = await Promise.race([next, this.stopped$])
+        const r = await this.unlessStopped(next)
         if (r === 'stopped') break
         if (r.done) {
           finished = true
@@ -190,6 +188,30 @@ export class Poller {
         void pages.return(undefined).catch(() => undefined)
       }
     }
+  }
+
+  /**
+   * `p`, or 'stopped' as soon as stop() is called. Not Promise.race against one long-lived stop
+   * promise: every race would leave a reaction on it that keeps its page reachable (a leak that
+   * showed as 2.7 GB RSS over 1M events); the listener here is removed once `p` settles.
+   */
+  private unlessStopped<T>(p: Promise<T>): Promise<T | 'stopped'> {
+    const signal = this.stopCtl.signal
+    if (signal.aborted) return Promise.resolve('stopped')
+    return new Promise<T | 'stopped'>((resolve, reject) => {
+      const onStop = () => resolve('stopped')
+      signal.addEventListener('abort', onStop, { once: true })
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onStop)
+          resolve(v)
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onStop)
+          reject(e)
+        },
+      )
+    })
   }
 
   private async processPage(metric: EmailMetric, p: MetricProgress, page: EventPage, summary: PollSummary): Promise<void> {
