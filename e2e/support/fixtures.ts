@@ -35,11 +35,15 @@ export const shopifyNewsletterForm = `
 async function offline(context: BrowserContext, collectorUrl: string, blockAnalytics: boolean): Promise<void> {
   await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, async (route) => {
     const u = new URL(route.request().url())
-    if (!blockAnalytics && (u.hostname === 'cdn.segment.com' || u.hostname === 'api.segment.io')) {
-      const response = await route.fetch({ url: collectorUrl + u.pathname + u.search })
-      return route.fulfill({ response })
+    try {
+      if (!blockAnalytics && (u.hostname === 'cdn.segment.com' || u.hostname === 'api.segment.io')) {
+        const response = await route.fetch({ url: collectorUrl + u.pathname + u.search })
+        return await route.fulfill({ response })
+      }
+      return await route.abort('blockedbyclient')
+    } catch {
+      // The device (context) was closed while this request was in flight: nothing to answer.
     }
-    return route.abort('blockedbyclient')
   })
 }
 
