@@ -51,7 +51,7 @@ describe('mapKlaviyoEvent', () => {
         email_subject: 'Spring sale',
         campaign_id: 'MSG1',
         campaign_name: 'Spring 2026',
-        link_url: 'https://shop.example/p?mst=abc',
+        link_url: 'https://shop.example/p' /* the bridge token is stripped */,
         klaviyo_profile_id: 'PROF1',
       },
       context: { traits: { email: 'ada@example.com' }, library: { name: 'mailstitch-relay', version: RELAY_VERSION } },
@@ -161,5 +161,26 @@ describe('eventTime', () => {
     expect(eventTime('2026-02-03T04:05:06+00:00', undefined)).toBe('2026-02-03T04:05:06.000Z')
     expect(eventTime(null, 1767225600)).toBe('2026-01-01T00:00:00.000Z')
     expect(eventTime('garbage', undefined)).toBeUndefined()
+  })
+})
+
+describe('link_url scrubbing', () => {
+  const click = (url: string, linkParam?: string) =>
+    mapKlaviyoEvent(
+      {
+        metricName: 'Clicked Email',
+        event: { id: 'ev1', attributes: { datetime: '2026-01-01T00:00:00Z', event_properties: { URL: url } } },
+        profile: { id: 'p1', attributes: { email: 'a@example.com', properties: { segment_anonymous_id: 'bridge-123456' } } },
+      },
+      linkParam ? { linkParam } : {},
+    )
+  it('strips the bridge token from the clicked link, keeping other parameters and the hash', () => {
+    expect(click('https://shop.example/p?utm_source=klaviyo&mst=bridge-123456&_kx=x%3D.AbC#top')?.properties.link_url).toBe(
+      'https://shop.example/p?utm_source=klaviyo&_kx=x%3D.AbC#top',
+    )
+  })
+  it('honours a custom link parameter', () => {
+    expect(click('https://shop.example/p?sid=bridge-123456', 'sid')?.properties.link_url).toBe('https://shop.example/p')
+    expect(click('https://shop.example/p?mst=keep', 'sid')?.properties.link_url).toBe('https://shop.example/p?mst=keep')
   })
 })

@@ -4,6 +4,7 @@
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
 import { RELAY_NAME, RELAY_VERSION } from './version'
+import { scan } from '../url'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
@@ -112,6 +113,8 @@ export interface MapInput {
 export interface MapOptions {
   /** Segment `integrations` object; default {@link DEFAULT_INTEGRATIONS}. Pass `null` to send none. */
   integrations?: Record<string, boolean> | null
+  /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
+  linkParam?: string
 }
 
 /**
@@ -170,7 +173,10 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
   setIf(properties, 'campaign_id', str(ep.$campaign) ?? str(ep.$flow) ?? str(ep.$message))
   // Klaviyo fills 'Campaign Name' for campaigns and with the flow message name for flows.
   setIf(properties, 'campaign_name', str(ep['Campaign Name']))
-  if (metricName === 'Clicked Email') setIf(properties, 'link_url', str(ep.URL))
+  // Klaviyo records the link as rendered for this recipient, bridge token included; the token
+  // must not reach any destination as part of a URL (see docs/threat-model.md).
+  const url = str(ep.URL)
+  if (metricName === 'Clicked Email') setIf(properties, 'link_url', url && scan(url, options.linkParam || 'mst')[1])
   setIf(properties, 'klaviyo_profile_id', profileId)
 
   const message: RelayTrackMessage = {

@@ -73,6 +73,8 @@ export interface PollerOptions {
   metricConcurrency?: number
   /** Segment `integrations` object for every message (see map.ts). */
   integrations?: Record<string, boolean> | null
+  /** Bridge-token query parameter to strip from clicked links (see map.ts). */
+  linkParam?: string
   now?: () => number
 }
 
@@ -232,7 +234,7 @@ export class Poller {
         order.push({ eventId: id, timeMs })
         continue
       }
-      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations })
+      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations, linkParam: this.o.linkParam })
       if (!msg) {
         summary.skipped++
         order.push({ eventId: id, timeMs })

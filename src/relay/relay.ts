@@ -38,6 +38,8 @@ export interface RelayOptions {
   metricConcurrency?: number
   /** Segment `integrations` object on every event; default keeps them out of Klaviyo destinations. `null` sends none. */
   integrations?: Record<string, boolean> | null
+  /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
+  linkParam?: string
   /** Replay window of webhook timestamps, seconds. Default 300. */
   webhookToleranceSeconds?: number
   /** Webhook body cap in bytes. Default 4 MiB. */
@@ -114,6 +116,7 @@ export function createRelay(options: RelayOptions): Relay {
       lookbackMs: (options.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) * 1000,
       metricConcurrency: options.metricConcurrency,
       integrations: options.integrations,
+      linkParam: options.linkParam,
     })
     return poller
   }
@@ -130,6 +133,7 @@ export function createRelay(options: RelayOptions): Relay {
       toleranceSeconds: options.webhookToleranceSeconds,
       maxBodyBytes: options.maxBodyBytes,
       integrations: options.integrations,
+      linkParam: options.linkParam,
       log,
     })
     return handler

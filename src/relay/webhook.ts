@@ -9,7 +9,7 @@
  * Answers 2xx only after Segment accepted every relayed event; 503 otherwise so Klaviyo retries.
  */
 import { SegmentAuthError } from './errors'
-import { WEBHOOK_TOPIC_TO_METRIC, isRelayedMetric, mapKlaviyoEvent, type KlaviyoEventLike, type KlaviyoProfileLike, type RelayTrackMessage } from './map'
+import { WEBHOOK_TOPIC_TO_METRIC, isRelayedMetric, mapKlaviyoEvent, type KlaviyoEventLike, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from './map'
 import type { MessageSink } from './poll'
 import { DEFAULT_TOLERANCE_SECONDS, verifyKlaviyoSignature } from './signature'
 
@@ -48,6 +48,8 @@ export interface WebhookHandlerOptions {
   toleranceSeconds?: number
   maxBodyBytes?: number
   integrations?: Record<string, boolean> | null
+  /** Bridge-token query parameter to strip from clicked links (see map.ts). */
+  linkParam?: string
   now?: () => number
   /** Called with a one-line summary of each request. */
   log?: (line: string) => void
@@ -90,7 +92,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const ids = new Set<string>()
     let skipped = 0
     for (const item of root.data) {
-      const msg = toMessage(asRecord(item), options.integrations)
+      const msg = toMessage(asRecord(item), { integrations: options.integrations, linkParam: options.linkParam })
       if (!msg || ids.has(msg.messageId)) {
         skipped++
         continue
@@ -121,7 +123,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
  * Turn one `data[]` item (`{external_id, topic, payload}`) into a message. `payload` has the shape of
  * a Get Event response (`{data, included}`); a bare event resource is accepted too.
  */
-function toMessage(item: Record<string, unknown>, integrations: Record<string, boolean> | null | undefined): RelayTrackMessage | null {
+function toMessage(item: Record<string, unknown>, mapOptions: MapOptions): RelayTrackMessage | null {
   const payload = asRecord(item.payload)
   const data = asRecord(payload.data)
   const event = (Object.keys(data).length ? data : payload) as KlaviyoEventLike & Record<string, unknown>
@@ -138,7 +140,7 @@ function toMessage(item: Record<string, unknown>, integrations: Record<string, b
   const eventWithId: KlaviyoEventLike = event.id ? event : { ...event, id: typeof item.external_id === 'string' ? item.external_id : null }
   const profileId = event.relationships?.profile?.data?.id
   const profile = included.find((r) => r.type === 'profile' && (!profileId || r.id === profileId)) as KlaviyoProfileLike | undefined
-  return mapKlaviyoEvent({ event: eventWithId, profile, metricName }, { integrations })
+  return mapKlaviyoEvent({ event: eventWithId, profile, metricName }, mapOptions)
 }
 
 function header(headers: HeadersInput, name: string): string | undefined {
