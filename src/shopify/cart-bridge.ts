@@ -1,5 +1,4 @@
-import type { Gate } from '../consent'
-import type { Log } from '../log'
+import type { Gate } from './consent'
 
 /** The cart attribute that carries the bridge id into checkout, orders and order webhooks. */
 export const CART_ATTRIBUTE = 'mailstitch_anonymous_id'
@@ -18,7 +17,7 @@ export interface CartBridgeOptions {
   debounceMs?: number
   /** Base of the retry back-off; default 1000 ms (doubled per attempt, capped at 8 s). */
   retryMs?: number
-  log?: Log
+  log?: (...args: unknown[]) => void
 }
 
 /** A running cart bridge. */
@@ -41,6 +40,15 @@ const CART_EVENTS = ['cart:updated', 'cart:refresh', 'cart:change', 'theme:cart:
 /** Attempts per write (the first try plus retries) and per page. */
 const TRIES = 3
 const PAGE_BUDGET = 10
+
+/** A form the SDK would capture from (an email input, or a field named like email). */
+const hasEmailField = (form: EventTarget | null): boolean => {
+  try {
+    return Array.from((form as HTMLFormElement).elements || []).some((f) => (f as HTMLInputElement).type === 'email' || /e-?mail/i.test((f as HTMLInputElement).name || ''))
+  } catch {
+    return false
+  }
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -110,26 +118,28 @@ export function startCartBridge(o: CartBridgeOptions): CartBridge {
     return false
   }
 
-  const once = async () => {
-    if (!(await allowed()) || stopped) return
+  /** One check; false when a write was refused (then only a later trigger tries again). */
+  const once = async (): Promise<boolean> => {
+    if (!(await allowed()) || stopped) return true
     const id = o.bridgeId()
-    if (!id) return
+    if (!id) return true
     const cart = await getCart()
     // No cart yet (or an empty one): writing attributes would create a cart for every visitor.
-    if (!cart || !(Number(cart.item_count) > 0) || cart.attributes?.[attr] === id) return
+    if (!cart || !(Number(cart.item_count) > 0) || cart.attributes?.[attr] === id) return true
     // Consent may have been withdrawn while the cart was read.
-    if (o.gate.now() === false || stopped) return
-    await write(id)
+    if (o.gate.now() === false || stopped) return true
+    return write(id)
   }
 
   const sync = (): Promise<void> => {
     if (running) return (again = true), running
     running = (async () => {
       try {
+        let ok = true
         do {
           again = false
-          await once()
-        } while (again && !stopped)
+          ok = await once()
+        } while (again && ok && !stopped)
       } catch {
         /* never reject */
       } finally {
@@ -174,7 +184,7 @@ export function startCartBridge(o: CartBridgeOptions): CartBridge {
   for (const ev of CART_EVENTS) on(ev, () => kick())
   // A capture may have just created the bridge id (fetch-posted and Klaviyo forms stay on the page).
   const afterCapture = () => (kick(1000), setTimeout(() => kick(), 5000))
-  on('submit', (e) => (e.target as HTMLFormElement).querySelector?.('input[type=email],input[name*=email i]') && afterCapture())
+  on('submit', (e) => hasEmailField(e.target) && afterCapture())
   on('klaviyoForms', (e) => (e as CustomEvent).detail?.type === 'submit' && afterCapture())
   // Back from the back/forward cache: the cart may have changed in another tab meanwhile.
   on('pageshow', (e) => (e as PageTransitionEvent).persisted && kick())

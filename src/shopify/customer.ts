@@ -1,5 +1,4 @@
-import type { Gate } from '../consent'
-import type { Log } from '../log'
+import type { Gate } from './consent'
 
 type Analytics = {
   ready?(cb: () => void): unknown
@@ -16,7 +15,7 @@ const CUSTOMER_ID = /^[0-9]{1,20}$/
  * captures then carry the customer id as Segment userId and Klaviyo `external_id`
  * (with `externalId: 'userId'`, the default). Returns an unsubscribe function.
  */
-export function identifyCustomer(customerId: string, gate: Gate, log: Log = () => {}): () => void {
+export function identifyCustomer(customerId: string, gate: Gate, log: (...args: unknown[]) => void = () => {}): () => void {
   const id = customerId.trim()
   if (!CUSTOMER_ID.test(id)) return () => {}
   let done = false

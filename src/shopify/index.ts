@@ -3,9 +3,8 @@
 // <script> tag: data-customer-id (Liquid `customer.id`, never the email), data-root
 // (`routes.root_url`), data-consent (same value as on mailstitch.min.js), data-cart-bridge
 // ("false" turns the bridge off), data-debug.
-import { createGate } from '../consent'
-import { makeLog } from '../log'
-import type { ConsentOption, Mailstitch } from '../types'
+import type { Mailstitch } from '../types'
+import { gateFrom } from './consent'
 import { startCartBridge, type CartBridge } from './cart-bridge'
 import { identifyCustomer } from './customer'
 
@@ -19,26 +18,14 @@ export interface MailstitchShopify {
 
 type Global = { mailstitch?: { instance?: Mailstitch; shopify?: MailstitchShopify }; __mailstitchShopify?: 1 }
 
-/** `data-consent`: `shopify`, or the dotted name of a global function (as mailstitch.min.js reads it). */
-function consentFrom(v: string | undefined): ConsentOption | undefined {
-  if (!v) return undefined
-  if (v === 'shopify') return 'shopify'
-  return () => {
-    let fn: unknown = window
-    let self: unknown
-    for (const k of v.split('.')) (self = fn), (fn = fn == null ? undefined : (fn as Record<string, unknown>)[k])
-    return typeof fn === 'function' ? (fn as () => boolean | Promise<boolean>).call(self) : false
-  }
-}
-
 try {
   const w = window as unknown as Global
   // Loaded twice (app embed plus theme snippet): the first copy stays in charge.
   if (!w.__mailstitchShopify) {
     w.__mailstitchShopify = 1
     const d = (document.currentScript as HTMLScriptElement | null)?.dataset ?? {}
-    const log = makeLog(d.debug != null && d.debug !== 'false')
-    const gate = createGate(consentFrom(d.consent))
+    const log = d.debug != null && d.debug !== 'false' ? (...a: unknown[]) => console.info('[mailstitch]', ...a) : () => {}
+    const gate = gateFrom(d.consent)
     const bridgeId = () => {
       try {
         const v = Object.values(w.mailstitch?.instance?.linkParams() ?? {})[0]
