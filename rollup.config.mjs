@@ -17,7 +17,7 @@ export default [
   // Script tag / Shopify theme: one self-contained, minified IIFE.
   {
     input: 'src/script-tag.ts',
-    output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
+    output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true }, format: { comments: false } })] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
   // Shopify theme add-on (cart bridge, logged-in customer id), loaded after mailstitch.min.js.

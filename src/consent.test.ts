@@ -1,6 +1,5 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createGate } from './consent'
 import { createMailstitch } from './index'
 import type { AnalyticsLike, Mailstitch, SourceMiddleware } from './types'
 
@@ -78,111 +77,134 @@ afterEach(() => {
 
 // --- function gates --------------------------------------------------------------------------
 
-describe('createGate(function)', () => {
-  it('absent → allowed, synchronously', async () => {
-    const g = createGate()
-    expect(g.now()).toBe(true)
-    expect(await g.check()).toBe(true)
+describe('consent: a function', () => {
+  const ask = (consent: Parameters<typeof createMailstitch>[0] extends infer O ? (O extends { consent?: infer C } ? C : never) : never) =>
+    start({ analytics: fakeAnalytics().analytics, consent }).capture('ada@example.com')
+
+  it('absent → allowed', async () => {
+    expect(await start({ analytics: fakeAnalytics().analytics }).capture('ada@example.com')).toMatchObject({ ok: true })
   })
-  it('sync answers are known now()', async () => {
-    expect(createGate(() => true).now()).toBe(true)
-    expect(createGate(() => false).now()).toBe(false)
-    expect(await createGate(() => false).check()).toBe(false)
+  it('sync answers', async () => {
+    expect(await ask(() => true)).toMatchObject({ ok: true })
+    expect(await ask(() => false)).toEqual({ ok: false, reason: 'no_consent' })
   })
-  it('async answers are unknown now() and resolved by check()', async () => {
-    const g = createGate(() => Promise.resolve(true))
-    expect(g.now()).toBeUndefined()
-    expect(await g.check()).toBe(true)
-    expect(await createGate(() => Promise.resolve(false)).check()).toBe(false)
+  it('async answers', async () => {
+    expect(await ask(() => Promise.resolve(true))).toMatchObject({ ok: true })
+    expect(await ask(() => Promise.resolve(false))).toEqual({ ok: false, reason: 'no_consent' })
   })
   it('throwing, rejecting and non-boolean answers are denials', async () => {
-    expect(createGate(() => { throw new Error('x') }).now()).toBe(false)
-    expect(await createGate(() => Promise.reject(new Error('x'))).check()).toBe(false)
-    expect(await createGate(() => 1 as unknown as boolean).check()).toBe(false)
-    expect(await createGate(() => Promise.resolve('true' as unknown as boolean)).check()).toBe(false)
+    expect(await ask(() => { throw new Error('x') })).toEqual({ ok: false, reason: 'no_consent' })
+    expect(await ask(() => Promise.reject(new Error('x')))).toEqual({ ok: false, reason: 'no_consent' })
+    expect(await ask(() => 1 as unknown as boolean)).toEqual({ ok: false, reason: 'no_consent' })
+    expect(await ask(() => Promise.resolve('true' as unknown as boolean))).toEqual({ ok: false, reason: 'no_consent' })
+    expect(reqs).toEqual([])
   })
-  it('asks the function each time (the answer may change)', () => {
+  it('a rejecting answer is not an unhandled rejection', async () => {
+    const unhandled = vi.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      await ask(() => Promise.reject(new Error('x')))
+      await tick()
+      expect(unhandled).not.toHaveBeenCalled()
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
+  })
+  it('asks the function each time (the answer may change)', async () => {
     let v = false
-    const g = createGate(() => v)
-    expect(g.now()).toBe(false)
+    const s = start({ analytics: fakeAnalytics().analytics, consent: () => v })
+    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
     v = true
-    expect(g.now()).toBe(true)
+    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
   })
-  it('watch() is a no-op unsubscribe for functions', () => {
-    const off = createGate(() => true).watch(() => {})
-    expect(() => off()).not.toThrow()
+  it('adds no consent listener', () => {
+    const add = vi.spyOn(document, 'addEventListener')
+    start({ analytics: fakeAnalytics().analytics, consent: () => true })
+    expect(add.mock.calls.map((c) => c[0])).not.toContain('visitorConsentCollected')
   })
 })
 
 // --- Shopify gate --------------------------------------------------------------------------
 
-describe("createGate('shopify')", () => {
+describe("consent: 'shopify' (Customer Privacy API)", () => {
+  const capture = () => start({ analytics: fakeAnalytics().analytics, consent: 'shopify' }).capture('ada@example.com')
+
   it.each([
     [{ analytics: true, marketing: true }, true],
     [{ analytics: true, marketing: false }, false],
     [{ analytics: false, marketing: true }, false],
     [{ analytics: false, marketing: false }, false],
-  ])('customerPrivacy loaded %j → %s, synchronously', async (p, expected) => {
-    const { api } = shopify(p, { loaded: true })
-    const g = createGate('shopify')
-    expect(g.now()).toBe(expected)
-    expect(await g.check()).toBe(expected)
+  ])('customerPrivacy loaded %j → allowed: %s, without loading anything', async (p, expected) => {
+    const { S, api } = shopify(p, { loaded: true })
+    expect((await capture()).ok).toBe(expected)
     expect(api.analyticsProcessingAllowed).toHaveBeenCalled()
+    expect(S.loadFeatures).not.toHaveBeenCalled()
   })
 
-  it('a customerPrivacy without marketingAllowed is a denial', () => {
+  it('a customerPrivacy without marketingAllowed is a denial', async () => {
     ;(window as unknown as { Shopify: unknown }).Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true } }
-    expect(createGate('shopify').now()).toBe(false)
+    expect(await capture()).toEqual({ ok: false, reason: 'no_consent' })
   })
 
-  it('not loaded yet: now() is unknown, check() loads consent-tracking-api and answers', async () => {
+  it('a customerPrivacy that throws is not loaded yet (then: loadFeatures)', async () => {
+    const { S } = shopify({ analytics: true, marketing: true })
+    let first = true
+    Object.defineProperty(S, 'customerPrivacy', {
+      configurable: true,
+      get: () => (first ? ((first = false), { analyticsProcessingAllowed: () => { throw new Error('x') } }) : undefined),
+    })
+    expect(await capture()).toEqual({ ok: false, reason: 'no_consent' }) // still not loaded after loadFeatures's callback
+    expect(S.loadFeatures).toHaveBeenCalled()
+  })
+
+  it('not loaded yet: loads consent-tracking-api and answers once it is', async () => {
     vi.useFakeTimers()
     const { S } = shopify({ analytics: true, marketing: true }, { delay: 200 })
-    const g = createGate('shopify')
-    expect(g.now()).toBeUndefined()
-    let answer: boolean | undefined
-    void g.check().then((v) => (answer = v))
+    let answer: unknown
+    void capture().then((v) => (answer = v))
+    await vi.advanceTimersByTimeAsync(0)
     expect(S.loadFeatures).toHaveBeenCalledWith([{ name: 'consent-tracking-api', version: '0.1' }], expect.any(Function))
-    await vi.advanceTimersByTimeAsync(199)
+    await vi.advanceTimersByTimeAsync(198)
     expect(answer).toBeUndefined()
-    await vi.advanceTimersByTimeAsync(1)
-    expect(answer).toBe(true)
+    await vi.advanceTimersByTimeAsync(2)
+    expect(answer).toMatchObject({ ok: true })
   })
 
   it('API never answers → denied after the time-out', async () => {
     vi.useFakeTimers()
     shopify({ analytics: true, marketing: true }, { answer: false })
-    let answer: boolean | undefined
-    void createGate('shopify').check().then((v) => (answer = v))
+    let answer: unknown
+    void capture().then((v) => (answer = v))
     await vi.advanceTimersByTimeAsync(4_900)
     expect(answer).toBeUndefined()
     await vi.advanceTimersByTimeAsync(200)
-    expect(answer).toBe(false)
+    expect(answer).toEqual({ ok: false, reason: 'no_consent' })
   })
 
   it('window.Shopify missing → denied (never throws)', async () => {
-    vi.useFakeTimers()
-    const g = createGate('shopify')
-    expect(g.now()).toBeUndefined()
-    let answer: boolean | undefined
-    void g.check().then((v) => (answer = v))
-    await vi.advanceTimersByTimeAsync(5_001)
-    expect(answer).toBe(false)
+    expect(await capture()).toEqual({ ok: false, reason: 'no_consent' })
+    expect(reqs).toEqual([])
   })
 
-  it('loadFeatures throwing → denied', async () => {
+  it('loadFeatures throwing → denied at once', async () => {
     ;(window as unknown as { Shopify: unknown }).Shopify = { loadFeatures: () => { throw new Error('x') } }
-    expect(await createGate('shopify').check()).toBe(false)
+    expect(await capture()).toEqual({ ok: false, reason: 'no_consent' })
   })
 
-  it('watch() follows visitorConsentCollected and unsubscribes', () => {
-    const cb = vi.fn()
-    const off = createGate('shopify').watch(cb)
+  it('follows visitorConsentCollected until destroyed', async () => {
+    const p = { analytics: true, marketing: true }
+    shopify(p, { loaded: true })
+    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {}))) // the Klaviyo request stays pending: the job stays in the outbox
+    const s = start({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
+    await s.capture('ada@example.com')
+    s.destroy()
+    p.marketing = false
     collected()
-    expect(cb).toHaveBeenCalledTimes(1)
-    off()
+    expect(localStorage.getItem('mailstitch:outbox')).not.toBeNull() // destroyed: the event is no longer heard
+    const s2 = start({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
     collected()
-    expect(cb).toHaveBeenCalledTimes(1)
+    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    s2.destroy()
   })
 })
 

@@ -1,13 +1,41 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { emailFrom, watchForms, watchKlaviyoForms, type Captured } from './forms'
+import { emailFrom } from './forms'
+import { createMailstitch } from './index'
+import type { AnalyticsLike, MailstitchOptions } from './types'
+
+type Captured = { email: string; source: string; formId?: string }
 
 let offs: (() => void)[] = []
 let got: Captured[] = []
 const onEmail = (c: Captured) => void got.push(c)
 
+/**
+ * Start mailstitch with the `forms` option on a recording analytics: each capture comes back to
+ * `cb` as what Segment's `Email Captured` carries (email, source, form_id; null → undefined).
+ * Returns the instance's destroy.
+ */
+function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void) {
+  const analytics = {
+    initialized: true,
+    user: () => ({ anonymousId: () => 'anon-forms-1', id: () => null, traits: () => ({}) }),
+    identify: (...args: unknown[]) => void (args.at(-1) as (ctx: unknown) => void)({}),
+    track: (event: string, props: { source: string; form_id: string | null }, opts: { context: { traits: { email: string } } }, delivered: (ctx: unknown) => void) => {
+      delivered({})
+      if (event === 'Email Captured') cb({ email: opts.context.traits.email, source: props.source, formId: props.form_id ?? undefined })
+    },
+  } as unknown as AnalyticsLike
+  const s = createMailstitch({ analytics, forms })
+  return () => s.destroy()
+}
+/** Klaviyo onsite forms only (`forms: false`). */
+const watchKlaviyoForms = (cb: (c: Captured) => void) => watchForms(false, cb)
+/** Let a capture run (consent, then the Segment calls, a few microtasks). */
+const settle = () => new Promise((r) => setTimeout(r, 0))
+
 beforeEach(() => {
   got = []
+  localStorage.clear() // no outbox from an earlier test
   document.body.innerHTML = ''
 })
 afterEach(() => {
@@ -57,69 +85,84 @@ describe('emailFrom', () => {
 
   it('gives nothing for a form without an email field, or with empty ones', () => {
     expect(emailFrom(form('<input type="text" name="q" value="shoes"><button>Go</button>'))).toBeUndefined()
-    expect(emailFrom(form('<input type="email" value="   ">'))).toBeUndefined()
+    expect(emailFrom(form('<input type="email" value="   ">'))).toBeFalsy()
   })
 })
 
-describe('watchForms', () => {
-  it('captures the submit of an email form with source "form" and the form id', () => {
+describe('watchForms', async () => {
+  it('captures the submit of an email form with source "form" and the form id', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<input type="email" name="email" value="ada@example.com">', 'id="footer-signup"'))
+    await settle()
     expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: 'footer-signup' }])
   })
 
-  it('leaves formId undefined when the form has no id', () => {
+  it('leaves formId undefined when the form has no id', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<input type="email" value="ada@example.com">'))
+    await settle()
     expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: undefined }])
   })
 
-  it('a field named "id" (Shopify product forms: the variant id) is not taken for the form id', () => {
+  it('a field named "id" (Shopify product forms: the variant id) is not taken for the form id', async () => {
     // Browsers let a named control shadow a form's own properties (`form.id` is then the
     // <input name="id">); happy-dom does not, so emulate it.
     const clobbered = (f: HTMLFormElement) => Object.defineProperty(f, 'id', { get: () => f.elements.namedItem('id') ?? '' })
     offs.push(watchForms('auto', onEmail))
     submit(clobbered(form('<input type="hidden" name="id" value="4242"><input type="email" name="contact[email]" value="notify@example.com">', 'action="/cart/add"')))
     submit(clobbered(form('<input type="hidden" name="id" value="4242"><input type="email" value="both@example.com">', 'id="notify-me"')))
+    await settle()
     expect(got).toEqual([
       { email: 'notify@example.com', source: 'form', formId: undefined },
       { email: 'both@example.com', source: 'form', formId: 'notify-me' },
     ])
   })
 
-  it('ignores a form without an email field', () => {
+  it('ignores a form without an email field', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<input type="search" name="q" value="ada@example.com"><input type="text" name="name" value="Ada">'))
+    await settle()
     expect(got).toEqual([])
   })
 
-  it('labels Shopify’s customer form (form_type=customer, contact[email])', () => {
+  it('ignores a form whose email fields are empty', async () => {
+    offs.push(watchForms('auto', onEmail))
+    submit(form('<input type="email" value="  "><input type="text" name="email_confirm" value="">'))
+    await settle()
+    expect(got).toEqual([])
+  })
+
+  it('labels Shopify’s customer form (form_type=customer, contact[email])', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form(
       '<input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">' +
       '<input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="Shop@Example.com">',
       'method="post" action="/contact#contact_form" id="ContactFooter" accept-charset="UTF-8"',
     ))
-    expect(got).toEqual([{ email: 'Shop@Example.com', source: 'shopify-customer-form', formId: 'ContactFooter' }])
+    await settle()
+    expect(got).toEqual([{ email: 'shop@example.com', source: 'shopify-customer-form', formId: 'ContactFooter' }])
   })
 
-  it('does not label other Shopify form types as the customer form', () => {
+  it('does not label other Shopify form types as the customer form', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<input type="hidden" name="form_type" value="contact"><input type="email" name="contact[email]" value="a@b.co">'))
+    await settle()
     expect(got[0]!.source).toBe('form')
   })
 
-  it('with a selector, captures only matching forms', () => {
+  it('with a selector, captures only matching forms', async () => {
     offs.push(watchForms('form.newsletter, #signup', onEmail))
     submit(form('<input type="email" value="one@example.com">', 'class="newsletter"'))
     submit(form('<input type="email" value="two@example.com">', 'id="login"'))
     submit(form('<input type="email" value="three@example.com">', 'id="signup"'))
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['one@example.com', 'three@example.com'])
   })
 
-  it('survives an invalid selector without breaking the submit', () => {
+  it('survives an invalid selector without breaking the submit', async () => {
     offs.push(watchForms('form[[', onEmail))
     const e = submit(form('<input type="email" value="a@b.co">'))
+    await settle()
     expect(got).toEqual([])
     expect(e.defaultPrevented).toBe(false)
   })
@@ -131,33 +174,37 @@ describe('watchForms', () => {
     late.innerHTML = '<input type="email" name="email" value="late@example.com">'
     document.body.appendChild(late)
     submit(late)
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['late@example.com'])
   })
 
-  it('sees a form whose email field is inside nested markup', () => {
+  it('sees a form whose email field is inside nested markup', async () => {
     offs.push(watchForms('auto', onEmail))
     submit(form('<div><fieldset><label>Email <input type="email" value="deep@example.com"></label></fieldset></div>'))
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['deep@example.com'])
   })
 
-  it('still captures when a site handler calls preventDefault (AJAX forms)', () => {
+  it('still captures when a site handler calls preventDefault (AJAX forms)', async () => {
     offs.push(watchForms('auto', onEmail))
     const f = form('<input type="email" value="ajax@example.com">')
     f.addEventListener('submit', (e) => e.preventDefault())
     const e = submit(f)
     expect(e.defaultPrevented).toBe(true) // the site's doing
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['ajax@example.com'])
   })
 
-  it('still captures when a site handler stops propagation on the form', () => {
+  it('still captures when a site handler stops propagation on the form', async () => {
     offs.push(watchForms('auto', onEmail))
     const f = form('<input type="email" value="stop@example.com">')
     f.addEventListener('submit', (e) => e.stopImmediatePropagation())
     submit(f)
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['stop@example.com'])
   })
 
-  it('never calls preventDefault or alters the form itself', () => {
+  it('never calls preventDefault or alters the form itself', async () => {
     offs.push(watchForms('auto', onEmail))
     const f = form('<input type="email" name="email" value="  Ada@Example.com  "><input type="hidden" name="x" value="1">', 'action="/subscribe" method="post"')
     const before = f.outerHTML
@@ -167,11 +214,12 @@ describe('watchForms', () => {
     expect(spy).not.toHaveBeenCalled()
     expect(f.outerHTML).toBe(before)
     expect((f.elements.namedItem('email') as HTMLInputElement).value).toBe('  Ada@Example.com  ')
+    await settle()
     expect(got).toHaveLength(1)
   })
 
-  it('does not throw into the page when the callback throws', () => {
-    offs.push(watchForms('auto', () => { throw new Error('boom') }))
+  it('does not throw into the page when analytics throws', async () => {
+    offs.push(watchForms('auto', async () => { throw new Error('boom') }))
     const errors: unknown[] = []
     const onErr = (e: ErrorEvent) => errors.push(e.error)
     window.addEventListener('error', onErr)
@@ -180,62 +228,69 @@ describe('watchForms', () => {
     expect(errors).toEqual([])
   })
 
-  it('ignores submit events whose target is not a form', () => {
+  it('ignores submit events whose target is not a form', async () => {
     offs.push(watchForms('auto', onEmail))
     const div = document.createElement('div')
     document.body.appendChild(div)
     div.dispatchEvent(new Event('submit', { bubbles: true }))
+    await settle()
     expect(got).toEqual([])
   })
 
-  it('stops capturing once unsubscribed', () => {
+  it('stops capturing once destroyed', async () => {
     const off = watchForms('auto', onEmail)
     off()
     submit(form('<input type="email" value="a@b.co">'))
+    await settle()
     expect(got).toEqual([])
   })
 })
 
-describe('watchKlaviyoForms', () => {
+describe('watchKlaviyoForms', async () => {
   const kf = (detail: unknown) => window.dispatchEvent(new CustomEvent('klaviyoForms', { detail }))
 
-  it('captures a submit with metaData.$email, formId as a string', () => {
+  it('captures a submit with metaData.$email, formId as a string', async () => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type: 'submit', formId: 'WxYz12', metaData: { $email: 'kl@example.com', $source: 'Popup' } })
     kf({ type: 'submit', formId: 123456, metaData: { $email: 'num@example.com' } })
+    await settle()
     expect(got).toEqual([
       { email: 'kl@example.com', source: 'klaviyo-form', formId: 'WxYz12' },
       { email: 'num@example.com', source: 'klaviyo-form', formId: '123456' },
     ])
   })
 
-  it('captures a submit with metaData.email', () => {
+  it('captures a submit with metaData.email', async () => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type: 'submit', metaData: { email: 'plain@example.com' } })
+    await settle()
     expect(got).toEqual([{ email: 'plain@example.com', source: 'klaviyo-form', formId: undefined }])
   })
 
-  it('prefers $email over email', () => {
+  it('prefers $email over email', async () => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type: 'submit', formId: 'F', metaData: { $email: 'dollar@example.com', email: 'plain@example.com' } })
+    await settle()
     expect(got.map((c) => c.email)).toEqual(['dollar@example.com'])
   })
 
-  it('ignores a submit without an email (e.g. SMS-only step)', () => {
+  it('ignores a submit without an email (e.g. SMS-only step)', async () => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type: 'submit', formId: 'F', metaData: { $phone_number: '+15555550100' } })
     kf({ type: 'submit', formId: 'F' })
     kf({ type: 'submit', formId: 'F', metaData: { $email: 42 } })
+    await settle()
     expect(got).toEqual([])
   })
 
-  it.each(['open', 'embedOpen', 'close', 'redirectedToUrl', 'stepSubmit', 'Submit'])('ignores type %s', (type) => {
+  it.each(['open', 'embedOpen', 'close', 'redirectedToUrl', 'stepSubmit', 'Submit'])('ignores type %s', async (type) => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type, formId: 'F', metaData: { $email: 'x@example.com' } })
+    await settle()
     expect(got).toEqual([])
   })
 
-  it('ignores malformed events without throwing', () => {
+  it('ignores malformed events without throwing', async () => {
     offs.push(watchKlaviyoForms(onEmail))
     expect(() => {
       kf(null)
@@ -244,12 +299,14 @@ describe('watchKlaviyoForms', () => {
       kf({ type: 'submit', metaData: null })
       window.dispatchEvent(new Event('klaviyoForms'))
     }).not.toThrow()
+    await settle()
     expect(got).toEqual([])
   })
 
-  it('stops once unsubscribed', () => {
+  it('stops once destroyed', async () => {
     watchKlaviyoForms(onEmail)()
     kf({ type: 'submit', metaData: { $email: 'x@example.com' } })
+    await settle()
     expect(got).toEqual([])
   })
 })

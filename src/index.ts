@@ -1,121 +1,211 @@
-import type { CaptureFailure, CaptureOptions, CaptureResult, Mailstitch, MailstitchOptions } from './types'
-import { createSegment, type Identity } from './analytics'
-import { createGate } from './consent'
+import type { AnalyticsLike, CaptureFailure, CaptureOptions, CaptureResult, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
+import Cookies from 'js-cookie'
 import { normalizeEmail } from './email'
-import { watchForms, watchKlaviyoForms, type Captured } from './forms'
+import { emailFrom, listen } from './forms'
 import { klaviyoRequests, sendKlaviyo } from './klaviyo-client'
-import { arrive, decide, land, scrubber } from './landing'
 import { makeLog } from './log'
-import { clear, done, jobs, put, uid, type Job } from './outbox'
-import { readState, writeState, clearState } from './state'
-import { paramValues } from './url'
+import { clear, jobs, save, uid, type Job } from './outbox'
+import { readState, writeState } from './state'
+import { lsGet } from './storage'
+import { TOKEN, scan } from './url'
 
 export type * from './types'
 export { normalizeEmail } from './email'
 export { version } from './version'
 
-type Adoption = { from: string | null; to: string } | null
-type CaptureJob = Extract<Job, { k: 'capture' }>
-type NewJob = Job extends infer J ? (J extends Job ? Omit<J, 'id' | 't' | 'n'> : never) : never
+/** An adopted token and the anonymousId it replaced: `[from, to]`; `null` when identity was left alone. */
+type Adoption = [from: string | null, to: string] | null
 
-/** The same email captured again within this window on one page is sent once. */
-const DEDUPE_MS = 5000
-
-const fail = (reason: CaptureFailure): CaptureResult => ({ ok: false, reason })
-const later = <T>(ms: number, v: T) => new Promise<T>((r) => setTimeout(r, ms, v))
+type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
+type ShopifyGlobal = {
+  customerPrivacy?: { analyticsProcessingAllowed?: () => boolean; marketingAllowed?: () => boolean }
+  loadFeatures?: (f: { name: string; version: string }[], cb: (err?: unknown) => void) => void
+}
 
 /**
  * Start mailstitch on this page: resolve an email-link landing, watch email forms, and finish
- * captures a previous page could not. Never throws: a broken environment yields an instance
- * whose captures resolve `{ ok: false }`.
+ * captures a previous page could not. Never throws: everything it touches on the page is
+ * guarded (storage, cookies, history, listeners, analytics), so even a locked-down page gets
+ * an instance whose captures resolve.
  */
-export function createMailstitch(options: MailstitchOptions = {}): Mailstitch {
-  try {
-    return start(options)
-  } catch {
-    return { capture: async () => fail('no_analytics'), linkParams: () => ({}), ready: async () => {}, destroy() {} }
-  }
-}
-
-function start(o: MailstitchOptions): Mailstitch {
+export function createMailstitch(o: MailstitchOptions = {}): Mailstitch {
   const log = makeLog(o.debug)
+  const fail = (reason: CaptureFailure): CaptureResult => (log(reason), { ok: false, reason })
   const param = o.linkParam || 'mst'
-  const gate = createGate(o.consent)
-  const seg = createSegment(o.analytics)
-  const recent = new Map<string, number>()
-  const offs: (() => void)[] = []
+
+  // --- Segment, in any of its shapes: the npm `AnalyticsBrowser` given, else `window.analytics`
+  // (a loaded analytics.js, or the snippet's stub), read on each use. ---
+  const get = () => o.analytics || (window as { analytics?: AnalyticsLike }).analytics
+  /** analytics.js keys: localStorage first (JSON), then the cookie, as analytics-next reads them. */
+  const stored = (key: string): string | null => {
+    const v = lsGet(key)
+    return (typeof v == 'string' && v) || Cookies.get(key)?.replace(/^"|"$/g, '') || null
+  }
+  /** Who the visitor is now: anonymousId, userId and the email trait, from the loaded instance, else analytics.js's storage. */
+  const peek = (): [anonymousId: string | null, userId: string | null, email: unknown] => {
+    let u: UserLike | undefined
+    try {
+      const a = get()!
+      u = ((a.instance || (a.initialized && a)) as { user(): UserLike }).user()
+    } catch { /* not loaded */ }
+    return u
+      ? [u.anonymousId(), u.id(), u.traits()?.email]
+      : [stored('ajs_anonymous_id'), stored('ajs_user_id'), lsGet<{ email?: unknown }>('ajs_user_traits')?.email]
+  }
+  /**
+   * Call a method on whatever shape is present: a method of the object, else pushed onto our own
+   * queue array, which a snippet that runs later adopts. Never throws. With `done`, a trailing
+   * callback is appended: analytics.js invokes it with the event context once delivery was
+   * attempted (`done(false)` when it failed, or when the call's promise rejects).
+   */
+  const call = (method: string, args: unknown[], done?: (ok: boolean) => void): void => {
+    if (done) args = [...args, (ctx?: { failedDelivery?(): unknown }) => done(!ctx?.failedDelivery?.())]
+    try {
+      const a = get() as unknown as Record<string, (...args: unknown[]) => { catch?(f: () => void): void } | undefined> & unknown[]
+      a[method] ? a[method](...args)?.catch?.(() => done?.(false)) : a.push([method, ...args])
+    } catch { /* no analytics, or a broken one */ }
+  }
+  /** When each email was last captured on this page (the same email within 5 s is sent once). */
+  const recent: Record<string, number> = {}
   let dead = false
-  let waiting: string | undefined
-  const allowed = async () => gate.now() ?? (await gate.check())
+
+  // --- Consent: asked before any cookie, storage write or request. The answer, synchronous
+  // when known, else a promise of it (denied on error or time-out). ---
+  const consent = o.consent
+  const shopify = () => (window as unknown as { Shopify: ShopifyGlobal }).Shopify
+  // Shopify's Customer Privacy API: mailstitch writes an identifier to a marketing tool, so it
+  // needs both analytics and marketing consent. The API may load late or never (then: denied).
+  const shopifyNow = (): boolean | undefined => {
+    try {
+      const cp = shopify().customerPrivacy!
+      return !!(cp.analyticsProcessingAllowed!() && cp.marketingAllowed?.())
+    } catch { /* not loaded (yet) */ }
+  }
+  const check = (): boolean | Promise<boolean> => {
+    if (consent == 'shopify')
+      return (
+        shopifyNow() ??
+        new Promise((resolve) => {
+          const fin = () => resolve(shopifyNow() ?? false)
+          setTimeout(fin, 5000)
+          try { shopify().loadFeatures!([{ name: 'consent-tracking-api', version: '0.1' }], fin) } catch { fin() }
+        })
+      )
+    try {
+      // Fail closed on anything but a function or nothing (untyped `consent: false`).
+      const v: unknown = typeof consent == 'function' ? consent() : consent ?? true
+      // A rejection is a denial, not an unhandled error.
+      return typeof v == 'boolean' ? v : Promise.resolve(v).then((v) => v === true, () => false)
+    } catch {
+      return false
+    }
+  }
+  // Checked before each Klaviyo retry: destroyed or consent withdrawn meanwhile → stop.
+  const live = () => !dead && check() !== false
 
   // --- Landing: scrub first, whatever consent says; adopt only with consent. ---
-  const arrival = arrive(param)
+  const [values, scrubbed] = scan(location.href, param)
+  /** The link's token; while consent is missing, the one to land once it is given. */
+  let token: string | 0 | undefined
   let adoption: Promise<Adoption> = Promise.resolve(null)
-  if (arrival || paramValues(document.referrer, param).length) {
+  if (values.length) {
+    // Scrub the address bar at once (before anything else can copy the URL), keeping every
+    // other parameter and the hash. Two different values mean a tampered or double-decorated
+    // link: trust neither.
+    try { history.replaceState(history.state, '', scrubbed) } catch { /* sandboxed */ }
+    token = values[0]
+    if (!TOKEN.test(token!) || values.some((x) => x != token)) token = 0
+  }
+  if (values.length || scan(document.referrer, param)[0].length) {
+    // Source middleware: strip the token from the page fields of every event (the snippet
+    // buffers the page URL at call time, so events created before we scrubbed still carry it),
+    // and, while a landing decision is pending, hold events and re-key them to the adopted id.
+    const scrubber: SourceMiddleware = ({ payload, next }) => {
+      const e = payload.obj as { anonymousId?: string | null; context?: { page?: Record<string, unknown> }; properties?: Record<string, unknown> }
+      for (const rec of [e.context?.page, e.properties])
+        if (rec) for (const f of ['url', 'search', 'referrer']) if (typeof rec[f] == 'string') rec[f] = scan(rec[f] as string, param)[1]
+      // Returned: analytics-next awaits it, and cancels an event whose `next` was not called by then.
+      return adoption
+        .then((a) => { if (a && e.anonymousId === a[0]) e.anonymousId = a[1] })
+        .finally(() => next(payload))
+    }
     // Script placed before the Segment snippet: queue into the array the snippet will adopt.
-    if (!seg.present()) (window as { analytics?: unknown }).analytics = []
-    seg.call('addSourceMiddleware', [scrubber(param, () => adoption)])
+    get() || ((window as { analytics?: unknown }).analytics = [])
+    call('addSourceMiddleware', [scrubber])
   }
-  const landOn = async (token: string): Promise<Adoption> => {
-    // Synchronous when consent is: setAnonymousId is then queued before the page's first event.
+  /**
+   * Resolve a landing with `t`: 'same' when it is already the anonymousId; adopt it as the
+   * Segment anonymousId when the policy allows and the browser is fresh (no userId, no email
+   * captured or known, no earlier adoption); else keep identity. Reports `Email Link Landed`.
+   * Events are held by the scrubber until the decision: never hold them long.
+   */
+  const land = (t: string) => {
     // Taken before the await: a second consent event meanwhile must not land it again.
-    waiting = undefined
-    if (!(await allowedSync()) || dead) return (waiting = token), null
-    const who = seg.peek()
-    const outcome = decide(token, who, o.linkPolicy === 'never-adopt' ? 'never-adopt' : 'adopt-if-fresh')
-    log('landing', outcome)
-    land(seg, token, who, outcome)
-    return outcome === 'adopted' ? { from: who.anonymousId, to: token } : null
+    token = undefined
+    adoption = Promise.race([
+      (async (): Promise<Adoption> => {
+        if (!(await check()) || dead) return (token = t), null
+        const [from, userId, email] = peek()
+        const s = readState()
+        const outcome = from == t ? 'same' : o.linkPolicy != 'never-adopt' && !(userId || email || s.c || s.a) ? 'adopted' : 'kept'
+        log('landing', outcome)
+        const adopted = outcome == 'adopted'
+        if (adopted) call('setAnonymousId', [t]), writeState({ a: t, b: t })
+        call('track', ['Email Link Landed', adopted && from ? { outcome, previous_anonymous_id: from } : { outcome }])
+        return adopted ? [from, t] : null
+      })(),
+      new Promise<null>((r) => setTimeout(r, 3000, null)),
+    ])
   }
-  // `await` on a plain boolean still yields a microtask; keep the sync path truly sync.
-  const allowedSync = (): boolean | Promise<boolean> => gate.now() ?? gate.check()
-  // Events are held by the scrubber until the decision: never hold them long.
-  const decideOn = (token: string) => (adoption = Promise.race([landOn(token), later(3000, null)]).catch(() => null))
-  if (arrival?.token) decideOn(arrival.token)
+  if (token) land(token)
 
   // --- Capture ---
-  const externalId = (who: Identity, bridge: string) =>
-    o.externalId === 'anonymousId' ? bridge : o.externalId !== false ? who.userId || undefined : undefined
-
-  // Consent withdrawn meanwhile (the outbox was cleared): neither store nor send again.
-  const bump = (j: Job) => (j.n++, gate.now() === false || put([j]), j.n)
-  const dispatch = (j: Job): void => {
-    if (dead || gate.now() === false) return
-    if (j.k === 'capture') void run(j)
-    // Counted before the call (its callback may remove the job): a Segment that never confirms
-    // (blocked) is re-tried on a few page loads, not on every one for a day.
-    else if (j.k === 'segment') bump(j), seg.call(j.m, j.a, (ok) => ok && done(j.id))
-    else
-      void sendKlaviyo(j, j.n).then((r) => {
-        if (r.done) done(j.id), r.status >= 400 && log('klaviyo refused', r.status)
-        else if (bump(j) < 4) setTimeout(dispatch, r.wait, j)
-      })
-  }
-
-  const run = async (job: CaptureJob): Promise<CaptureResult> => {
-    const { email, t, source = 'manual' } = job
-    const who = await seg.identity()
-    const bridge = who?.anonymousId
-    if (!bridge || dead) return done(job.id), recent.delete(email), log('no analytics'), fail('no_analytics')
-    const mk = (j: NewJob) => ({ id: uid(), t, n: 0, ...j }) as Job
-    const opts = () => ({ messageId: 'mst-' + uid(), timestamp: new Date(t).toISOString(), anonymousId: bridge })
-    const traits = { ...job.traits, email }
-    const work = [
-      mk({ k: 'segment', m: 'identify', a: who.userId ? [who.userId, traits, opts()] : [traits, opts()] }),
-      mk({ k: 'segment', m: 'track', a: ['Email Captured', { source, form_id: job.formId ?? null }, { ...opts(), context: { traits: { email } } }] }),
+  /** Run a capture's unconfirmed steps: Segment identify and track, then each Klaviyo request. */
+  const run = async (j: Job): Promise<CaptureResult> => {
+    const { id, email } = j
+    // Counted before the calls (their callbacks may remove the job): a Segment that never
+    // confirms (blocked) is re-tried on a few page loads, not on every one for a day.
+    j.n++
+    save(j)
+    if (!j.b) {
+      // The anonymousId, once analytics can tell: on a first page view analytics.js creates it
+      // when it loads (wait up to 3 s). No analytics (blocked, missing): no capture.
+      let who = get() && peek()
+      if (who && !who[0]) await new Promise((r) => { setTimeout(r, 3000); call('ready', [r]) }), (who = peek())
+      if (!who || !who[0] || dead) return save(j, 1), delete recent[email], fail('no_analytics')
+      ;[j.b, j.u] = who as [string, string | null, unknown]
+      save(j)
+      writeState({ c: 1, b: j.b })
+      try {
+        // klaviyo.js on the page: keep Klaviyo's own onsite identity in agreement.
+        ;(window as { klaviyo?: { identify?: Function } }).klaviyo?.identify?.({ email, segment_anonymous_id: j.b })?.catch?.(log)
+      } catch { /* third-party object */ }
+      log('captured', email, j.b)
+    }
+    const b = j.b
+    // Segment messageIds derive from the job id, so a re-run on a later page dedupes.
+    const opts = (s: string, x?: object) => ({ messageId: 'mst-' + id + s, timestamp: new Date(j.t), anonymousId: b, ...x })
+    const traits = { ...j.traits, email }
+    const steps: ((done: (ok: boolean | number) => void) => void)[] = [
+      // Without a userId the traits-only form, which keeps whatever userId analytics.js has.
+      (done) => call('identify', [j.u, traits, opts('-i')].slice(+!j.u), done),
+      (done) => call('track', ['Email Captured', { source: j.source, form_id: j.formId ?? null }, opts('-t', { context: { traits: { email } } })], done),
       ...(o.klaviyo?.companyId
-        ? klaviyoRequests(o.klaviyo, { email, bridgeId: bridge, externalId: externalId(who, bridge), traits: job.traits, source }).map((r) => mk({ k: 'klaviyo', ...r }))
+        ? klaviyoRequests(o.klaviyo, j, o.externalId == 'anonymousId' ? b : o.externalId !== false && j.u).map(
+            (r) => (done: (s: number) => void) => void sendKlaviyo(r, live).then((s) => (log('klaviyo', s), done(s))),
+          )
         : []),
     ]
-    writeState({ c: 1, b: bridge })
-    put(work, job.id)
-    work.forEach(dispatch)
-    try {
-      // klaviyo.js on the page: keep Klaviyo's own onsite identity in agreement.
-      ;(window as { klaviyo?: { identify?: Function } }).klaviyo?.identify?.({ email, segment_anonymous_id: bridge })?.catch?.(log)
-    } catch { /* third-party object */ }
-    log('captured', email, bridge)
-    return { ok: true, email, anonymousId: bridge }
+    steps.forEach((step, i) =>
+      j.d & (1 << i) ||
+      step((ok) => {
+        // A confirmed step is recorded in the stored job (read back: cleared meanwhile, as on
+        // consent withdrawn, stays cleared); the job goes once every step is confirmed.
+        const s = ok && jobs().find((x) => x.id == id)
+        if (s) save(s, (s.d |= 1 << i) == (1 << steps.length) - 1)
+      }),
+    )
+    return { ok: true, email, anonymousId: b }
   }
 
   // An async function runs synchronously up to its first await: with a synchronous consent
@@ -123,31 +213,54 @@ function start(o: MailstitchOptions): Mailstitch {
   const capture = async (raw: string, opt: CaptureOptions = {}): Promise<CaptureResult> => {
     try {
       const email = normalizeEmail(raw)
-      if (!email) return log('invalid email'), fail('invalid_email')
+      if (!email) return fail('invalid_email')
       if (dead) return fail('no_analytics')
-      if (Date.now() - (recent.get(email) ?? -DEDUPE_MS) < DEDUPE_MS) return fail('duplicate')
-      recent.set(email, Date.now())
-      if (!(await allowedSync())) return recent.delete(email), log('no consent'), fail('no_consent')
-      const job: CaptureJob = { id: uid(), t: Date.now(), n: 0, k: 'capture', email, source: opt.source, formId: opt.formId, traits: opt.traits }
-      put([job])
-      return await run(job)
+      const now = Date.now()
+      if (recent[email] > now - 5000) return fail('duplicate')
+      recent[email] = now
+      if (!(await check())) return delete recent[email], fail('no_consent')
+      return await run({ ...opt, id: uid(), t: now, n: 0, d: 0, email, source: opt.source ?? 'manual' })
     } catch {
       return fail('no_analytics')
     }
   }
 
   // --- Wiring ---
-  const onEmail = (c: Captured) => void capture(c.email, c)
-  if (o.forms !== false) offs.push(watchForms(o.forms || 'auto', onEmail))
-  offs.push(watchKlaviyoForms(onEmail))
-  const flush = async () => { if (await allowed()) jobs().forEach(dispatch) }
-  offs.push(
-    gate.watch(() => {
-      if (!gate.now()) return clear(), clearState()
-      if (waiting) decideOn(waiting)
-      void flush()
+  const onEmail = (email: string, source: string, formId: string | null) => void capture(email, { source, formId } as CaptureOptions)
+  const forms = o.forms
+  const offs = [
+    // One delegated, capturing `submit` listener on the document: it sees forms added later
+    // (SPA routes, Shopify section re-renders), runs before site handlers that may
+    // `preventDefault`, and never touches the event, so the form posts exactly as it would.
+    forms !== false &&
+      listen(document, 'submit', (e: Event) => {
+        try {
+          const form = e.target as HTMLFormElement
+          const email = form.matches(forms && forms != 'auto' ? forms : 'form') && emailFrom(form)
+          if (email)
+            onEmail(
+              email,
+              (form.elements.namedItem('form_type') as HTMLInputElement | null)?.value == 'customer' ? 'shopify-customer-form' : 'form',
+              form.getAttribute('id'), // not form.id: an <input name="id"> shadows it
+            )
+        } catch { /* never break the host's submit */ }
+      }, true),
+    // Klaviyo onsite forms announce submits as a `klaviyoForms` window event.
+    listen(window, 'klaviyoForms', (e: CustomEvent) => {
+      const d = e.detail
+      const email = d?.type == 'submit' && (d.metaData?.$email ?? d.metaData?.email)
+      if (typeof email == 'string') onEmail(email, 'klaviyo-form', d.formId == null ? null : '' + d.formId)
     }),
-  )
+    // The visitor answered Shopify's banner: withdrawn (or not known) → forget everything;
+    // given → resume a pending landing and send what is left.
+    consent == 'shopify' &&
+      listen(document, 'visitorConsentCollected', () => {
+        if (check() !== true) return clear(), writeState(null)
+        if (token) land(token)
+        void flush()
+      }),
+  ]
+  const flush = async () => { if (await check()) jobs().forEach(run) }
   const started = Promise.all([adoption, flush()]).then(() => {}, () => {})
 
   return {
@@ -159,7 +272,7 @@ function start(o: MailstitchOptions): Mailstitch {
     ready: () => started,
     destroy: () => {
       dead = true
-      offs.splice(0).forEach((f) => f())
+      for (const off of offs) off && off()
     },
   }
 }

@@ -1,8 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { arrive, decide, land, scrubber } from './landing'
-import type { Segment } from './analytics'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
@@ -68,19 +66,29 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-// --- arrive(): reading and scrubbing the address bar ------------------------------------------
+// --- the address bar ---------------------------------------------------------------------
 
-describe('arrive()', () => {
-  it('reads a well-formed token and scrubs it from the address bar at once', () => {
-    go(`/products/x?mst=${T}`)
-    expect(arrive('mst')).toEqual({ token: T })
-    expect(location.pathname + location.search + location.hash).toBe('/products/x')
+describe('the address bar', () => {
+  /** Land on `url` and return what the landing did. */
+  const landOn = async (url: string, o: MailstitchOptions = {}) => {
+    go(url)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics, ...o })
+    const scrubbed = location.pathname + location.search + location.hash // synchronously
+    await s.ready()
+    return { fa, s, scrubbed }
+  }
+
+  it('reads a well-formed token and scrubs it from the address bar at once', async () => {
+    const { fa, scrubbed } = await landOn(`/products/x?mst=${T}`)
+    expect(scrubbed).toBe('/products/x')
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
   })
 
-  it('returns undefined and leaves the URL alone without the parameter', () => {
+  it('leaves the URL alone without the parameter', async () => {
     go('/p?a=1&b=2#h')
     const rs = vi.spyOn(history, 'replaceState')
-    expect(arrive('mst')).toBeUndefined()
+    await start({ analytics: fakeAnalytics().analytics }).ready()
     expect(rs).not.toHaveBeenCalled()
     expect(location.href).toBe('http://localhost:3000/p?a=1&b=2#h')
   })
@@ -96,126 +104,135 @@ describe('arrive()', () => {
     ['an empty value', ''],
     ['a + (space)', 'abcd+efgh'],
     ['an undecodable value', '%E0%A4%A'],
-  ])('ignores a token with %s, but still scrubs it', (_, raw) => {
-    go(`/p?utm_source=klaviyo&mst=${raw}&x=1`)
-    expect(arrive('mst')).toEqual({ token: null })
-    expect(location.search).toBe('?utm_source=klaviyo&x=1')
+  ])('ignores a token with %s, but still scrubs it (and events)', async (_, raw) => {
+    const { fa, scrubbed } = await landOn(`/p?utm_source=klaviyo&mst=${raw}&x=1`)
+    expect(scrubbed).toBe('/p?utm_source=klaviyo&x=1')
+    expect(fa.landed()).toEqual([])
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(fa.mws).toHaveLength(1)
   })
 
-  it('accepts exactly 128 characters', () => {
-    go(`/?mst=${'a'.repeat(128)}`)
-    expect(arrive('mst')).toEqual({ token: 'a'.repeat(128) })
+  it('accepts exactly 128 characters', async () => {
+    const { fa } = await landOn(`/?mst=${'a'.repeat(128)}`)
+    expect(fa.of('setAnonymousId')).toEqual([['a'.repeat(128)]])
   })
 
-  it('two mst parameters with the same value → used', () => {
-    go(`/?mst=${T}&a=1&mst=${T}`)
-    expect(arrive('mst')).toEqual({ token: T })
-    expect(location.search).toBe('?a=1')
+  it('two mst parameters with the same value → used', async () => {
+    const { fa, scrubbed } = await landOn(`/?mst=${T}&a=1&mst=${T}`)
+    expect(scrubbed).toBe('/?a=1')
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
   })
 
-  it('two mst parameters with different values → ignored (both scrubbed)', () => {
-    go(`/?mst=${T}&mst=other-token-123`)
-    expect(arrive('mst')).toEqual({ token: null })
-    expect(location.search).toBe('')
+  it('two mst parameters with different values → ignored (both scrubbed)', async () => {
+    const { fa, scrubbed } = await landOn(`/?mst=${T}&mst=other-token-123`)
+    expect(scrubbed).toBe('/')
+    expect(fa.landed()).toEqual([])
   })
 
-  it('a token only in the hash is ignored and the hash untouched', () => {
+  it('a token only in the hash is ignored and the hash untouched', async () => {
     for (const url of [`/p#mst=${T}`, `/p#/route?mst=${T}`, `/p?a=1#/route?mst=${T}`]) {
       go(url)
       const before = location.href
-      expect(arrive('mst')).toBeUndefined()
+      const fa = fakeAnalytics()
+      const s = start({ analytics: fa.analytics })
+      await s.ready()
+      s.destroy()
       expect(location.href).toBe(before)
+      expect(fa.calls).toEqual([])
     }
   })
 
-  it('with _kx and utm_* parameters: scrubs only the token, keeps the others in order and _kx byte for byte, keeps the hash', () => {
+  it('with _kx and utm_* parameters: scrubs only the token, keeps the others in order and _kx byte for byte, keeps the hash', async () => {
     const kx = '_kx=eyJrIjoiMSJ9%3D%3D.AbC123'
-    go(`/collections/sale?utm_source=klaviyo&utm_medium=email&mst=${T}&${kx}&utm_campaign=Spring%20Sale#reviews`)
-    expect(arrive('mst')).toEqual({ token: T })
-    expect(location.pathname + location.search + location.hash).toBe(
-      `/collections/sale?utm_source=klaviyo&utm_medium=email&${kx}&utm_campaign=Spring%20Sale#reviews`,
-    )
+    const { scrubbed } = await landOn(`/collections/sale?utm_source=klaviyo&utm_medium=email&mst=${T}&${kx}&utm_campaign=Spring%20Sale#reviews`)
+    expect(scrubbed).toBe(`/collections/sale?utm_source=klaviyo&utm_medium=email&${kx}&utm_campaign=Spring%20Sale#reviews`)
   })
 
-  it('keeps history.state (SPA routers keep their state there)', () => {
+  it('keeps history.state (SPA routers keep their state there)', async () => {
     history.replaceState({ key: 'abc', idx: 3 }, '', `/?mst=${T}`)
-    arrive('mst')
+    await start({ analytics: fakeAnalytics().analytics }).ready()
     expect(history.state).toEqual({ key: 'abc', idx: 3 })
   })
 
-  it('uses a custom linkParam name and leaves mst alone', () => {
-    go(`/?mst=keep-me-please&ref=${T}`)
-    expect(arrive('ref')).toEqual({ token: T })
-    expect(location.search).toBe('?mst=keep-me-please')
-  })
-
-  it('does not throw when history.replaceState is refused (sandboxed iframe)', () => {
+  it('does not throw when history.replaceState is refused (sandboxed iframe), and still lands', async () => {
     go(`/?mst=${T}`)
     vi.spyOn(history, 'replaceState').mockImplementation(() => { throw new DOMException('SecurityError') })
-    expect(arrive('mst')).toEqual({ token: T })
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
   })
 })
 
-// --- decide() ------------------------------------------------------------------------------
+// --- the decision ------------------------------------------------------------------------------
 
-describe('decide()', () => {
-  const who = (o: { anonymousId?: string | null; userId?: string | null; email?: unknown } = {}) => ({ anonymousId: PREV, userId: null, ...o })
+describe('the landing decision', () => {
+  it.each([
+    ["token equal to the current anonymousId → 'same'", { anonymousId: T }, {}, {}, 'same'],
+    ["…whatever the policy or identity → 'same'", { anonymousId: T, userId: 'u1' }, {}, { linkPolicy: 'never-adopt' }, 'same'],
+    ["fresh browser → 'adopted'", {}, {}, {}, 'adopted'],
+    ["a userId → 'kept'", { userId: 'user-42' }, {}, {}, 'kept'],
+    ["an email trait in analytics.js → 'kept'", { email: 'a@b.co' }, {}, {}, 'kept'],
+    ["an email captured in this browser (state cookie) → 'kept'", {}, { c: 1, b: PREV }, {}, 'kept'],
+    ["an earlier adoption (state cookie) → 'kept'", {}, { a: 'some-other-token-1', b: 'some-other-token-1' }, {}, 'kept'],
+    ["never-adopt → 'kept' even when fresh", {}, {}, { linkPolicy: 'never-adopt' }, 'kept'],
+  ] as const)('%s', async (_, who, state, o, outcome) => {
+    if (Object.keys(state).length) setState(state)
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics(who)
+    await start({ analytics: fa.analytics, ...(o as MailstitchOptions) }).ready()
+    expect(fa.landed().map((l) => (l as { outcome: string }).outcome)).toEqual([outcome])
+    expect(fa.of('setAnonymousId')).toEqual(outcome === 'adopted' ? [[T]] : [])
+  })
 
-  it("token equal to the current anonymousId → 'same' (whatever the policy)", () => {
-    expect(decide(T, who({ anonymousId: T }), 'adopt-if-fresh')).toBe('same')
-    expect(decide(T, who({ anonymousId: T, userId: 'u1' }), 'never-adopt')).toBe('same')
-  })
-  it("fresh browser → 'adopted'", () => {
-    expect(decide(T, who(), 'adopt-if-fresh')).toBe('adopted')
-    expect(decide(T, who({ anonymousId: null }), 'adopt-if-fresh')).toBe('adopted')
-  })
-  it("a userId → 'kept'", () => expect(decide(T, who({ userId: 'user-42' }), 'adopt-if-fresh')).toBe('kept'))
-  it("an email trait in analytics.js → 'kept'", () => expect(decide(T, who({ email: 'a@b.co' }), 'adopt-if-fresh')).toBe('kept'))
-  it("an email captured in this browser (state cookie) → 'kept'", () => {
-    setState({ c: 1, b: PREV })
-    expect(decide(T, who(), 'adopt-if-fresh')).toBe('kept')
-  })
-  it("an earlier adoption (state cookie) → 'kept'", () => {
-    setState({ a: 'some-other-token-1', b: 'some-other-token-1' })
-    expect(decide(T, who(), 'adopt-if-fresh')).toBe('kept')
-  })
-  it("never-adopt → 'kept' even when fresh", () => expect(decide(T, who(), 'never-adopt')).toBe('kept'))
-  it('an unreadable state cookie counts as fresh', () => {
+  it('an unreadable state cookie counts as fresh', async () => {
     document.cookie = 'mst_state=%7Bnot-json; path=/'
-    expect(decide(T, who(), 'adopt-if-fresh')).toBe('adopted')
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
-})
 
-// --- land() --------------------------------------------------------------------------------
-
-describe('land()', () => {
-  const seg = () => {
-    const calls: [string, unknown[]][] = []
-    const s: Segment = { present: () => true, peek: () => ({ anonymousId: null, userId: null }), identity: async () => null, call: (m, a) => (calls.push([m, a]), true) }
-    return { s, calls }
-  }
-  it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', () => {
-    const { s, calls } = seg()
-    land(s, T, { anonymousId: PREV, userId: null }, 'adopted')
-    expect(calls).toEqual([['setAnonymousId', [T]], ['track', ['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]]])
+  it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.calls.map((c) => [c.m, c.args])).toEqual([
+      ['addSourceMiddleware', []],
+      ['setAnonymousId', [T]],
+      ['track', ['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]],
+    ])
     expect(stateCookie()).toEqual({ a: T, b: T })
   })
-  it('adopted with no previous id: no previous_anonymous_id', () => {
-    const { s, calls } = seg()
-    land(s, T, { anonymousId: null, userId: null }, 'adopted')
-    expect(calls[1]).toEqual(['track', ['Email Link Landed', { outcome: 'adopted' }]])
+
+  it('adopted with no previous id: no previous_anonymous_id', async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics({ anonymousId: null })
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.landed()).toEqual([{ outcome: 'adopted' }])
   })
-  it.each(['same', 'kept'] as const)('%s: only the landed event, no cookie', (outcome) => {
-    const { s, calls } = seg()
-    land(s, T, { anonymousId: PREV, userId: null }, outcome)
-    expect(calls).toEqual([['track', ['Email Link Landed', { outcome }]]])
+
+  it.each([
+    ['same', { anonymousId: T }],
+    ['kept', { userId: 'u1' }],
+  ] as const)('%s: only the landed event, no cookie', async (outcome, who) => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics(who)
+    await start({ analytics: fa.analytics }).ready()
+    expect(fa.calls.filter((c) => c.m !== 'addSourceMiddleware').map((c) => [c.m, c.args])).toEqual([['track', ['Email Link Landed', { outcome }]]])
     expect(document.cookie).toBe('')
   })
 })
 
-// --- scrubber() ----------------------------------------------------------------------------
+// --- the source middleware ------------------------------------------------------------------
 
-describe('scrubber()', () => {
+describe('the source middleware', () => {
+  /** Start on a landing URL (so the middleware is installed) and return it. */
+  const middleware = (o: MailstitchOptions = {}, url = `/?mst=${T}`) => {
+    go(url)
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, ...o })
+    return { mw: fa.mws[0]!, fa }
+  }
   const run = async (mw: SourceMiddleware, obj: Record<string, unknown>) => {
     const next = vi.fn()
     mw({ payload: { obj }, next })
@@ -233,7 +250,7 @@ describe('scrubber()', () => {
   })
 
   it('strips the token from context.page and properties url/search/referrer, leaves the rest', async () => {
-    const o = await run(scrubber('mst', async () => null), pageEvent(PREV))
+    const o = await run(middleware({ linkPolicy: 'never-adopt' }).mw, pageEvent(PREV))
     expect(o.context.page).toEqual({ url: 'https://s.test/p?a=1#h', search: '?a=1', referrer: 'https://s.test/', path: '/p', title: 'P' })
     expect(o.properties).toEqual({ url: 'https://s.test/p?a=1', search: '', referrer: 'https://mail.test/r?x=1', name: 'Home' })
     expect(o.context.campaign).toEqual({ source: 'klaviyo' })
@@ -241,37 +258,50 @@ describe('scrubber()', () => {
   })
 
   it('strips a malformed token too', async () => {
-    const o = await run(scrubber('mst', async () => null), { type: 'track', properties: { url: 'https://s.test/?mst=%3Cscript%3E&a=1' } })
+    const o = await run(middleware({}, '/?mst=%3Cscript%3E').mw, { type: 'track', properties: { url: 'https://s.test/?mst=%3Cscript%3E&a=1' } })
     expect(o.properties.url).toBe('https://s.test/?a=1')
   })
 
-  it('re-keys events from the previous id to the adopted one, once the decision is known', async () => {
-    let decided!: (v: { from: string | null; to: string } | null) => void
-    const pending = new Promise<{ from: string | null; to: string } | null>((r) => (decided = r))
-    const mw = scrubber('mst', () => pending)
+  it('holds events while the decision is pending, then re-keys those of the previous id to the adopted one', async () => {
+    const asked: ((v: boolean) => void)[] = []
+    const allow = (v: boolean) => asked.forEach((r) => r(v))
+    const { mw } = middleware({ consent: () => new Promise<boolean>((r) => void asked.push(r)) })
     const next = vi.fn()
     mw({ payload: { obj: { type: 'page', anonymousId: PREV } }, next })
     mw({ payload: { obj: { type: 'track', anonymousId: 'someone-else-9' } }, next })
     mw({ payload: { obj: { type: 'track', anonymousId: T } }, next })
     await tick()
     expect(next).not.toHaveBeenCalled() // held until the landing is decided
-    decided({ from: PREV, to: T })
+    allow(true)
     await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(3))
     expect(next.mock.calls.map((c) => c[0].obj.anonymousId)).toEqual([T, 'someone-else-9', T])
   })
 
-  it('passes events on unchanged when the decision fails', async () => {
-    const o = await run(scrubber('mst', () => Promise.reject(new Error('x'))), { type: 'page', anonymousId: PREV })
+  it('as analytics-next runs it: the returned promise settles after next (else the event is cancelled)', async () => {
+    const asked: ((v: boolean) => void)[] = []
+    const allow = (v: boolean) => asked.forEach((r) => r(v))
+    const { mw } = middleware({ consent: () => new Promise<boolean>((r) => void asked.push(r)) })
+    // analytics-next: `await fn({ payload, next })`, then cancels the event if next was not called.
+    let nextCalled = false
+    const applied = Promise.resolve(mw({ payload: { obj: { type: 'page', anonymousId: PREV } }, next: () => void (nextCalled = true) })).then(() => nextCalled)
+    setTimeout(() => allow(true), 5)
+    const t0 = Date.now()
+    expect(await applied).toBe(true)
+    expect(Date.now() - t0).toBeLessThan(1000) // settled by the decision, not the 3 s cap
+  })
+
+  it('passes events on unchanged when the identity is kept', async () => {
+    const o = await run(middleware({ linkPolicy: 'never-adopt' }).mw, { type: 'page', anonymousId: PREV })
     expect(o.anonymousId).toBe(PREV)
   })
 
   it('uses the custom parameter name', async () => {
-    const o = await run(scrubber('ref', async () => null), { context: { page: { search: `?mst=keep&ref=${T}` } } })
+    const o = await run(middleware({ linkParam: 'ref' }, `/?ref=${T}`).mw, { context: { page: { search: `?mst=keep&ref=${T}` } } })
     expect(o.context.page.search).toBe('?mst=keep')
   })
 
   it('ignores non-string fields and events without page data', async () => {
-    const o = await run(scrubber('mst', async () => null), { type: 'identify', traits: { email: 'a@b.co' }, context: { page: { url: 42 } }, properties: null })
+    const o = await run(middleware().mw, { type: 'identify', traits: { email: 'a@b.co' }, context: { page: { url: 42 } }, properties: null })
     expect(o).toEqual({ type: 'identify', traits: { email: 'a@b.co' }, context: { page: { url: 42 } }, properties: null })
   })
 })

@@ -1,46 +1,45 @@
 import { lsGet, lsSet } from './storage'
-import type { KlaviyoRequest } from './klaviyo-client'
 
 /**
- * A unit of work that must outlive the page: the form may post and unload at once, so every
- * capture is written here first and removed only once delivered; the next page load re-runs
- * what is left. Segment dedupes by messageId and Klaviyo profile writes are upserts, so a
- * re-run is harmless.
+ * One capture that must outlive the page: the form may post and unload at once, so a capture is
+ * written here first and removed only once every step was confirmed; the next page load re-runs
+ * the steps left. Segment dedupes by messageId (derived from the job id) and Klaviyo profile
+ * writes are upserts, so a re-run is harmless.
  */
-export type Job = { id: string; t: number; n: number } & (
-  | { k: 'capture'; email: string; source?: string; formId?: string; traits?: Record<string, unknown> }
-  | { k: 'segment'; m: 'identify' | 'track'; a: unknown[] }
-  | ({ k: 'klaviyo' } & KlaviyoRequest)
-)
+export interface Job {
+  id: string
+  /** Capture time (ms): the events' timestamp; work older than a day is dropped. */
+  t: number
+  /** Runs so far (one per page load): bounded, so a blocked analytics is not re-sent forever. */
+  n: number
+  email: string
+  source: string
+  formId?: string
+  traits?: Record<string, unknown>
+  /** Bridge id (the anonymousId at capture), fixed once known. */
+  b?: string
+  /** The Segment userId known at capture. */
+  u?: string | null
+  /** Bitmask of confirmed steps: 1 identify, 2 track, 4 << i the i-th Klaviyo request. */
+  d: number
+}
 
 const KEY = 'mailstitch:outbox'
-const MAX_AGE = 86_400_000
-const MAX_TRIES = 8
 
-/** Random id for jobs and Segment messageIds (crypto when available). */
-export function uid(): string {
-  try { return crypto.randomUUID() } catch { return Date.now().toString(36) + Math.random().toString(36).slice(2) }
+/** Random id for jobs: time plus 52 random bits, base 36. */
+export const uid = (): string => Date.now().toString(36) + Math.random().toString(36).slice(2)
+
+/** All live jobs; expired (a day), exhausted (8 runs) and malformed ones are dropped on read. */
+export function jobs(): Job[] {
+  return lsGet<Job[]>(KEY)?.filter?.((j) => j?.email && Date.now() - j.t < 864e5 && j.n < 8) || []
 }
 
-/** All live jobs; expired and exhausted ones are dropped on read. */
-export function jobs(now = Date.now()): Job[] {
-  const all = lsGet<Job[]>(KEY)
-  return Array.isArray(all) ? all.filter((j) => j && now - j.t < MAX_AGE && j.n < MAX_TRIES) : []
-}
-
-/** Replace job `replaces` (if given) with `add` in one write. */
-export function put(add: Job[], replaces?: string): void {
-  const keep = jobs().filter((j) => j.id !== replaces && !add.some((a) => a.id === j.id))
-  lsSet(KEY, [...keep, ...add].slice(-30))
-}
-
-/** Remove a delivered job. */
-export function done(id: string): void {
-  const left = jobs().filter((j) => j.id !== id)
-  lsSet(KEY, left.length ? left : undefined)
+/** Store `j` (replacing the job with its id; at most the 30 newest are kept), or remove it with `drop`. */
+export function save(j: Job, drop?: unknown): void {
+  const all = jobs().filter((x) => x.id != j.id)
+  drop || all.push(j)
+  lsSet(KEY, all.length ? all.slice(-30) : undefined)
 }
 
 /** Drop everything (consent withdrawn). */
-export function clear(): void {
-  lsSet(KEY, undefined)
-}
+export const clear = (): unknown => lsSet(KEY)

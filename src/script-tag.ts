@@ -1,7 +1,7 @@
 // Entry of dist/mailstitch.min.js (IIFE): exposes window.mailstitch and, when its <script>
 // tag carries data-klaviyo-company-id, starts itself on the page's window.analytics.
 import { createMailstitch, version } from './index'
-import type { ConsentOption, ExternalIdMode, LinkPolicy, Mailstitch, MailstitchOptions } from './types'
+import type { ConsentOption, ExternalIdMode, Mailstitch, MailstitchOptions } from './types'
 
 /** What `window.mailstitch` holds. */
 export interface MailstitchGlobal {
@@ -10,32 +10,26 @@ export interface MailstitchGlobal {
   instance?: Mailstitch
 }
 
-/** `data-consent`: `shopify`, or the dotted name of a global function answering true/false. */
-function consentFrom(v: string | undefined): ConsentOption | undefined {
-  if (!v) return undefined
-  if (v === 'shopify') return 'shopify'
-  return () => {
-    let fn: unknown = window
-    let self: unknown
-    for (const k of v.split('.')) (self = fn), (fn = fn == null ? undefined : (fn as Record<string, unknown>)[k])
-    // A named gate that is missing means consent was not given (never assume it). Called as
-    // a method of its owner: CMP objects (class instances) read `this`.
-    return typeof fn === 'function' ? (fn as () => boolean | Promise<boolean>).call(self) : false
-  }
-}
-
 /** Options from the script tag's data attributes (the contract's `data-*` names). */
 export function optionsFromDataset(d: DOMStringMap): MailstitchOptions {
-  // Empty or unknown values fall back to createMailstitch's defaults.
-  const off = (v?: string) => (v === 'false' ? false : v)
+  // Empty or unknown values fall back to createMailstitch's defaults; "false" turns a feature off.
+  const off = (v?: string) => v != 'false' && v
+  const c = d.consent
   return {
+    ...(d as Pick<MailstitchOptions, 'linkParam' | 'linkPolicy'>), // and the data-* attributes that are no options, unused
     klaviyo: { companyId: d.klaviyoCompanyId!, listId: d.klaviyoListId, apiBase: d.klaviyoApiBase },
     forms: off(d.forms),
     externalId: off(d.externalId) as ExternalIdMode | undefined,
-    linkParam: d.linkParam,
-    linkPolicy: d.linkPolicy as LinkPolicy | undefined,
-    consent: consentFrom(d.consent),
-    debug: d.debug != null && d.debug !== 'false',
+    // `data-consent`: `shopify`, or the dotted name of a global function answering true/false.
+    consent: (c == 'shopify' ? c : c ? () => {
+      let fn: any = window
+      let self
+      for (const k of c.split('.')) (self = fn), (fn = fn?.[k])
+      // A named gate that is missing means consent was not given (never assume it). Called as
+      // a method of its owner: CMP objects (class instances) read `this`.
+      return typeof fn == 'function' && fn.call(self)
+    } : undefined) as ConsentOption | undefined,
+    debug: typeof off(d.debug) == 'string',
   }
 }
 
@@ -43,8 +37,7 @@ try {
   const w = window as unknown as { mailstitch?: MailstitchGlobal }
   // Loaded twice (theme snippet plus app embed): the first copy stays in charge.
   if (!w.mailstitch?.instance) {
-    const api: MailstitchGlobal = { createMailstitch, version }
-    w.mailstitch = api
+    const api: MailstitchGlobal = (w.mailstitch = { createMailstitch, version })
     const d = (document.currentScript as HTMLScriptElement | null)?.dataset
     if (d?.klaviyoCompanyId) api.instance = createMailstitch(optionsFromDataset(d))
   }

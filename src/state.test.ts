@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import Cookies from 'js-cookie'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { STATE_COOKIE, clearState, readState, writeState } from './state'
+import { STATE_COOKIE, readState, writeState } from './state'
 
 beforeEach(() => Cookies.remove(STATE_COOKIE, { path: '/' }))
 afterEach(() => vi.restoreAllMocks())
@@ -19,12 +19,13 @@ describe('state cookie', () => {
   it('is first party, a year, path /, SameSite=Lax, Secure on https only', () => {
     const set = vi.spyOn(Cookies, 'set')
     writeState({ c: 1 })
-    expect(set).toHaveBeenCalledWith(STATE_COOKIE, '{"c":1}', { expires: 365, path: '/', sameSite: 'Lax', secure: false })
+    expect(set).toHaveBeenCalledWith(STATE_COOKIE, '{"c":1}', { expires: 365, sameSite: 'Lax', secure: false })
+    expect(Cookies.attributes).toEqual({ path: '/' }) // js-cookie's default, merged into every set
   })
 
-  it('clearState removes it', () => {
+  it('writeState(null) removes it', () => {
     writeState({ c: 1 })
-    clearState()
+    writeState(null)
     expect(readState()).toEqual({})
     expect(document.cookie).not.toContain(STATE_COOKIE)
   })
@@ -37,7 +38,9 @@ describe('state cookie', () => {
   it('never throws when cookies are unavailable', () => {
     vi.spyOn(Cookies, 'set').mockImplementation(() => { throw new Error('blocked') })
     vi.spyOn(Cookies, 'get').mockImplementation(() => { throw new Error('blocked') })
+    vi.spyOn(Cookies, 'remove').mockImplementation(() => { throw new Error('blocked') })
     expect(() => writeState({ c: 1 })).not.toThrow()
+    expect(() => writeState(null)).not.toThrow()
     expect(readState()).toEqual({})
   })
 })

@@ -16,29 +16,20 @@ export const STATE_COOKIE = 'mst_state'
 /** Read the state cookie; `{}` when absent or unreadable. */
 export function readState(): BrowserState {
   try {
-    const raw = Cookies.get(STATE_COOKIE)
-    const v: unknown = raw ? JSON.parse(raw) : {}
-    return v && typeof v === 'object' ? (v as BrowserState) : {}
-  } catch {
-    return {}
-  }
+    const v = JSON.parse(Cookies.get(STATE_COOKIE)!)
+    if (Object(v) === v) return v
+  } catch { /* absent, corrupt, or cookies disabled */ }
+  return {}
 }
 
-/** Merge into the state cookie (a year, first party, Lax). Callers check consent first. */
-export function writeState(patch: BrowserState): void {
+/**
+ * Merge into the state cookie (a year, first party, Lax, path / as js-cookie's default), or remove it with `null` (consent
+ * withdrawn). Callers check consent first. Best effort: cookies may be disabled.
+ */
+export function writeState(patch: BrowserState | null): void {
   try {
-    Cookies.set(STATE_COOKIE, JSON.stringify({ ...readState(), ...patch }), {
-      expires: 365,
-      path: '/',
-      sameSite: 'Lax',
-      secure: location.protocol === 'https:',
-    })
-  } catch {
-    /* cookies disabled: the state is best effort */
-  }
-}
-
-/** Remove the state cookie (consent withdrawn). */
-export function clearState(): void {
-  try { Cookies.remove(STATE_COOKIE, { path: '/' }) } catch { /* ignore */ }
+    patch
+      ? Cookies.set(STATE_COOKIE, JSON.stringify({ ...readState(), ...patch }), { expires: 365, sameSite: 'Lax', secure: location.protocol == 'https:' })
+      : Cookies.remove(STATE_COOKIE)
+  } catch { /* cookies disabled */ }
 }

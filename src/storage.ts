@@ -1,23 +1,16 @@
 // Guarded Web Storage access: Safari private mode, sandboxed iframes and disabled storage
 // throw on access, and the SDK must never throw into the host page.
 
-/** Read and JSON-parse a localStorage key; `undefined` when absent or unreadable. */
-export function lsGet<T>(key: string): T | undefined {
+/** Read and JSON-parse a localStorage key; nullish when absent or unreadable. */
+export function lsGet<T>(key: string): T | null | undefined {
   try {
-    const raw = localStorage.getItem(key)
-    return raw == null ? undefined : (JSON.parse(raw) as T)
-  } catch {
-    return undefined
-  }
+    return JSON.parse(localStorage.getItem(key)!)
+  } catch { /* unavailable or corrupt */ }
 }
 
-/** JSON-stringify into localStorage (or remove with `undefined`); false when storage is unavailable. */
-export function lsSet(key: string, value: unknown): boolean {
+/** JSON-stringify into localStorage, or remove the key with `undefined`; silent when storage is unavailable. */
+export function lsSet(key: string, value?: unknown): void {
   try {
-    if (value === undefined) localStorage.removeItem(key)
-    else localStorage.setItem(key, JSON.stringify(value))
-    return true
-  } catch {
-    return false
-  }
+    value === undefined ? localStorage.removeItem(key) : localStorage.setItem(key, JSON.stringify(value))
+  } catch { /* unavailable or full */ }
 }
