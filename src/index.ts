@@ -14,7 +14,7 @@ export { normalizeEmail } from './email'
 export { version } from './version'
 
 /** An adopted token and the anonymousId it replaced: `[from, to]`; `null` when identity was left alone. */
-type Adoption = [from: string | null, to: string] | null
+type Adoption = [from: string | null, to: string] | null | void
 
 type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
 type ShopifyGlobal = {
@@ -107,7 +107,7 @@ export function createMailstitch(o: MailstitchOptions = {}): Mailstitch {
   const [values, scrubbed] = scan(location.href, param)
   /** The link's token; while consent is missing, the one to land once it is given. */
   let token: string | 0 | undefined
-  let adoption: Promise<Adoption> = Promise.resolve(null)
+  let adoption: Promise<Adoption> = Promise.resolve()
   if (values.length) {
     // Scrub the address bar at once (before anything else can copy the URL), keeping every
     // other parameter and the hash. Two different values mean a tampered or double-decorated
@@ -154,7 +154,7 @@ export function createMailstitch(o: MailstitchOptions = {}): Mailstitch {
         call('track', ['Email Link Landed', adopted && from ? { outcome, previous_anonymous_id: from } : { outcome }])
         return adopted ? [from, t] : null
       })(),
-      new Promise<null>((r) => setTimeout(r, 3000, null)),
+      new Promise<void>((r) => setTimeout(r, 3000)),
     ])
   }
   if (token) land(token)
