@@ -878,3 +878,11 @@ describe('outbox across page loads', () => {
     expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
   })
 })
+
+describe('untyped callers', () => {
+  it('createMailstitch(null) does not throw and captures resolve', async () => {
+    const s = createMailstitch(null as unknown as MailstitchOptions)
+    await expect(s.capture('not an email')).resolves.toEqual({ ok: false, reason: 'invalid_email' })
+    s.destroy()
+  })
+})

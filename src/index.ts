@@ -1,26 +1,20 @@
-import type { AnalyticsLike, CaptureFailure, CaptureOptions, CaptureResult, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
-import Cookies from 'js-cookie'
+import type { AnalyticsLike, CaptureFailure, CaptureOptions, CaptureResult, Mailstitch, MailstitchOptions } from './types'
+import { segment } from './analytics'
+import { askConsent } from './consent'
 import { normalizeEmail } from './email'
 import { emailFrom, listen } from './forms'
 import { klaviyoRequests, sendKlaviyo } from './klaviyo-client'
 import { makeLog } from './log'
 import { clear, jobs, save, uid, type Job } from './outbox'
 import { readState, writeState } from './state'
-import { lsGet } from './storage'
-import { TOKEN, scan } from './url'
+import { arrive, scrubber, type Adoption } from './landing'
+import { scan } from './url'
 
 export type * from './types'
 export { normalizeEmail } from './email'
 export { version } from './version'
 
-/** An adopted token and the anonymousId it replaced: `[from, to]`; `null` when identity was left alone. */
-type Adoption = [from: string | null, to: string] | null | void
 
-type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
-type ShopifyGlobal = {
-  customerPrivacy?: { analyticsProcessingAllowed?: () => boolean; marketingAllowed?: () => boolean }
-  loadFeatures?: (f: { name: string; version: string }[], cb: (err?: unknown) => void) => void
-}
 
 /**
  * Start mailstitch on this page: resolve an email-link landing, watch email forms, and finish
@@ -28,110 +22,33 @@ type ShopifyGlobal = {
  * guarded (storage, cookies, history, listeners, analytics), so even a locked-down page gets
  * an instance whose captures resolve.
  */
-export function createMailstitch(o: MailstitchOptions = {}): Mailstitch {
+export function createMailstitch(o?: MailstitchOptions): Mailstitch {
+  o ||= {} // also `null` from untyped callers
   const log = makeLog(o.debug)
   const fail = (reason: CaptureFailure): CaptureResult => (log(reason), { ok: false, reason })
   const param = o.linkParam || 'mst'
 
-  // --- Segment, in any of its shapes: the npm `AnalyticsBrowser` given, else `window.analytics`
-  // (a loaded analytics.js, or the snippet's stub), read on each use. ---
+  // --- Segment, in any of its shapes: the npm `AnalyticsBrowser` given, else `window.analytics`. ---
   const get = () => o.analytics || (window as { analytics?: AnalyticsLike }).analytics
-  /** analytics.js keys: localStorage first (JSON), then the cookie, as analytics-next reads them. */
-  const stored = (key: string): string | null => {
-    const v = lsGet(key)
-    return (typeof v == 'string' && v) || Cookies.get(key)?.replace(/^"|"$/g, '') || null
-  }
-  /** Who the visitor is now: anonymousId, userId and the email trait, from the loaded instance, else analytics.js's storage. */
-  const peek = (): [anonymousId: string | null, userId: string | null, email: unknown] => {
-    let u: UserLike | undefined
-    try {
-      const a = get()!
-      u = ((a.instance || (a.initialized && a)) as { user(): UserLike }).user()
-    } catch { /* not loaded */ }
-    return u
-      ? [u.anonymousId(), u.id(), u.traits()?.email]
-      : [stored('ajs_anonymous_id'), stored('ajs_user_id'), lsGet<{ email?: unknown }>('ajs_user_traits')?.email]
-  }
-  /**
-   * Call a method on whatever shape is present: a method of the object, else pushed onto our own
-   * queue array, which a snippet that runs later adopts. Never throws. With `done`, a trailing
-   * callback is appended: analytics.js invokes it with the event context once delivery was
-   * attempted (`done(false)` when it failed, or when the call's promise rejects).
-   */
-  const call = (method: string, args: unknown[], done?: (ok: boolean) => void): void => {
-    if (done) args = [...args, (ctx?: { failedDelivery?(): unknown }) => done(!ctx?.failedDelivery?.())]
-    try {
-      const a = get() as unknown as Record<string, (...args: unknown[]) => { catch?(f: () => void): void } | undefined> & unknown[]
-      a[method] ? a[method](...args)?.catch?.(() => done?.(false)) : a.push([method, ...args])
-    } catch { /* no analytics, or a broken one */ }
-  }
+  const [peek, call] = segment(get)
   /** When each email was last captured on this page (the same email within 5 s is sent once). */
   const recent: Record<string, number> = {}
   let dead = false
 
-  // --- Consent: asked before any cookie, storage write or request. The answer, synchronous
-  // when known, else a promise of it (denied on error or time-out). ---
+  // --- Consent: asked before any cookie, storage write or request. ---
   const consent = o.consent
-  const shopify = () => (window as unknown as { Shopify: ShopifyGlobal }).Shopify
-  // Shopify's Customer Privacy API: mailstitch writes an identifier to a marketing tool, so it
-  // needs both analytics and marketing consent. The API may load late or never (then: denied).
-  const shopifyNow = (): boolean | undefined => {
-    try {
-      const cp = shopify().customerPrivacy!
-      return !!(cp.analyticsProcessingAllowed!() && cp.marketingAllowed?.())
-    } catch { /* not loaded (yet) */ }
-  }
-  const check = (): boolean | Promise<boolean> => {
-    if (consent == 'shopify')
-      return (
-        shopifyNow() ??
-        new Promise((resolve) => {
-          const fin = () => resolve(shopifyNow() ?? false)
-          setTimeout(fin, 5000)
-          try { shopify().loadFeatures!([{ name: 'consent-tracking-api', version: '0.1' }], fin) } catch { fin() }
-        })
-      )
-    try {
-      // Fail closed on anything but a function or nothing (untyped `consent: false`).
-      const v: unknown = typeof consent == 'function' ? consent() : consent ?? true
-      // A rejection is a denial, not an unhandled error.
-      return typeof v == 'boolean' ? v : Promise.resolve(v).then((v) => v === true, () => false)
-    } catch {
-      return false
-    }
-  }
+  const check = () => askConsent(consent)
   // Checked before each Klaviyo retry: destroyed or consent withdrawn meanwhile → stop.
   const live = () => !dead && check() !== false
 
   // --- Landing: scrub first, whatever consent says; adopt only with consent. ---
-  const [values, scrubbed] = scan(location.href, param)
-  /** The link's token; while consent is missing, the one to land once it is given. */
-  let token: string | 0 | undefined
+  /** The link's token (0: malformed); while consent is missing, the one to land once it is given. */
+  let token = arrive(param)
   let adoption: Promise<Adoption> = Promise.resolve()
-  if (values.length) {
-    // Scrub the address bar at once (before anything else can copy the URL), keeping every
-    // other parameter and the hash. Two different values mean a tampered or double-decorated
-    // link: trust neither.
-    try { history.replaceState(history.state, '', scrubbed) } catch { /* sandboxed */ }
-    token = values[0]
-    if (!TOKEN.test(token!) || values.some((x) => x != token)) token = 0
-  }
-  if (values.length || scan(document.referrer, param)[0].length) {
-    // Source middleware: strip the token from the page fields of every event (the snippet
-    // buffers the page URL at call time, so events created before we scrubbed still carry it),
-    // and, while a landing decision is pending, hold events and re-key them to the adopted id.
-    const scrubber: SourceMiddleware = ({ payload, next }) => {
-      const e = payload.obj as { anonymousId?: string | null; context?: { page?: Record<string, unknown> }; properties?: Record<string, unknown> }
-      for (const rec of [e.context?.page, e.properties])
-        if (rec) for (const f of ['url', 'search', 'referrer']) if (typeof rec[f] == 'string') rec[f] = scan(rec[f] as string, param)[1]
-      // Returned: analytics-next awaits it, and cancels an event whose `next` was not called by then.
-      return adoption
-        .then((a) => { if (a && e.anonymousId === a[0]) e.anonymousId = a[1] })
-        .finally(() => next(payload))
-    }
+  if (token != undefined || scan(document.referrer, param)[0].length) {
     // Script placed before the Segment snippet: queue into the array the snippet will adopt.
     get() || ((window as { analytics?: unknown }).analytics = [])
-    call('addSourceMiddleware', [scrubber])
+    call('addSourceMiddleware', [scrubber(param, () => adoption)])
   }
   /**
    * Resolve a landing with `t`: 'same' when it is already the anonymousId; adopt it as the
