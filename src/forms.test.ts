@@ -219,7 +219,7 @@ describe('watchForms', async () => {
   })
 
   it('does not throw into the page when analytics throws', async () => {
-    offs.push(watchForms('auto', async () => { throw new Error('boom') }))
+    offs.push(watchForms('auto', () => { throw new Error('boom') })) // thrown inside analytics.track
     const errors: unknown[] = []
     const onErr = (e: ErrorEvent) => errors.push(e.error)
     window.addEventListener('error', onErr)
