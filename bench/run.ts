@@ -80,9 +80,9 @@ in one run on one machine. Benchmarks are not tests: \`npm test\` asserts no tim
 | Load average (1/5/15 min) at start → end | ${load(m.loadStart)} → ${load(loadEnd)} |
 | Total run time | ${seconds.toFixed(0)} s (bench only; \`npm run bench\` builds first) |
 
-A load average above the core count means other processes shared the CPU during the run; every
-timing below is then slower than on an idle machine of the same kind (the sizes and delivery shares
-are not affected).
+A load average at start above the core count means other processes were sharing the CPU (the end
+value includes this run's own browser and servers); every timing below is then slower than on an
+idle machine of the same kind (the sizes and delivery shares are not affected).
 
 ## Results
 

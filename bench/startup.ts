@@ -70,7 +70,7 @@ export async function benchStartup(stack: Stack, loads = 50): Promise<Section> {
   stack.site.page('/startup/without', stack.storefront({ body, title: 'Startup without' }))
   const msUrl = stack.site.url + '/dist/mailstitch.min.js'
   const cdnBytes = new Map<string, Buffer>()
-  await load(stack, '/startup/with', msUrl) // warm-up: server caches, CDN cache, Chromium's disk cache for nothing else
+  await load(stack, '/startup/with', msUrl) // warm-up: the site's file reads and the in-memory CDN cache
   const withL: Load[] = []
   const withoutL: Load[] = []
   for (let i = 0; i < loads; i++) {
