@@ -18,6 +18,7 @@
  * analytics-node itself does (500 KB per request, 32 KB per event, X-Retry-Count, no retry of 400).
  */
 import { SegmentAuthError, networkErrorCode } from './errors'
+import { sleep } from './sleep'
 
 /** Segment's limits for `/v1/batch`, with a little headroom under 500 KB for the envelope. */
 const MAX_BATCH_BYTES = 475 * 1024
@@ -155,16 +156,4 @@ export class BatchSender {
       await sleep(Math.max(backoff, retryAfterMs ?? 0), this.o.signal)
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

@@ -5,6 +5,7 @@
  */
 import { ApiKeySession, EventsApi, MetricsApi, RetryWithExponentialBackoff, type Session } from 'klaviyo-api'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
+import { sleep } from './sleep'
 
 // axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
 type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
@@ -142,16 +143,4 @@ function errorDetail(data: unknown): string | undefined {
   const first = Array.isArray(errors) ? errors[0] : undefined
   const d = first?.detail ?? first?.title
   return typeof d === 'string' ? d : undefined
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
