@@ -4,6 +4,8 @@
  * or on "another device" (the store's other host name). Everything shown is built with textContent.
  */
 import { clock, getJson, h, mount, postJson, short } from './dom'
+// The wire shape of /api/emails is the mailer's own record (type-only: nothing of it is bundled).
+import type { SentEmail } from '../mailer'
 
 interface Profile {
   id: string
@@ -22,20 +24,6 @@ interface Template {
   flowName: string | null
   subject: string
   links: Array<{ label: string; template: string }>
-}
-interface SentEmail {
-  id: string
-  profileId: string
-  to: string
-  template: string
-  kind: 'campaign' | 'flow'
-  campaignName: string
-  subject: string
-  links: Array<{ label: string; template: string; url: string }>
-  sentAt: string
-  token: string
-  opens: number
-  clicks: number
 }
 interface Config {
   storeUrl: string
