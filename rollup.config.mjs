@@ -11,13 +11,13 @@ const nodeExternal = (id) =>
   id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
 
 const hasRelay = existsSync('src/relay/index.ts')
-const hasCli = existsSync('src/cli.ts')
+const hasCli = existsSync('src/cli/main.ts')
 
 export default [
   // Script tag / Shopify theme: one self-contained, minified IIFE. Its source map ships beside it
   // without a sourceMappingURL comment (load it in devtools when needed): every byte counts here.
   {
-    input: 'src/script-tag.ts',
+    input: 'src/browser/script-tag.ts',
     output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true }, format: { comments: false } })] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
@@ -29,7 +29,7 @@ export default [
   },
   // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).
   {
-    input: 'src/index.ts',
+    input: 'src/browser/index.ts',
     external: ['js-cookie'],
     output: [
       { file: 'dist/index.mjs', format: 'es', sourcemap: true },
@@ -37,7 +37,7 @@ export default [
     ],
     plugins: [esbuild({ target: browserTarget })],
   },
-  { input: 'src/index.ts', output: { file: 'dist/index.d.ts', format: 'es' }, plugins: [dts()] },
+  { input: 'src/browser/index.ts', output: { file: 'dist/index.d.ts', format: 'es' }, plugins: [dts()] },
   ...(hasRelay
     ? [
         {
@@ -55,7 +55,7 @@ export default [
   ...(hasCli
     ? [
         {
-          input: 'src/cli.ts',
+          input: 'src/cli/main.ts',
           external: nodeExternal,
           output: { file: 'dist/cli.mjs', format: 'es', banner: '#!/usr/bin/env node' },
           plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],

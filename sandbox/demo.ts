@@ -408,7 +408,7 @@ mailstitch demo is running (started in ${Date.now() - started} ms)
 
 Walk: browse the store, subscribe in the footer, send a campaign in the simulator, click its link
 on "another device", place an order, and watch it in the journey viewer. Ctrl-C stops.
-Terminal view of the same data: npx tsx src/cli.ts journey ${path.relative(process.cwd(), demo.eventsFile)}
+Terminal view of the same data: npx tsx src/cli/main.ts journey ${path.relative(process.cwd(), demo.eventsFile)}
 `)
   let stopping = false
   const stop = () => {

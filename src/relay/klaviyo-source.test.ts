@@ -3,7 +3,7 @@ import { KlaviyoApiError, KlaviyoAuthError, UnknownMetricError, UnreachableHostE
 import { createKlaviyoClients, nextPageCursor } from './klaviyo-client'
 import { KlaviyoSource, filterTime } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
-import { closedPort, startFakeServer, type FakeServer, type SeenRequest } from './test-http'
+import { closedPort, startFakeServer, type FakeServer, type SeenRequest } from '../../test/helpers/http'
 
 let server: FakeServer | undefined
 afterEach(async () => {

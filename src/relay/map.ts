@@ -4,7 +4,7 @@
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
 import { RELAY_NAME, RELAY_VERSION } from './version'
-import { scan } from '../url'
+import { scan } from '../shared/url'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {

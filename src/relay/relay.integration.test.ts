@@ -185,7 +185,7 @@ describe('relay poll against the emulators', () => {
   it('survives being killed between Segment accepting a page and saving state; the restart re-sends only with the same messageIds', async () => {
     const { events, bridgeOf } = seedMany(3000)
     const env = { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env, stdio: 'pipe' })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env, stdio: 'pipe' })
     // SIGKILL from inside the collector, before it answers the first batch: the relay cannot have saved it.
     const off = segment.subscribe(() => {
       off()
@@ -329,7 +329,7 @@ describe('mailstitch relay CLI', () => {
 
   it('poll --follow: SIGTERM finishes, saves state and exits 0', async () => {
     const relayed = seedAccount()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--follow', '--interval', '1', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--follow', '--interval', '1', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
     let stdout = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
     await until(() => /sent/.test(stdout), 20_000)
@@ -344,7 +344,7 @@ describe('mailstitch relay CLI', () => {
   it('poll --once: SIGTERM while Segment keeps failing stops promptly, exits 0, and loses nothing', async () => {
     const relayed = seedAccount()
     segment.setFault({ status: 503, count: 100_000 })
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     await until(() => segment.requestLog().some((r) => r.status === 503), 20_000)
@@ -361,7 +361,7 @@ describe('mailstitch relay CLI', () => {
 
   it('serve relays webhooks and exits 0 on SIGTERM', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: env(), stdio: 'pipe' })
     let stdout = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
     await until(() => /listening/.test(stdout), 20_000)
@@ -377,7 +377,7 @@ describe('mailstitch relay CLI', () => {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

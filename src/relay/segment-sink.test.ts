@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SegmentAuthError, UnreachableHostError } from './errors'
 import type { RelayTrackMessage } from './map'
 import { SegmentSink, deliveryError } from './segment-sink'
-import { closedPort, startFakeServer, type FakeServer } from './test-http'
+import { closedPort, startFakeServer, type FakeServer } from '../../test/helpers/http'
 
 const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessage => ({
   type: 'track',

@@ -3,7 +3,7 @@
 // <script> tag: data-customer-id (Liquid `customer.id`, never the email), data-root
 // (`routes.root_url`), data-consent (same value as on mailstitch.min.js), data-cart-bridge
 // ("false" turns the bridge off), data-debug.
-import type { Mailstitch } from '../types'
+import type { Mailstitch } from '../browser/types'
 import { gateFrom } from './consent'
 import { startCartBridge, type CartBridge } from './cart-bridge'
 import { identifyCustomer } from './customer'

@@ -5,7 +5,7 @@ import { version as exported } from './index'
 
 describe('version', () => {
   it('equals the package.json version', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
     expect(version).toBe(pkg.version)
     expect(version).toMatch(/^\d+\.\d+\.\d+/)
   })

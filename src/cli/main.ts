@@ -4,29 +4,12 @@
  */
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { relayCommand } from './relay/cli'
-import { journeyCommand } from './journey/cli'
-import { RELAY_VERSION } from './relay/version'
+import { relayCommand } from './relay-command'
+import { journeyCommand } from './journey-command'
+import { RELAY_VERSION } from '../relay/version'
+import type { CliIO, Command } from './io'
 
-/** What a command may do to the outside world; injected so commands are testable in-process. */
-export interface CliIO {
-  /** Write a line to stdout. */
-  out(line: string): void
-  /** Write a line to stderr. */
-  err(line: string): void
-  env: Record<string, string | undefined>
-  onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void
-  offSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void
-  /** Exit immediately (used only for a second Ctrl-C). */
-  exit(code: number): never
-}
-
-/** A subcommand: `run` gets the arguments after its name and resolves to the exit code. */
-export interface Command {
-  /** One line for `mailstitch --help`. */
-  summary: string
-  run(args: string[], io: CliIO): Promise<number>
-}
+export type { CliIO, Command } from './io'
 
 /** Subcommands by name. */
 export const commands: Record<string, Command> = {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { main, type CliIO } from '../cli'
-import { runJourney } from './cli'
-import { clean } from './format'
+import { main, type CliIO } from './main'
+import { runJourney } from './journey-command'
+import { clean } from '../journey/format'
 
-const FIXTURE = new URL('./fixtures/demo-journey.jsonl', import.meta.url).pathname
+const FIXTURE = new URL('../journey/fixtures/demo-journey.jsonl', import.meta.url).pathname
 const dir = mkdtempSync(path.join(tmpdir(), 'mailstitch-journey-'))
 
 function io() {

@@ -3,13 +3,13 @@
  * The work itself is done by createRelay(); this file only adapts it to a terminal.
  */
 import { parseArgs } from 'node:util'
-import type { CliIO, Command } from '../cli'
-import { RelayError, UsageError } from './errors'
-import { relayOptionsFromEnv } from './env'
-import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from './poll'
-import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from './relay'
-import { DEFAULT_PORT } from './serve'
-import { DEFAULT_STATE_PATH } from './state'
+import type { CliIO, Command } from './io'
+import { RelayError, UsageError } from '../relay/errors'
+import { relayOptionsFromEnv } from '../relay/env'
+import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from '../relay/poll'
+import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from '../relay/relay'
+import { DEFAULT_PORT } from '../relay/serve'
+import { DEFAULT_STATE_PATH } from '../relay/state'
 
 const RELAY_HELP = `Usage: mailstitch relay <command> [options]
 

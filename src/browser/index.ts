@@ -8,7 +8,7 @@ import { makeLog } from './log'
 import { clear, jobs, save, uid, type Job } from './outbox'
 import { readState, writeState } from './state'
 import { arrive, scrubber, type Adoption } from './landing'
-import { scan } from './url'
+import { scan } from '../shared/url'
 
 export type * from './types'
 export { normalizeEmail } from './email'

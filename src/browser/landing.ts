@@ -1,5 +1,5 @@
 import type { SourceMiddleware } from './types'
-import { TOKEN, scan } from './url'
+import { TOKEN, scan } from '../shared/url'
 
 /** An adopted token and the anonymousId it replaced: `[from, to]`; `null` when identity was left alone. */
 export type Adoption = [from: string | null, to: string] | null | void

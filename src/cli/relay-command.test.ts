@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { commands, main, type CliIO } from '../cli'
+import { commands, main, type CliIO } from './main'
 
 function io(env: Record<string, string | undefined> = {}) {
   const out: string[] = []

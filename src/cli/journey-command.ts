@@ -8,10 +8,10 @@ import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import type { CliIO, Command } from '../cli'
-import { normalizeEvent, type InputProblem, type JEvent } from './events'
-import { compareJourneys } from './model'
-import { clean, formatComparison } from './format'
+import type { CliIO, Command } from './io'
+import { normalizeEvent, type InputProblem, type JEvent } from '../journey/events'
+import { compareJourneys } from '../journey/model'
+import { clean, formatComparison } from '../journey/format'
 
 const HELP = `Usage: mailstitch journey <file.jsonl | -> [options]
 
