@@ -12,7 +12,7 @@ import { scan } from '../shared/url'
 
 export type * from './types'
 export { normalizeEmail } from './email'
-export { version } from './version'
+export { version } from '../shared/version'
 
 
 

@@ -135,7 +135,7 @@ describe('optionsFromDataset', () => {
 
 describe('the IIFE entry', () => {
   it('without a company id: exposes window.mailstitch, starts nothing', async () => {
-    const { version } = await import('./version')
+    const { version } = await import('../shared/version')
     await load(tag({ src: 'x' }))
     expect(w.mailstitch).toBeDefined()
     expect(w.mailstitch!.version).toBe(version)

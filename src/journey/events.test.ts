@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EMAIL_EVENTS, parseJsonl, readEvents, sourceOf } from './events'
-import { METRIC_TO_EVENT } from '../relay/map'
+import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
 
 describe('parseJsonl', () => {
   it('reads events, skips blank lines and reports bad lines by number without throwing', () => {

@@ -4,7 +4,7 @@
  * is held, so memory does not grow with the window.
  */
 import type { EventsApi } from 'klaviyo-api'
-import type { KlaviyoEventLike, KlaviyoProfileLike } from './map'
+import type { KlaviyoEventLike, KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
 
 /** One event with its profile. */

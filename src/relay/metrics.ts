@@ -5,7 +5,7 @@
  */
 import type { MetricsApi } from 'klaviyo-api'
 import { UnknownMetricError } from './errors'
-import { METRIC_TO_EVENT, isRelayedMetric, type RelayEventName, type RelayedMetricName } from './map'
+import { METRIC_TO_EVENT, isRelayedMetric, type RelayEventName, type RelayedMetricName } from '../shared/klaviyo-map'
 import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
 
 /** A Klaviyo metric the relay polls. */

@@ -11,7 +11,7 @@
  * - streaming: one page is processed while the next is fetched; nothing else is held.
  */
 import type { EmailMetric } from './metrics'
-import { eventTime, mapKlaviyoEvent, type RelayTrackMessage } from './map'
+import { eventTime, mapKlaviyoEvent, type RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EventPage, WindowQuery } from './klaviyo-source'
 import type { SendResult } from './segment-sink'
 import { deliveryError } from './segment-sink'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SegmentAuthError, UnreachableHostError } from './errors'
-import type { RelayTrackMessage } from './map'
+import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import { SegmentSink, deliveryError } from './segment-sink'
 import { closedPort, startFakeServer, type FakeServer } from '../../test/helpers/http'
 

@@ -6,7 +6,7 @@
  */
 import { BatchSender } from './batch-sender'
 import { SegmentDeliveryError, UnreachableHostError } from './errors'
-import type { RelayTrackMessage } from './map'
+import type { RelayTrackMessage } from '../shared/klaviyo-map'
 
 /** Default Segment API origin. */
 export const DEFAULT_SEGMENT_API_HOST = 'https://api.segment.io'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { SegmentAuthError } from './errors'
-import type { RelayTrackMessage } from './map'
+import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import type { MessageSink } from './poll'
 import type { SendResult } from './segment-sink'
 import { startWebhookServer, type WebhookServer } from './serve'

@@ -9,7 +9,7 @@
  * Answers 2xx only after Segment accepted every relayed event; 503 otherwise so Klaviyo retries.
  */
 import { SegmentAuthError } from './errors'
-import { WEBHOOK_TOPIC_TO_METRIC, isRelayedMetric, mapKlaviyoEvent, type KlaviyoEventLike, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from './map'
+import { WEBHOOK_TOPIC_TO_METRIC, isRelayedMetric, mapKlaviyoEvent, type KlaviyoEventLike, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
 import type { MessageSink } from './poll'
 import { DEFAULT_TOLERANCE_SECONDS, verifyKlaviyoSignature } from './signature'
 

@@ -3,7 +3,7 @@
  * Pure: no I/O, no clock. Accepts both the camelCase objects the klaviyo-api SDK returns and the
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
-import { RELAY_NAME, RELAY_VERSION } from './version'
+import { RELAY_NAME, version as RELAY_VERSION } from './version'
 import { scan } from '../shared/url'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */

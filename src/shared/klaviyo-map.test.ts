@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent } from './map'
-import type { KlaviyoEventLike, KlaviyoProfileLike } from './map'
-import { RELAY_VERSION } from './version'
+import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent } from './klaviyo-map'
+import type { KlaviyoEventLike, KlaviyoProfileLike } from './klaviyo-map'
+import { version as RELAY_VERSION } from './version'
 
 const sdkEvent = (over: Partial<KlaviyoEventLike> = {}): KlaviyoEventLike => ({
   type: 'event',

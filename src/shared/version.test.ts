@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { version } from './version'
-import { version as exported } from './index'
+import { version as exported } from '../browser/index'
 
 describe('version', () => {
   it('equals the package.json version', () => {
