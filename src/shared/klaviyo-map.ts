@@ -4,7 +4,8 @@
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
 import { RELAY_NAME, version as RELAY_VERSION } from './version'
-import { scan } from '../shared/url'
+import { scan } from './url'
+import type { SegmentTrackMessage } from './segment-message'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
@@ -78,27 +79,10 @@ export interface RelayEventProperties {
   klaviyo_profile_id?: string
 }
 
-/** The Segment `track` message the relay sends for one Klaviyo event. */
-export interface RelayTrackMessage {
-  type: 'track'
-  event: RelayEventName
-  /** Bridge id, or `klaviyo:<profile id>` when the profile has neither bridge id nor external id. */
-  anonymousId?: string
-  /** Klaviyo `external_id`, when present and different from the bridge id. */
-  userId?: string
-  /** `klaviyo-<Klaviyo event id>`: Segment dedupes on it, so re-sends are harmless. */
-  messageId: string
-  /** Klaviyo event time, ISO 8601. */
-  timestamp: string
-  properties: RelayEventProperties
-  context: {
-    traits?: { email: string }
-    /** `{ name: 'mailstitch-relay', version }`: which library produced the event. */
-    library: { name: string; version: string }
-  }
-  /** Destination filter; by default keeps the events from flowing back into Klaviyo. */
-  integrations?: Record<string, boolean>
-}
+/** The Segment `track` message the relay sends for one Klaviyo event: `anonymousId` is the bridge id
+ * (or `klaviyo:<profile id>`), `userId` the Klaviyo `external_id` when different, `messageId`
+ * `klaviyo-<Klaviyo event id>`, `timestamp` the Klaviyo event time. */
+export type RelayTrackMessage = SegmentTrackMessage<RelayEventName, RelayEventProperties>
 
 /** Input of {@link mapKlaviyoEvent}. */
 export interface MapInput {
