@@ -10,6 +10,19 @@ const browserTarget = 'es2020'
 const nodeExternal = (id) =>
   id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
 
+// Source keeps readable field names; the minifier shortens the ones that never leave the bundle
+// (the SDK's context, its in-memory jobs and retry limits). Public option names, analytics.js and
+// Klaviyo fields and the stored keys (outbox.ts maps those itself) are not in this list.
+const INTERNAL_FIELDS = /^(capturedAt|runs|bridgeId|sent|recentCaptures|klaviyoFormsCaptured|pendingToken|adoption|cleanups|destroyed|captured|adopted|retryAfterMs|tries|baseMs|maxMs|keepGoing|step)$/
+
+/** terser settings of the two script-tag bundles. */
+const browserTerser = (passes) => ({
+  ecma: 2020,
+  compress: { passes, unsafe_arrows: true, unsafe_methods: true },
+  mangle: { properties: { regex: INTERNAL_FIELDS } },
+  format: { comments: false },
+})
+
 const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
 
@@ -18,13 +31,13 @@ export default [
   // without a sourceMappingURL comment (load it in devtools when needed): every byte counts here.
   {
     input: 'src/browser/script-tag.ts',
-    output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true }, format: { comments: false } })] },
+    output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser(browserTerser(3))] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
   // Shopify theme add-on (cart bridge, logged-in customer id), loaded after mailstitch.min.js.
   {
     input: 'src/shopify/index.ts',
-    output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
+    output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser(browserTerser(2))] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
   // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).

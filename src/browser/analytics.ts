@@ -1,49 +1,88 @@
-import Cookies from 'js-cookie'
-import type { AnalyticsLike } from './types'
-import { lsGet } from './storage'
+// The adapter over Segment's three shapes: an `AnalyticsBrowser` (npm), a loaded
+// `window.analytics`, and the snippet's buffering stub (or our own queue array, when the tag is
+// placed before the snippet). Every access is guarded: a broken or blocked analytics never
+// throws into the page.
+import { readCookie } from './cookie'
+import type { AnalyticsLike, SegmentPlugin } from './types'
+import { readStored } from './storage'
+
+/** Where the analytics object is read from, on each use (the snippet may replace it). */
+export type AnalyticsSource = () => AnalyticsLike | undefined
+
+/** Who the visitor is now. */
+export interface Visitor {
+  anonymousId: string | null
+  userId: string | null
+  /** The email trait analytics.js remembers, if any. */
+  email: unknown
+}
 
 type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
 
-/** Who the visitor is now: anonymousId, userId and the email trait. */
-export type Who = [anonymousId: string | null, userId: string | null, email: unknown]
-/** Call a method on the analytics object; `done(ok)` once analytics.js attempted delivery. */
-export type Call = (method: string, args: unknown[], done?: (ok: boolean) => void) => void
+/** An analytics.js key as analytics-next reads it: localStorage first (JSON), then the cookie. */
+function storedKey(key: string): string | null {
+  const value = readStored(key)
+  if (typeof value === 'string' && value) return value
+  return readCookie(key)?.replace(/^"|"$/g, '') || null
+}
 
-/** analytics.js keys: localStorage first (JSON), then the cookie, as analytics-next reads them. */
-const stored = (key: string): string | null => {
-  const v = lsGet(key)
-  return (typeof v == 'string' && v) || Cookies.get(key)?.replace(/^"|"$/g, '') || null
+/** The loaded analytics.js instance behind any of the shapes; `undefined` before it loads. */
+function loadedInstance(source: AnalyticsSource): { user(): UserLike } | undefined {
+  try {
+    const analytics = source()
+    if (!analytics) return undefined
+    if (analytics.instance) return analytics.instance as { user(): UserLike }
+    if (analytics.initialized) return analytics as unknown as { user(): UserLike }
+  } catch { /* a hostile object */ }
+  return undefined
+}
+
+/** True once analytics.js has loaded (calls then go to it, and its persisted queue owns delivery). */
+export function isLoaded(source: AnalyticsSource): boolean {
+  return loadedInstance(source) !== undefined
+}
+
+/** The visitor from the loaded instance, else from analytics.js's own storage (before it loads). */
+export function currentVisitor(source: AnalyticsSource): Visitor {
+  try {
+    const user = loadedInstance(source)?.user()
+    if (user) return { anonymousId: user.anonymousId(), userId: user.id(), email: user.traits()?.email }
+  } catch { /* not loaded after all */ }
+  const traits = readStored<{ email?: unknown }>('ajs_user_traits')
+  return { anonymousId: storedKey('ajs_anonymous_id'), userId: storedKey('ajs_user_id'), email: traits?.email }
 }
 
 /**
- * The adapter over Segment's three shapes — an `AnalyticsBrowser` (npm), a loaded
- * `window.analytics`, the snippet's buffering stub — read through `get` on each use.
+ * Call `method` on the analytics object, or push it onto the queue array a snippet that runs
+ * later adopts. Never throws; a rejected call promise is swallowed (AnalyticsBrowser that failed to load).
  */
-export function segment(get: () => AnalyticsLike | undefined): [peek: () => Who, call: Call] {
-  return [
-    /** From the loaded instance, else from analytics.js's own storage (before it loads). */
-    () => {
-      let u: UserLike | undefined
-      try {
-        const a = get()!
-        u = ((a.instance || (a.initialized && a)) as { user(): UserLike }).user()
-      } catch { /* not loaded */ }
-      return u
-        ? [u.anonymousId(), u.id(), u.traits()?.email]
-        : [stored('ajs_anonymous_id'), stored('ajs_user_id'), lsGet<{ email?: unknown }>('ajs_user_traits')?.email]
-    },
-    /**
-     * A method of the object, else pushed onto our own queue array, which a snippet that runs
-     * later adopts. Never throws. With `done`, a trailing callback is appended: analytics.js
-     * invokes it with the event context once delivery was attempted (`done(false)` when it
-     * failed, or when the call's promise rejects).
-     */
-    (method, args, done) => {
-      if (done) args = [...args, (ctx?: { failedDelivery?(): unknown }) => done(!ctx?.failedDelivery?.())]
-      try {
-        const a = get() as unknown as Record<string, (...args: unknown[]) => { catch?(f: () => void): void } | undefined> & unknown[]
-        a[method] ? a[method](...args)?.catch?.(() => done?.(false)) : a.push([method, ...args])
-      } catch { /* no analytics, or a broken one */ }
-    },
-  ]
+export function callAnalytics(source: AnalyticsSource, method: string, args: unknown[]): void {
+  try {
+    const analytics = source() as unknown as Record<string, unknown> & { push?(call: unknown[]): void }
+    const fn = analytics[method]
+    if (typeof fn === 'function') {
+      const result = fn.apply(analytics, args) as { catch?(onError: () => void): void } | undefined
+      result?.catch?.(() => {})
+    } else if (typeof analytics.push === 'function') {
+      analytics.push([method, ...args])
+    }
+  } catch { /* no analytics, or a broken one */ }
+}
+
+/** Resolves true once analytics.js has loaded; with `timeoutMs`, false after that long without it. */
+export function whenLoaded(source: AnalyticsSource, timeoutMs?: number): Promise<boolean> {
+  if (isLoaded(source)) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    if (timeoutMs !== undefined) setTimeout(() => resolve(isLoaded(source)), timeoutMs)
+    if (source()) callAnalytics(source, 'ready', [() => resolve(isLoaded(source))])
+  })
+}
+
+/**
+ * Register `plugin` the analytics-next way: `register`, which the snippet's stub and
+ * AnalyticsBrowser buffer until analytics.js loads. Returns the function that takes it out again.
+ */
+export function registerPlugin(source: AnalyticsSource, plugin: SegmentPlugin): () => void {
+  callAnalytics(source, 'register', [plugin])
+  return () => callAnalytics(source, 'deregister', [plugin.name])
 }

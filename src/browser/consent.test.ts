@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import type { AnalyticsLike, Mailstitch, SourceMiddleware } from './types'
+import type { AnalyticsLike, Mailstitch, PluginContext, SegmentPlugin } from './types'
+import { OUTBOX_KEY, newJobId, saveJob } from './outbox'
+import { writeState } from './state'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11'
 const PREV = 'anon-prev-2222'
@@ -27,7 +29,7 @@ const collected = () => document.dispatchEvent(new CustomEvent('visitorConsentCo
 function fakeAnalytics() {
   let anon: string | null = PREV
   const calls: { m: string; args: unknown[] }[] = []
-  const mws: SourceMiddleware[] = []
+  const plugins: SegmentPlugin[] = []
   const rec = (m: string) => (...args: unknown[]) => {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (c: unknown) => void) : undefined
     calls.push({ m, args })
@@ -40,12 +42,22 @@ function fakeAnalytics() {
     track: rec('track'),
     ready: (cb?: () => void) => void cb?.(),
     setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    addSourceMiddleware: (fn: SourceMiddleware) => void mws.push(fn),
+    register: (plugin: SegmentPlugin) => void plugins.push(plugin),
   }
-  return { analytics: analytics as AnalyticsLike, calls, mws, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
+  return { analytics: analytics as AnalyticsLike, calls, plugins, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0))
+/** Await a capture; under fake timers, let the task it runs in come first. */
+async function settled<T>(p: Promise<T>): Promise<T> {
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(1)
+  return p
+}
+/** A job an earlier page left in the outbox, and the state cookie it wrote. */
+function leftByEarlierPage() {
+  saveJob({ id: newJobId(), capturedAt: Date.now(), runs: 1, email: 'ada@example.com', source: 'form', subscribe: false, bridgeId: PREV, sent: ['identify', 'track'] })
+  writeState({ captured: true, bridgeId: PREV })
+}
 function clearCookies() {
   for (const c of document.cookie.split(';')) {
     const n = c.split('=')[0]!.trim()
@@ -113,9 +125,9 @@ describe('consent: a function', () => {
   it('asks the function each time (the answer may change)', async () => {
     let v = false
     const s = start({ analytics: fakeAnalytics().analytics, consent: () => v })
-    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    expect(await settled(s.capture('ada@example.com'))).toEqual({ ok: false, reason: 'no_consent' })
     v = true
-    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
   })
   it('adds no consent listener', () => {
     const add = vi.spyOn(document, 'addEventListener')
@@ -167,6 +179,7 @@ describe("consent: 'shopify' (Customer Privacy API)", () => {
     await vi.advanceTimersByTimeAsync(198)
     expect(answer).toBeUndefined()
     await vi.advanceTimersByTimeAsync(2)
+    await vi.advanceTimersByTimeAsync(1) // the capture runs in the task after consent answered (a 0 ms timer set during a tick is due 1 ms later under fake timers)
     expect(answer).toMatchObject({ ok: true })
   })
 
@@ -192,18 +205,16 @@ describe("consent: 'shopify' (Customer Privacy API)", () => {
   })
 
   it('follows visitorConsentCollected until destroyed', async () => {
-    const p = { analytics: true, marketing: true }
+    const p = { analytics: false, marketing: false }
     shopify(p, { loaded: true })
-    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {}))) // the Klaviyo request stays pending: the job stays in the outbox
+    leftByEarlierPage()
     const s = start({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
-    await s.capture('ada@example.com')
     s.destroy()
-    p.marketing = false
     collected()
-    expect(localStorage.getItem('mailstitch:outbox')).not.toBeNull() // destroyed: the event is no longer heard
+    expect(localStorage.getItem(OUTBOX_KEY)).not.toBeNull() // destroyed: the event is no longer heard
     const s2 = start({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
     collected()
-    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
     s2.destroy()
   })
 })
@@ -291,26 +302,23 @@ describe("consent: 'shopify' on createMailstitch", () => {
     shopify(p, { loaded: true })
     const fa = fakeAnalytics()
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
-    expect(await s.capture('ada@example.com')).toEqual({ ok: false, reason: 'no_consent' })
+    expect(await settled(s.capture('ada@example.com'))).toEqual({ ok: false, reason: 'no_consent' })
     p.analytics = p.marketing = true
     collected()
     await tick()
     expect(fa.calls).toEqual([]) // the refused capture was not kept
-    expect(await s.capture('ada@example.com')).toMatchObject({ ok: true })
+    expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
   })
 
   it('consent withdrawn → outbox and state cookie are cleared', async () => {
-    const p = { analytics: true, marketing: true }
+    const p = { analytics: true, marketing: false }
     shopify(p, { loaded: true })
-    const fa = fakeAnalytics()
-    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {}))) // Klaviyo request in flight
-    const s = start({ analytics: fa.analytics, consent: 'shopify' })
-    await s.capture('ada@example.com')
-    expect(localStorage.getItem('mailstitch:outbox')).not.toBeNull()
+    leftByEarlierPage()
+    const s = start({ analytics: fakeAnalytics().analytics, consent: 'shopify' })
+    expect(localStorage.getItem(OUTBOX_KEY)).not.toBeNull()
     expect(document.cookie).toContain('mst_state=')
-    p.marketing = false
     collected()
-    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
     expect(document.cookie).not.toContain('mst_state=')
     expect(s.linkParams()).toEqual({})
   })
@@ -322,13 +330,13 @@ describe("consent: 'shopify' on createMailstitch", () => {
     const fa = fakeAnalytics()
     vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), Promise.resolve({ status: 503, headers: { get: () => null } }))))
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
-    await s.capture('ada@example.com')
+    await settled(s.capture('ada@example.com'))
     expect(reqs).toHaveLength(1)
     p.marketing = false
     collected()
     await vi.advanceTimersByTimeAsync(60_000)
     expect(reqs).toHaveLength(1)
-    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
   })
 
   it('consent withdrawn while a Klaviyo request is in flight → its failure is not stored nor retried', async () => {
@@ -339,12 +347,12 @@ describe("consent: 'shopify' on createMailstitch", () => {
     let answer!: (r: unknown) => void
     vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), new Promise((r) => (answer = r)))))
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
-    await s.capture('ada@example.com')
+    await settled(s.capture('ada@example.com'))
     p.marketing = false
     collected()
     answer({ status: 500, headers: { get: () => null } })
     await vi.advanceTimersByTimeAsync(60_000)
     expect(reqs).toHaveLength(1)
-    expect(localStorage.getItem('mailstitch:outbox')).toBeNull()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
   })
 })

@@ -1,6 +1,5 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { emailFrom } from './forms'
 import { createMailstitch } from './index'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 
@@ -19,9 +18,8 @@ function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void
   const analytics = {
     initialized: true,
     user: () => ({ anonymousId: () => 'anon-forms-1', id: () => null, traits: () => ({}) }),
-    identify: (...args: unknown[]) => void (args.at(-1) as (ctx: unknown) => void)({}),
-    track: (event: string, props: { source: string; form_id: string | null }, opts: { context: { traits: { email: string } } }, delivered: (ctx: unknown) => void) => {
-      delivered({})
+    identify: () => {},
+    track: (event: string, props: { source: string; form_id: string | null }, opts: { context: { traits: { email: string } } }) => {
       if (event === 'Email Captured') cb({ email: opts.context.traits.email, source: props.source, formId: props.form_id ?? undefined })
     },
   } as unknown as AnalyticsLike
@@ -30,8 +28,10 @@ function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void
 }
 /** Klaviyo onsite forms only (`forms: false`). */
 const watchKlaviyoForms = (cb: (c: Captured) => void) => watchForms(false, cb)
-/** Let a capture run (consent, then the Segment calls, a few microtasks). */
-const settle = () => new Promise((r) => setTimeout(r, 0))
+/** Let a capture run: it starts in the task after the submit, then a few microtasks. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0))
+}
 
 beforeEach(() => {
   got = []
@@ -56,38 +56,6 @@ function submit(f: HTMLFormElement): Event {
   f.dispatchEvent(e)
   return e
 }
-
-describe('emailFrom', () => {
-  it('reads an input[type=email], trimmed (normalisation is the pipeline’s job)', () => {
-    expect(emailFrom(form('<input type="email" name="x" value="  Ada@Example.com ">'))).toBe('Ada@Example.com')
-  })
-
-  it('reads a text field named or id-ed like email', () => {
-    expect(emailFrom(form('<input type="text" name="contact[email]" value="a@b.co">'))).toBe('a@b.co')
-    expect(emailFrom(form('<input name="E-Mail" value="c@d.co">'))).toBe('c@d.co') // no type = text
-    expect(emailFrom(form('<input type="text" id="newsletter-email" value="e@f.co">'))).toBe('e@f.co')
-  })
-
-  it('ignores hidden, password and other non-email fields even when named email', () => {
-    expect(emailFrom(form('<input type="hidden" name="email" value="h@i.co"><input type="password" name="email_pw" value="j@k.co">'))).toBeUndefined()
-    expect(emailFrom(form('<input type="text" name="name" value="l@m.co"><textarea name="email">n@o.co</textarea>'))).toBeUndefined()
-  })
-
-  it('with two email fields, takes the first that looks like an address', () => {
-    expect(emailFrom(form('<input type="email" name="email" value="ada@example.com"><input type="email" name="email_confirm" value="ada@example.com">'))).toBe('ada@example.com')
-    expect(emailFrom(form('<input type="email" name="email" value="not-yet"><input type="email" name="confirm" value="bob@example.com">'))).toBe('bob@example.com')
-    expect(emailFrom(form('<input type="email" name="email" value=""><input type="email" name="confirm" value="bob@example.com">'))).toBe('bob@example.com')
-  })
-
-  it('falls back to the first filled value (the pipeline then refuses it as invalid)', () => {
-    expect(emailFrom(form('<input type="email" value=""><input type="email" value="nope"><input type="email" value="nada">'))).toBe('nope')
-  })
-
-  it('gives nothing for a form without an email field, or with empty ones', () => {
-    expect(emailFrom(form('<input type="text" name="q" value="shoes"><button>Go</button>'))).toBeUndefined()
-    expect(emailFrom(form('<input type="email" value="   ">'))).toBeFalsy()
-  })
-})
 
 describe('watchForms', async () => {
   it('captures the submit of an email form with source "form" and the form id', async () => {
@@ -283,7 +251,7 @@ describe('watchKlaviyoForms', async () => {
     expect(got).toEqual([])
   })
 
-  it.each(['open', 'embedOpen', 'close', 'redirectedToUrl', 'stepSubmit', 'Submit'])('ignores type %s', async (type) => {
+  it.each(['open', 'embedOpen', 'close', 'redirectedToUrl', 'Submit'])('ignores type %s', async (type) => {
     offs.push(watchKlaviyoForms(onEmail))
     kf({ type, formId: 'F', metaData: { $email: 'x@example.com' } })
     await settle()
@@ -301,6 +269,28 @@ describe('watchKlaviyoForms', async () => {
     }).not.toThrow()
     await settle()
     expect(got).toEqual([])
+  })
+
+  it('multi-step form: the email from stepSubmit is captured once, the later submit adds nothing', async () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'stepSubmit', formId: 'MULTI', metaData: { $email: 'step@example.com' } })
+    await settle()
+    expect(got).toEqual([{ email: 'step@example.com', source: 'klaviyo-form', formId: 'MULTI' }])
+    vi.setSystemTime(Date.now() + 60_000) // the shopper fills the SMS step a minute later: past the 5 s duplicate window
+    kf({ type: 'stepSubmit', formId: 'MULTI', metaData: { $email: 'step@example.com', $phone_number: '+15555550100' } })
+    kf({ type: 'submit', formId: 'MULTI', metaData: { $email: 'step@example.com' } })
+    await settle()
+    vi.useRealTimers()
+    expect(got).toHaveLength(1)
+  })
+
+  it('multi-step form: an SMS-first step without an email, then the email on submit → captured from submit', async () => {
+    offs.push(watchKlaviyoForms(onEmail))
+    kf({ type: 'stepSubmit', formId: 'SMS', metaData: { $phone_number: '+15555550100' } })
+    kf({ type: 'submit', formId: 'SMS', metaData: { $email: 'late@example.com' } })
+    kf({ type: 'stepSubmit', formId: 'SMS', metaData: { $email: 'late@example.com' } })
+    await settle()
+    expect(got).toEqual([{ email: 'late@example.com', source: 'klaviyo-form', formId: 'SMS' }])
   })
 
   it('stops once destroyed', async () => {

@@ -1,21 +1,109 @@
-/** Add an event listener (a locked-down page may refuse: capture() still works); returns the function that removes it. */
-export const listen = (target: EventTarget, type: string, f: (e: any) => void, capture?: boolean) => {
-  try { target.addEventListener(type, f, capture) } catch { /* refused */ }
-  return () => target.removeEventListener(type, f, capture)
+// Step 4, wiring: the page events that start a capture (form submits, Klaviyo onsite forms) and
+// the consent banner's answer. Each listener is removed again by `destroy()`.
+import type { Context } from './context'
+import { capture } from './capture'
+import type { CaptureOptions } from './types'
+import { SHOPIFY_CONSENT_EVENT } from './consent'
+import { emailFrom } from './email-field'
+import { land } from './landing'
+import { clearJobs } from './outbox'
+import { clearState } from './state'
+import { flushOutbox } from './job-runner'
+
+/** Add an event listener (a locked-down page may refuse: capture() still works) and remember how to remove it. */
+export function listen(context: Context, target: EventTarget, type: string, handler: (event: Event) => void, capture?: boolean): void {
+  try {
+    target.addEventListener(type, handler, capture)
+  } catch { /* refused */ }
+  context.cleanups.push(() => target.removeEventListener(type, handler, capture))
+}
+
+/** The value of a named form field, as a string (`''` when absent). */
+function fieldValue(form: HTMLFormElement, name: string): string {
+  const field = form.elements.namedItem(name) as HTMLInputElement | RadioNodeList | null
+  return typeof field?.value === 'string' ? field.value : ''
+}
+
+/** A checked checkbox named like `accepts_marketing` (Shopify's `customer[accepts_marketing]`). */
+function acceptsMarketing(form: HTMLFormElement): boolean {
+  return Array.from(form.elements).some((field) => {
+    const input = field as HTMLInputElement
+    return input.type === 'checkbox' && input.checked && /accepts?[_-]?marketing/i.test(input.name)
+  })
 }
 
 /**
- * The email of a form: the first filled `type=email` field or text field named like email,
- * preferring one that looks like an address (a form may have two: email + confirm); `undefined`
- * when there is none, `''` when all are empty.
+ * A clear opt-in to email marketing (CONTRACT.md "What a capture does", step 3): Shopify's
+ * newsletter form (`form_type=customer`), a form marked `data-mailstitch-subscribe`, or a checked
+ * accepts-marketing box. Contact, login, password recovery and checkout forms are not.
  */
-export function emailFrom(form: HTMLFormElement): string | undefined {
-  let first
-  for (const f of form.elements as unknown as Iterable<HTMLInputElement>)
-    if (f.tagName == 'INPUT' && (f.type == 'email' || (f.type == 'text' && /e-?mail/i.test(f.name || f.id)))) {
-      const v = f.value.trim()
-      if (/.@.+\./.test(v)) return v
-      first ||= v
+export function isOptIn(form: HTMLFormElement): boolean {
+  if (form.hasAttribute('data-mailstitch-subscribe')) return true
+  if (fieldValue(form, 'form_type') === 'customer') return true
+  return acceptsMarketing(form)
+}
+
+/** What a submitted form asks to capture; `undefined` when it has no email field. */
+export function formCapture(form: HTMLFormElement): { email: string; options: CaptureOptions } | undefined {
+  const email = emailFrom(form)
+  if (email === undefined) return undefined
+  const source = fieldValue(form, 'form_type') === 'customer' ? 'shopify-customer-form' : 'form'
+  // getAttribute, not form.id: an <input name="id"> shadows it.
+  return { email, options: { source, formId: form.getAttribute('id') ?? undefined, subscribe: isOptIn(form) } }
+}
+
+/**
+ * One delegated, capturing `submit` listener on the document: it sees forms added later (SPA
+ * routes, Shopify section re-renders), runs before site handlers that may `preventDefault`, and
+ * never touches the event, so the form posts exactly as it would.
+ */
+export function watchForms(context: Context): void {
+  const forms = context.options.forms
+  if (forms === false) return
+  const selector = forms && forms !== 'auto' ? forms : 'form'
+  listen(context, document, 'submit', (event) => {
+    try {
+      const form = event.target as HTMLFormElement
+      if (!form.matches(selector)) return
+      const found = formCapture(form)
+      if (found) void capture(context, found.email, found.options)
+    } catch { /* never break the host's submit */ }
+  }, true)
+}
+
+/**
+ * Klaviyo onsite forms announce submits as a `klaviyoForms` window event: `submit`, and
+ * `stepSubmit` for each step of a multi-step form (an SMS-first form sends the email on a step).
+ * Captured once per form, from whichever comes first. They subscribe per their own settings,
+ * so never an opt-in here. https://developers.klaviyo.com/en/docs/javascript_api#form-events
+ */
+export function watchKlaviyoForms(context: Context): void {
+  listen(context, window, 'klaviyoForms', (event) => {
+    const detail = (event as CustomEvent).detail
+    if (detail?.type !== 'submit' && detail?.type !== 'stepSubmit') return
+    const email: unknown = detail.metaData?.$email ?? detail.metaData?.email
+    if (typeof email !== 'string') return
+    const formId = detail.formId == null ? undefined : String(detail.formId)
+    const key = `${formId} ${email.trim().toLowerCase()}`
+    if (context.klaviyoFormsCaptured.has(key)) return
+    context.klaviyoFormsCaptured.add(key)
+    void capture(context, email, { source: 'klaviyo-form', formId })
+  })
+}
+
+/**
+ * The visitor answered Shopify's banner: withdrawn (or not known) → forget everything; given →
+ * land a pending landing and send what is left.
+ */
+export function watchShopifyConsent(context: Context): void {
+  if (context.options.consent !== 'shopify') return
+  listen(context, document, SHOPIFY_CONSENT_EVENT, () => {
+    if (context.consent() !== true) {
+      clearJobs()
+      clearState()
+      return
     }
-  return first
+    if (context.pendingToken) land(context, context.pendingToken)
+    void flushOutbox(context)
+  })
 }

@@ -7,30 +7,30 @@ afterEach(() => {
 
 describe('klaviyoRequests', () => {
   it('builds the profile upsert only, without a list', () => {
-    const rs = klaviyoRequests({ companyId: 'AbC123' }, { email: 'ada@example.com', b: 'anon-1' })
+    const rs = klaviyoRequests({ companyId: 'AbC123' }, { email: 'ada@example.com', bridgeId: 'anon-1' })
     expect(rs).toHaveLength(1)
-    expect(rs[0]!.u).toBe('https://a.klaviyo.com/client/profiles?company_id=AbC123')
-    expect(JSON.parse(rs[0]!.b)).toEqual({
+    expect(rs[0]!.url).toBe('https://a.klaviyo.com/client/profiles?company_id=AbC123')
+    expect(JSON.parse(rs[0]!.body)).toEqual({
       data: { type: 'profile', attributes: { email: 'ada@example.com', anonymous_id: 'anon-1', properties: { segment_anonymous_id: 'anon-1' } } },
     })
   })
 
   it('writes external_id only when given', () => {
-    const [p] = klaviyoRequests({ companyId: 'A' }, { email: 'a@b.co', b: 'anon-1' }, 'user-9')
-    expect(JSON.parse(p!.b).data.attributes.external_id).toBe('user-9')
-    for (const none of [undefined, null, false, ''] as const) {
-      const [q] = klaviyoRequests({ companyId: 'A' }, { email: 'a@b.co', b: 'anon-1' }, none)
-      expect(JSON.parse(q!.b).data.attributes).not.toHaveProperty('external_id')
+    const [p] = klaviyoRequests({ companyId: 'A' }, { email: 'a@b.co', bridgeId: 'anon-1' }, 'user-9')
+    expect(JSON.parse(p!.body).data.attributes.external_id).toBe('user-9')
+    for (const none of [undefined, null, ''] as const) {
+      const [q] = klaviyoRequests({ companyId: 'A' }, { email: 'a@b.co', bridgeId: 'anon-1' }, none)
+      expect(JSON.parse(q!.body).data.attributes).not.toHaveProperty('external_id')
     }
   })
 
   it('maps traits: Klaviyo attributes stay attributes, other scalars go to properties, objects and email are dropped', () => {
     const [p] = klaviyoRequests({ companyId: 'A' }, {
       email: 'a@b.co',
-      b: 'anon-1',
+      bridgeId: 'anon-1',
       traits: { first_name: 'Ada', last_name: 'L', title: 'Dr', organization: 'AE', locale: 'en-GB', plan: 'pro', age: 36, vip: true, address: { city: 'London' }, tags: ['x'], email: 'other@x.co', gone: null, segment_anonymous_id: 'spoof' },
     })
-    const a = JSON.parse(p!.b).data.attributes
+    const a = JSON.parse(p!.body).data.attributes
     expect(a).toMatchObject({ email: 'a@b.co', first_name: 'Ada', last_name: 'L', title: 'Dr', organization: 'AE', locale: 'en-GB' })
     expect(a.properties).toMatchObject({ plan: 'pro', age: 36, vip: true })
     expect(a.properties).not.toHaveProperty('address')
@@ -40,10 +40,15 @@ describe('klaviyoRequests', () => {
     expect(a.properties.segment_anonymous_id).toBe('anon-1') // a trait cannot overwrite the bridge id
   })
 
+  it('with a list but no opt-in: the profile upsert only (never subscribes anyone who did not ask)', () => {
+    const rs = klaviyoRequests({ companyId: 'AbC123', listId: 'XyZ789' }, { email: 'a@b.co', bridgeId: 'anon-1', source: 'form' })
+    expect(rs.map((r) => r.step)).toEqual(['profile'])
+  })
+
   it('with a list: the subscription request with relationships.list and custom_source', () => {
-    const rs = klaviyoRequests({ companyId: 'AbC123', listId: 'XyZ789', apiBase: 'http://localhost:9999///' }, { email: 'a@b.co', b: 'anon-1', source: 'footer' })
-    expect(rs.map((r) => r.u)).toEqual(['http://localhost:9999/client/profiles?company_id=AbC123', 'http://localhost:9999/client/subscriptions?company_id=AbC123'])
-    expect(JSON.parse(rs[1]!.b)).toEqual({
+    const rs = klaviyoRequests({ companyId: 'AbC123', listId: 'XyZ789', apiBase: 'http://localhost:9999///' }, { email: 'a@b.co', bridgeId: 'anon-1', source: 'footer', subscribe: true })
+    expect(rs.map((r) => r.url)).toEqual(['http://localhost:9999/client/profiles?company_id=AbC123', 'http://localhost:9999/client/subscriptions?company_id=AbC123'])
+    expect(JSON.parse(rs[1]!.body)).toEqual({
       data: {
         type: 'subscription',
         attributes: { custom_source: 'footer', profile: { data: { type: 'profile', attributes: { email: 'a@b.co' } } } },
@@ -54,7 +59,7 @@ describe('klaviyoRequests', () => {
 })
 
 describe('sendKlaviyo', () => {
-  const req = { u: 'https://a.klaviyo.com/client/profiles?company_id=A', b: '{"data":{}}' }
+  const req = { step: 'profile' as const, url: 'https://a.klaviyo.com/client/profiles?company_id=A', body: '{"data":{}}' }
   type Reply = number | [number, string] | 'reject' | 'throw'
   /** Stub fetch: answers from `replies` in turn (the last one repeats); records when each call came. */
   const replies = (...rs: Reply[]) => {
@@ -83,17 +88,17 @@ describe('sendKlaviyo', () => {
   it('POSTs JSON:API with the revision header and keepalive', async () => {
     const { f } = replies(202)
     expect(await send()).toBe(202)
-    expect(f).toHaveBeenCalledWith(req.u, {
+    expect(f).toHaveBeenCalledWith(req.url, {
       method: 'POST',
       keepalive: true,
       headers: { 'content-type': 'application/vnd.api+json', revision: KLAVIYO_REVISION },
-      body: req.b,
+      body: req.body,
     })
   })
 
   it('does not ask for keepalive with a body too large for it', async () => {
     const { f } = replies(202)
-    await send(undefined, { u: req.u, b: 'x'.repeat(70_000) })
+    await send(undefined, { ...req, body: 'x'.repeat(70_000) })
     expect((f.mock.calls[0] as unknown as [string, RequestInit])[1].keepalive).toBe(false)
   })
 

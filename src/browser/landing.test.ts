@@ -1,7 +1,14 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import type { AnalyticsLike, Mailstitch, MailstitchOptions, SourceMiddleware } from './types'
+import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin } from './types'
+
+/** A registered plugin as analytics-next runs it on one event: the handler of its type, then on. */
+type Runner = (ctx: { payload: { obj: object }; next(payload: unknown): void }) => Promise<unknown>
+const asMiddleware = (plugin: SegmentPlugin): Runner => ({ payload, next }) => {
+  const type = ((payload.obj as { type?: string }).type ?? 'track') as 'page' | 'track' | 'identify'
+  return plugin[type]({ event: payload.obj } as PluginContext).then(() => next(payload))
+}
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
 const PREV = 'anon-prev-2222'
@@ -12,7 +19,7 @@ type Call = { m: string; args: unknown[] }
 function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string } = {}) {
   let anon = init.anonymousId === undefined ? PREV : init.anonymousId
   const calls: Call[] = []
-  const mws: SourceMiddleware[] = []
+  const mws: Runner[] = []
   const rec = (m: string) => (...args: unknown[]) => {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
     calls.push({ m, args })
@@ -25,7 +32,8 @@ function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | nu
     track: rec('track'),
     ready: (cb?: () => void) => void cb?.(),
     setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    addSourceMiddleware: (fn: SourceMiddleware) => { calls.push({ m: 'addSourceMiddleware', args: [] }); mws.push(fn) },
+    register: (plugin: SegmentPlugin) => { calls.push({ m: 'register', args: [] }); mws.push(asMiddleware(plugin)) },
+    deregister: (name: string) => { calls.push({ m: 'deregister', args: [name] }) },
   }
   const of = (m: string) => calls.filter((c) => c.m === m).map((c) => c.args)
   return { analytics: analytics as AnalyticsLike, calls, mws, of, landed: () => of('track').filter((a) => a[0] === 'Email Link Landed').map((a) => a[1]) }
@@ -197,7 +205,7 @@ describe('the landing decision', () => {
     const fa = fakeAnalytics()
     await start({ analytics: fa.analytics }).ready()
     expect(fa.calls.map((c) => [c.m, c.args])).toEqual([
-      ['addSourceMiddleware', []],
+      ['register', []],
       ['setAnonymousId', [T]],
       ['track', ['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]],
     ])
@@ -218,22 +226,22 @@ describe('the landing decision', () => {
     go(`/?mst=${T}`)
     const fa = fakeAnalytics(who)
     await start({ analytics: fa.analytics }).ready()
-    expect(fa.calls.filter((c) => c.m !== 'addSourceMiddleware').map((c) => [c.m, c.args])).toEqual([['track', ['Email Link Landed', { outcome }]]])
+    expect(fa.calls.filter((c) => c.m !== 'register').map((c) => [c.m, c.args])).toEqual([['track', ['Email Link Landed', { outcome }]]])
     expect(document.cookie).toBe('')
   })
 })
 
 // --- the source middleware ------------------------------------------------------------------
 
-describe('the source middleware', () => {
-  /** Start on a landing URL (so the middleware is installed) and return it. */
+describe('the scrubber plugin', () => {
+  /** Start on a landing URL (so the plugin is registered) and return it, as analytics-next runs it. */
   const middleware = (o: MailstitchOptions = {}, url = `/?mst=${T}`) => {
     go(url)
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics, ...o })
     return { mw: fa.mws[0]!, fa }
   }
-  const run = async (mw: SourceMiddleware, obj: Record<string, unknown>) => {
+  const run = async (mw: Runner, obj: Record<string, unknown>) => {
     const next = vi.fn()
     mw({ payload: { obj }, next })
     await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1))
@@ -317,7 +325,7 @@ describe('landing with createMailstitch', () => {
     await s.ready()
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
-    expect(fa.calls.map((c) => c.m)).toEqual(['addSourceMiddleware', 'setAnonymousId', 'track'])
+    expect(fa.calls.map((c) => c.m)).toEqual(['register', 'setAnonymousId', 'track'])
     expect(stateCookie()).toEqual({ a: T, b: T })
     expect(s.linkParams()).toEqual({ mst: T })
   })
@@ -485,16 +493,44 @@ describe('landing with createMailstitch', () => {
     expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
   })
 
-  it('script before the Segment snippet: queues middleware, setAnonymousId and the event into window.analytics', async () => {
+  it('script before the Segment snippet: queues the plugin, setAnonymousId and the event into window.analytics', async () => {
     go(`/?mst=${T}`)
     const s = start({})
     await s.ready()
     const q = (window as unknown as { analytics: unknown[][] }).analytics
     expect(Array.isArray(q)).toBe(true)
-    expect(q.map((e) => e[0])).toEqual(['addSourceMiddleware', 'setAnonymousId', 'track'])
-    expect(typeof q[0]![1]).toBe('function')
+    expect(q.map((e) => e[0])).toEqual(['register', 'setAnonymousId', 'track'])
+    expect(q[0]![1]).toMatchObject({ name: 'mailstitch', type: 'before', version: expect.any(String) })
     expect(q[1]).toEqual(['setAnonymousId', T])
     expect(q[2]).toEqual(['track', 'Email Link Landed', { outcome: 'adopted' }])
+  })
+
+  it('destroy() deregisters the plugin (a queued deregister when analytics.js has not loaded yet)', async () => {
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    const s = start({ analytics: fa.analytics })
+    await s.ready()
+    expect(fa.of('register')).toHaveLength(1)
+    s.destroy()
+    expect(fa.of('deregister')).toEqual([['mailstitch']])
+    go(`/?mst=${T}`)
+    const queued = start({})
+    queued.destroy()
+    const q = (window as unknown as { analytics: unknown[][] }).analytics
+    expect(q.at(-1)).toEqual(['deregister', 'mailstitch'])
+  })
+
+  it('the plugin has the analytics-next shape and never holds an event back on error', async () => {
+    go(`/?mst=${T}`)
+    const registered: SegmentPlugin[] = []
+    const analytics = { ...fakeAnalytics().analytics, register: (p: SegmentPlugin) => void registered.push(p) }
+    start({ analytics: analytics as AnalyticsLike })
+    const plugin = registered[0]!
+    expect(plugin.isLoaded()).toBe(true)
+    await expect(plugin.load()).resolves.toBeUndefined()
+    await expect(plugin.unload()).resolves.toBeUndefined()
+    const broken = { get event(): never { throw new Error('x') } } as unknown as PluginContext
+    await expect(plugin.track(broken)).resolves.toBe(broken)
   })
 
   it('script before the snippet on a returning visitor: reads analytics.js storage (userId → kept)', async () => {
@@ -503,7 +539,7 @@ describe('landing with createMailstitch', () => {
     go(`/?mst=${T}`)
     await start({}).ready()
     const q = (window as unknown as { analytics: unknown[][] }).analytics
-    expect(q.filter((e) => e[0] !== 'addSourceMiddleware')).toEqual([['track', 'Email Link Landed', { outcome: 'kept' }]])
+    expect(q.filter((e) => e[0] !== 'register')).toEqual([['track', 'Email Link Landed', { outcome: 'kept' }]])
   })
 
   it('script before the snippet: an id in the ajs cookie counts', async () => {

@@ -1,36 +1,108 @@
-import type { SourceMiddleware } from './types'
+// Step 1, landing: a visit from an email link (`?mst=<token>`). The token is scrubbed from the
+// address bar and from every Segment event whatever consent says; the browser adopts it as its
+// Segment anonymousId only with consent, and only when it is fresh (CONTRACT.md "What a landing does").
+import type { LandingOutcome, PluginContext, SegmentPlugin } from './types'
+import type { Context } from './context'
+import { callAnalytics, currentVisitor, registerPlugin } from './analytics'
+import { readState, writeState } from './state'
 import { TOKEN, scan } from '../shared/url'
+import { version } from '../shared/version'
 
-/** An adopted token and the anonymousId it replaced: `[from, to]`; `null` when identity was left alone. */
-export type Adoption = [from: string | null, to: string] | null | void
+/** An adopted token and the anonymousId it replaced; nothing when identity was left alone. */
+export type Adoption = { from: string | null; to: string } | null | void
+
+/** How long events wait for a landing decision at most. */
+const DECISION_WAIT_MS = 3000
 
 /**
  * Read the bridge token of this page load and scrub it from the address bar at once (before
- * anything else can copy the URL), keeping every other parameter and the hash. Runs whatever
- * consent says. `undefined`: no token; `0`: malformed, or two different values (a tampered or
- * double-decorated link: trust neither).
+ * anything else can copy the URL), keeping every other parameter and the hash. `undefined`: no
+ * token; `0`: malformed, or two different values (a tampered or double-decorated link: trust neither).
  */
 export function arrive(param: string): string | 0 | undefined {
   const [values, scrubbed] = scan(location.href, param)
-  if (!values.length) return
-  try { history.replaceState(history.state, '', scrubbed) } catch { /* sandboxed */ }
-  const t = values[0]
-  return TOKEN.test(t!) && values.every((x) => x == t) ? t! : 0
+  if (!values.length) return undefined
+  try {
+    history.replaceState(history.state, '', scrubbed)
+  } catch { /* sandboxed */ }
+  const token = values[0]!
+  const consistent = values.every((value) => value === token)
+  return TOKEN.test(token) && consistent ? token : 0
+}
+
+/** Strip the token from an event's page fields, and re-key it when the landing adopted a token. */
+async function rewriteEvent(event: PluginContext['event'], param: string, adoption: () => Promise<Adoption>): Promise<void> {
+  for (const fields of [event.context?.page, event.properties]) {
+    if (!fields) continue
+    for (const name of ['url', 'search', 'referrer']) {
+      if (typeof fields[name] === 'string') fields[name] = scan(fields[name] as string, param)[1]
+    }
+  }
+  const adopted = await adoption()
+  if (adopted && event.anonymousId === adopted.from) event.anonymousId = adopted.to
+}
+
+/** The scrubber as an analytics-next `before` plugin, so `destroy()` can deregister it. */
+export function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentPlugin {
+  const handle = async (ctx: PluginContext) => {
+    try {
+      await rewriteEvent(ctx.event, param, adoption)
+    } catch { /* never hold an event back */ }
+    return ctx
+  }
+  const ready = () => Promise.resolve()
+  return { name: 'mailstitch', type: 'before', version, isLoaded: () => true, load: ready, unload: ready, page: handle, track: handle, identify: handle, alias: handle, group: handle, screen: handle }
+}
+
+/** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
+export function landingOutcome(context: Context, token: string): LandingOutcome {
+  const visitor = currentVisitor(context.analytics)
+  if (visitor.anonymousId === token) return 'same'
+  if (context.options.linkPolicy === 'never-adopt') return 'kept'
+  const state = readState()
+  const fresh = !visitor.userId && !visitor.email && !state.captured && !state.adopted
+  return fresh ? 'adopted' : 'kept'
+}
+
+/** Decide, adopt if so, and report `Email Link Landed`. */
+async function decideLanding(context: Context, token: string): Promise<Adoption> {
+  if (!(await context.consent()) || context.destroyed) {
+    context.pendingToken = token // landed once consent is given
+    return null
+  }
+  const from = currentVisitor(context.analytics).anonymousId
+  const outcome = landingOutcome(context, token)
+  context.log('landing', outcome)
+  const properties: Record<string, unknown> = { outcome }
+  if (outcome === 'adopted') {
+    callAnalytics(context.analytics, 'setAnonymousId', [token])
+    writeState({ adopted: token, bridgeId: token })
+    if (from) properties.previous_anonymous_id = from
+  }
+  callAnalytics(context.analytics, 'track', ['Email Link Landed', properties])
+  return outcome === 'adopted' ? { from, to: token } : null
+}
+
+/** Resolve a landing with `token`; events are held until the decision, never longer than 3 s. */
+export function land(context: Context, token: string): void {
+  // Taken before the await: a second consent event meanwhile must not land it again.
+  context.pendingToken = undefined
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, DECISION_WAIT_MS))
+  context.adoption = Promise.race([decideLanding(context, token), timeout])
 }
 
 /**
- * Source middleware that strips the token from the page fields of every event (the snippet
- * buffers the page URL at call time, so events created before we scrubbed still carry it),
- * and, while a landing decision is pending, holds events and re-keys them to the adopted id.
+ * The landing step of start-up: scrub the token, register the scrubber with analytics when this
+ * visit came from a link (or its referrer carried one), and land a well-formed token.
  */
-export function scrubber(param: string, adoption: () => Promise<Adoption>): SourceMiddleware {
-  return ({ payload, next }) => {
-    const e = payload.obj as { anonymousId?: string | null; context?: { page?: Record<string, unknown> }; properties?: Record<string, unknown> }
-    for (const rec of [e.context?.page, e.properties])
-      if (rec) for (const f of ['url', 'search', 'referrer']) if (typeof rec[f] == 'string') rec[f] = scan(rec[f] as string, param)[1]
-    // Returned: analytics-next awaits it, and cancels an event whose `next` was not called by then.
-    return adoption()
-      .then((a) => { if (a && e.anonymousId === a[0]) e.anonymousId = a[1] })
-      .finally(() => next(payload))
-  }
+export function startLanding(context: Context): void {
+  const param = context.linkParam
+  const token = arrive(param)
+  const referrerHadToken = scan(document.referrer, param)[0].length > 0
+  if (token === undefined && !referrerHadToken) return
+  // Tag placed before the Segment snippet: queue into the array the snippet will adopt.
+  if (!context.analytics()) (window as { analytics?: unknown }).analytics = []
+  const adoption = () => context.adoption
+  context.cleanups.push(registerPlugin(context.analytics, scrubPlugin(param, adoption)))
+  if (token) land(context, token)
 }

@@ -1,82 +1,124 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { clear, jobs, save, uid, type Job } from './outbox'
+import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, clearJobs, fromLegacy, fromStored, newJobId, readJobs, removeJob, saveJob, toStored, type Job } from './outbox'
 
-const KEY = 'mailstitch:outbox'
-const job = (id: string, o: Partial<Job> = {}): Job => ({ id, t: Date.now(), n: 0, d: 0, email: 'a@b.co', source: 'manual', ...o })
-const raw = () => JSON.parse(localStorage.getItem(KEY) || 'null')
+const job = (over: Partial<Job> = {}): Job => ({ id: newJobId(), capturedAt: Date.now(), runs: 0, email: 'ada@example.com', source: 'form', subscribe: false, sent: [], ...over })
+const stored = () => JSON.parse(localStorage.getItem(OUTBOX_KEY) || 'null')
 
 beforeEach(() => localStorage.clear())
-afterEach(() => {
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
+afterEach(() => vi.useRealTimers())
+
+describe('the v1 serializer', () => {
+  it('maps readable fields to short stored keys and back, losslessly', () => {
+    const j = job({ formId: 'footer', traits: { first_name: 'Ada' }, subscribe: true, bridgeId: 'anon-1', userId: 'u-1', runs: 2, sent: ['identify', 'profile'] })
+    const s = toStored(j)
+    expect(s).toEqual({ i: j.id, t: j.capturedAt, n: 2, e: 'ada@example.com', s: 'form', f: 'footer', r: { first_name: 'Ada' }, o: true, b: 'anon-1', u: 'u-1', d: ['identify', 'profile'] })
+    expect(fromStored(JSON.parse(JSON.stringify(s)))).toEqual(j)
+  })
+
+  it('refuses malformed stored jobs', () => {
+    expect(fromStored(null as unknown as object)).toBeUndefined()
+    expect(fromStored({ i: 'x' })).toBeUndefined()
+    expect(fromStored({ e: 'a@b.co' })).toBeUndefined()
+    expect(fromStored({ i: 'x', e: 'a@b.co', d: 'nope' })!.sent).toEqual([])
+  })
+
+  it('stores under the versioned key', () => {
+    const j = job()
+    saveJob(j)
+    expect(stored()).toEqual([toStored(j)])
+    expect(readJobs()).toEqual([JSON.parse(JSON.stringify(j))])
+  })
 })
 
-describe('outbox', () => {
-  it('save adds jobs; jobs() reads them back', () => {
-    save(job('a'))
-    save(job('b'))
-    expect(jobs().map((j) => j.id)).toEqual(['a', 'b'])
-    expect(raw()).toHaveLength(2)
+describe('migration from 0.1.0 (`mailstitch:outbox`, bitmask of confirmed steps)', () => {
+  const T0 = Date.now() - 1000
+  const legacy = (over: object = {}) => ({ id: 'old-1', t: T0, n: 1, email: 'old@example.com', source: 'form', formId: 'f1', traits: { plan: 'pro' }, b: 'anon-old', u: null, d: 0, ...over })
+
+  it('reads every stored job of the previous release: none is lost', () => {
+    localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([legacy(), legacy({ id: 'old-2', email: 'two@example.com', d: 5 })]))
+    const jobs = readJobs()
+    expect(jobs.map((j) => j.id)).toEqual(['old-1', 'old-2'])
+    expect(jobs[0]).toMatchObject({ email: 'old@example.com', capturedAt: legacy().t, runs: 1, source: 'form', formId: 'f1', traits: { plan: 'pro' }, bridgeId: 'anon-old', sent: [] })
+    expect(jobs[1]!.sent).toEqual(['identify', 'profile']) // 5 = 1 | 4
+    expect(localStorage.getItem(LEGACY_OUTBOX_KEY)).toBeNull() // moved, once
+    expect(stored()).toHaveLength(2)
   })
 
-  it('save replaces the job with the same id (moved to the end)', () => {
-    save(job('x'))
-    save(job('y'))
-    save(job('x', { n: 3, d: 1, b: 'anon-1' }))
-    expect(jobs().map((j) => [j.id, j.n, j.d, j.b])).toEqual([['y', 0, 0, undefined], ['x', 3, 1, 'anon-1']])
+  it('decodes each bit of the old mask', () => {
+    expect(fromLegacy(legacy({ d: 15 }) as never)!.sent).toEqual(['identify', 'track', 'profile', 'subscription'])
+    expect(fromLegacy(legacy({ d: 2 }) as never)!.sent).toEqual(['track'])
+    expect(fromLegacy(legacy({ d: 8 }) as never)!.sent).toEqual(['subscription'])
   })
 
-  it('save(job, drop) removes it, and the key once empty', () => {
-    save(job('a'))
-    save(job('b'))
-    save(job('a'), true)
-    expect(jobs().map((j) => j.id)).toEqual(['b'])
-    save(job('b'), true)
-    expect(localStorage.getItem(KEY)).toBeNull()
+  it('keeps a subscription only for the Shopify newsletter form (the one opt-in of 0.1.0 under today’s rule)', () => {
+    expect(fromLegacy(legacy({ source: 'shopify-customer-form' }) as never)!.subscribe).toBe(true)
+    expect(fromLegacy(legacy({ source: 'form' }) as never)!.subscribe).toBe(false)
+    expect(fromLegacy(legacy({ source: 'klaviyo-form' }) as never)!.subscribe).toBe(false)
   })
 
+  it('merges with jobs already under the new key, without doubles', () => {
+    const current = job({ id: 'old-1' })
+    saveJob(current)
+    localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([legacy(), legacy({ id: 'old-3' })]))
+    expect(readJobs().map((j) => j.id)).toEqual(['old-1', 'old-3'])
+  })
+
+  it('drops malformed, expired and exhausted legacy jobs, keeps the rest', () => {
+    localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([null, { id: 'x' }, legacy({ id: 'expired', t: Date.now() - 2 * 864e5 }), legacy({ id: 'tired', n: 8 }), legacy({ id: 'ok' })]))
+    expect(readJobs().map((j) => j.id)).toEqual(['ok'])
+  })
+
+  it('a corrupt legacy value is left alone and does not break reads', () => {
+    localStorage.setItem(LEGACY_OUTBOX_KEY, '{not json')
+    saveJob(job({ id: 'new' }))
+    expect(readJobs().map((j) => j.id)).toEqual(['new'])
+  })
+})
+
+describe('reading, saving, removing', () => {
   it('drops jobs older than a day and jobs run 8 times', () => {
-    const now = Date.now()
-    vi.spyOn(Date, 'now').mockReturnValue(now)
-    localStorage.setItem(KEY, JSON.stringify([job('old', { t: now - 86_400_001 }), job('tired', { n: 8 }), job('ok', { t: now - 86_000_000, n: 7 })]))
-    expect(jobs().map((j) => j.id)).toEqual(['ok'])
+    vi.useFakeTimers()
+    saveJob(job({ id: 'tired', runs: 8 }))
+    saveJob(job({ id: 'young' }))
+    expect(readJobs().map((j) => j.id)).toEqual(['young'])
+    vi.setSystemTime(Date.now() + 864e5 + 1)
+    expect(readJobs()).toEqual([])
   })
 
-  it('keeps at most the 30 newest jobs', () => {
-    for (let i = 0; i < 35; i++) save(job('j' + i))
-    const ids = jobs().map((j) => j.id)
-    expect(ids).toHaveLength(30)
-    expect(ids[0]).toBe('j5')
-    expect(ids[29]).toBe('j34')
+  it('replaces a job by id and keeps the 30 newest', () => {
+    for (let i = 0; i < 35; i++) saveJob(job({ id: 'j' + i }))
+    saveJob(job({ id: 'j34', runs: 3 }))
+    const jobs = readJobs()
+    expect(jobs).toHaveLength(30)
+    expect(jobs[0]!.id).toBe('j5')
+    expect(jobs.at(-1)).toMatchObject({ id: 'j34', runs: 3 })
   })
 
-  it('clear drops everything', () => {
-    save(job('a'))
-    clear()
-    expect(localStorage.getItem(KEY)).toBeNull()
-    expect(jobs()).toEqual([])
+  it('removeJob and clearJobs (consent withdrawn: also the legacy key)', () => {
+    saveJob(job({ id: 'a' }))
+    saveJob(job({ id: 'b' }))
+    removeJob('a')
+    expect(readJobs().map((j) => j.id)).toEqual(['b'])
+    localStorage.setItem(LEGACY_OUTBOX_KEY, '[]')
+    clearJobs()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
+    expect(localStorage.getItem(LEGACY_OUTBOX_KEY)).toBeNull()
   })
 
-  it.each(['{not json', '"a string"', '{"a":1}', '[null, 1]', '[{"id":"x","t":1,"n":0}]', 'null', '42'])('ignores corrupt storage %s', (v) => {
-    localStorage.setItem(KEY, v)
-    expect(() => jobs()).not.toThrow()
-    expect(jobs()).toEqual([])
+  it('never throws when storage throws', () => {
+    const refuse = () => {
+      throw new Error('SecurityError')
+    }
+    vi.stubGlobal('localStorage', { getItem: refuse, setItem: refuse, removeItem: refuse })
+    expect(() => saveJob(job())).not.toThrow()
+    expect(readJobs()).toEqual([])
+    expect(() => clearJobs()).not.toThrow()
+    vi.unstubAllGlobals()
   })
 
-  it('never throws when storage is unavailable', () => {
-    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => { throw new DOMException('SecurityError') })
-    vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => { throw new DOMException('QuotaExceededError') })
-    vi.spyOn(Storage.prototype, 'removeItem').mockImplementation(() => { throw new DOMException('SecurityError') })
-    expect(() => { save(job('a')); save(job('a'), true); clear() }).not.toThrow()
-    expect(jobs()).toEqual([])
-  })
-})
-
-describe('uid', () => {
-  it('is unique, short and URL-safe', () => {
-    const ids = new Set(Array.from({ length: 1000 }, uid))
+  it('job ids are unique', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newJobId))
     expect(ids.size).toBe(1000)
-    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{12,40}$/)
   })
 })

@@ -1,45 +1,143 @@
-import { lsGet, lsSet } from './storage'
+// The outbox: captures that must outlive the page. A form may post and unload at once, so a
+// capture is written here first, inside the submit event, and each step is marked once it was
+// handed to something that delivers it on its own (analytics.js and its persisted queue, a
+// keepalive fetch); the next page load runs what is left. Stored under a versioned key through
+// one serializer, so the format can change without losing a job (analytics-next keeps its
+// queue the same way: `persisted-queue:v1:…`).
+import { readStored, writeStored } from './storage'
 
-/**
- * One capture that must outlive the page: the form may post and unload at once, so a capture is
- * written here first and removed only once every step was confirmed; the next page load re-runs
- * the steps left. Segment dedupes by messageId (derived from the job id) and Klaviyo profile
- * writes are upserts, so a re-run is harmless.
- */
+/** The steps of a capture, in the order they run. */
+export type StepName = 'identify' | 'track' | 'profile' | 'subscription'
+
+/** One capture, as the code reads it. */
 export interface Job {
   id: string
-  /** Capture time (ms): the events' timestamp; work older than a day is dropped. */
+  /** Capture time (ms): the events' timestamp; a job older than a day is dropped. */
+  capturedAt: number
+  /** Runs so far (one per page load): bounded, so a blocked analytics is not retried forever. */
+  runs: number
+  email: string
+  source: string
+  formId?: string | null
+  traits?: Record<string, unknown>
+  /** A clear opt-in to email marketing: only then is the visitor subscribed to the list. */
+  subscribe: boolean
+  /** The bridge id (the Segment anonymousId at capture), fixed once known. */
+  bridgeId?: string
+  /** The Segment userId known at capture. */
+  userId?: string | null
+  /** Steps handed off for delivery. */
+  sent: StepName[]
+}
+
+/** The job format of release 0.1.0 (key `mailstitch:outbox`): `d` was a bitmask of confirmed steps. */
+interface LegacyJob {
+  id: string
   t: number
-  /** Runs so far (one per page load): bounded, so a blocked analytics is not re-sent forever. */
   n: number
   email: string
   source: string
-  formId?: string
-  traits?: Record<string, unknown>
-  /** Bridge id (the anonymousId at capture), fixed once known. */
-  b?: string
-  /** The Segment userId known at capture. */
-  u?: string | null
-  /** Bitmask of confirmed steps: 1 identify, 2 track, 4 << i the i-th Klaviyo request. */
   d: number
 }
 
-const KEY = 'mailstitch:outbox'
+export const OUTBOX_KEY = 'mailstitch:outbox:v1'
+export const LEGACY_OUTBOX_KEY = 'mailstitch:outbox'
+const DAY_MS = 864e5
+const MAX_RUNS = 8
+const MAX_JOBS = 30
 
-/** Random id for jobs: time plus 52 random bits, base 36. */
-export const uid = (): string => Date.now().toString(36) + Math.random().toString(36).slice(2)
+/** Readable job field → its stored key in format v1 (one table, read both ways). */
+const V1_KEYS: [keyof Job, string][] = [['id', 'i'], ['capturedAt', 't'], ['runs', 'n'], ['email', 'e'], ['source', 's'], ['formId', 'f'], ['traits', 'r'], ['subscribe', 'o'], ['bridgeId', 'b'], ['userId', 'u'], ['sent', 'd']]
+/** The same for release 0.1.0, whose `d` (a bitmask) and missing `subscribe` are read apart. */
+const LEGACY_KEYS: [keyof Job, string][] = [['id', 'id'], ['capturedAt', 't'], ['runs', 'n'], ['email', 'email'], ['source', 'source'], ['formId', 'formId'], ['traits', 'traits'], ['bridgeId', 'b'], ['userId', 'u']]
 
-/** All live jobs; expired (a day), exhausted (8 runs) and malformed ones are dropped on read. */
-export function jobs(): Job[] {
-  return lsGet<Job[]>(KEY)?.filter?.((j) => j?.email && Date.now() - j.t < 864e5 && j.n < 8) || []
+/** Copy `from[stored key]` to `to[field]` (or the other way with `toStoredForm`), per table. */
+function copyFields(from: object, keys: [keyof Job, string][], toStoredForm: boolean): Record<string, unknown> {
+  const source = from as Record<string, unknown>
+  const copy: Record<string, unknown> = {}
+  for (const [field, stored] of keys) {
+    if (toStoredForm) copy[stored] = source[field]
+    else copy[field] = source[stored]
+  }
+  return copy
 }
 
-/** Store `j` (replacing the job with its id; at most the 30 newest are kept), or remove it with `drop`. */
-export function save(j: Job, drop?: unknown): void {
-  const all = jobs().filter((x) => x.id != j.id)
-  drop || all.push(j)
-  lsSet(KEY, all.length ? all.slice(-30) : undefined)
+/** Map a job to its stored form. */
+export function toStored(job: Job): object {
+  return copyFields(job, V1_KEYS, true)
+}
+
+/** A job read back is usable: it has an id and an email, and its steps are a list. */
+function wellFormed(job: Record<string, unknown>): Job | undefined {
+  if (typeof job.id !== 'string' || typeof job.email !== 'string') return undefined
+  if (!Array.isArray(job.sent)) job.sent = []
+  job.runs = Number(job.runs) || 0
+  return job as unknown as Job
+}
+
+/** Read a stored job back; `undefined` when it is malformed. */
+export function fromStored(stored: object): Job | undefined {
+  return stored ? wellFormed(copyFields(stored, V1_KEYS, false)) : undefined
+}
+
+/** The legacy bitmask's steps, in its bit order (1 identify, 2 track, 4 profile, 8 subscription). */
+const LEGACY_STEPS: StepName[] = ['identify', 'track', 'profile', 'subscription']
+
+/**
+ * Upgrade a 0.1.0 job. That release subscribed every capture; only its Shopify newsletter form
+ * captures were opt-ins under today's rule, so only those keep their subscription.
+ */
+export function fromLegacy(legacy: LegacyJob): Job | undefined {
+  if (!legacy) return undefined
+  const job = copyFields(legacy, LEGACY_KEYS, false)
+  const confirmed = Number(legacy.d) || 0
+  job.sent = LEGACY_STEPS.filter((_, bit) => Math.floor(confirmed / 2 ** bit) % 2 === 1)
+  job.subscribe = legacy.source === 'shopify-customer-form'
+  return wellFormed(job)
+}
+
+const isLive = (job: Job | undefined): job is Job => Boolean(job) && Date.now() - job!.capturedAt < DAY_MS && job!.runs < MAX_RUNS
+
+/** Move jobs from the 0.1.0 key into the v1 key (once; the legacy key is then removed). */
+function migrateLegacy(current: Job[]): Job[] {
+  const legacy = readStored<LegacyJob[]>(LEGACY_OUTBOX_KEY)
+  if (!Array.isArray(legacy)) return current
+  const known = new Set(current.map((job) => job.id))
+  const upgraded = legacy.map(fromLegacy).filter((job) => isLive(job) && !known.has(job.id)) as Job[]
+  const merged = current.concat(upgraded)
+  writeJobs(merged)
+  writeStored(LEGACY_OUTBOX_KEY, undefined)
+  return merged
+}
+
+function writeJobs(all: Job[]): void {
+  writeStored(OUTBOX_KEY, all.length ? all.slice(-MAX_JOBS).map(toStored) : undefined)
+}
+
+/** Every live job; expired (a day), exhausted (8 runs) and malformed ones are dropped on read. */
+export function readJobs(): Job[] {
+  const stored = readStored<object[]>(OUTBOX_KEY)
+  const current = Array.isArray(stored) ? (stored.map(fromStored).filter(isLive) as Job[]) : []
+  return migrateLegacy(current)
+}
+
+/** Store `job`, replacing the stored job with its id (the 30 newest are kept). */
+export function saveJob(job: Job): void {
+  writeJobs(readJobs().filter((other) => other.id !== job.id).concat(job))
+}
+
+/** Remove the job with this id. */
+export function removeJob(id: string): void {
+  writeJobs(readJobs().filter((other) => other.id !== id))
 }
 
 /** Drop everything (consent withdrawn). */
-export const clear = (): unknown => lsSet(KEY)
+export function clearJobs(): void {
+  writeStored(OUTBOX_KEY, undefined)
+  writeStored(LEGACY_OUTBOX_KEY, undefined)
+}
+
+/** A random job id: time plus about 52 random bits, base 36. */
+export function newJobId(): string {
+  return Date.now().toString(36) + Math.random().toString(36).slice(2)
+}

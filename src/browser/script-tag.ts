@@ -1,7 +1,8 @@
 // Entry of dist/mailstitch.min.js (IIFE): exposes window.mailstitch and, when its <script>
 // tag carries data-klaviyo-company-id, starts itself on the page's window.analytics.
 import { createMailstitch, version } from './index'
-import type { ConsentOption, ExternalIdMode, Mailstitch, MailstitchOptions } from './types'
+import type { ExternalIdMode, Mailstitch, MailstitchOptions } from './types'
+import { namedConsent } from './consent'
 
 /** What `window.mailstitch` holds. */
 export interface MailstitchGlobal {
@@ -14,21 +15,14 @@ export interface MailstitchGlobal {
 export function optionsFromDataset(d: DOMStringMap): MailstitchOptions {
   // Empty or unknown values fall back to createMailstitch's defaults; "false" turns a feature off.
   const off = (v?: string) => v != 'false' && v
-  const c = d.consent
+  const consent = d.consent
   return {
     ...(d as Pick<MailstitchOptions, 'linkParam' | 'linkPolicy'>), // and the data-* attributes that are no options, unused
     klaviyo: { companyId: d.klaviyoCompanyId!, listId: d.klaviyoListId, apiBase: d.klaviyoApiBase },
     forms: off(d.forms),
     externalId: off(d.externalId) as ExternalIdMode | undefined,
     // `data-consent`: `shopify`, or the dotted name of a global function answering true/false.
-    consent: (c == 'shopify' ? c : c ? () => {
-      let fn: any = window
-      let self
-      for (const k of c.split('.')) (self = fn), (fn = fn?.[k])
-      // A named gate that is missing means consent was not given (never assume it). Called as
-      // a method of its owner: CMP objects (class instances) read `this`.
-      return typeof fn == 'function' && fn.call(self)
-    } : undefined) as ConsentOption | undefined,
+    consent: consent === 'shopify' ? consent : consent ? namedConsent(consent) : undefined,
     debug: typeof off(d.debug) == 'string',
   }
 }

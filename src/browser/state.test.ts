@@ -1,31 +1,33 @@
 // @vitest-environment happy-dom
-import Cookies from 'js-cookie'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { STATE_COOKIE, readState, writeState } from './state'
+import { STATE_COOKIE, clearState, readState, writeState } from './state'
 
-beforeEach(() => Cookies.remove(STATE_COOKIE, { path: '/' }))
+const raw = () => {
+  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
+  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
+}
+
+beforeEach(() => clearState())
 afterEach(() => vi.restoreAllMocks())
 
 describe('state cookie', () => {
   it('is {} when absent', () => expect(readState()).toEqual({}))
 
-  it('writes and merges patches', () => {
-    writeState({ c: 1, b: 'anon-1' })
-    writeState({ a: 'tok-123456' })
-    expect(readState()).toEqual({ c: 1, b: 'anon-1', a: 'tok-123456' })
-    expect(document.cookie).toContain(`${STATE_COOKIE}=`)
+  it('writes and merges patches, readable fields in, short stored keys out (the 0.1.0 format)', () => {
+    writeState({ captured: true, bridgeId: 'anon-1' })
+    writeState({ adopted: 'tok-123456' })
+    expect(readState()).toEqual({ captured: true, bridgeId: 'anon-1', adopted: 'tok-123456' })
+    expect(raw()).toEqual({ b: 'anon-1', c: true, a: 'tok-123456' })
   })
 
-  it('is first party, a year, path /, SameSite=Lax, Secure on https only', () => {
-    const set = vi.spyOn(Cookies, 'set')
-    writeState({ c: 1 })
-    expect(set).toHaveBeenCalledWith(STATE_COOKIE, '{"c":1}', { expires: 365, sameSite: 'Lax', secure: false })
-    expect(Cookies.attributes).toEqual({ path: '/' }) // js-cookie's default, merged into every set
+  it('reads a cookie written by 0.1.0 (c: 1)', () => {
+    document.cookie = `${STATE_COOKIE}=${encodeURIComponent(JSON.stringify({ b: 'anon-old', c: 1 }))}; path=/`
+    expect(readState()).toEqual({ bridgeId: 'anon-old', captured: 1 })
   })
 
-  it('writeState(null) removes it', () => {
-    writeState({ c: 1 })
-    writeState(null)
+  it('clearState() removes it', () => {
+    writeState({ captured: true })
+    clearState()
     expect(readState()).toEqual({})
     expect(document.cookie).not.toContain(STATE_COOKIE)
   })
@@ -36,11 +38,10 @@ describe('state cookie', () => {
   })
 
   it('never throws when cookies are unavailable', () => {
-    vi.spyOn(Cookies, 'set').mockImplementation(() => { throw new Error('blocked') })
-    vi.spyOn(Cookies, 'get').mockImplementation(() => { throw new Error('blocked') })
-    vi.spyOn(Cookies, 'remove').mockImplementation(() => { throw new Error('blocked') })
-    expect(() => writeState({ c: 1 })).not.toThrow()
-    expect(() => writeState(null)).not.toThrow()
+    vi.spyOn(document, 'cookie', 'get').mockImplementation(() => { throw new Error('blocked') })
+    vi.spyOn(document, 'cookie', 'set').mockImplementation(() => { throw new Error('blocked') })
+    expect(() => writeState({ captured: true })).not.toThrow()
+    expect(() => clearState()).not.toThrow()
     expect(readState()).toEqual({})
   })
 })

@@ -1,35 +1,48 @@
-import Cookies from 'js-cookie'
+// What this browser has done with mailstitch, kept in one first-party cookie (`mst_state`), so
+// every page of the site, and the server, can read the bridge id. Stored with short keys.
+import { readCookie, removeCookie, writeCookie } from './cookie'
 
-/** What this browser has done with mailstitch, kept in one first-party cookie. */
+/** The browser's mailstitch state, as the code reads it. */
 export interface BrowserState {
   /** Bridge id: the anonymousId under which an email was captured or a link adopted. */
-  b?: string
-  /** Set once an email was captured in this browser. */
-  c?: 1
+  bridgeId?: string
+  /** An email was captured in this browser (stored as 1 by 0.1.0). */
+  captured?: boolean | 1
   /** The token this browser adopted from an email link. */
-  a?: string
+  adopted?: string
 }
 
 /** Name of the state cookie. */
 export const STATE_COOKIE = 'mst_state'
 
+/** Readable field → stored key (the format of 0.1.0, so no cookie needs migrating). */
+const STORED_KEYS: [keyof BrowserState, string][] = [['bridgeId', 'b'], ['captured', 'c'], ['adopted', 'a']]
+
 /** Read the state cookie; `{}` when absent or unreadable. */
 export function readState(): BrowserState {
   try {
-    const v = JSON.parse(Cookies.get(STATE_COOKIE)!)
-    if (Object(v) === v) return v
+    const stored = JSON.parse(readCookie(STATE_COOKIE)!)
+    const state: Record<string, unknown> = {}
+    for (const [field, key] of STORED_KEYS) if (stored[key]) state[field] = stored[key]
+    return state
   } catch { /* absent, corrupt, or cookies disabled */ }
   return {}
 }
 
 /**
- * Merge into the state cookie (a year, first party, Lax, path / as js-cookie's default), or remove it with `null` (consent
- * withdrawn). Callers check consent first. Best effort: cookies may be disabled.
+ * Merge into the state cookie (a year, first party, Lax, path /). Callers check consent first.
+ * Best effort: cookies may be disabled.
  */
-export function writeState(patch: BrowserState | null): void {
+export function writeState(patch: BrowserState): void {
   try {
-    patch
-      ? Cookies.set(STATE_COOKIE, JSON.stringify({ ...readState(), ...patch }), { expires: 365, sameSite: 'Lax', secure: location.protocol == 'https:' })
-      : Cookies.remove(STATE_COOKIE)
-  } catch { /* cookies disabled */ }
+    const state: Record<string, unknown> = { ...readState(), ...patch }
+    const stored: Record<string, unknown> = {}
+    for (const [field, key] of STORED_KEYS) if (state[field]) stored[key] = state[field]
+    writeCookie(STATE_COOKIE, JSON.stringify(stored), 365)
+  } catch { /* a hostile page */ }
+}
+
+/** Remove the state cookie (consent withdrawn). */
+export function clearState(): void {
+  removeCookie(STATE_COOKIE)
 }

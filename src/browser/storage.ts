@@ -2,15 +2,18 @@
 // throw on access, and the SDK must never throw into the host page.
 
 /** Read and JSON-parse a localStorage key; nullish when absent or unreadable. */
-export function lsGet<T>(key: string): T | null | undefined {
+export function readStored<T>(key: string): T | null | undefined {
   try {
     return JSON.parse(localStorage.getItem(key)!)
-  } catch { /* unavailable or corrupt */ }
+  } catch {
+    return undefined // unavailable or corrupt
+  }
 }
 
 /** JSON-stringify into localStorage, or remove the key with `undefined`; silent when storage is unavailable. */
-export function lsSet(key: string, value?: unknown): void {
+export function writeStored(key: string, value: unknown): void {
   try {
-    value === undefined ? localStorage.removeItem(key) : localStorage.setItem(key, JSON.stringify(value))
+    if (value === undefined) localStorage.removeItem(key)
+    else localStorage.setItem(key, JSON.stringify(value))
   } catch { /* unavailable or full */ }
 }

@@ -11,7 +11,7 @@ export type ConsentOption = (() => boolean | Promise<boolean>) | 'shopify'
 export interface KlaviyoOptions {
   /** Klaviyo public API key (the 6-character site id). */
   companyId: string
-  /** Also subscribe captured emails to this list. */
+  /** Subscribe opt-ins (a newsletter form, `data-mailstitch-subscribe`, `subscribe: true`) to this list. */
   listId?: string
   /** Client-API origin; defaults to `https://a.klaviyo.com`. */
   apiBase?: string
@@ -28,6 +28,10 @@ export interface AnalyticsLike {
   track(...args: unknown[]): unknown
   /** Overwrite the stored anonymousId. */
   setAnonymousId?(id?: string): unknown
+  /** Register an analytics-next plugin. */
+  register?(...plugins: never[]): unknown
+  /** Remove a plugin registered with `register`, by name. */
+  deregister?(...names: string[]): unknown
   /** Register a source middleware (runs on every event before any destination). */
   addSourceMiddleware?(fn: SourceMiddleware): unknown
   /** Segment's user accessor: sync on a loaded instance, a Promise on `AnalyticsBrowser`. */
@@ -44,6 +48,27 @@ export type SourceMiddleware = (ctx: {
   // Method syntax: analytics-next's `next(payload: SegmentFacade | null)` must be assignable.
   next(payload: unknown): void
 }) => void
+
+/** The event context an analytics-next plugin receives (the part mailstitch reads and changes). */
+export interface PluginContext {
+  event: { anonymousId?: string | null; context?: { page?: Record<string, unknown> }; properties?: Record<string, unknown> }
+}
+
+/** An analytics-next plugin, as `analytics.register` takes it. */
+export interface SegmentPlugin {
+  name: string
+  type: 'before'
+  version: string
+  isLoaded(): boolean
+  load(): Promise<void>
+  unload(): Promise<void>
+  page(ctx: PluginContext): Promise<PluginContext>
+  track(ctx: PluginContext): Promise<PluginContext>
+  identify(ctx: PluginContext): Promise<PluginContext>
+  alias(ctx: PluginContext): Promise<PluginContext>
+  group(ctx: PluginContext): Promise<PluginContext>
+  screen(ctx: PluginContext): Promise<PluginContext>
+}
 
 /** Options of {@link createMailstitch}. */
 export interface MailstitchOptions {
@@ -73,6 +98,8 @@ export interface CaptureOptions {
   formId?: string
   /** Extra Segment traits (and Klaviyo profile attributes where they map). */
   traits?: Record<string, unknown>
+  /** A clear opt-in to email marketing: also subscribe to `klaviyo.listId`. Default false. */
+  subscribe?: boolean
 }
 
 /** Why a capture sent nothing. */

@@ -1,3 +1,5 @@
+import { hasEmailField } from '../browser/email-field'
+import { retry, type Attempt } from '../browser/retry'
 import type { Gate } from './consent'
 
 /** The cart attribute that carries the bridge id into checkout, orders and order webhooks. */
@@ -41,16 +43,6 @@ const CART_EVENTS = ['cart:updated', 'cart:refresh', 'cart:change', 'theme:cart:
 const TRIES = 3
 const PAGE_BUDGET = 10
 
-/** A form the SDK would capture from (an email input, or a field named like email). */
-const hasEmailField = (form: EventTarget | null): boolean => {
-  try {
-    return Array.from((form as HTMLFormElement).elements || []).some((f) => (f as HTMLInputElement).type === 'email' || /e-?mail/i.test((f as HTMLInputElement).name || ''))
-  } catch {
-    return false
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Write the bridge id into the Shopify cart's attributes (`POST /cart/update.js`), so checkout,
@@ -95,27 +87,27 @@ export function startCartBridge(o: CartBridgeOptions): CartBridge {
     }
   }
 
-  /** POST the attributes with bounded retries; true once Shopify accepted them. */
+  /** POST the attributes with bounded retries (the browser's one `retry`); true once Shopify accepted them. */
   const write = async (value: string): Promise<boolean> => {
-    for (let i = 0; i < TRIES && !stopped && budget > 0; i++) {
-      if (i) await sleep(Math.min(8000, retryMs * 2 ** (i - 1)))
-      if (stopped) return false
+    const attempt = async (): Promise<Attempt<boolean>> => {
+      if (stopped || budget <= 0) return { done: true, value: false }
       budget--
       ours++
-      try {
-        const r = await fetch(root + 'cart/update.js', {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ attributes: { [attr]: value } }),
-        })
-        if (r.ok) return log('cart attribute', value ? 'written' : 'removed'), true
+      const r = await fetch(root + 'cart/update.js', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ attributes: { [attr]: value } }),
+      })
+      if (!r.ok) {
         log('cart update refused', r.status)
-      } catch (e) {
-        log('cart update failed', e)
+        return { done: false }
       }
+      log('cart attribute', value ? 'written' : 'removed')
+      return { done: true, value: true }
     }
-    return false
+    const accepted = await retry(attempt, { tries: TRIES, baseMs: retryMs, maxMs: 8000, keepGoing: () => !stopped && budget > 0 })
+    return accepted === true && !stopped
   }
 
   /** One check; false when a write was refused (then only a later trigger tries again). */

@@ -1,7 +1,8 @@
-// The add-on's own consent gate (the core's gate is internal to mailstitch.min.js and may change
-// shape with its size budget). Same rules: 'shopify' needs analytics AND marketing consent from
-// the Customer Privacy API, loaded late or never (then: denied); a named function is asked; no
-// option means allowed.
+// The add-on's consent gate, in the shape the cart bridge and customer watcher use. Same rules
+// as the SDK: 'shopify' needs analytics AND marketing consent from the Customer Privacy API,
+// loaded late or never (then: denied); a named function is asked; no option means allowed.
+// Built on the SDK's one consent gate (src/browser/consent.ts); rollup inlines it into this bundle.
+import { SHOPIFY_CONSENT_EVENT, askConsent, namedConsent, shopifyConsentNow, waitForShopifyConsent } from '../browser/consent'
 
 /** A consent gate as the cart bridge and customer watcher use it. */
 export interface Gate {
@@ -13,57 +14,26 @@ export interface Gate {
   watch(cb: () => void): () => void
 }
 
-type ShopifyGlobal = {
-  customerPrivacy?: { analyticsProcessingAllowed?: () => boolean; marketingAllowed?: () => boolean }
-  loadFeatures?: (f: { name: string; version: string }[], cb: (err?: unknown) => void) => void
-}
-
-const EVENT = 'visitorConsentCollected'
 
 /** `data-consent`: `shopify`, the dotted name of a global function, or nothing (allowed). */
 export function gateFrom(v: string | undefined): Gate {
   if (v === 'shopify') {
-    const shopify = () => (window as unknown as { Shopify?: ShopifyGlobal }).Shopify
-    const now = () => {
-      try {
-        const cp = shopify()?.customerPrivacy
-        return cp?.analyticsProcessingAllowed ? !!(cp.analyticsProcessingAllowed() && cp.marketingAllowed?.()) : undefined
-      } catch {
-        return false
-      }
-    }
     return {
-      now,
-      check: () =>
-        new Promise<boolean>((resolve) => {
-          const fin = () => resolve(now() ?? false)
-          if (now() !== undefined) return fin()
-          setTimeout(fin, 5000)
-          try { shopify()!.loadFeatures!([{ name: 'consent-tracking-api', version: '0.1' }], fin) } catch { fin() }
-        }),
+      now: shopifyConsentNow,
+      check: waitForShopifyConsent,
       watch: (cb) => {
-        document.addEventListener(EVENT, cb)
-        return () => document.removeEventListener(EVENT, cb)
+        document.addEventListener(SHOPIFY_CONSENT_EVENT, cb)
+        return () => document.removeEventListener(SHOPIFY_CONSENT_EVENT, cb)
       },
     }
   }
-  const ask = (): unknown => {
-    if (!v) return true
-    try {
-      let fn: unknown = window
-      let self: unknown
-      for (const k of v.split('.')) (self = fn), (fn = fn == null ? undefined : (fn as Record<string, unknown>)[k])
-      // A named gate that is missing means consent was not given.
-      const r = typeof fn === 'function' ? (fn as () => unknown).call(self) : false
-      ;(r as Promise<unknown>)?.catch?.(() => {})
-      return r
-    } catch {
-      return false
-    }
-  }
+  const consent = v ? namedConsent(v) : undefined
   return {
-    now: () => { const r = ask(); return typeof r === 'boolean' ? r : undefined },
-    check: () => Promise.resolve(ask()).then((r) => r === true, () => false),
+    now: () => {
+      const answer = askConsent(consent)
+      return typeof answer === 'boolean' ? answer : undefined
+    },
+    check: () => Promise.resolve(askConsent(consent)),
     watch: () => () => {},
   }
 }

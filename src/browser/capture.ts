@@ -1,0 +1,91 @@
+// Step 2, capture: an email from a form, a Klaviyo form or `capture()`. Inside the submit event
+// only the job is written to the outbox (synchronously, when consent is known), so the form's
+// navigation starts at once; the job runner does the rest after it started, or on the next page.
+import type { CaptureFailure, CaptureOptions, CaptureResult } from './types'
+import { failure, type Context } from './context'
+import { normalizeEmail } from './email'
+import { newJobId, saveJob, type Job } from './outbox'
+import { runJob } from './job-runner'
+
+/** What a form, a Klaviyo form or a `capture()` call asks to capture. */
+export interface CaptureRequest {
+  source: string
+  formId?: string | null
+  traits?: Record<string, unknown>
+  /** A clear opt-in to email marketing. */
+  subscribe: boolean
+}
+
+/** The same email within this window on one page is sent once. */
+const DUPLICATE_WINDOW_MS = 5000
+
+/** The normalized email, or why it cannot be captured (and, when it can, it is remembered as recent). */
+export function checkEmail(context: Context, raw: unknown): string | CaptureFailure {
+  const email = normalizeEmail(raw)
+  if (!email) return 'invalid_email'
+  // Destroyed, or no analytics at all (blocked, missing; a stub that has not loaded counts as there).
+  if (context.destroyed || !context.analytics()) return 'no_analytics'
+  const now = Date.now()
+  const last = context.recentCaptures.get(email)
+  if (last !== undefined && last > now - DUPLICATE_WINDOW_MS) return 'duplicate'
+  context.recentCaptures.set(email, now)
+  return email
+}
+
+/** Write the job for `email` to the outbox. */
+export function persistJob(email: string, request: CaptureRequest): Job {
+  const job: Job = { id: newJobId(), capturedAt: Date.now(), runs: 0, email, source: request.source, formId: request.formId, traits: request.traits, subscribe: request.subscribe, sent: [] }
+  saveJob(job)
+  return job
+}
+
+/**
+ * Check, ask consent and persist: synchronously when consent answers synchronously (the job is
+ * then stored before a full-page post can unload the page), else once it answers.
+ */
+export function beginCapture(context: Context, raw: unknown, request: CaptureRequest): Job | CaptureFailure | Promise<Job | CaptureFailure> {
+  const email = checkEmail(context, raw)
+  if (!normalizeEmail(email)) return email as CaptureFailure
+  const denied = (): CaptureFailure => {
+    context.recentCaptures.delete(email)
+    return 'no_consent'
+  }
+  const consent = context.consent()
+  if (consent === true) return persistJob(email, request)
+  if (consent === false) return denied()
+  return consent.then((allowed) => (allowed && !context.destroyed ? persistJob(email, request) : denied()))
+}
+
+/**
+ * Run `work` once the current task is over: after a submit event, that is after the form's
+ * navigation has started. A background-priority task where the browser has `scheduler.postTask`
+ * (it never runs ahead of the navigation), else a timer.
+ */
+export function afterThisTask(work: () => void): void {
+  const scheduler = (globalThis as { scheduler?: { postTask?(task: () => void, options: object): Promise<unknown> } }).scheduler
+  if (typeof scheduler?.postTask === 'function') {
+    scheduler.postTask(work, { priority: 'background' }).catch(() => {})
+    return
+  }
+  setTimeout(work, 0)
+}
+
+const ranLater = (context: Context, job: Job): Promise<CaptureResult> =>
+  new Promise((resolve) => afterThisTask(() => void runJob(context, job).then(resolve)))
+
+/**
+ * A capture from `capture()`, a form or a Klaviyo form, resolved to its result; never throws,
+ * never rejects. An async function runs synchronously up to its first await, and `beginCapture`
+ * is synchronous when consent is: the job is stored inside the submit event.
+ */
+export async function capture(context: Context, raw: unknown, options: CaptureOptions = {}): Promise<CaptureResult> {
+  try {
+    const request: CaptureRequest = { source: options.source ?? 'manual', formId: options.formId, traits: options.traits, subscribe: options.subscribe === true }
+    const job = await beginCapture(context, raw, request)
+    if (typeof job !== 'object') return failure(context, job)
+    context.runningJobs.add(job.id) // ours: the start-up flush leaves it alone
+    return await ranLater(context, job)
+  } catch {
+    return failure(context, 'no_analytics')
+  }
+}

@@ -1,0 +1,62 @@
+// The one explicit context every step of an instance reads and writes: its options, its
+// analytics source, its consent gate and the little it remembers on this page.
+import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from './types'
+import type { AnalyticsSource } from './analytics'
+import type { Adoption } from './landing'
+import { askConsent } from './consent'
+import { makeLog, type Log } from './log'
+
+/** The state of one mailstitch instance. */
+export interface Context {
+  options: MailstitchOptions
+  /** Query parameter carrying the bridge token. */
+  linkParam: string
+  log: Log
+  /** The analytics object: the one given, else `window.analytics`, read on each use. */
+  analytics: AnalyticsSource
+  /** The consent answer now (a promise when it is not known yet). */
+  consent: () => boolean | Promise<boolean>
+  /** When each email was last captured on this page (the same email within 5 s is sent once). */
+  recentCaptures: Map<string, number>
+  /** Klaviyo forms already captured on this page (`formId email`): a multi-step form reports its email more than once. */
+  klaviyoFormsCaptured: Set<string>
+  /** Jobs this instance is running now (the start-up flush must not run a capture's job a second time). */
+  runningJobs: Set<string>
+  /** The landing's token while it waits for consent. */
+  pendingToken: string | undefined
+  /** The landing decision; event processing waits on it (never long). */
+  adoption: Promise<Adoption>
+  /** Undo functions of everything this instance added (listeners, the Segment plugin). */
+  cleanups: (() => void)[]
+  destroyed: boolean
+}
+
+/** A fresh context for `options` (also `null` from untyped callers). */
+export function createContext(options: MailstitchOptions | null | undefined): Context {
+  const safe = options || {}
+  return {
+    options: safe,
+    linkParam: safe.linkParam || 'mst',
+    log: makeLog(safe.debug),
+    analytics: () => safe.analytics || (window as { analytics?: AnalyticsLike }).analytics,
+    consent: () => askConsent(safe.consent),
+    recentCaptures: new Map(),
+    klaviyoFormsCaptured: new Set(),
+    runningJobs: new Set(),
+    pendingToken: undefined,
+    adoption: Promise.resolve(),
+    cleanups: [],
+    destroyed: false,
+  }
+}
+
+/** A failed capture, logged. */
+export function failure(context: Context, reason: CaptureFailure): CaptureResult {
+  context.log(reason)
+  return { ok: false, reason }
+}
+
+/** Consent is still given and the instance still alive (asked before each retry). */
+export function stillAllowed(context: Context): boolean {
+  return !context.destroyed && context.consent() !== false
+}

@@ -1,0 +1,145 @@
+// Step 3, the job runner: carry out a capture's steps that were not handed off yet, on this page
+// or a later one. A step counts as sent once something that delivers on its own has it:
+// analytics.js once loaded (its persisted queue resends across page loads with the same
+// messageId, so we must not resend too), a keepalive fetch (it outlives the page). Each event
+// is thereby sent once, not once by analytics.js and again by the outbox.
+import type { CaptureResult } from './types'
+import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
+import { failure, stillAllowed, type Context } from './context'
+import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
+import { readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
+import { writeState } from './state'
+
+/** How long a first page view waits for analytics.js to create the anonymousId. */
+const ANONYMOUS_ID_WAIT_MS = 3000
+
+/**
+ * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
+ * analytics.js creates it when it loads). False when there is no analytics (blocked, missing).
+ */
+export async function resolveBridgeId(context: Context, job: Job): Promise<boolean> {
+  if (job.bridgeId) return true
+  if (!context.analytics()) return false
+  let visitor = currentVisitor(context.analytics)
+  if (!visitor.anonymousId) {
+    await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
+    visitor = currentVisitor(context.analytics)
+  }
+  if (!visitor.anonymousId || context.destroyed) return false
+  job.bridgeId = visitor.anonymousId
+  job.userId = visitor.userId
+  saveJob(job)
+  writeState({ captured: true, bridgeId: job.bridgeId })
+  agreeWithKlaviyoJs(context, job)
+  context.log('captured', job.email, job.bridgeId)
+  return true
+}
+
+/** klaviyo.js on the page: keep Klaviyo's own onsite identity in agreement. */
+function agreeWithKlaviyoJs(context: Context, job: Job): void {
+  try {
+    const klaviyo = (window as { klaviyo?: { identify?(p: object): { catch?(f: (e: unknown) => void): void } | undefined } }).klaviyo
+    klaviyo?.identify?.({ email: job.email, segment_anonymous_id: job.bridgeId })?.catch?.(context.log)
+  } catch { /* a third-party object */ }
+}
+
+/** Every step this job has, in order. */
+export function stepsOf(context: Context, job: Job): StepName[] {
+  const klaviyo = context.options.klaviyo
+  const steps: StepName[] = ['identify', 'track']
+  if (klaviyo?.companyId) steps.push('profile')
+  if (klaviyo?.companyId && klaviyo.listId && job.subscribe) steps.push('subscription')
+  return steps
+}
+
+/**
+ * Record a step as sent in the stored job (read back first: a job cleared meanwhile, as on
+ * consent withdrawn, stays cleared); the job goes once every step is sent.
+ */
+export function markSent(context: Context, job: Job, step: StepName): void {
+  if (!job.sent.includes(step)) job.sent.push(step)
+  const stored = readJobs().find((other) => other.id === job.id)
+  if (!stored) return
+  if (!stored.sent.includes(step)) stored.sent.push(step)
+  const allSent = stepsOf(context, stored).every((name) => stored.sent.includes(name))
+  if (allSent) removeJob(stored.id)
+  else saveJob(stored)
+}
+
+/** A step handed off that failed for good on this page: back into the outbox, for a later page. */
+function markUnsent(context: Context, job: Job, step: StepName): void {
+  if (!stillAllowed(context)) return
+  const stored = readJobs().find((other) => other.id === job.id) ?? job
+  stored.sent = stored.sent.filter((name) => name !== step)
+  saveJob(stored)
+}
+
+/** Segment options of a job's event: messageIds derive from the job id, so a re-run dedupes. */
+function segmentOptions(job: Job, suffix: string, extra?: object): object {
+  return { messageId: `mst-${job.id}-${suffix}`, timestamp: new Date(job.capturedAt), anonymousId: job.bridgeId, ...extra }
+}
+
+/** Segment: identify (traits-only without a userId, which keeps analytics.js's own), then Email Captured. */
+export async function sendToSegment(context: Context, job: Job): Promise<void> {
+  // Handed to analytics.js only once it has loaded: a call buffered in the snippet stub is lost
+  // when the page unloads first, and then the next page sends it.
+  if (!(await whenLoaded(context.analytics)) || context.destroyed) return
+  const email = job.email
+  if (!job.sent.includes('identify')) {
+    const traits = { ...job.traits, email }
+    const args = job.userId ? [job.userId, traits, segmentOptions(job, 'i')] : [traits, segmentOptions(job, 'i')]
+    callAnalytics(context.analytics, 'identify', args)
+    markSent(context, job, 'identify')
+  }
+  if (!job.sent.includes('track')) {
+    const properties = { source: job.source, form_id: job.formId ?? null }
+    callAnalytics(context.analytics, 'track', ['Email Captured', properties, segmentOptions(job, 't', { context: { traits: { email } } })])
+    markSent(context, job, 'track')
+  }
+}
+
+/** The Klaviyo `external_id` per the `externalId` option; never empty. */
+function externalIdOf(context: Context, job: Job): string | null | undefined {
+  const mode = context.options.externalId
+  if (mode === 'anonymousId') return job.bridgeId
+  if (mode === false) return undefined
+  return job.userId
+}
+
+async function sendOneToKlaviyo(context: Context, job: Job, request: KlaviyoRequest): Promise<void> {
+  markSent(context, job, request.step) // a keepalive fetch outlives the page: handed off
+  const status = await sendKlaviyo(request, () => stillAllowed(context))
+  context.log('klaviyo', request.step, status)
+  if (status === 0) markUnsent(context, job, request.step)
+}
+
+/** Klaviyo: the profile upsert and, for an opt-in with a list, the subscription. */
+export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
+  const klaviyo = context.options.klaviyo
+  if (!klaviyo?.companyId) return
+  const input = { email: job.email, bridgeId: job.bridgeId, traits: job.traits, source: job.source, subscribe: job.subscribe }
+  const requests = klaviyoRequests(klaviyo, input, externalIdOf(context, job)).filter((request) => !job.sent.includes(request.step))
+  await Promise.all(requests.map((request) => sendOneToKlaviyo(context, job, request)))
+}
+
+/** Run a job's steps left; resolves the capture's result once the bridge id is known. */
+export async function runJob(context: Context, job: Job): Promise<CaptureResult> {
+  context.runningJobs.add(job.id)
+  job.runs++ // counted first: a Segment that never loads is retried on a few page loads, not forever
+  saveJob(job)
+  if (!(await resolveBridgeId(context, job))) {
+    removeJob(job.id)
+    context.recentCaptures.delete(job.email)
+    return failure(context, 'no_analytics')
+  }
+  void sendToSegment(context, job)
+  void sendToKlaviyo(context, job)
+  return { ok: true, email: job.email, anonymousId: job.bridgeId! }
+}
+
+/** Start-up (and consent given): run every stored job this instance is not running already. */
+export async function flushOutbox(context: Context): Promise<void> {
+  if (!(await context.consent()) || context.destroyed) return
+  const waiting = readJobs().filter((job) => !context.runningJobs.has(job.id))
+  await Promise.all(waiting.map((job) => runJob(context, job)))
+}
