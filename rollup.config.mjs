@@ -10,16 +10,10 @@ const browserTarget = 'es2020'
 const nodeExternal = (id) =>
   id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
 
-// Source keeps readable field names; the minifier shortens the ones that never leave the bundle
-// (the SDK's context, its in-memory jobs and retry limits). Public option names, analytics.js and
-// Klaviyo fields and the stored keys (outbox.ts maps those itself) are not in this list.
-const INTERNAL_FIELDS = /^(capturedAt|runs|bridgeId|sent|recentCaptures|klaviyoFormsCaptured|pendingToken|adoption|cleanups|destroyed|captured|adopted|retryAfterMs|tries|baseMs|maxMs|keepGoing|step)$/
-
 /** terser settings of the two script-tag bundles. */
 const browserTerser = (passes) => ({
   ecma: 2020,
   compress: { passes, unsafe_arrows: true, unsafe_methods: true },
-  mangle: { properties: { regex: INTERNAL_FIELDS } },
   format: { comments: false },
 })
 

@@ -49,12 +49,34 @@ test('Klaviyo form events without an email, or that are not submits, capture not
     w.__klaviyoForm('submit', { $email: '' })
     w.__klaviyoForm('submit', { $email: 'not-an-email' })
     w.__klaviyoForm('open', { $email: 'opened@example.com' })
-    w.__klaviyoForm('stepSubmit', { $email: 'step@example.com' })
     window.dispatchEvent(new CustomEvent('klaviyoForms'))
+    // Then one that does capture: once it has arrived, everything before it has been handled.
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'Marker', metaData: { $email: 'marker@example.com' } } }))
   })
-  await page.waitForTimeout(1000)
-  expect(stack.klaviyo.requests()).toEqual([])
-  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || e.event === 'Email Captured')).toEqual([])
-  expect(await page.evaluate(() => (window as any).__klaviyoCalls)).toEqual([])
+  await stack.collector.waitFor((e: Ev) => e.event === 'Email Captured' && e.context?.traits?.email === 'marker@example.com', 15_000)
+  await expect.poll(() => stack.klaviyo.requests().length, { timeout: 15_000 }).toBe(1)
+  expect(stack.klaviyo.requests()[0]!.body).toMatchObject({ data: { attributes: { email: 'marker@example.com' } } })
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || e.event === 'Email Captured').map((e: Ev) => e.traits?.email ?? e.context?.traits?.email)).toEqual(['marker@example.com', 'marker@example.com'])
+  expect(errors).toEqual([])
+})
+
+test('a multi-step Klaviyo form: the email from stepSubmit is captured once, the final submit adds nothing', async ({ stack }) => {
+  const { page, errors, anon } = await open(stack)
+  await page.evaluate(() => (window as any).__klaviyoForm('stepSubmit', { $email: 'Step@Example.com' }))
+  const identify = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === 'step@example.com', 15_000)) as Ev
+  expect(identify.anonymousId).toBe(anon)
+  // The SMS step, then the final submit, well past the 5 s duplicate window of capture().
+  await page.clock.install()
+  await page.clock.fastForward(60_000)
+  await page.evaluate(() => {
+    const w = window as any
+    w.__klaviyoForm('stepSubmit', { $email: 'step@example.com', $phone_number: '+15555550123' })
+    w.__klaviyoForm('submit', { $email: 'step@example.com', $phone_number: '+15555550123' })
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'Marker', metaData: { $email: 'marker@example.com' } } }))
+  })
+  await page.clock.runFor(1000)
+  await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === 'marker@example.com', 15_000)
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' && e.traits?.email === 'step@example.com')).toHaveLength(1)
+  expect(stack.klaviyo.requests().filter((r) => (r.body as Ev)?.data?.attributes?.email === 'step@example.com')).toHaveLength(1)
   expect(errors).toEqual([])
 })

@@ -54,19 +54,42 @@ export function currentVisitor(source: AnalyticsSource): Visitor {
 
 /**
  * Call `method` on the analytics object, or push it onto the queue array a snippet that runs
- * later adopts. Never throws; a rejected call promise is swallowed (AnalyticsBrowser that failed to load).
+ * later adopts. Never throws. With `done`, a trailing callback is appended: analytics.js calls it
+ * with the event's context once delivery was attempted (`done(false)` when it failed, or when
+ * the call's promise rejects: an AnalyticsBrowser that failed to load).
  */
-export function callAnalytics(source: AnalyticsSource, method: string, args: unknown[]): void {
+export function callAnalytics(source: AnalyticsSource, method: string, args: unknown[], done?: (delivered: boolean) => void): void {
+  const callArgs = done ? [...args, (ctx?: { failedDelivery?(): unknown }) => done(!ctx?.failedDelivery?.())] : args
   try {
     const analytics = source() as unknown as Record<string, unknown> & { push?(call: unknown[]): void }
     const fn = analytics[method]
     if (typeof fn === 'function') {
-      const result = fn.apply(analytics, args) as { catch?(onError: () => void): void } | undefined
-      result?.catch?.(() => {})
+      const result = fn.apply(analytics, callArgs) as { catch?(onError: () => void): void } | undefined
+      result?.catch?.(() => done?.(false))
     } else if (typeof analytics.push === 'function') {
-      analytics.push([method, ...args])
+      analytics.push([method, ...callArgs])
     }
   } catch { /* no analytics, or a broken one */ }
+}
+
+/**
+ * The messageIds analytics.js has persisted to resend itself on this page load (its retry queue,
+ * `persisted-queue:v1:<writeKey>:…:items`, written on `pagehide`). Read at start-up, before
+ * analytics.js loads and takes them: the outbox must not send those a second time.
+ */
+export function queuedByAnalytics(): Set<string> {
+  const ids = new Set<string>()
+  try {
+    for (let index = 0; index < localStorage.length; index++) {
+      const key = localStorage.key(index) || ''
+      if (!key.startsWith('persisted-queue:v1:') || !key.endsWith(':items')) continue
+      const items = readStored<{ event?: { messageId?: unknown } }[]>(key)
+      for (const item of Array.isArray(items) ? items : []) {
+        if (typeof item?.event?.messageId === 'string') ids.add(item.event.messageId)
+      }
+    }
+  } catch { /* storage unavailable */ }
+  return ids
 }
 
 /** Resolves true once analytics.js has loaded; with `timeoutMs`, false after that long without it. */

@@ -57,16 +57,12 @@ export function beginCapture(context: Context, raw: unknown, request: CaptureReq
 }
 
 /**
- * Run `work` once the current task is over: after a submit event, that is after the form's
- * navigation has started. A background-priority task where the browser has `scheduler.postTask`
- * (it never runs ahead of the navigation), else a timer.
+ * Run `work` in a task of its own, after the current one: after a submit event, that is after
+ * the browser has taken the form's navigation in hand, and still before the page unloads (a
+ * keepalive request started then arrives). A background-priority task (`scheduler.postTask`)
+ * was tried: Chromium ran it only once the old page was unloading, and its requests were lost.
  */
 export function afterThisTask(work: () => void): void {
-  const scheduler = (globalThis as { scheduler?: { postTask?(task: () => void, options: object): Promise<unknown> } }).scheduler
-  if (typeof scheduler?.postTask === 'function') {
-    scheduler.postTask(work, { priority: 'background' }).catch(() => {})
-    return
-  }
   setTimeout(work, 0)
 }
 

@@ -1,7 +1,7 @@
 // The one explicit context every step of an instance reads and writes: its options, its
 // analytics source, its consent gate and the little it remembers on this page.
 import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from './types'
-import type { AnalyticsSource } from './analytics'
+import { queuedByAnalytics, type AnalyticsSource } from './analytics'
 import type { Adoption } from './landing'
 import { askConsent } from './consent'
 import { makeLog, type Log } from './log'
@@ -22,6 +22,8 @@ export interface Context {
   klaviyoFormsCaptured: Set<string>
   /** Jobs this instance is running now (the start-up flush must not run a capture's job a second time). */
   runningJobs: Set<string>
+  /** messageIds analytics.js will resend itself (its persisted queue at start-up). */
+  queuedByAnalytics: Set<string>
   /** The landing's token while it waits for consent. */
   pendingToken: string | undefined
   /** The landing decision; event processing waits on it (never long). */
@@ -43,6 +45,7 @@ export function createContext(options: MailstitchOptions | null | undefined): Co
     recentCaptures: new Map(),
     klaviyoFormsCaptured: new Set(),
     runningJobs: new Set(),
+    queuedByAnalytics: queuedByAnalytics(),
     pendingToken: undefined,
     adoption: Promise.resolve(),
     cleanups: [],

@@ -1,8 +1,8 @@
 // Step 3, the job runner: carry out a capture's steps that were not handed off yet, on this page
-// or a later one. A step counts as sent once something that delivers on its own has it:
-// analytics.js once loaded (its persisted queue resends across page loads with the same
-// messageId, so we must not resend too), a keepalive fetch (it outlives the page). Each event
-// is thereby sent once, not once by analytics.js and again by the outbox.
+// or a later one. A step counts as sent once analytics.js reports it delivered, or once it is in
+// something that delivers on its own: analytics.js's persisted retry queue (it resends those with
+// the same messageId on the next page), a keepalive fetch (it outlives the page). Each event is
+// thereby sent once, not once by analytics.js and again by the outbox.
 import type { CaptureResult } from './types'
 import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
 import { failure, stillAllowed, type Context } from './context'
@@ -79,23 +79,33 @@ function segmentOptions(job: Job, suffix: string, extra?: object): object {
   return { messageId: `mst-${job.id}-${suffix}`, timestamp: new Date(job.capturedAt), anonymousId: job.bridgeId, ...extra }
 }
 
-/** Segment: identify (traits-only without a userId, which keeps analytics.js's own), then Email Captured. */
+/**
+ * One Segment step: skipped when analytics.js's own persisted queue holds it (it resends it
+ * itself), else called, and recorded as sent once analytics.js reports it delivered. Left
+ * unsent when the page unloads first (analytics.js does not persist a request in flight).
+ */
+function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track', args: unknown[]): void {
+  if (job.sent.includes(step)) return
+  const messageId = (args[args.length - 1] as { messageId: string }).messageId
+  if (context.queuedByAnalytics.has(messageId)) return markSent(context, job, step)
+  callAnalytics(context.analytics, step, args, (delivered) => {
+    if (delivered) markSent(context, job, step)
+  })
+}
+
+/**
+ * Segment: identify (traits-only without a userId, which keeps analytics.js's own), then
+ * Email Captured. Called once analytics.js has loaded: a call buffered in the snippet stub is
+ * lost when the page unloads first, and the next page sends it.
+ */
 export async function sendToSegment(context: Context, job: Job): Promise<void> {
-  // Handed to analytics.js only once it has loaded: a call buffered in the snippet stub is lost
-  // when the page unloads first, and then the next page sends it.
   if (!(await whenLoaded(context.analytics)) || context.destroyed) return
   const email = job.email
-  if (!job.sent.includes('identify')) {
-    const traits = { ...job.traits, email }
-    const args = job.userId ? [job.userId, traits, segmentOptions(job, 'i')] : [traits, segmentOptions(job, 'i')]
-    callAnalytics(context.analytics, 'identify', args)
-    markSent(context, job, 'identify')
-  }
-  if (!job.sent.includes('track')) {
-    const properties = { source: job.source, form_id: job.formId ?? null }
-    callAnalytics(context.analytics, 'track', ['Email Captured', properties, segmentOptions(job, 't', { context: { traits: { email } } })])
-    markSent(context, job, 'track')
-  }
+  const traits = { ...job.traits, email }
+  const identifyArgs = job.userId ? [job.userId, traits, segmentOptions(job, 'i')] : [traits, segmentOptions(job, 'i')]
+  sendSegmentStep(context, job, 'identify', identifyArgs)
+  const properties = { source: job.source, form_id: job.formId ?? null }
+  sendSegmentStep(context, job, 'track', ['Email Captured', properties, segmentOptions(job, 't', { context: { traits: { email } } })])
 }
 
 /** The Klaviyo `external_id` per the `externalId` option; never empty. */
