@@ -34,10 +34,9 @@ export default [
     output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser(browserTerser(2))] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
-  // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).
+  // npm: ESM + CJS (no runtime dependency).
   {
     input: 'src/browser/index.ts',
-    external: ['js-cookie'],
     output: [
       { file: 'dist/index.mjs', format: 'es', sourcemap: true },
       { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },

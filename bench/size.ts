@@ -1,7 +1,8 @@
 /**
- * Row 1: bytes on the wire. mailstitch's script-tag bundle beside js-cookie (the one library it
- * bundles) and analytics-next's standalone entry (what the Segment snippet loads first; it
- * lazy-loads further chunks, counted separately as the bytes a page actually fetched).
+ * Row 1: bytes on the wire. mailstitch's script-tag bundle (self-contained: no library bundled)
+ * beside analytics-next's standalone entry (what the Segment snippet loads first; it lazy-loads
+ * further chunks, counted separately as the bytes a page actually fetched), and the distance to
+ * the 3 KB goal and the 4 KB CI budget (scripts/size-check.mjs).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -10,6 +11,13 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { kb, ratio, type Section } from './lib/stats'
 
 const require = createRequire(import.meta.url)
+
+/** The goal (issue 11) and the CI budget (scripts/size-check.mjs), gzip bytes. */
+const GOAL = 3 * 1024
+const BUDGET = 4096
+
+/** `120 B over` or `80 B under`. */
+const distance = (size: number, limit: number) => (size > limit ? `${size - limit} B over` : `${limit - size} B under`)
 
 export interface Sizes { min: number; gzip: number; brotli: number }
 
@@ -23,26 +31,24 @@ export function sizesOf(buf: Buffer): Sizes {
 
 export function benchSize(root: string): Section {
   const ms = sizesOf(readFileSync(path.join(root, 'dist/mailstitch.min.js')))
-  const jsCookieDir = path.dirname(require.resolve('js-cookie/package.json'))
-  const jc = sizesOf(readFileSync(path.join(jsCookieDir, 'dist/js.cookie.min.js')))
   const anDir = path.dirname(require.resolve('@segment/analytics-next/package.json'))
   const an = sizesOf(readFileSync(path.join(anDir, 'dist/umd/standalone.js')))
   const anVersion = (require('@segment/analytics-next/package.json') as { version: string }).version
-  const base = (k: keyof Sizes) => `analytics.js ${kb(an[k])} · js-cookie ${kb(jc[k])}`
+  const base = (k: keyof Sizes) => `analytics.js ${kb(an[k])}`
   const rows = (['min', 'gzip', 'brotli'] as const).map((k) => ({
     n: 1,
     figure: `Size, ${k === 'min' ? 'minified' : k} (dist/mailstitch.min.js)`,
-    mailstitch: kb(ms[k]),
+    mailstitch: k === 'gzip' ? `${kb(ms.gzip)} (${distance(ms.gzip, GOAL)} the 3 KB goal, ${distance(ms.gzip, BUDGET)} the 4 KB budget)` : kb(ms[k]),
     baseline: base(k),
     ratio: `${ratio(ms[k], an[k])} of analytics.js`,
     goal: k === 'gzip' ? '< 3 KB and < 1/10 of analytics.js' : '—',
-    met: k === 'gzip' ? ms.gzip < 3 * 1024 && ms.gzip < an.gzip / 10 : null,
+    met: k === 'gzip' ? ms.gzip < GOAL && ms.gzip < an.gzip / 10 : null,
   }))
   return {
     rows,
     notes: [
-      `Size: mailstitch ${ms.min} B minified, ${ms.gzip} B gzip -9, ${ms.brotli} B brotli q11 (js-cookie included). ` +
-        `js-cookie ${jc.min} / ${jc.gzip} / ${jc.brotli} B (dist/js.cookie.min.js). analytics-next ${anVersion} standalone.js ` +
+      `Size: mailstitch ${ms.min} B minified, ${ms.gzip} B gzip -9, ${ms.brotli} B brotli q11 (self-contained; its 30-line cookie helper replaced js-cookie). ` +
+        `Distance in gzip bytes: ${ms.gzip - GOAL} B to the 3 KB goal, ${ms.gzip - BUDGET} B to the 4 KB budget (negative: under). analytics-next ${anVersion} standalone.js ` +
         `${an.min} / ${an.gzip} / ${an.brotli} B; that is only its entry file, the chunks it lazy-loads come on top (see the start-up notes).`,
     ],
   }

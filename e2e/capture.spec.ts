@@ -152,3 +152,92 @@ test('Klaviyo answering 429 then 500: retried within bounds, the page is unaffec
   await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'retry@example.com' })?.anonymous_id, { timeout: 15_000 }).toBe(anon)
   await expect(page.locator('#ok')).toHaveText('ok')
 })
+
+// --- who is subscribed (CONTRACT.md "What a capture does", step 3) on Dawn's own markup -------------
+
+const PASSWORD = 'hunter2-Secret-pw'
+/** Dawn's forms (sections/main-login.liquid, main-register.liquid, contact-form.liquid, footer newsletter). */
+const DAWN_FORMS: { name: string; html: string; optIn: boolean }[] = [
+  {
+    name: 'contact (form_type=contact)',
+    optIn: false,
+    html: `<form method="post" action="/contact#ContactForm" id="ContactForm" accept-charset="UTF-8" class="contact-form"><input type="hidden" name="form_type" value="contact"><input type="hidden" name="utf8" value="✓">
+      <input class="field__input" autocomplete="name" type="text" id="ContactForm-name" name="contact[Name]" value="Ada">
+      <input autocomplete="email" type="email" id="ContactForm-email" class="field__input" name="contact[email]" spellcheck="false" autocapitalize="off" value="">
+      <textarea rows="10" id="ContactForm-body" class="text-area field__input" name="contact[Comment]">Where is my order?</textarea>
+      <button type="submit" class="button" id="Go">Send</button></form>`,
+  },
+  {
+    name: 'customer login (form_type=customer_login)',
+    optIn: false,
+    html: `<form method="post" action="/account/login" id="customer_login" accept-charset="UTF-8" data-login-with-shop-sign-in="true" novalidate="novalidate"><input type="hidden" name="form_type" value="customer_login"><input type="hidden" name="utf8" value="✓">
+      <input type="email" name="customer[email]" id="CustomerEmail" autocomplete="email" autocorrect="off" autocapitalize="off" value="">
+      <input type="password" value="" name="customer[password]" id="CustomerPassword" autocomplete="current-password">
+      <button id="Go">Sign in</button></form>`,
+  },
+  {
+    name: 'password recovery (form_type=recover_customer_password)',
+    optIn: false,
+    html: `<form method="post" action="/account/recover" accept-charset="UTF-8"><input type="hidden" name="form_type" value="recover_customer_password"><input type="hidden" name="utf8" value="✓">
+      <input type="email" value="" name="email" id="RecoverEmail" autocorrect="off" autocapitalize="off" autocomplete="email">
+      <button id="Go">Submit</button></form>`,
+  },
+  {
+    name: 'create account without the marketing box ticked',
+    optIn: false,
+    html: `<form method="post" action="/account" id="create_customer" accept-charset="UTF-8" novalidate="novalidate"><input type="hidden" name="form_type" value="create_customer"><input type="hidden" name="utf8" value="✓">
+      <input type="text" name="customer[first_name]" id="RegisterForm-FirstName" value="Ada">
+      <input type="email" name="customer[email]" id="RegisterForm-email" value="">
+      <input type="password" name="customer[password]" id="RegisterForm-password">
+      <input type="checkbox" name="customer[accepts_marketing]" id="RegisterForm-marketing">
+      <button id="Go">Create</button></form>`,
+  },
+  {
+    name: 'create account with the accepts-marketing box ticked',
+    optIn: true,
+    html: `<form method="post" action="/account" id="create_customer" accept-charset="UTF-8" novalidate="novalidate"><input type="hidden" name="form_type" value="create_customer"><input type="hidden" name="utf8" value="✓">
+      <input type="email" name="customer[email]" id="RegisterForm-email" value="">
+      <input type="password" name="customer[password]" id="RegisterForm-password">
+      <input type="checkbox" name="customer[accepts_marketing]" id="RegisterForm-marketing" checked>
+      <button id="Go">Create</button></form>`,
+  },
+  {
+    name: 'newsletter (form_type=customer)',
+    optIn: true,
+    html: shopifyNewsletterForm.replace('id="Subscribe"', 'id="Go"'),
+  },
+  {
+    name: 'a plain site form marked data-mailstitch-subscribe',
+    optIn: true,
+    html: `<form method="post" action="/account/recover" data-mailstitch-subscribe><input type="email" name="email" value=""><button id="Go">Join</button></form>`,
+  },
+]
+
+test('with a list configured: contact, login and recovery forms identify but never subscribe; each opt-in does; no request carries a password', async ({ stack }) => {
+  for (const path of ['/account/login', '/account/recover', '/account']) {
+    stack.site.route('POST', path, (req) => ({ status: 302, headers: { location: (req.headers.referer ? new URL(req.headers.referer).pathname : '/') + '?posted=1' } }))
+  }
+  for (const [i, form] of DAWN_FORMS.entries()) {
+    stack.site.page(`/form${i}`, stack.storefront({ after: stack.scriptTag(), body: `<main>${form.html}</main>` }))
+    const device = await stack.device()
+    const page = await device.newPage()
+    await page.goto(`${stack.site.url}/form${i}`)
+    const email = `dawn${i}@example.com`
+    await page.fill('input[type=email]', email)
+    if (await page.locator('input[type=password]').count()) await page.fill('input[type=password]', PASSWORD)
+    await Promise.all([page.waitForURL(/posted=1|customer_posted=true/), page.click('#Go')])
+    // Positive signal first: the identify and the profile of this capture arrived...
+    await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === email, 15_000)
+    await expect.poll(() => stack.klaviyo.store.findProfile({ email })?.email, { timeout: 15_000 }).toBe(email)
+    // ...then the subscription, exactly for the opt-ins (a subscription is sent beside the profile).
+    const subscribed = () => stack.klaviyo.requests().some((r) => r.path.startsWith('/client/subscriptions') && JSON.stringify(r.body).includes(email))
+    if (form.optIn) await expect.poll(subscribed, { timeout: 15_000, message: form.name }).toBe(true)
+    else {
+      await page.waitForTimeout(500)
+      expect(subscribed(), form.name).toBe(false)
+    }
+    await device.close()
+  }
+  const everything = JSON.stringify([stack.collector.events(), stack.klaviyo.requests()])
+  expect(everything).not.toContain(PASSWORD)
+})

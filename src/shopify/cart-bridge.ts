@@ -43,6 +43,165 @@ const CART_EVENTS = ['cart:updated', 'cart:refresh', 'cart:change', 'theme:cart:
 const TRIES = 3
 const PAGE_BUDGET = 10
 
+/** The state of one running bridge, read and written by the steps below. */
+interface Bridge {
+  options: CartBridgeOptions
+  log: (...args: unknown[]) => void
+  attribute: string
+  root: string
+  debounceMs: number
+  retryMs: number
+  cleanups: (() => void)[]
+  stopped: boolean
+  timer: ReturnType<typeof setTimeout> | undefined
+  running: Promise<void> | undefined
+  /** A trigger came while a check was running: check once more after it. */
+  again: boolean
+  /** Our own /cart/update.js requests not yet seen by the resource observer. */
+  ownRequests: number
+  /** Writes left on this page. */
+  budget: number
+}
+
+async function allowed(bridge: Bridge): Promise<boolean> {
+  try {
+    return (bridge.options.gate.now() ?? (await bridge.options.gate.check())) === true
+  } catch {
+    return false
+  }
+}
+
+async function getCart(bridge: Bridge): Promise<Cart | undefined> {
+  try {
+    const r = await fetch(bridge.root + 'cart.js', { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' })
+    return r.ok ? ((await r.json()) as Cart) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** POST the attribute with bounded retries (the browser's one `retry`); true once Shopify accepted it. */
+async function writeAttribute(bridge: Bridge, value: string): Promise<boolean> {
+  const attempt = async (): Promise<Attempt<boolean>> => {
+    if (bridge.stopped || bridge.budget <= 0) return { done: true, value: false }
+    bridge.budget--
+    bridge.ownRequests++
+    const r = await fetch(bridge.root + 'cart/update.js', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ attributes: { [bridge.attribute]: value } }),
+    })
+    if (!r.ok) {
+      bridge.log('cart update refused', r.status)
+      return { done: false }
+    }
+    bridge.log('cart attribute', value ? 'written' : 'removed')
+    return { done: true, value: true }
+  }
+  const keepGoing = () => !bridge.stopped && bridge.budget > 0
+  const accepted = await retry(attempt, { tries: TRIES, baseMs: bridge.retryMs, maxMs: 8000, keepGoing })
+  return accepted === true && !bridge.stopped
+}
+
+/** One check; false when a write was refused (then only a later trigger tries again). */
+async function checkOnce(bridge: Bridge): Promise<boolean> {
+  if (!(await allowed(bridge)) || bridge.stopped) return true
+  const id = bridge.options.bridgeId()
+  if (!id) return true
+  const cart = await getCart(bridge)
+  // No cart yet (or an empty one): writing attributes would create a cart for every visitor.
+  if (!cart || !(Number(cart.item_count) > 0) || cart.attributes?.[bridge.attribute] === id) return true
+  // Consent may have been withdrawn while the cart was read.
+  if (bridge.options.gate.now() === false || bridge.stopped) return true
+  return writeAttribute(bridge, id)
+}
+
+/** Check now; a trigger during a running check makes it check once more. Never rejects. */
+function sync(bridge: Bridge): Promise<void> {
+  if (bridge.running) {
+    bridge.again = true
+    return bridge.running
+  }
+  bridge.running = (async () => {
+    try {
+      let ok = true
+      do {
+        bridge.again = false
+        ok = await checkOnce(bridge)
+      } while (bridge.again && ok && !bridge.stopped)
+    } catch {
+      /* never reject */
+    } finally {
+      bridge.running = undefined
+    }
+  })()
+  return bridge.running
+}
+
+/** Check after a quiet period (debounced). */
+function kick(bridge: Bridge, ms = bridge.debounceMs): void {
+  if (bridge.stopped) return
+  clearTimeout(bridge.timer)
+  bridge.timer = setTimeout(() => void sync(bridge), ms)
+}
+
+/** Consent withdrawn: take the id off the cart so a later order does not carry it. */
+async function withdraw(bridge: Bridge): Promise<void> {
+  clearTimeout(bridge.timer)
+  const cart = await getCart(bridge)
+  if (cart?.attributes?.[bridge.attribute]) await writeAttribute(bridge, '')
+}
+
+/** Every completed cart-changing request the page makes (not our own writes) schedules a check. */
+function watchCartRequests(bridge: Bridge): void {
+  try {
+    if (typeof PerformanceObserver !== 'function') return
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as PerformanceResourceTiming[]) {
+        if ((entry.initiatorType !== 'fetch' && entry.initiatorType !== 'xmlhttprequest') || !CART_CHANGE.test(entry.name)) continue
+        if (bridge.ownRequests > 0 && /\/cart\/update/.test(entry.name)) bridge.ownRequests--
+        else kick(bridge)
+      }
+    })
+    observer.observe({ type: 'resource' })
+    bridge.cleanups.push(() => observer.disconnect())
+  } catch {
+    /* no resource timing: theme events and page loads still sync */
+  }
+}
+
+function listen(bridge: Bridge, type: string, handler: (event: Event) => unknown): void {
+  window.addEventListener(type, handler, true)
+  bridge.cleanups.push(() => window.removeEventListener(type, handler, true))
+}
+
+/** Theme cart events, captures (they may create the bridge id), back/forward cache, consent. */
+function watchTriggers(bridge: Bridge): void {
+  for (const type of CART_EVENTS) listen(bridge, type, () => kick(bridge))
+  // A capture may have just created the bridge id (fetch-posted and Klaviyo forms stay on the page).
+  const afterCapture = () => {
+    kick(bridge, 1000)
+    setTimeout(() => kick(bridge), 5000)
+  }
+  listen(bridge, 'submit', (event) => {
+    if (hasEmailField(event.target)) afterCapture()
+  })
+  listen(bridge, 'klaviyoForms', (event) => {
+    if ((event as CustomEvent).detail?.type === 'submit') afterCapture()
+  })
+  // Back from the back/forward cache: the cart may have changed in another tab meanwhile.
+  listen(bridge, 'pageshow', (event) => {
+    if ((event as PageTransitionEvent).persisted) kick(bridge)
+  })
+  const gate = bridge.options.gate
+  bridge.cleanups.push(
+    gate.watch(() => {
+      if (gate.now() === false) void withdraw(bridge).catch(() => {})
+      else kick(bridge)
+    }),
+  )
+}
 
 /**
  * Write the bridge id into the Shopify cart's attributes (`POST /cart/update.js`), so checkout,
@@ -55,145 +214,31 @@ const PAGE_BUDGET = 10
  * theme events (`cart:updated`, …) are heard too. Form submits and Klaviyo form events may
  * create the bridge id, so they schedule a check as well.
  */
-export function startCartBridge(o: CartBridgeOptions): CartBridge {
-  const log = o.log ?? (() => {})
-  const attr = o.attribute || CART_ATTRIBUTE
-  const root = (o.root || '/').replace(/\/?$/, '/')
-  const wait = o.debounceMs ?? 400
-  const retryMs = o.retryMs ?? 1000
-  const offs: (() => void)[] = []
-  let stopped = false
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let running: Promise<void> | undefined
-  let again = false
-  /** Our own /cart/update.js requests not yet seen by the resource observer. */
-  let ours = 0
-  let budget = PAGE_BUDGET
-
-  const allowed = async () => {
-    try {
-      return (o.gate.now() ?? (await o.gate.check())) === true
-    } catch {
-      return false
-    }
+export function startCartBridge(options: CartBridgeOptions): CartBridge {
+  const bridge: Bridge = {
+    options,
+    log: options.log ?? (() => {}),
+    attribute: options.attribute || CART_ATTRIBUTE,
+    root: (options.root || '/').replace(/\/?$/, '/'),
+    debounceMs: options.debounceMs ?? 400,
+    retryMs: options.retryMs ?? 1000,
+    cleanups: [],
+    stopped: false,
+    timer: undefined,
+    running: undefined,
+    again: false,
+    ownRequests: 0,
+    budget: PAGE_BUDGET,
   }
-
-  const getCart = async (): Promise<Cart | undefined> => {
-    try {
-      const r = await fetch(root + 'cart.js', { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' })
-      return r.ok ? ((await r.json()) as Cart) : undefined
-    } catch {
-      return undefined
-    }
-  }
-
-  /** POST the attributes with bounded retries (the browser's one `retry`); true once Shopify accepted them. */
-  const write = async (value: string): Promise<boolean> => {
-    const attempt = async (): Promise<Attempt<boolean>> => {
-      if (stopped || budget <= 0) return { done: true, value: false }
-      budget--
-      ours++
-      const r = await fetch(root + 'cart/update.js', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ attributes: { [attr]: value } }),
-      })
-      if (!r.ok) {
-        log('cart update refused', r.status)
-        return { done: false }
-      }
-      log('cart attribute', value ? 'written' : 'removed')
-      return { done: true, value: true }
-    }
-    const accepted = await retry(attempt, { tries: TRIES, baseMs: retryMs, maxMs: 8000, keepGoing: () => !stopped && budget > 0 })
-    return accepted === true && !stopped
-  }
-
-  /** One check; false when a write was refused (then only a later trigger tries again). */
-  const once = async (): Promise<boolean> => {
-    if (!(await allowed()) || stopped) return true
-    const id = o.bridgeId()
-    if (!id) return true
-    const cart = await getCart()
-    // No cart yet (or an empty one): writing attributes would create a cart for every visitor.
-    if (!cart || !(Number(cart.item_count) > 0) || cart.attributes?.[attr] === id) return true
-    // Consent may have been withdrawn while the cart was read.
-    if (o.gate.now() === false || stopped) return true
-    return write(id)
-  }
-
-  const sync = (): Promise<void> => {
-    if (running) return (again = true), running
-    running = (async () => {
-      try {
-        let ok = true
-        do {
-          again = false
-          ok = await once()
-        } while (again && ok && !stopped)
-      } catch {
-        /* never reject */
-      } finally {
-        running = undefined
-      }
-    })()
-    return running
-  }
-
-  const kick = (ms = wait) => {
-    if (stopped) return
-    clearTimeout(timer)
-    timer = setTimeout(() => void sync(), ms)
-  }
-
-  /** Consent withdrawn: take the id off the cart so a later order does not carry it. */
-  const withdraw = async () => {
-    clearTimeout(timer)
-    const cart = await getCart()
-    if (cart?.attributes?.[attr]) await write('')
-  }
-
-  try {
-    if (typeof PerformanceObserver === 'function') {
-      const po = new PerformanceObserver((list) => {
-        for (const e of list.getEntries() as PerformanceResourceTiming[]) {
-          if ((e.initiatorType !== 'fetch' && e.initiatorType !== 'xmlhttprequest') || !CART_CHANGE.test(e.name)) continue
-          if (ours > 0 && /\/cart\/update/.test(e.name)) ours--
-          else kick()
-        }
-      })
-      po.observe({ type: 'resource' })
-      offs.push(() => po.disconnect())
-    }
-  } catch {
-    /* no resource timing: theme events and page loads still sync */
-  }
-  const on = (type: string, f: (e: Event) => unknown) => {
-    window.addEventListener(type, f, true)
-    offs.push(() => window.removeEventListener(type, f, true))
-  }
-  for (const ev of CART_EVENTS) on(ev, () => kick())
-  // A capture may have just created the bridge id (fetch-posted and Klaviyo forms stay on the page).
-  const afterCapture = () => (kick(1000), setTimeout(() => kick(), 5000))
-  on('submit', (e) => hasEmailField(e.target) && afterCapture())
-  on('klaviyoForms', (e) => (e as CustomEvent).detail?.type === 'submit' && afterCapture())
-  // Back from the back/forward cache: the cart may have changed in another tab meanwhile.
-  on('pageshow', (e) => (e as PageTransitionEvent).persisted && kick())
-  offs.push(
-    o.gate.watch(() => {
-      if (o.gate.now() === false) void withdraw().catch(() => {})
-      else kick()
-    }),
-  )
-  kick(0)
-
+  watchCartRequests(bridge)
+  watchTriggers(bridge)
+  kick(bridge, 0)
   return {
-    sync,
+    sync: () => sync(bridge),
     stop() {
-      stopped = true
-      clearTimeout(timer)
-      offs.splice(0).forEach((f) => f())
+      bridge.stopped = true
+      clearTimeout(bridge.timer)
+      for (const cleanup of bridge.cleanups.splice(0)) cleanup()
     },
   }
 }

@@ -38,7 +38,10 @@ try {
     const off = d.customerId ? identifyCustomer(d.customerId, gate, log) : () => {}
     const api: MailstitchShopify = {
       sync: () => bridge?.sync() ?? Promise.resolve(),
-      destroy: () => (bridge?.stop(), off()),
+      destroy: () => {
+        bridge?.stop()
+        off()
+      },
     }
     if (w.mailstitch) w.mailstitch.shopify = api
     else log('mailstitch.min.js is not loaded: load it before mailstitch-shopify.min.js')
