@@ -28,8 +28,17 @@ const STAY_MS = 500
  */
 interface Worker { context: BrowserContext; page: Page; cdp: CDPSession }
 
+/** Copies on the wire of each mailstitch Segment event: requests to the collector per messageId (`mst-…`). */
+const segmentCopies = new Map<string, number>()
+
 async function worker(stack: Stack): Promise<Worker> {
   const context = await stack.device()
+  // Every request the browser sends to Segment, counted before any server-side dedupe.
+  context.on('request', (request) => {
+    if (request.method() !== 'POST' || !request.url().startsWith(stack.collector.url)) return
+    const messageId = /"messageId":"(mst-[^"]+)"/.exec(request.postData() ?? '')?.[1]
+    if (messageId) segmentCopies.set(messageId, (segmentCopies.get(messageId) ?? 0) + 1)
+  })
   const page = await context.newPage()
   return { context, page, cdp: await context.newCDPSession(page) }
 }
@@ -120,6 +129,11 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
   }
   const m = score('mailstitch')
   const b = score('baseline')
+  // Copies per event: Segment requests per mailstitch messageId; Klaviyo profile POSTs per mailstitch email.
+  const segmentPerEvent = [...segmentCopies.values()].reduce((a, x) => a + x, 0) / Math.max(1, segmentCopies.size)
+  const mailstitchEmails = new Set(subs.filter((x) => x.variant === 'mailstitch').map((x) => x.email))
+  const profilePosts = stack.klaviyo.requests().filter((r) => r.path.startsWith('/client/profiles') && mailstitchEmails.has((r.body as { data?: { attributes?: { email?: string } } })?.data?.attributes?.email ?? ''))
+  const klaviyoPerEvent = profilePosts.length / Math.max(1, new Set(profilePosts.map((r) => (r.body as { data: { attributes: { email: string } } }).data.attributes.email)).size)
   const share = (x: number, n: number) => `${pct(x / n)} (${x}/${n})`
   return {
     rows: [
@@ -140,6 +154,15 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
         ratio: ratio(m.profile, b.profile),
         goal: '100%',
         met: m.profile === m.n,
+      },
+      {
+        n: 4,
+        figure: 'Delivery under navigation: copies sent per event (Segment requests per messageId; Klaviyo profile POSTs per email)',
+        mailstitch: `Segment ${segmentPerEvent.toFixed(2)} (${segmentCopies.size} events) · Klaviyo ${klaviyoPerEvent.toFixed(2)}`,
+        baseline: '— (no messageIds of its own)',
+        ratio: '—',
+        goal: '≤ 1.1',
+        met: segmentPerEvent <= 1.1 && klaviyoPerEvent <= 1.1,
       },
     ],
     notes: [

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
+import { SEND_DELAY_MS } from './capture'
 import type { AnalyticsLike, Mailstitch, PluginContext, SegmentPlugin } from './types'
 import { OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import { writeState } from './state'
@@ -48,9 +49,11 @@ function fakeAnalytics() {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0))
+/** Past the delay after which a capture's sends start. */
+const afterSendDelay = () => new Promise((r) => setTimeout(r, SEND_DELAY_MS + 5))
 /** Await a capture; under fake timers, let the task it runs in come first. */
 async function settled<T>(p: Promise<T>): Promise<T> {
-  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(1)
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
   return p
 }
 /** A job an earlier page left in the outbox, and the state cookie it wrote. */
@@ -179,7 +182,7 @@ describe("consent: 'shopify' (Customer Privacy API)", () => {
     await vi.advanceTimersByTimeAsync(198)
     expect(answer).toBeUndefined()
     await vi.advanceTimersByTimeAsync(2)
-    await vi.advanceTimersByTimeAsync(1) // the capture runs in the task after consent answered (a 0 ms timer set during a tick is due 1 ms later under fake timers)
+    await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1) // the capture's sends start SEND_DELAY_MS after consent answered
     expect(answer).toMatchObject({ ok: true })
   })
 

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 
 type Captured = { email: string; source: string; formId?: string }
@@ -28,8 +29,9 @@ function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void
 }
 /** Klaviyo onsite forms only (`forms: false`). */
 const watchKlaviyoForms = (cb: (c: Captured) => void) => watchForms(false, cb)
-/** Let a capture run: it starts in the task after the submit, then a few microtasks. */
+/** Let a capture run: a submit nothing prevented (no navigation in happy-dom) sends after SEND_DELAY_MS + NAVIGATION_GRACE_MS. */
 const settle = async () => {
+  await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS + 5))
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0))
 }
 

@@ -1,7 +1,7 @@
 // Step 4, wiring: the page events that start a capture (form submits, Klaviyo onsite forms) and
 // the consent banner's answer. Each listener is removed again by `destroy()`.
 import type { Context } from './context'
-import { capture } from './capture'
+import { afterSubmit, capture } from './capture'
 import type { CaptureOptions } from './types'
 import { SHOPIFY_CONSENT_EVENT } from './consent'
 import { emailFrom } from './email-field'
@@ -66,7 +66,7 @@ export function watchForms(context: Context): void {
       const form = event.target as HTMLFormElement
       if (!form.matches(selector)) return
       const found = formCapture(form)
-      if (found) void capture(context, found.email, found.options)
+      if (found) void capture(context, found.email, found.options, afterSubmit(event))
     } catch { /* never break the host's submit */ }
   }, true)
 }

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
+import { SEND_DELAY_MS } from './capture'
 import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
@@ -55,9 +56,11 @@ function fakeFetch(...replies: Reply[]) {
 const OUTBOX = OUTBOX_KEY
 const outbox = (): any[] => JSON.parse(localStorage.getItem(OUTBOX) || '[]')
 const tick = () => new Promise((r) => setTimeout(r, 0))
-/** Await a capture; under fake timers, let the task it runs in come first (a 0 ms timer set during a tick is due 1 ms later). */
+/** Past the delay after which a capture's sends start. */
+const afterSendDelay = () => new Promise((r) => setTimeout(r, SEND_DELAY_MS + 5))
+/** Await a capture; under fake timers, let its sends start (SEND_DELAY_MS after it, plus the 1 ms fake timers add to a timer set during a tick). */
 async function settled<T>(p: Promise<T>): Promise<T> {
-  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(1)
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
   return p
 }
 const stateCookie = () => {
@@ -379,7 +382,7 @@ describe('duplicates', () => {
     start({ analytics: fa.analytics })
     submit(emailForm('ada@example.com'))
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { $email: 'Ada@Example.com' } } }))
-    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     await tick()
     expect(reqs).toHaveLength(1)
     expect(fa.of('track').map((a) => a[1])).toEqual([{ source: 'form', form_id: null }])
@@ -403,7 +406,7 @@ describe('forms wiring', () => {
     start({ analytics: fa.analytics })
     const e = submit(emailForm('  Ada@Example.com ', 'id="newsletter"'))
     expect(e.defaultPrevented).toBe(false)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'newsletter' })
   })
@@ -420,7 +423,7 @@ describe('forms wiring', () => {
     expect(reqs).toEqual([])
     expect(document.cookie).not.toContain('mst_state')
     store.mockRestore()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('identify')).toHaveLength(1)
   })
 
@@ -432,7 +435,7 @@ describe('forms wiring', () => {
     wrap.innerHTML = '<form method="post" action="/contact#ContactFooter" id="ContactFooter"><input type="hidden" name="form_type" value="customer"><input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="shop@example.com"></form>'
     document.body.appendChild(wrap)
     submit(wrap.querySelector('form')!)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('track')[0]![1]).toEqual({ source: 'shopify-customer-form', form_id: 'ContactFooter' })
   })
 
@@ -443,7 +446,7 @@ describe('forms wiring', () => {
     const f = emailForm('ajax@example.com')
     f.addEventListener('submit', (e) => e.preventDefault())
     expect(submit(f).defaultPrevented).toBe(true)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(reqs[0]!.body.data.attributes.email).toBe('ajax@example.com')
   })
 
@@ -453,7 +456,7 @@ describe('forms wiring', () => {
     start({ analytics: fa.analytics, forms: '#footer-signup' })
     submit(emailForm('login@example.com', 'id="login"'))
     submit(emailForm('news@example.com', 'id="footer-signup"'))
-    await vi.waitFor(() => expect(fa.of('identify')).toHaveLength(1))
+    await vi.waitFor(() => expect(fa.of('identify')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     await tick()
     expect(fa.of('identify').map((a) => (a[0] as { email: string }).email)).toEqual(['news@example.com'])
   })
@@ -466,7 +469,7 @@ describe('forms wiring', () => {
     await tick()
     expect(fa.calls).toEqual([])
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { email: 'kl@example.com' } } }))
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('track')[0]![1]).toEqual({ source: 'klaviyo-form', form_id: 'K1' })
     expect(await settled(s.capture('api@example.com'))).toMatchObject({ ok: true })
   })
@@ -478,7 +481,7 @@ describe('forms wiring', () => {
     await tick()
     const f = emailForm('late@example.com', 'id="late"')
     submit(f)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'late' })
   })
 
@@ -527,7 +530,7 @@ describe('no analytics', () => {
     const fa = fakeAnalytics({ anonymousId: null })
     const s = start({ analytics: { ...fa.analytics, ready: () => {} } as AnalyticsLike })
     const p = s.capture('ada@example.com')
-    await vi.advanceTimersByTimeAsync(3001)
+    await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 3001)
     expect(await p).toEqual({ ok: false, reason: 'no_analytics' })
     expect(fa.calls).toEqual([])
   })
@@ -568,7 +571,7 @@ describe('capture() never rejects', () => {
     fakeFetch()
     const s = start({ analytics })
     const p = s.capture('ada@example.com')
-    await vi.advanceTimersByTimeAsync(3001)
+    await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 3001)
     await expect(p).resolves.toEqual({ ok: false, reason: 'no_analytics' })
   })
 
@@ -770,7 +773,7 @@ describe('Klaviyo failures', () => {
     const next = fakeAnalytics()
     const reqs2 = fakeFetch({ status: 202 })
     const ready = start({ analytics: next.analytics }).ready()
-    await vi.advanceTimersByTimeAsync(1)
+    await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
     await ready
     await vi.advanceTimersByTimeAsync(1)
     expect(next.calls).toEqual([])
@@ -809,7 +812,7 @@ describe('outbox across page loads', () => {
     const reqs1 = fakeFetch('hang')
     const s1 = start({ analytics: page1.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
     void s1.capture('ada@example.com', { source: 'footer', formId: 'f', subscribe: true })
-    await tick()
+    await afterSendDelay()
     await tick()
     expect(page1.calls).toEqual([]) // nothing handed to a Segment that is not there
     expect(reqs1).toHaveLength(2) // the keepalive requests are on their way
@@ -856,6 +859,30 @@ describe('outbox across page loads', () => {
     expect(reqs2).toEqual([])
   })
 
+  it('a step analytics.js holds in its own persisted queue is not sent again by the outbox (one copy)', async () => {
+    const id = newJobId()
+    saveJob({ id, capturedAt: Date.now(), runs: 1, email: 'ada@example.com', source: 'form', subscribe: false, bridgeId: 'anon-aaaa-1111', sent: ['profile'] })
+    // What analytics-next wrote on pagehide: the identify was queued, the track was in flight (not persisted).
+    localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx1', event: { type: 'identify', messageId: `mst-${id}-i` } }]))
+    const fa = fakeAnalytics()
+    fakeFetch()
+    await start({ analytics: fa.analytics }).ready()
+    await tick()
+    expect(fa.of('identify')).toEqual([])
+    expect(fa.of('track').map((a) => (a[2] as { messageId: string }).messageId)).toEqual([`mst-${id}-t`])
+    expect(outbox()).toEqual([])
+  })
+
+  it('a Segment step analytics.js did not confirm (the page left first) stays in the outbox', async () => {
+    const fa = fakeAnalytics({ deliver: false })
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    await tick()
+    expect(fa.of('identify')).toHaveLength(1)
+    expect(outbox()[0].d).toEqual(['profile'])
+  })
+
   it('a job of the previous release (key mailstitch:outbox, bitmask) is not lost: the next page sends what it had left', async () => {
     localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'old1', t: Date.now() - 1000, n: 1, email: 'old@example.com', source: 'shopify-customer-form', b: 'anon-old', u: null, d: 3 }]))
     const fa = fakeAnalytics()
@@ -875,7 +902,7 @@ describe('outbox across page loads', () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     await start({ analytics: fa.analytics }).ready()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })
     await tick()

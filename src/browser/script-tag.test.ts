@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'
 
@@ -183,7 +184,7 @@ describe('the IIFE entry', () => {
     await load(tag({ 'data-klaviyo-company-id': 'AbC123', ...attrs }))
     document.body.innerHTML = '<form id="a"><input type="email" value="a@example.com"></form><form id="b"><input type="email" value="b@example.com"></form>'
     for (const f of Array.from(document.forms)) f.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS + 10))
     expect(emails).toEqual(expected)
   })
 
