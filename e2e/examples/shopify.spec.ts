@@ -116,6 +116,8 @@ test('two newsletter forms on one page (section + footer): both captured across 
     ['customer', 'Grace@Example.com', 'newsletter'], // type=email trims what was typed
     ['customer', 'linus@example.com', 'newsletter'],
   ])
+  // Email Captured follows the identify (analytics.js sends them one after the other): wait for both.
+  for (const formId of ['ContactForm-newsletter', 'ContactFooter']) await stack.collector.waitFor((e: Ev) => e.event === 'Email Captured' && e.properties?.form_id === formId, 15_000)
   const captured = stack.collector.events().filter((e: Ev) => e.event === 'Email Captured')
   expect(captured.map((e: Ev) => [e.properties.source, e.properties.form_id])).toEqual(
     expect.arrayContaining([['shopify-customer-form', 'ContactForm-newsletter'], ['shopify-customer-form', 'ContactFooter']]),

@@ -4,6 +4,7 @@ import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } 
 import { queuedByAnalytics, type AnalyticsSource } from './analytics'
 import type { Adoption } from './landing'
 import { askConsent } from './consent'
+import { hasStoredJobs } from './outbox'
 import { makeLog, type Log } from './log'
 
 /** The state of one mailstitch instance. */
@@ -45,7 +46,8 @@ export function createContext(options: MailstitchOptions | null | undefined): Co
     recentCaptures: new Map(),
     klaviyoFormsCaptured: new Set(),
     runningJobs: new Set(),
-    queuedByAnalytics: queuedByAnalytics(),
+    // Only worth a look (a walk over localStorage) when a previous page left jobs.
+    queuedByAnalytics: hasStoredJobs() ? queuedByAnalytics() : new Set(),
     pendingToken: undefined,
     adoption: Promise.resolve(),
     cleanups: [],

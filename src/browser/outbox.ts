@@ -121,6 +121,15 @@ export function readJobs(): Job[] {
   return migrateLegacy(current)
 }
 
+/** Whether a previous page left any job (a cheap look: no parsing, no migration). */
+export function hasStoredJobs(): boolean {
+  try {
+    return Boolean(localStorage.getItem(OUTBOX_KEY) || localStorage.getItem(LEGACY_OUTBOX_KEY))
+  } catch {
+    return false
+  }
+}
+
 /** Store `job`, replacing the stored job with its id (the 30 newest are kept). */
 export function saveJob(job: Job): void {
   writeJobs(readJobs().filter((other) => other.id !== job.id).concat(job))
