@@ -1,8 +1,8 @@
 // Step 3, the job runner: carry out a capture's steps that were not handed off yet, on this page
-// or a later one. A step counts as sent once analytics.js reports it delivered, or once it is in
-// something that delivers on its own: analytics.js's persisted retry queue (it resends those with
-// the same messageId on the next page), a keepalive fetch (it outlives the page). Each event is
-// thereby sent once, not once by analytics.js and again by the outbox.
+// or a later one. A step counts as sent once analytics.js reports it delivered, or once it sits in
+// analytics.js's persisted retry queue (it resends those with the same messageId on the next
+// page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent once, not once
+// by analytics.js and again by the outbox.
 import type { CaptureResult } from './types'
 import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
 import { failure, stillAllowed, type Context } from './context'
@@ -66,14 +66,6 @@ export function markSent(context: Context, job: Job, step: StepName): void {
   else saveJob(stored)
 }
 
-/** A step handed off that failed for good on this page: back into the outbox, for a later page. */
-function markUnsent(context: Context, job: Job, step: StepName): void {
-  if (!stillAllowed(context)) return
-  const stored = readJobs().find((other) => other.id === job.id) ?? job
-  stored.sent = stored.sent.filter((name) => name !== step)
-  saveJob(stored)
-}
-
 /** Segment options of a job's event: messageIds derive from the job id, so a re-run dedupes. */
 function segmentOptions(job: Job, suffix: string, extra?: object): object {
   return { messageId: `mst-${job.id}-${suffix}`, timestamp: new Date(job.capturedAt), anonymousId: job.bridgeId, ...extra }
@@ -116,11 +108,16 @@ function externalIdOf(context: Context, job: Job): string | null | undefined {
   return job.userId
 }
 
+/**
+ * One Klaviyo request (keepalive, retried on this page); recorded as sent once Klaviyo answered
+ * with a final status. A page that unloads before the answer leaves it to the next page: a
+ * request started while a page unloads can be lost (Chromium drops a keepalive request still
+ * waiting for its CORS preflight), and a profile upsert sent twice is harmless.
+ */
 async function sendOneToKlaviyo(context: Context, job: Job, request: KlaviyoRequest): Promise<void> {
-  markSent(context, job, request.step) // a keepalive fetch outlives the page: handed off
   const status = await sendKlaviyo(request, () => stillAllowed(context))
   context.log('klaviyo', request.step, status)
-  if (status === 0) markUnsent(context, job, request.step)
+  if (status !== 0 && stillAllowed(context)) markSent(context, job, request.step)
 }
 
 /** Klaviyo: the profile upsert and, for an opt-in with a list, the subscription. */
