@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { KlaviyoApiError, SegmentDeliveryError, UnreachableHostError } from './e
 import type { EventPage, SourceEvent, WindowQuery } from './klaviyo-source'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EmailMetric } from './metrics'
-import { Poller, formatSummary, isTransient, type MessageSink, type PageSource } from './poll'
+import { Poller, formatSummary, isTransient, type MessageSink, type PageSource, type RedrivePlan } from './poll'
 import type { SendResult } from './segment-sink'
 import { MetricProgress, StateStore } from './state'
 
@@ -132,12 +132,53 @@ describe('Poller', () => {
     expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-late'])
   })
 
-  it('--since overrides the start of the window', async () => {
+  it('a seed (--since) starts a metric that has no cursor yet', async () => {
     const src = new FakeSource()
     src.add(opened.id, ev('old', T0 - 3 * 60 * MIN), ev('new', T0 - MIN))
     const sink = new FakeSink()
-    await poller(src, sink, T0).pollOnce(T0 - 24 * 60 * MIN)
+    await poller(src, sink, T0).pollOnce({ seedMs: T0 - 24 * 60 * MIN })
     expect(sink.ids()).toEqual(['klaviyo-old', 'klaviyo-new'])
+  })
+
+  it('the saved state wins: a cron rerun with the same seed sends nothing, a new metric still starts at the seed', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('old', T0 - 3 * 60 * MIN), ev('new', T0 - MIN))
+    const sink = new FakeSink()
+    const seedMs = T0 - 24 * 60 * MIN
+    await poller(src, sink, T0, { resolveMetrics: async () => [opened] }).pollOnce({ seedMs })
+    src.add(clicked.id, ev('k-old', T0 - 2 * 60 * MIN))
+    const later = T0 + 60 * MIN
+    const s = await poller(src, sink, later).pollOnce({ seedMs })
+    // Opened continued from its cursor (nothing new); Clicked had no cursor and started at the seed.
+    expect(src.queries.filter((q) => q.metricId === opened.id).at(-1)).toMatchObject({ startMs: T0 - 10 * MIN, endMs: later })
+    expect(src.queries.filter((q) => q.metricId === clicked.id).at(-1)).toMatchObject({ startMs: seedMs })
+    expect(s).toMatchObject({ sent: 1 })
+    expect(sink.ids()).toEqual(['klaviyo-old', 'klaviyo-new', 'klaviyo-k-old'])
+    const s3 = await poller(src, sink, later).pollOnce({ seedMs })
+    expect(s3.sent).toBe(0)
+  })
+
+  it('a re-drive says how many events it will send, re-sends [from, cursor) and leaves the cursor', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 50 * MIN), ev('b', T0 - 40 * MIN), ev('c', T0 - 5 * MIN))
+    src.add(clicked.id, ev('k', T0 - 45 * MIN))
+    const sink = new FakeSink()
+    const store = new StateStore(statePath)
+    await poller(src, sink, T0, { store }).pollOnce({ seedMs: T0 - 60 * MIN })
+    const before = await readFile(statePath, 'utf8')
+    const plans: RedrivePlan[] = []
+    let sentWhenPlanned = -1
+    const s = await poller(src, sink, T0 + 30 * MIN, { store }).redrive(T0 - 42 * MIN, (plan) => {
+      plans.push(plan)
+      sentWhenPlanned = sink.received.length
+    })
+    expect(plans).toHaveLength(1)
+    expect(plans[0].events).toBe(2) // b and c of Opened; k of Clicked is before the start
+    expect(plans[0].windows.find((w) => w.metric === 'Opened Email')).toMatchObject({ fromMs: T0 - 42 * MIN, toMs: T0, events: 2 })
+    expect(sentWhenPlanned).toBe(4) // nothing of the re-drive was sent before the plan was told
+    expect(sink.ids().slice(4)).toEqual(['klaviyo-b', 'klaviyo-c'])
+    expect(s).toMatchObject({ sent: 2, failed: 0 })
+    expect(await readFile(statePath, 'utf8')).toBe(before)
   })
 
   it('skips events it cannot map, without blocking the cursor', async () => {
@@ -293,7 +334,7 @@ describe('Poller', () => {
     src.add(opened.id, ...Array.from({ length: 500 }, (_, i) => ev(`e${i}`, T0 - (500 - i) * MIN)))
     const sink = new FakeSink()
     const store = new StateStore(statePath)
-    await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce(T0 - 1000 * MIN)
+    await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce({ seedMs: T0 - 1000 * MIN })
     const state = await store.load()
     expect(sink.ids()).toHaveLength(500)
     expect(state.get(opened.id)!.seenCount).toBeLessThanOrEqual(10)
