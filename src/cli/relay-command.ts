@@ -35,6 +35,8 @@ const POLL_HELP = `Usage: mailstitch relay poll --once | --follow [options]
   --interval <s>      Seconds between polls with --follow (default ${DEFAULT_INTERVAL_SECONDS})
   --state <file>      State file (default ${DEFAULT_STATE_PATH})
   --lookback <s>      Re-read this many seconds before the cursor for late events (default ${DEFAULT_LOOKBACK_SECONDS})
+  --drop-machine-opens  Do not send opens Klaviyo flagged as Apple Mail Privacy machine opens
+                      (default: send them with machine_open: true)
   --page-size <n>     Klaviyo events per page, 1–1000 (default 1000). A killed run re-sends at most
                       one page per metric in flight.
   -h, --help          Show this help
@@ -93,6 +95,7 @@ async function poll(args: string[], io: CliIO): Promise<number> {
     state: { type: 'string' },
     lookback: { type: 'string' },
     'page-size': { type: 'string' },
+    'drop-machine-opens': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -111,7 +114,7 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   const pageSizeArg = values['page-size']
   if (pageSizeArg !== undefined && !(/^\d+$/.test(pageSizeArg.trim()) && +pageSizeArg >= 1 && +pageSizeArg <= 1000)) throw new UsageError(`--page-size: "${pageSizeArg}" is not a whole number from 1 to 1000.`)
 
-  const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg) })
+  const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let signalled = false
   const release = onStopSignal(io, relay, undefined, () => (signalled = true))
   try {
@@ -189,6 +192,7 @@ function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
   if (extra.statePath) opts.statePath = extra.statePath
   if (extra.lookbackSeconds !== undefined) opts.lookbackSeconds = extra.lookbackSeconds
   if (extra.pageSize !== undefined) opts.pageSize = extra.pageSize
+  if (extra.machineOpens !== undefined) opts.machineOpens = extra.machineOpens
   return createRelay(opts)
 }
 

@@ -82,6 +82,8 @@ export interface PollerOptions {
   integrations?: Record<string, boolean> | null
   /** Bridge-token query parameter to strip from clicked links (see map.ts). */
   linkParam?: string
+  /** Apple Mail Privacy machine opens: 'keep' (default, sent with machine_open: true) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
   now?: () => number
 }
 
@@ -309,7 +311,7 @@ export class Poller {
         order.push({ eventId: id, timeMs })
         continue
       }
-      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations, linkParam: this.o.linkParam })
+      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations, linkParam: this.o.linkParam, machineOpens: this.o.machineOpens })
       if (!msg) {
         summary.skipped++
         order.push({ eventId: id, timeMs })

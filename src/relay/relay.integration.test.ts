@@ -73,11 +73,13 @@ function seedAccount() {
     { e: rec('Bounced Email', externalOnly.id, 260), event: 'Email Bounced', userId: 'user-cy', email: 'cy@example.com' },
     { e: rec('Marked Email as Spam', bare.id, 250), event: 'Email Marked as Spam', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
     { e: rec('Unsubscribed from Email Marketing', bare.id, 240), event: 'Unsubscribed', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
-    { e: rec('Unsubscribed', bridged.id, 230), event: 'Unsubscribed', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
     { e: rec('Received Email', noEmail.id, 220), event: 'Email Delivered', anonymousId: 'anon-phone' },
   ]
   // Not in the contract table: must never reach Segment.
   rec('Dropped Email', bridged.id, 210)
+  // The account has both unsubscribe metrics, so only "Unsubscribed from Email Marketing" is relayed:
+  // Klaviyo records one unsubscribe under both, and one unsubscribe must be one Segment event.
+  rec('Unsubscribed', bridged.id, 230)
   rec('Placed Order', bridged.id, 200)
   rec('Viewed Product', bare.id, 190)
   return relayed

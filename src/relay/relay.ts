@@ -41,6 +41,8 @@ export interface RelayOptions {
   integrations?: Record<string, boolean> | null
   /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
   linkParam?: string
+  /** Apple Mail Privacy machine opens (polling): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
   /** Replay window of webhook timestamps, seconds. Default 300. */
   webhookToleranceSeconds?: number
   /** Webhook body cap in bytes. Default 4 MiB. */
@@ -131,6 +133,7 @@ export function createRelay(options: RelayOptions): Relay {
       metricConcurrency: options.metricConcurrency,
       integrations: options.integrations,
       linkParam: options.linkParam,
+      machineOpens: options.machineOpens,
     })
     return poller
   }
