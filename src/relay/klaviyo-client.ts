@@ -5,7 +5,7 @@
  */
 import { ApiKeySession, EventsApi, MetricsApi, RetryWithExponentialBackoff, type Session } from 'klaviyo-api'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
-import { sleep } from './sleep'
+import { retryWithBackoff } from './retry'
 
 // axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
 type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
@@ -86,15 +86,18 @@ class RelaySession implements Session {
   }
 
   async requestWithRetry(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    for (let attempt = 1; ; attempt++) {
+    // HTTP statuses are retried inside the SDK session (429 with Retry-After); this adds network errors.
+    const policy = { retries: Math.max(0, this.opts.networkAttempts - 1), baseDelayMs: this.opts.networkBaseDelayMs, maxDelayMs: 30_000 }
+    const out = await retryWithBackoff<{ response: AxiosResponse } | { error: unknown }>(async () => {
       try {
-        return await this.inner.requestWithRetry(config)
-      } catch (err) {
-        const network = !httpResponse(err) && networkErrorCode(err) !== undefined
-        if (!network || attempt >= this.opts.networkAttempts || this.signal?.aborted) throw err
-        await sleep(Math.min(this.opts.networkBaseDelayMs * 2 ** (attempt - 1), 30_000), this.signal)
+        return { value: { response: await this.inner.requestWithRetry(config) }, retry: false }
+      } catch (error) {
+        const network = !httpResponse(error) && networkErrorCode(error) !== undefined
+        return { value: { error }, retry: network }
       }
-    }
+    }, policy, this.signal)
+    if ('error' in out) throw out.error
+    return out.response
   }
 
   refreshAndRetry(): boolean {
