@@ -10,6 +10,8 @@ import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary 
 import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from '../relay/relay'
 import { DEFAULT_PORT } from '../relay/serve'
 import { DEFAULT_STATE_PATH } from '../relay/state'
+import { checkRelay, formatCheckReport } from '../relay/check'
+import { parseSegmentRegion } from '../relay/segment-region'
 
 const RELAY_HELP = `Usage: mailstitch relay <command> [options]
 
@@ -19,6 +21,7 @@ into Segment as track events keyed to the visitor's bridge id.
 Commands:
   poll    Read events from the Klaviyo API (once, or continuously)
   serve   Receive Klaviyo system webhooks over HTTP
+  check   Validate keys, scopes, metrics, region and reachability; exit 0 when usable
 
 Run "mailstitch relay <command> --help" for the options of a command.`
 
@@ -37,6 +40,7 @@ const POLL_HELP = `Usage: mailstitch relay poll --once | --follow [options]
   --lookback <s>      Re-read this many seconds before the cursor for late events (default ${DEFAULT_LOOKBACK_SECONDS})
   --drop-machine-opens  Do not send opens Klaviyo flagged as Apple Mail Privacy machine opens
                       (default: send them with machine_open: true)
+  --region <us|eu>    Segment workspace region (default SEGMENT_REGION, else us); SEGMENT_API_HOST wins
   --page-size <n>     Klaviyo events per page, 1–1000 (default 1000). A killed run re-sends at most
                       one page per metric in flight.
   -h, --help          Show this help
@@ -45,7 +49,8 @@ Environment:
   KLAVIYO_PRIVATE_KEY  Klaviyo private key (scopes events:read, metrics:read, profiles:read)
   SEGMENT_WRITE_KEY    Segment source write key
   KLAVIYO_API_BASE     Default https://a.klaviyo.com
-  SEGMENT_API_HOST     Default https://api.segment.io
+  SEGMENT_API_HOST     Default https://api.segment.io (or the region's host)
+  SEGMENT_REGION       us (default) or eu: https://events.eu1.segmentapis.com
 
 Prints one line per poll: fetched N, sent N, skipped N.
 Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
@@ -66,6 +71,19 @@ Environment:
   SEGMENT_WRITE_KEY       Segment source write key
   SEGMENT_API_HOST        Default https://api.segment.io`
 
+const CHECK_HELP = `Usage: mailstitch relay check [--region us|eu]
+
+Check, before any event is lost, that the relay can run with the current environment:
+  Klaviyo: KLAVIYO_PRIVATE_KEY set and accepted (not 401), read access to metrics, events and
+           profiles (not 403), email metrics in the account, webhook topics (with KLAVIYO_WEBHOOK_SECRET)
+  Segment: SEGMENT_WRITE_KEY set and shaped like a write key, the Tracking API reachable
+  Shopify: SHOPIFY_WEBHOOK_SECRET shaped like a webhook secret (when set)
+Segment answers 200 to any write key and to an EU workspace posting to the US endpoint, so those
+two are printed as warnings naming where to look (the source's Debugger in Segment).
+
+Exit codes: 0 usable (warnings allowed), else the code the relay itself would exit with:
+2 missing/malformed key or no email metrics, 3 a key was refused, 4 a host was unreachable.`
+
 /** The `relay` command of the `mailstitch` CLI. */
 export const relayCommand: Command = {
   summary: 'Move Klaviyo email events into Segment (poll the API or serve webhooks)',
@@ -78,7 +96,8 @@ export const relayCommand: Command = {
       }
       if (sub === 'poll') return await poll(rest, io)
       if (sub === 'serve') return await serve(rest, io)
-      throw new UsageError(`unknown command "relay ${sub}". Use "relay poll" or "relay serve".`)
+      if (sub === 'check') return await check(rest, io)
+      throw new UsageError(`unknown command "relay ${sub}". Use "relay poll", "relay serve" or "relay check".`)
     } catch (err) {
       return report(err, io)
     }
@@ -96,6 +115,7 @@ async function poll(args: string[], io: CliIO): Promise<number> {
     lookback: { type: 'string' },
     'page-size': { type: 'string' },
     'drop-machine-opens': { type: 'boolean' },
+    region: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -114,7 +134,8 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   const pageSizeArg = values['page-size']
   if (pageSizeArg !== undefined && !(/^\d+$/.test(pageSizeArg.trim()) && +pageSizeArg >= 1 && +pageSizeArg <= 1000)) throw new UsageError(`--page-size: "${pageSizeArg}" is not a whole number from 1 to 1000.`)
 
-  const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
+  const segmentRegion = values.region === undefined ? undefined : parseSegmentRegion(values.region, '--region')
+  const relay = makeRelay(io, { segmentRegion, statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let signalled = false
   const release = onStopSignal(io, relay, undefined, () => (signalled = true))
   try {
@@ -186,6 +207,20 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   return 0
 }
 
+async function check(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { region: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+  if (values.help) {
+    io.out(CHECK_HELP)
+    return 0
+  }
+  const relay = relayOptionsFromEnv(io.env)
+  if (values.region !== undefined) relay.segmentRegion = parseSegmentRegion(values.region, '--region')
+  const shopify = io.env.SHOPIFY_WEBHOOK_SECRET
+  const report = await checkRelay({ relay, shopifyWebhookSecret: shopify === undefined ? undefined : shopify })
+  for (const line of formatCheckReport(report)) io.out(line)
+  return report.exitCode
+}
+
 function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
   const env = relayOptionsFromEnv(io.env)
   const opts: RelayOptions = { ...env, log: (line) => io.out(line) }
@@ -193,6 +228,7 @@ function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
   if (extra.lookbackSeconds !== undefined) opts.lookbackSeconds = extra.lookbackSeconds
   if (extra.pageSize !== undefined) opts.pageSize = extra.pageSize
   if (extra.machineOpens !== undefined) opts.machineOpens = extra.machineOpens
+  if (extra.segmentRegion !== undefined) opts.segmentRegion = extra.segmentRegion
   return createRelay(opts)
 }
 

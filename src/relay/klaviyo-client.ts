@@ -3,7 +3,7 @@
  * a request timeout and retries of network errors (its RetryWithExponentialBackoff only retries
  * HTTP statuses, honouring Retry-After on 429). Also turns SDK/axios errors into typed errors.
  */
-import { ApiKeySession, EventsApi, MetricsApi, RetryWithExponentialBackoff, type Session } from 'klaviyo-api'
+import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, WebhooksApi, type Session } from 'klaviyo-api'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
 import { retryWithBackoff } from './retry'
 
@@ -49,10 +49,12 @@ export interface KlaviyoClientOptions {
   signal?: AbortSignal
 }
 
-/** The two SDK clients the relay uses. */
+/** The SDK clients the relay uses (profiles and webhooks only for `relay check`). */
 export interface KlaviyoClients {
   events: EventsApi
   metrics: MetricsApi
+  profiles: ProfilesApi
+  webhooks: WebhooksApi
   apiBase: string
 }
 
@@ -105,16 +107,17 @@ class RelaySession implements Session {
   }
 }
 
-/** Create EventsApi and MetricsApi clients sharing one retrying session. */
+/** Create the SDK clients, sharing one retrying session. */
 export function createKlaviyoClients(options: KlaviyoClientOptions): KlaviyoClients {
   const apiBase = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
   const session = new RelaySession(options.privateKey, options.retry ?? {}, options.signal)
   const events = new EventsApi(session)
   const metrics = new MetricsApi(session)
+  const profiles = new ProfilesApi(session)
+  const webhooks = new WebhooksApi(session)
   // The generated clients build every URL as `this.basePath + '/api/…'`.
-  events.basePath = apiBase
-  metrics.basePath = apiBase
-  return { events, metrics, apiBase }
+  for (const api of [events, metrics, profiles, webhooks]) api.basePath = apiBase
+  return { events, metrics, profiles, webhooks, apiBase }
 }
 
 /** Translate an SDK/axios failure into a typed relay error (401/403, unreachable, other status). */

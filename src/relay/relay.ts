@@ -9,6 +9,7 @@ import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
 import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
 import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
+import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
 import { DEFAULT_STATE_PATH, StateStore } from './state'
 import { StateLock } from './state-lock'
@@ -27,8 +28,10 @@ export interface RelayOptions {
   webhookSecret?: string | readonly string[]
   /** Default https://a.klaviyo.com. */
   klaviyoApiBase?: string
-  /** Default https://api.segment.io. */
+  /** Default https://api.segment.io, or the {@link segmentRegion}'s host. Wins over the region. */
   segmentApiHost?: string
+  /** Segment workspace region: 'us' (default) or 'eu' (https://events.eu1.segmentapis.com). */
+  segmentRegion?: SegmentRegion
   /** Poll state file. Default `.mailstitch-state.json` in the working directory. */
   statePath?: string
   /** How far each poll re-reads before the cursor to catch late events. Default 600. */
@@ -112,7 +115,7 @@ export function createRelay(options: RelayOptions): Relay {
   const getSink = (): SegmentSink => {
     if (sink) return sink
     if (!options.segmentWriteKey) throw new MissingKeyError('SEGMENT_WRITE_KEY', 'the write key of the Segment source that receives the email events')
-    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: options.segmentApiHost })
+    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: segmentHost(options.segmentApiHost, options.segmentRegion) })
     return sink
   }
 
