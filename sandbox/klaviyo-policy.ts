@@ -26,7 +26,7 @@ export function isKnownRevision(revision: string): boolean {
 }
 
 /**
- * Rate limits per endpoint, from the "Rate limits" box of each endpoint's API reference page
+ * Rate limits per server-API endpoint, from the "Rate limits" box of each endpoint's API reference page
  * (developers.klaviyo.com/en/reference/<operation>), tiers as defined on
  * developers.klaviyo.com/en/docs/rate_limits_and_error_handling:
  * - get_events, get_event: XL (350/s burst, 3,500/m steady)
@@ -34,9 +34,6 @@ export function isKnownRevision(revision: string): boolean {
  * - get_profiles, get_profile: L (75/s, 700/m)
  * - get_webhook_topics: XS (1/s, 15/m), as every webhooks endpoint
  * - get_accounts: XS (1/s, 15/m)
- * - create_client_profile, create_client_event: 350/s, 3,500/m
- * - create_client_subscription: 100/s, 700/m (the 2025-01-15 reference; later revisions raised it,
- *   the older, lower limit is the less convenient answer)
  * Keys are `METHOD path` as the emulator routes them (a profile read by id is one endpoint).
  */
 export const KLAVIYO_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
@@ -48,9 +45,6 @@ export const KLAVIYO_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   'GET /api/profiles/{id}': KLAVIYO_TIERS.L,
   'GET /api/webhook-topics': KLAVIYO_TIERS.XS,
   'GET /api/accounts': KLAVIYO_TIERS.XS,
-  'POST /client/profiles': KLAVIYO_TIERS.XL,
-  'POST /client/events': KLAVIYO_TIERS.XL,
-  'POST /client/subscriptions': { burstPerSecond: 100, steadyPerMinute: 700 },
 }
 
 /**
