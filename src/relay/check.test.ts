@@ -2,11 +2,10 @@
  * `relay check` against the sandbox emulators: each failure it can detect, and the warnings for
  * what it cannot (Segment's silent 200s).
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
+import { closedPort } from '../../test/helpers/http'
 import { checkRelay, formatCheckReport, type CheckInput, type CheckReport } from './check'
 import type { RelayOptions } from './relay'
 
@@ -37,13 +36,9 @@ async function run(over: Partial<RelayOptions> = {}, extra: Partial<CheckInput> 
 
 const line = (r: CheckReport, name: string) => r.results.filter((x) => x.name === name)
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<string> {
-  const s = http.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return `http://127.0.0.1:${port}`
+/** A local URL nothing listens on. */
+async function closedUrl(): Promise<string> {
+  return `http://127.0.0.1:${await closedPort()}`
 }
 
 describe('relay check', () => {
@@ -90,7 +85,7 @@ describe('relay check', () => {
   })
 
   it('fails with exit 4 when Klaviyo cannot be reached', async () => {
-    const r = await run({ klaviyoApiBase: await closedPort() })
+    const r = await run({ klaviyoApiBase: await closedUrl() })
     expect(r.exitCode).toBe(4)
     expect(line(r, 'klaviyo.reachable')[0]).toMatchObject({ status: 'fail', message: expect.stringMatching(/Cannot reach Klaviyo/) })
   })
@@ -111,7 +106,7 @@ describe('relay check', () => {
   })
 
   it('fails with exit 4 when Segment cannot be reached', async () => {
-    const r = await run({ segmentApiHost: await closedPort() })
+    const r = await run({ segmentApiHost: await closedUrl() })
     expect(r.exitCode).toBe(4)
     expect(line(r, 'segment.reachable')[0]).toMatchObject({ status: 'fail', message: expect.stringMatching(/Cannot reach Segment/) })
   })
