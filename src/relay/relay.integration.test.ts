@@ -392,6 +392,15 @@ describe('mailstitch relay CLI', () => {
     expect(out.stderr).toMatch(/Klaviyo rejected KLAVIYO_PRIVATE_KEY \(401\)/)
   })
 
+  it('relay check prints one line per check and exits with the relay’s code for a refused key', async () => {
+    seedAccount()
+    const out = await runCli(['relay', 'check'], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_wrong' })
+    expect(out.code).toBe(3)
+    expect(out.stdout).toMatch(/^FAIL klaviyo\.key: Klaviyo refused KLAVIYO_PRIVATE_KEY \(401\)/m)
+    expect(out.stdout).toMatch(/^warn segment\.unverifiable: .*Debugger/m)
+    expect(out.stdout).toMatch(/relay check: not usable; fix the FAIL lines \(exit code 3\)\.$/m)
+  }, 30_000)
+
   it('exits 2 when a key is missing', async () => {
     const out = await runCli(['relay', 'poll', '--once'], { ...env(), SEGMENT_WRITE_KEY: '' })
     expect(out.code).toBe(2)
