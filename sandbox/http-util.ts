@@ -5,6 +5,9 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { isRecord, parseJson as parseJsonText, type JsonParseResult } from '../src/shared/json'
+
+export { isRecord }
 
 /** Where and how an emulator listens. */
 export interface ListenOptions {
@@ -79,13 +82,9 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Body
   })
 }
 
-/** JSON.parse that reports failure instead of throwing. */
-export function parseJson(buf: Buffer | string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(typeof buf === 'string' ? buf : buf.toString('utf8')) }
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) }
-  }
+/** JSON.parse of a body or string that reports failure instead of throwing. */
+export function parseJson(buf: Buffer | string): JsonParseResult {
+  return parseJsonText(typeof buf === 'string' ? buf : buf.toString('utf8'))
 }
 
 /** decodeURIComponent that returns undefined for malformed escapes instead of throwing. */
@@ -95,11 +94,6 @@ export function safeDecode(s: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** True for a plain JSON object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 const DEFAULT_ALLOWED_HEADERS =

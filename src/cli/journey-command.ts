@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import type { CliIO, Command } from './io'
-import { normalizeEvent, type InputProblem, type JEvent } from '../journey/events'
+import { readJsonlLine, type InputProblem, type JEvent } from '../journey/events'
 import { compareJourneys } from '../journey/model'
 import { clean, formatComparison } from '../journey/format'
 
@@ -41,22 +41,13 @@ export async function readJsonlStream(input: Readable, onProblem: (p: InputProbl
   let lineNo = 0
   for await (const raw of rl) {
     lineNo++
-    const line = raw.trim()
-    if (!line) continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (err) {
+    const r = readJsonlLine(raw, lineNo, events.length)
+    if (!r) continue
+    if ('message' in r) {
       problems++
-      onProblem({ line: lineNo, message: `malformed JSON (${err instanceof Error ? err.message : String(err)})` })
-      continue
-    }
-    const ev = normalizeEvent(value, events.length)
-    if (typeof ev === 'string') {
-      problems++
-      onProblem({ line: lineNo, message: ev })
+      onProblem(r)
     } else {
-      events.push(ev)
+      events.push(r)
     }
   }
   return { events, problems, lines: lineNo }
