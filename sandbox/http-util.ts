@@ -129,6 +129,18 @@ export function answerPreflight(req: http.IncomingMessage, res: http.ServerRespo
   res.end()
 }
 
+/**
+ * CORS for every request of an emulator: the headers, and the answer to a preflight. Returns the
+ * upper-cased method, or undefined when the request was a preflight (already answered).
+ */
+export function handleCors(req: http.IncomingMessage, res: http.ServerResponse): string | undefined {
+  applyCors(req, res)
+  const method = (req.method ?? 'GET').toUpperCase()
+  if (method !== 'OPTIONS') return method
+  answerPreflight(req, res)
+  return undefined
+}
+
 /** Send a JSON body (status, payload, extra headers); a no-op once the response has ended. */
 export function sendJson(
   res: http.ServerResponse,

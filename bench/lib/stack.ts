@@ -77,6 +77,17 @@ export async function startStack(): Promise<Stack> {
   return stack
 }
 
+/** Run one bench row on its own (`node --import tsx bench/<row>.ts`): a fresh stack, the result printed as JSON. */
+export async function runAlone(moduleUrl: string, row: (stack: Stack) => Promise<unknown>): Promise<void> {
+  if (moduleUrl !== `file://${process.argv[1]}`) return
+  const stack = await startStack()
+  try {
+    console.log(JSON.stringify(await row(stack), null, 1))
+  } finally {
+    await stack.close()
+  }
+}
+
 /** Run `fn` over `items` with at most `n` running at once; results keep the input order. */
 export async function pool<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)

@@ -7,7 +7,7 @@ import type http from 'node:http'
 import { isRecord, sendEmpty } from '../http-util'
 import type { KlaviyoClientRequest } from './emulator'
 import { REVISION_RE, invalid, queryObject, str, type ApiContext } from './jsonapi'
-import { dataOf, patchMeta, profileAttrs } from './payload'
+import { dataOf, eventSubject, patchMeta, profileAttrs } from './payload'
 
 /** Options of {@link createClientApi}. */
 export interface ClientApiContext extends ApiContext {
@@ -53,12 +53,7 @@ export function createClientApi(ctx: ClientApiContext): (req: http.IncomingMessa
     } else {
       const { attributes } = dataOf(body, 'event')
       if (!isRecord(attributes.properties)) throw invalid("'properties' is a required object.", { pointer: '/data/attributes/properties' })
-      const metric = isRecord(attributes.metric) && isRecord(attributes.metric.data) && isRecord(attributes.metric.data.attributes) ? attributes.metric.data.attributes : undefined
-      const metricName = metric ? str(metric.name) : undefined
-      if (!metricName) throw invalid("'metric' with a name is required.", { pointer: '/data/attributes/metric/data/attributes/name' })
-      const prof = isRecord(attributes.profile) && isRecord(attributes.profile.data) && isRecord(attributes.profile.data.attributes) ? attributes.profile.data.attributes : undefined
-      if (!prof) throw invalid("'profile' is required.", { pointer: '/data/attributes/profile' })
-      const attrs = profileAttrs(prof, '/data/attributes/profile/data/attributes', { requireIdentifier: true })
+      const { metricName, attrs } = eventSubject(attributes)
       let time: number | undefined
       if (attributes.time !== undefined && attributes.time !== null) {
         time = typeof attributes.time === 'string' ? Date.parse(attributes.time) : NaN

@@ -2,10 +2,9 @@
 import type http from 'node:http'
 import {
   FaultInjector,
-  answerPreflight,
-  applyCors,
   closeServer,
   createServer,
+  handleCors,
   listen,
   parseJson,
   readBody,
@@ -133,12 +132,8 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
   // ---- dispatch ------------------------------------------------------------------------------
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    applyCors(req, res)
-    const method = (req.method ?? 'GET').toUpperCase()
-    if (method === 'OPTIONS') {
-      answerPreflight(req, res)
-      return
-    }
+    const method = handleCors(req, res)
+    if (!method) return
     const u = new URL(req.url ?? '/', 'http://klaviyo.invalid')
     const base = requestOrigin(req, fallbackOrigin)
     const clientMatch = /^\/client\/(profiles|subscriptions|events)\/?$/.exec(u.pathname)

@@ -1,7 +1,7 @@
 /** Request bodies shared by the client and server APIs: the JSON:API `data` object, profile attributes, `meta.patch_properties`. */
 import { isRecord } from '../http-util'
 import { PHONE_RE, isValidEmail } from './ids'
-import { ApiError, invalid } from './jsonapi'
+import { ApiError, invalid, str } from './jsonapi'
 import type { KlaviyoStore } from './store'
 import type { KlaviyoLocation, ProfileAttributes } from './types'
 
@@ -49,4 +49,14 @@ export function patchMeta(meta: unknown): Parameters<KlaviyoStore['patchProperti
   const pp = meta.patch_properties
   const unset = Array.isArray(pp.unset) ? pp.unset.filter((x): x is string => typeof x === 'string') : typeof pp.unset === 'string' ? pp.unset : undefined
   return { append: isRecord(pp.append) ? pp.append : undefined, unappend: isRecord(pp.unappend) ? pp.unappend : undefined, unset }
+}
+
+/** The metric name and profile attributes of an event body (client and server Create Event). */
+export function eventSubject(attributes: Record<string, unknown>): { metricName: string; attrs: ProfileAttributes } {
+  const metric = isRecord(attributes.metric) && isRecord(attributes.metric.data) && isRecord(attributes.metric.data.attributes) ? attributes.metric.data.attributes : undefined
+  const metricName = metric ? str(metric.name) : undefined
+  if (!metricName) throw invalid("'metric' with a name is required.", { pointer: '/data/attributes/metric/data/attributes/name' })
+  const prof = isRecord(attributes.profile) && isRecord(attributes.profile.data) && isRecord(attributes.profile.data.attributes) ? attributes.profile.data.attributes : undefined
+  if (!prof) throw invalid("'profile' is required.", { pointer: '/data/attributes/profile' })
+  return { metricName, attrs: profileAttrs(prof, '/data/attributes/profile/data/attributes', { requireIdentifier: true }) }
 }

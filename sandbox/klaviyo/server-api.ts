@@ -7,7 +7,7 @@ import type http from 'node:http'
 import { isRecord, safeDecode, sendEmpty, sendJson } from '../http-util'
 import { filterTimeMs } from './filter'
 import { ApiError, JSONAPI, REVISION_RE, badField, badOperator, decodeCursor, encodeCursor, fieldsParam, invalid, pageSize, parseFilterParam, str, type ApiContext } from './jsonapi'
-import { dataOf, patchMeta, profileAttrs } from './payload'
+import { dataOf, eventSubject, patchMeta, profileAttrs } from './payload'
 import { eventDocument, eventResource, metricResource, profileResource } from './resources'
 import type { EventQuery, KlaviyoMetric, KlaviyoProfile } from './types'
 
@@ -205,12 +205,7 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
       if (method === 'GET') out = getEvents(u, base)
       else {
         const { attributes } = dataOf(body, 'event')
-        const metric = isRecord(attributes.metric) && isRecord(attributes.metric.data) && isRecord(attributes.metric.data.attributes) ? attributes.metric.data.attributes : undefined
-        const metricName = metric ? str(metric.name) : undefined
-        if (!metricName) throw invalid("'metric' with a name is required.", { pointer: '/data/attributes/metric/data/attributes/name' })
-        const prof = isRecord(attributes.profile) && isRecord(attributes.profile.data) && isRecord(attributes.profile.data.attributes) ? attributes.profile.data.attributes : undefined
-        if (!prof) throw invalid("'profile' is required.", { pointer: '/data/attributes/profile' })
-        const attrs = profileAttrs(prof, '/data/attributes/profile/data/attributes', { requireIdentifier: true })
+        const { metricName, attrs } = eventSubject(attributes)
         const time = typeof attributes.time === 'string' ? Date.parse(attributes.time) : undefined
         if (time !== undefined && !Number.isFinite(time)) throw invalid("'time' must be an ISO 8601 datetime.", { pointer: '/data/attributes/time' })
         const { profile } = store.createOrUpdateProfile(attrs, { mode: 'client' })

@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ALNUM, API_INTEGRATION, KLAVIYO_EMAIL_METRICS, KLAVIYO_INTEGRATION, klaviyoDatetime, nowIso, randomString, ulid } from './ids'
 import { blankProfile } from './profile'
-import { SYN_ANON_RE, SYN_EMAIL_RE, SYN_EVENT_RE, SYN_EXTERNAL_RE, SYN_PROFILE_RE, SyntheticData } from './synthetic'
+import { SYN_ANON_RE, SYN_EMAIL_RE, SYN_EXTERNAL_RE, SyntheticData } from './synthetic'
 import { DuplicateProfileError, type EventKey, type EventQuery, type KlaviyoEvent, type KlaviyoListMembership, type KlaviyoMetric, type KlaviyoProfile, type ProfileAttributes, type RecordEventInput, type StoreChange, type SyntheticSeed } from './types'
 
 /** Listener of store changes. */
@@ -82,12 +82,7 @@ export class KlaviyoStore {
   getProfile(id: string): KlaviyoProfile | undefined {
     const p = this.profilesById.get(id)
     if (p) return p
-    const m = this.syn && SYN_PROFILE_RE.exec(id)
-    if (m) {
-      const j = parseInt(m[1], 36)
-      if (j < this.syn!.profiles) return this.syn!.profile(j)
-    }
-    return undefined
+    return this.syn?.profileById(id)
   }
 
   /** Find a profile by one identifier (email matching is case-insensitive). */
@@ -329,12 +324,7 @@ export class KlaviyoStore {
   getEvent(id: string): KlaviyoEvent | undefined {
     const e = this.eventsById.get(id)
     if (e) return e
-    const m = this.syn && SYN_EVENT_RE.exec(id)
-    if (m) {
-      const i = parseInt(m[1], 36)
-      if (i < this.syn!.events) return this.syn!.event(i)
-    }
-    return undefined
+    return this.syn?.eventById(id)
   }
 
   /** Record an event (creating the metric and, from `profile`, the profile if needed); notifies subscribers. */

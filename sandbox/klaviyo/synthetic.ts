@@ -46,6 +46,20 @@ export class SyntheticData {
     return this.s.events
   }
 
+  /** Synthetic profile by id, if the id names one. */
+  profileById(id: string): KlaviyoProfile | undefined {
+    const m = SYN_PROFILE_RE.exec(id)
+    const j = m ? parseInt(m[1], 36) : -1
+    return j >= 0 && j < this.s.profiles ? this.profile(j) : undefined
+  }
+
+  /** Synthetic event by id, if the id names one. */
+  eventById(id: string): KlaviyoEvent | undefined {
+    const m = SYN_EVENT_RE.exec(id)
+    const i = m ? parseInt(m[1], 36) : -1
+    return i >= 0 && i < this.s.events ? this.event(i) : undefined
+  }
+
   /** Second-precision time (ms) of event i. */
   time(i: number): number {
     const s = this.s

@@ -1,6 +1,6 @@
 /** The collector's HTTP server: routes to the tracking API, the CDN, and its own `/_/` inspection endpoints. */
 import type http from 'node:http'
-import { FaultInjector, answerPreflight, applyCors, closeServer, createServer, listen, safeDecode, sendJson } from '../http-util'
+import { FaultInjector, closeServer, createServer, handleCors, listen, safeDecode, sendJson } from '../http-util'
 import { STANDALONE_PRELUDE, createCdn } from './cdn'
 import { EventLedger } from './ledger'
 import { BATCH_PATHS, SINGLE_PATHS } from './rules'
@@ -34,12 +34,8 @@ export async function startSegmentCollector(opts: SegmentCollectorOptions = {}):
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    applyCors(req, res)
-    const method = (req.method ?? 'GET').toUpperCase()
-    if (method === 'OPTIONS') {
-      answerPreflight(req, res)
-      return
-    }
+    const method = handleCors(req, res)
+    if (!method) return
     const url = new URL(req.url ?? '/', 'http://collector.invalid')
     const p = url.pathname
     const isGet = method === 'GET' || method === 'HEAD'
