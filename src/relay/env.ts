@@ -1,4 +1,4 @@
-/** Relay settings from environment variables (the names pinned in CONTRACT.md). */
+/** Relay settings from environment variables (the names listed in docs/relay.md, "Environment variables"). */
 import type { RelayOptions } from './relay'
 
 /** Read KLAVIYO_PRIVATE_KEY, SEGMENT_WRITE_KEY, KLAVIYO_WEBHOOK_SECRET, KLAVIYO_API_BASE, SEGMENT_API_HOST. */
