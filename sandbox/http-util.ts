@@ -180,6 +180,14 @@ export class FaultInjector {
   private fault: { status: number; remaining: number; retryAfter?: number } | null = null
   private latencyMs = 0
 
+  /** `wait` is how the latency is waited: a timer by default; tests pass their own to observe it. */
+  constructor(private readonly wait: (ms: number) => Promise<void> = sleep) {}
+
+  /** Wait out the added latency, if any. */
+  async delay(): Promise<void> {
+    if (this.latencyMs) await this.wait(this.latencyMs)
+  }
+
   /** Make the next `count` (default 1) requests answer `status`. */
   set(spec: FaultSpec): void {
     const count = spec.count ?? 1

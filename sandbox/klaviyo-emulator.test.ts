@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, type ProfileResponseObjectResource } from 'klaviyo-api'
 import { KlaviyoStore, parseFilter, startKlaviyoEmulator, type KlaviyoEmulator } from './klaviyo-emulator'
+import { advanceUntil } from '../test/helpers/fake-time'
 
 const COMPANY = 'AbC123'
 const REVISION = '2026-07-15'
@@ -318,11 +319,20 @@ describe('server API through the real klaviyo-api client', () => {
   it("honours Retry-After through the client's own retry", async () => {
     seed()
     k.setFault({ status: 429, count: 1, retryAfter: 1 })
-    const t0 = Date.now()
-    const { body } = await apis().events.getEvents({ pageSize: 3 })
-    expect(body.data).toHaveLength(3)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
-    expect(k.serverRequests().map((r) => r.status)).toEqual([429, 200])
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const call = apis().events.getEvents({ pageSize: 3 })
+      await vi.waitFor(() => expect(k.serverRequests().map((r) => r.status)).toEqual([429]))
+      await advanceUntil(() => k.serverRequests().length === 2, 100, 5000)
+      const { body } = await call
+      expect(body.data).toHaveLength(3)
+      const [limited, retried] = k.serverRequests()
+      expect(retried!.status).toBe(200)
+      // The log is stamped with the (fake) clock: the retry came a full Retry-After second later.
+      expect(Date.parse(retried!.at) - Date.parse(limited!.at)).toBeGreaterThanOrEqual(1000)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

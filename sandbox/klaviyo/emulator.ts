@@ -10,7 +10,6 @@ import {
   readBody,
   requestOrigin,
   sendJson,
-  sleep,
   type FaultSpec,
   type ListenOptions,
   type RunningServer,
@@ -63,6 +62,8 @@ export interface KlaviyoEmulatorOptions extends ListenOptions {
   store?: KlaviyoStore
   /** Max request body (default 5 MB, Klaviyo's event payload limit). */
   maxBodyBytes?: number
+  /** How injected latency is waited (default: a timer); tests pass their own to observe it. */
+  wait?: (ms: number) => Promise<void>
 }
 
 /** A running emulator (see {@link startKlaviyoEmulator}). */
@@ -91,7 +92,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
   const privateKeys = new Set(opts.privateKeys ?? ['pk_test'])
   const store = opts.store ?? new KlaviyoStore({ accountId: opts.companyIds?.[0] })
   const maxBody = opts.maxBodyBytes ?? 5 * 1024 * 1024
-  const faults = new FaultInjector()
+  const faults = new FaultInjector(opts.wait)
   let faultScope: FaultScope = 'server'
   let accepted: KlaviyoClientRequest[] = []
   let log: KlaviyoRequestLogEntry[] = []
@@ -100,7 +101,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
   const sendError = (res: http.ServerResponse, err: ApiError, headers: Record<string, string> = {}) => sendJson(res, err.status, err.body(), headers, JSONAPI)
 
   async function injectFault(res: http.ServerResponse, api: 'client' | 'server'): Promise<boolean> {
-    if (faults.latency) await sleep(faults.latency)
+    await faults.delay()
     if (faultScope !== 'all' && faultScope !== api) return false
     const f = faults.take()
     if (!f) return false

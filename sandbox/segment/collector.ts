@@ -11,7 +11,7 @@ import type { SegmentCollector, SegmentCollectorOptions, SegmentEvent } from './
 export async function startSegmentCollector(opts: SegmentCollectorOptions = {}): Promise<SegmentCollector> {
   const writeKeys = opts.writeKeys ? new Set(opts.writeKeys) : null
   const ledger = new EventLedger()
-  const faults = new FaultInjector()
+  const faults = new FaultInjector(opts.wait)
   let boundHost = ''
   let boundPort = 0
 

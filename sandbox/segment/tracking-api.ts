@@ -1,7 +1,7 @@
 /** The tracking endpoints (`/v1/t`, `/v1/batch`, …): auth, limits, faults, then the ledger. */
 import { appendFileSync } from 'node:fs'
 import type http from 'node:http'
-import { isRecord, parseJson, readBody, sendJson, sleep, type FaultInjector } from '../http-util'
+import { isRecord, parseJson, readBody, sendJson, type FaultInjector } from '../http-util'
 import type { EventLedger } from './ledger'
 import { SEGMENT_LIMITS, TYPES, decodeBasicAuth, nonEmptyString } from './rules'
 import type { CollectorRequest, SegmentEventType } from './types'
@@ -36,7 +36,7 @@ export function createTrackingApi({ ledger, faults, keyAllowed, jsonlPath }: Tra
     }
 
     const body = await readBody(req, SEGMENT_LIMITS.maxBodyBytes)
-    if (faults.latency) await sleep(faults.latency)
+    await faults.delay()
     const fault = faults.take()
     if (fault) {
       reply(fault.status, { success: false, message: 'injected fault' }, fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {})

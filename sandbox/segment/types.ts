@@ -68,6 +68,8 @@ export interface SegmentCollectorOptions extends ListenOptions {
    * follows the Host header the page used, so `localhost` and `127.0.0.1` pages both work.
    */
   apiHost?: string
+  /** How injected latency is waited (default: a timer); tests pass their own to observe it. */
+  wait?: (ms: number) => Promise<void>
 }
 
 /** Listener for accepted events. */
