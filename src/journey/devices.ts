@@ -6,7 +6,7 @@ import { byTime, str, type JEvent } from './events'
 export interface Device {
   /** `D1`, `D2`, … in order of first appearance. */
   id: string
-  /** Host of the pages (e.g. `localhost:8780`). */
+  /** Host of the pages (e.g. `shop.example` or `localhost:8780`). */
   host?: string
   /** Browser and major version from the user agent (e.g. `Chrome 131`). */
   browser?: string
