@@ -95,6 +95,11 @@ describe('runtime configurations', () => {
     })
   }
 
+  it('the webhook core compiles under Node too (relay serve runs it)', () => {
+    const webhook = PROBES.find((p) => p.runtime === 'webhook')!.compiles
+    expect(compile(config('node'), { 'src/relay/probe-webhook.ts': webhook })['src/relay/probe-webhook.ts']).toEqual([])
+  })
+
   it('a relay file that touches window does not compile (issue 13, "Done when")', () => {
     const errors = compile(config('node'), { 'src/relay/uses-window.ts': "export function here(): string {\n  return window.location.href\n}" })
     expect(errors['src/relay/uses-window.ts']).toEqual([expect.stringContaining("Cannot find name 'window'")])
