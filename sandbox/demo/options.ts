@@ -2,16 +2,21 @@
 
 /** Fixed default ports (override with env or flags). */
 export const DEFAULT_PORTS = { store: 8780, collector: 8781, klaviyo: 8782, console: 8783 } as const
+/** The demo's services that listen. */
 export type PortName = keyof typeof DEFAULT_PORTS
 
 /** Segment write keys of the two sources: the website and the relay. */
 export const SITE_WRITE_KEY = 'demo_website'
+/** Segment write key of the relay's source. */
 export const RELAY_WRITE_KEY = 'demo_klaviyo_relay'
 /** Klaviyo public key, list and the private key the relay reads with. */
 export const COMPANY_ID = 'HbrLm1'
+/** Klaviyo list the store subscribes to. */
 export const LIST_ID = 'NwsL7r'
+/** Klaviyo private key the relay reads with. */
 export const PRIVATE_KEY = 'pk_demo_relay'
 
+/** Options of startDemo(). */
 export interface DemoOptions {
   /** Ports; 0 picks a free one (tests). Defaults: {@link DEFAULT_PORTS}. */
   ports?: Partial<Record<PortName, number>>

@@ -14,6 +14,7 @@ import { storeHandler, type ContactPost } from './store'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/** Where each part of the running demo is. */
 export interface DemoUrls {
   /** The store as "this browser" (127.0.0.1). */
   store: string
@@ -26,6 +27,7 @@ export interface DemoUrls {
   klaviyo: string
 }
 
+/** A running demo. */
 export interface Demo {
   urls: DemoUrls
   collector: SegmentCollector

@@ -10,8 +10,10 @@ export interface FilterTerm {
   value: FilterValue
 }
 
+/** A filter string that does not parse. */
 export class FilterSyntaxError extends Error {}
 
+/** Operators Klaviyo's filter syntax knows. */
 export const FILTER_OPERATORS = new Set(['equals', 'any', 'has', 'greater-than', 'greater-or-equal', 'less-than', 'less-or-equal', 'contains', 'starts-with', 'ends-with'])
 
 /**

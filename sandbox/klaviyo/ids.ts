@@ -15,12 +15,17 @@ export const KLAVIYO_EMAIL_METRICS: readonly string[] = [
   'Subscribed to List',
 ]
 
+/** The integration of Klaviyo's own metrics. */
 export const KLAVIYO_INTEGRATION: KlaviyoIntegration = { object: 'integration', id: '0rG4eQ', key: 'klaviyo', name: 'Klaviyo', category: 'Internal' }
+/** The integration of metrics created through the API. */
 export const API_INTEGRATION: KlaviyoIntegration = { object: 'integration', id: '7FtS4J', key: 'api', name: 'API', category: 'API' }
 
+/** Alphabet of metric and event ids. */
 export const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+/** Crockford base32, the alphabet of ULIDs. */
 export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
+/** `len` random characters of `alphabet`. */
 export function randomString(len: number, alphabet: string): string {
   const bytes = randomBytes(len)
   let out = ''
@@ -31,6 +36,7 @@ export function randomString(len: number, alphabet: string): string {
 // Profile ids are ULIDs at Klaviyo (26 chars, time-ordered): creation order == id order.
 export let lastUlidMs = 0
 export let ulidSeq = 0
+/** A ULID, monotonic within one millisecond (profile ids). */
 export function ulid(): string {
   let ms = Date.now()
   if (ms <= lastUlidMs) {
@@ -61,11 +67,14 @@ export function klaviyoDatetime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00')
 }
 
+/** The current time, Klaviyo-style. */
 export function nowIso(): string {
   return klaviyoDatetime(Date.now())
 }
 
+/** An email address Klaviyo accepts. */
 export const EMAIL_RE = /^[^\s@"<>()[\],;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$/
+/** An E.164 phone number. */
 export const PHONE_RE = /^\+[1-9]\d{6,14}$/
 
 /** True for an address Klaviyo would accept. */

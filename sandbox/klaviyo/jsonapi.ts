@@ -20,6 +20,7 @@ export interface KlaviyoErrorBody {
   errors: Array<{ id: string; status: number; code: string; title: string; detail: string; source?: Record<string, string>; links?: Record<string, string>; meta?: Record<string, unknown> }>
 }
 
+/** An error answered as a Klaviyo JSON:API error document. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -36,11 +37,15 @@ export class ApiError extends Error {
   }
 }
 
+/** A 400 `invalid` error. */
 export const invalid = (detail: string, source?: Record<string, string>) => new ApiError(400, 'invalid', 'Invalid input.', detail, source)
 
+/** A valid `revision` header (date, optional suffix). */
 export const REVISION_RE = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/
+/** JSON:API media type. */
 export const JSONAPI = 'application/vnd.api+json'
 
+/** The query string as a plain object. */
 export function queryObject(u: URL): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of u.searchParams) out[k] = v
@@ -48,11 +53,13 @@ export function queryObject(u: URL): Record<string, string> {
 }
 
 // `location.city` keeps the whole `location` object: nested sparse fields are not narrowed.
+/** The sparse fieldset asked for `type`, if any. */
 export function fieldsParam(u: URL, type: string): Fields {
   const v = u.searchParams.get(`fields[${type}]`)
   return v ? new Set(v.split(',').map((x) => x.trim().split('.')[0]).filter(Boolean)) : undefined
 }
 
+/** A string, or undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
@@ -60,21 +67,25 @@ export function str(v: unknown): string | undefined {
 // Cursors are opaque to callers: base64url JSON with the position and the query that made it,
 // so a caller passing only `page[cursor]` (the klaviyo-api client with an http base) still gets
 // the same result set.
+/** Cursor of an event listing: the last (time, id) and the query. */
 export interface EventCursor {
   k: [number, string]
   f?: string
   s?: string
   n?: number
 }
+/** Cursor of an offset listing (metrics, profiles) and the query. */
 export interface OffsetCursor {
   o: number
   f?: string
   s?: string
   n?: number
 }
+/** Opaque cursor string. */
 export function encodeCursor(c: EventCursor | OffsetCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url')
 }
+/** A cursor back (or a whole `links.next` URL); 400 when invalid. */
 export function decodeCursor(raw: string): Record<string, unknown> {
   let value = raw
   // klaviyo-api only extracts page[cursor] from https links; with an http emulator the whole
@@ -92,6 +103,7 @@ export function decodeCursor(raw: string): Record<string, unknown> {
   return parsed.value
 }
 
+/** `page[size]` within 1…max, else the cursor's or the default. */
 export function pageSize(u: URL, fallback: number | undefined, def: number, max: number): number {
   const raw = u.searchParams.get('page[size]')
   if (raw === null) return fallback ?? def
@@ -100,6 +112,7 @@ export function pageSize(u: URL, fallback: number | undefined, def: number, max:
   return n
 }
 
+/** The `filter` parameter parsed; 400 when invalid. */
 export function parseFilterParam(raw: string | undefined): FilterTerm[] {
   if (!raw) return []
   try {
@@ -109,10 +122,12 @@ export function parseFilterParam(raw: string | undefined): FilterTerm[] {
   }
 }
 
+/** A 400 for a field the resource cannot be filtered on. */
 export function badField(field: string, resource: string): ApiError {
   return invalid(`'${field}' is not a valid field for the resource '${resource}'.`, { parameter: 'filter' })
 }
 
+/** A 400 for an operator the field does not support. */
 export function badOperator(op: string, field: string): ApiError {
   return invalid(`'${op}' is not a valid operator for the field '${field}'.`, { parameter: 'filter' })
 }

@@ -5,6 +5,7 @@ import { ApiError, invalid, str } from './jsonapi'
 import type { KlaviyoStore } from './store'
 import type { KlaviyoLocation, ProfileAttributes } from './types'
 
+/** The `data` object of a JSON:API body of `type`, with its attributes; 400/409 otherwise. */
 export function dataOf(body: unknown, type: string): { data: Record<string, unknown>; attributes: Record<string, unknown> } {
   if (!isRecord(body) || !isRecord(body.data)) throw invalid("The request body must contain a 'data' object.", { pointer: '/data' })
   const data = body.data
@@ -44,6 +45,7 @@ export function profileAttrs(raw: Record<string, unknown>, pointer: string, opts
   return out
 }
 
+/** `meta.patch_properties` of a body, if any. */
 export function patchMeta(meta: unknown): Parameters<KlaviyoStore['patchProperties']>[1] | undefined {
   if (!isRecord(meta) || !isRecord(meta.patch_properties)) return undefined
   const pp = meta.patch_properties

@@ -3,8 +3,10 @@ import type { KlaviyoEvent, KlaviyoMetric, KlaviyoProfile } from './types'
 
 /** Sparse fieldset: top-level attribute names to keep. */
 export type SparseFields = ReadonlySet<string>
+/** A sparse fieldset, or all fields. */
 export type Fields = SparseFields | undefined
 
+/** Only the attributes in `fields` (all when undefined). */
 export function pick(attrs: Record<string, unknown>, fields: Fields): Record<string, unknown> {
   if (!fields) return attrs
   const out: Record<string, unknown> = {}

@@ -6,6 +6,7 @@ import { klaviyoDatetime } from './ids'
 import { blankProfile } from './profile'
 import type { EventKey, EventQuery, KlaviyoEvent, KlaviyoProfile } from './types'
 
+/** A synthetic seed: counts, metric pattern and timing. */
 export interface SyntheticState {
   profiles: number
   events: number
@@ -16,15 +17,22 @@ export interface SyntheticState {
   spacingMs: number
 }
 
+/** A synthetic profile id. */
 export const SYN_PROFILE_RE = /^SYN([0-9A-Z]{23})$/
+/** A synthetic event id. */
 export const SYN_EVENT_RE = /^S([0-9a-z]{10})$/
+/** A synthetic profile's email. */
 export const SYN_EMAIL_RE = /^synthetic\.(\d+)@example\.com$/
+/** A synthetic profile's external_id. */
 export const SYN_EXTERNAL_RE = /^syn-user-(\d+)$/
+/** A synthetic profile's anonymous_id. */
 export const SYN_ANON_RE = /^syn-anon-(\d+)$/
 
+/** Id of synthetic profile j. */
 export function synProfileId(j: number): string {
   return 'SYN' + j.toString(36).toUpperCase().padStart(23, '0')
 }
+/** Id of synthetic event i. */
 export function synEventId(i: number): string {
   return 'S' + i.toString(36).padStart(10, '0')
 }

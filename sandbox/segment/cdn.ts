@@ -11,7 +11,7 @@ export interface AnalyticsNextAssets {
   files: Set<string>
 }
 
-// Located through module resolution (not a relative path) so it works from any cwd or layout.
+/** The installed analytics-next UMD bundles, located through module resolution (not a relative path) so it works from any cwd or layout. */
 export function locateAnalyticsNext(): AnalyticsNextAssets | null {
   try {
     const require = createRequire(import.meta.url)

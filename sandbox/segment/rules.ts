@@ -13,9 +13,11 @@ export const SEGMENT_LIMITS = {
   maxMessageIdLength: 100,
 } as const
 
+/** The call types a batch may hold. */
 export const TYPES: readonly SegmentEventType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
 
 // analytics-next posts to the one-letter aliases; the HTTP API and analytics-node use full names.
+/** Single-event path → call type (analytics-next uses the one-letter aliases; the HTTP API and analytics-node the full names). */
 export const SINGLE_PATHS: Record<string, SegmentEventType> = {
   i: 'identify',
   t: 'track',
@@ -30,8 +32,10 @@ export const SINGLE_PATHS: Record<string, SegmentEventType> = {
   group: 'group',
   alias: 'alias',
 }
+/** Batch paths. */
 export const BATCH_PATHS = new Set(['b', 'batch', 'import'])
 
+/** The write key of a Basic Authorization header. */
 export function decodeBasicAuth(header: string | undefined): string | undefined {
   if (!header) return undefined
   const m = /^Basic\s+(\S+)\s*$/i.exec(header)
@@ -42,11 +46,13 @@ export function decodeBasicAuth(header: string | undefined): string | undefined 
   return key || undefined
 }
 
+/** A non-empty string. */
 export function nonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0
 }
 
 // Mirrors what Segment drops silently (200 for the request, event not stored).
+/** Why Segment would drop this event (200 for the request, event not stored), or null. */
 export function rejectionReason(ev: Record<string, unknown>, type: SegmentEventType): string | null {
   const hasUser = nonEmptyString(ev.userId) || typeof ev.userId === 'number'
   const hasAnon = nonEmptyString(ev.anonymousId) || typeof ev.anonymousId === 'number'

@@ -9,6 +9,7 @@ export const NEW_ID_PREFIX = 'new:'
 /** How far before an adopted landing the same device's events may be (the landing page's own page call). */
 const ADOPTION_SLACK_MS = 5_000
 
+/** Result of withoutMailstitch(). */
 export interface Unstitched {
   /** The events as Segment and Klaviyo would have keyed them on their own. */
   events: JEvent[]
