@@ -25,6 +25,8 @@ Input: Segment events, one JSON object per line (the demo writes .sandbox/events
   --with           only the view with mailstitch
   --without        only the view without mailstitch
   --json           print the model as JSON instead of text
+  --site-host <host>   a host of the store itself (repeatable): a referrer there is not a referral
+                   (default: every host the events' pages were on)
   --color / --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)
   -h, --help       this help
 
@@ -74,6 +76,7 @@ export async function runJourney(argv: string[], io: CliIO, o: JourneyRunOptions
         json: { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
+        'site-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -112,7 +115,7 @@ export async function runJourney(argv: string[], io: CliIO, o: JourneyRunOptions
   }
   if (result.problems > MAX_REPORTED) io.err(`${clean(shown, 200)}: ${result.problems - MAX_REPORTED} more bad lines skipped`)
 
-  const comparison = compareJourneys(result.events)
+  const comparison = compareJourneys(result.events, values['site-host'] ? { siteHosts: values['site-host'] } : {})
   if (values.json) {
     io.out(JSON.stringify(comparison, null, 2))
     return 0
