@@ -1,17 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import http from 'node:http'
 import { createHmac } from 'node:crypto'
-import { startFakeServer, type FakeServer } from '../test/helpers/http'
+import type { AddressInfo } from 'node:net'
 import { KlaviyoStore } from './klaviyo-emulator'
 import { buildKlaviyoWebhook, sendKlaviyoWebhook, signKlaviyoWebhook, topicForMetric } from './webhook-sender'
 
-let server: FakeServer
+interface Received {
+  headers: http.IncomingHttpHeaders
+  raw: string
+}
+
+let server: http.Server
 let url: string
+const received: Received[] = []
 
 beforeAll(async () => {
-  server = await startFakeServer(() => ({ status: 200, body: 'ok' }))
-  url = `${server.url}/webhooks/klaviyo`
+  server = http.createServer((req, res) => {
+    let raw = ''
+    req.setEncoding('utf8')
+    req.on('data', (c: string) => (raw += c))
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw })
+      res.statusCode = 200
+      res.end('ok')
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/klaviyo`
 })
-afterAll(() => server.close())
+afterAll(() => new Promise<void>((r) => server.close(() => r())))
 
 function seeded() {
   const store = new KlaviyoStore({ accountId: 'AbC123' })
@@ -26,17 +43,17 @@ describe('Klaviyo system webhooks', () => {
     const { store, profile, opened, clicked } = seeded()
     const result = await sendKlaviyoWebhook({ url, secret: 's3cret', webhookId: '01WEBHOOK', events: [opened, clicked], store })
     expect(result.status).toBe(200)
-    const got = server.requests.at(-1)!
+    const got = received.at(-1)!
     expect(got.headers['klaviyo-webhook-id']).toBe('01WEBHOOK')
     expect(got.headers['content-type']).toBe('application/json')
     const ts = String(got.headers['klaviyo-timestamp'])
     expect(Number.isNaN(Date.parse(ts))).toBe(false)
     // Independent check of the signature: hex HMAC-SHA256(secret, raw body + timestamp header).
-    const expected = createHmac('sha256', 's3cret').update(got.body + ts).digest('hex')
+    const expected = createHmac('sha256', 's3cret').update(got.raw + ts).digest('hex')
     expect(got.headers['klaviyo-signature']).toBe(expected)
-    expect(signKlaviyoWebhook(got.body, ts, 's3cret')).toBe(expected)
+    expect(signKlaviyoWebhook(got.raw, ts, 's3cret')).toBe(expected)
 
-    const body = JSON.parse(got.body)
+    const body = JSON.parse(got.raw)
     expect(body.meta).toMatchObject({ klaviyo_account_id: 'AbC123', klaviyo_webhook_id: '01WEBHOOK', version: '2024-06-28' })
     expect(body.data.map((d: { topic: string }) => d.topic)).toEqual(['event:klaviyo.opened_email', 'event:klaviyo.clicked_email'])
     const first = body.data[0]
@@ -50,7 +67,7 @@ describe('Klaviyo system webhooks', () => {
     const included = first.payload.included as Array<{ type: string; attributes: Record<string, unknown> }>
     expect(included.find((r) => r.type === 'profile')?.attributes).toMatchObject({ email: 'ada@example.com', external_id: 'u1', properties: { segment_anonymous_id: 'anon-ada' } })
     expect(included.find((r) => r.type === 'metric')?.attributes).toMatchObject({ name: 'Opened Email' })
-    expect(got.body).not.toMatch(/"anonymous_id"|"_kx"/)
+    expect(got.raw).not.toMatch(/"anonymous_id"|"_kx"/)
   })
 
   it('builds from given objects without a store, and can leave related resources out', () => {

@@ -2,10 +2,9 @@ import { test as base, expect, type BrowserContext, type Page } from '@playwrigh
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSite, type Site } from './site'
-import { routeOffline, scriptTag, storefrontPage, type StorefrontOptions } from './storefront'
+import { routeOffline, scriptTag, storefrontPage } from './storefront'
 
 export { expect }
-export { shopifyNewsletterForm } from './storefront'
 export const WRITE_KEY = 'wk_e2e'
 export const COMPANY_ID = 'AbC123'
 export const LIST_ID = 'XyZ789'
@@ -20,8 +19,10 @@ export interface Stack {
   /** The mailstitch script tag for this stack (data attributes per the contract). */
   scriptTag(attrs?: Record<string, string>): string
   /** A storefront page: optional tag before the snippet, the snippet, optional tag after. */
-  storefront(o: StorefrontOptions): string
+  storefront(o: { before?: string; after?: string; body?: string; snippet?: boolean; title?: string }): string
 }
+
+export { shopifyNewsletterForm } from './shopify-form'
 
 export const test = base.extend<{ stack: Stack }>({
   stack: async ({ browser }, use) => {

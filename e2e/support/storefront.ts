@@ -1,19 +1,12 @@
 /**
  * The storefront world the e2e fixtures and the benchmarks share: the offline routing of a
  * browser context (Segment's CDN and API go to the local collector, every other external host is
- * refused), the mailstitch script tag, storefront pages, and Dawn's newsletter form.
+ * refused), the mailstitch script tag and storefront pages.
  */
 import type { BrowserContext, Route } from '@playwright/test'
 import { segmentSnippet } from './snippet'
 
-/** The Shopify newsletter form as Dawn's footer renders `{% form 'customer' %}`. */
-export const shopifyNewsletterForm = `
-<form method="post" action="/contact#ContactFooter" id="ContactFooter" accept-charset="UTF-8" class="footer__newsletter newsletter-form">
-  <input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">
-  <input type="hidden" name="contact[tags]" value="newsletter">
-  <input id="NewsletterForm--footer" type="email" name="contact[email]" required autocorrect="off" autocapitalize="off" autocomplete="email" placeholder="Email">
-  <button type="submit" id="Subscribe">Subscribe</button>
-</form>`
+export { shopifyNewsletterForm } from './shopify-form'
 
 /** Any URL whose host is not 127.0.0.1, localhost or a *.localhost name. */
 const NON_LOCAL = /^https?:\/\/(?!(?:127\.0\.0\.1|localhost|[a-z0-9-]+\.localhost)[:/])/
