@@ -24,6 +24,11 @@ export interface Stack {
 
 export { shopifyNewsletterForm } from './shopify-form'
 
+/** Route the CDN and tracking hosts to the local collector; refuse every other non-local host. */
+async function offline(context: BrowserContext, collectorUrl: string, blockAnalytics: boolean): Promise<void> {
+  await routeOffline(context, { collectorUrl, blockAnalytics })
+}
+
 export const test = base.extend<{ stack: Stack }>({
   stack: async ({ browser }, use) => {
     const collector = await startSegmentCollector()
@@ -36,7 +41,7 @@ export const test = base.extend<{ stack: Stack }>({
       site,
       async device(opts = {}) {
         const context = await browser.newContext()
-        await routeOffline(context, { collectorUrl: collector.url, blockAnalytics: opts.blockAnalytics })
+        await offline(context, collector.url, !!opts.blockAnalytics)
         contexts.push(context)
         return context
       },
