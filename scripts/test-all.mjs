@@ -35,7 +35,7 @@ function suite(name, cmd, args, report, read) {
 
 mkdirSync('.reports', { recursive: true })
 const built = check('build', 'npm', ['run', 'build', '--silent'])
-check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
+check('typecheck', 'npm', ['run', 'typecheck', '--silent'])
 if (built) check('bundle budget', 'node', ['scripts/size-check.mjs'])
 
 suite('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=.reports/unit.json'], '.reports/unit.json', (r) => ({

@@ -1,4 +1,4 @@
-/** Relay settings from environment variables (the names pinned in CONTRACT.md). */
+/** Relay settings from environment variables (the names listed in docs/relay.md, "Environment variables"). */
 import type { RelayOptions } from './relay'
 import { parseSegmentRegion } from './segment-region'
 
