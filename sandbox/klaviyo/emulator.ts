@@ -18,7 +18,7 @@ import { createClientApi } from './client-api'
 import { createInspectApi } from './inspect-api'
 import { ApiError, JSONAPI, invalid, queryObject } from './jsonapi'
 import { createServerApi } from './server-api'
-import { KLAVIYO_RATE_LIMITS } from '../klaviyo-policy'
+import { KLAVIYO_RATE_LIMITS } from './policy'
 import { RateLimiter, type RateLimit } from '../rate-limiter'
 import { KlaviyoStore } from './store'
 import { DuplicateProfileError } from './types'
@@ -64,7 +64,7 @@ export interface KlaviyoEmulatorOptions extends ListenOptions {
   keyScopes?: Record<string, string[]>
   /**
    * Per-endpoint rate limits of the server API. Default: Klaviyo's documented ones
-   * (../klaviyo-policy.ts); entries given here replace those endpoints'; `false` turns limits off.
+   * (policy.ts); entries given here replace those endpoints'; `false` turns limits off.
    */
   rateLimits?: Record<string, RateLimit> | false
   /** Clock for the rate limiter (tests with fake time). Default Date.now. */

@@ -4,7 +4,7 @@
  * (https://developers.klaviyo.com/en/reference/get_events). Every request is checked as Klaviyo
  * documents it, in this order: the key (401), the revision (400 for one Klaviyo never published),
  * the endpoint's scope (403), the endpoint's rate limit (429 with Retry-After; RateLimit-* headers
- * otherwise). The tables with their sources are in ../klaviyo-policy.ts.
+ * otherwise). The tables with their sources are in policy.ts.
  */
 import type http from 'node:http'
 import { isRecord, safeDecode, sendEmpty, sendJson } from '../http-util'
@@ -13,7 +13,7 @@ import { ApiError, JSONAPI, REVISION_RE, badField, badOperator, decodeCursor, en
 import { dataOf, eventSubject, patchMeta, profileAttrs } from './payload'
 import { eventDocument, eventResource, metricResource, profileResource } from './resources'
 import type { EventQuery, KlaviyoMetric, KlaviyoProfile } from './types'
-import { KLAVIYO_SCOPES, endpointKey, isKnownRevision } from '../klaviyo-policy'
+import { KLAVIYO_SCOPES, endpointKey, isKnownRevision } from './policy'
 import { rateLimitHeaders, type RateLimiter } from '../rate-limiter'
 
 /**
