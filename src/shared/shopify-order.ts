@@ -18,7 +18,7 @@ export const BRIDGE_ATTRIBUTE = 'mailstitch_anonymous_id'
 export type ShopifyOrdersMode = 'completed' | 'link'
 
 /** One product of an order, Segment ecommerce spec v2 names. */
-export interface OrderProduct {
+export type OrderProduct = {
   product_id?: string
   sku?: string
   name?: string
@@ -29,7 +29,7 @@ export interface OrderProduct {
 }
 
 /** Properties of `Order Completed` (Segment ecommerce spec v2). */
-export interface OrderCompletedProperties {
+export type OrderCompletedProperties = {
   order_id: string
   /** The checkout token (REST `checkout_token`, Web Pixels `checkout.token`): the same on both paths. */
   checkout_id?: string
@@ -49,7 +49,7 @@ export interface OrderCompletedProperties {
 }
 
 /** Properties of `Order Linked` (CONTRACT.md): the join only. */
-export interface OrderLinkedProperties {
+export type OrderLinkedProperties = {
   order_id: string
   checkout_token?: string
 }
