@@ -3,6 +3,7 @@
 // web worker the way Shopify's strict pixel sandbox runs it (sandbox/shopify/pixel-manager.ts),
 // fed a checkout_completed event shaped like Shopify's published example, against the Segment
 // collector (api.segment.io is routed to it).
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import type { Page } from '@playwright/test'
@@ -25,13 +26,13 @@ test.beforeAll(async () => {
 })
 
 /** The thank-you page with the pixel started under `settings` and `privacy`. */
-async function thankYouPage(stack: Stack, settings: Record<string, string>, privacy = PRIVACY_ALLOWED): Promise<Page> {
+async function thankYouPage(stack: Stack, settings: Record<string, string>, privacy = PRIVACY_ALLOWED, code = bundle, custom = false): Promise<Page> {
   stack.site.script('/pixel-sandbox.js', PIXEL_WORKER_JS)
-  stack.site.script('/mailstitch-pixel.js', bundle)
+  stack.site.script('/mailstitch-pixel.js', code)
   stack.site.page('/checkouts/thank-you', PIXEL_PAGE_HTML)
   const page = await (await stack.device()).newPage()
   await page.goto(stack.site.url + '/checkouts/thank-you')
-  await page.evaluate(([s, p]) => (window as any).pixel.start('/mailstitch-pixel.js', s, p), [settings, privacy] as const)
+  await page.evaluate(([s, p, c]) => (window as any).pixel.start('/mailstitch-pixel.js', s, p, c), [settings, privacy, custom] as const)
   return page
 }
 
@@ -88,4 +89,15 @@ test('an order with neither the bridge id nor a customer is not sent', async ({ 
   await stack.collector.waitFor((e: Ev) => e.messageId === 'shopify-order-1002')
   expect(orders(stack).map((e: Ev) => e.messageId)).toEqual(['shopify-order-1002'])
   expect(stack.collector.requests()).toBe(1)
+})
+
+test('the custom-pixel build (no app): same message from the globals, settings baked in', async ({ stack }) => {
+  const script = join(PIXEL_DIR, '../../scripts/build-custom-pixel.mjs')
+  const code = execFileSync('node', [script, '--write-key', PIXEL_KEY, '--orders', 'link'], { encoding: 'utf8' })
+  const page = await thankYouPage(stack, {}, PRIVACY_ALLOWED, code, true)
+  await publish(page, exampleCheckoutCompleted({ bridgeId: BRIDGE }))
+  const event = (await stack.collector.waitFor((e: Ev) => e.event === 'Order Linked')) as Ev
+  expect(event).toMatchObject({ anonymousId: BRIDGE, messageId: `shopify-order-link-${EXAMPLE_ORDER_ID}` })
+  expect(stack.collector.requestLog().map((r) => r.writeKey)).toEqual([PIXEL_KEY])
+  expect(await page.evaluate(() => (window as any).pixelErrors)).toEqual([])
 })

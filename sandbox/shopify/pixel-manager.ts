@@ -7,8 +7,11 @@
  * `analytics.subscribe(name, cb)` delivers standard events; `customerPrivacy.subscribe(
  * 'visitorConsentCollected', cb)` delivers consent decisions made while the pixel runs.
  *
- * The page drives it: `startPixel(bundleUrl, { settings, customerPrivacy })`, then
- * `publish(name, event)` and `consent(customerPrivacy)`; each resolves once the pixel's
+ * A custom pixel (Settings → Customer events) instead sees that API as globals (`analytics`,
+ * `init`, `customerPrivacy`, `browser`): https://shopify.dev/docs/api/web-pixels-api/standard-api
+ *
+ * The page drives it: `pixel.start(bundleUrl, settings, customerPrivacy, custom?)`, then
+ * `pixel.publish(name, event)` and `pixel.consent(customerPrivacy)`; each resolves once the pixel's
  * subscribers returned.
  */
 
@@ -28,18 +31,26 @@ const run = (bus, name, payload) => {
 self.onmessage = (m) => {
   const msg = m.data
   if (msg.type === 'start') {
-    self.shopify = {
-      extend(point, cb) {
-        if (point !== 'WebPixel::Render') throw new Error('unknown extension point ' + point)
-        cb({
-          settings: msg.settings,
-          init: { context: {}, data: { customer: null, cart: null, shop: { name: 'Example', myshopifyDomain: 'jsmith.myshopify.com' } }, customerPrivacy: msg.customerPrivacy },
-          analytics: { subscribe: (name, cb2) => add(subscribers.analytics, name, cb2) },
-          customerPrivacy: { subscribe: (name, cb2) => add(subscribers.privacy, name, cb2) },
-          browser: {},
-          _pixelInfo: {},
-        })
-      },
+    const api = {
+      settings: msg.settings,
+      init: { context: {}, data: { customer: null, cart: null, shop: { name: 'Example', myshopifyDomain: 'jsmith.myshopify.com' } }, customerPrivacy: msg.customerPrivacy },
+      analytics: { subscribe: (name, cb2) => add(subscribers.analytics, name, cb2) },
+      customerPrivacy: { subscribe: (name, cb2) => add(subscribers.privacy, name, cb2) },
+      browser: {},
+    }
+    if (msg.custom) {
+      // A custom pixel (Settings → Customer events) gets the standard API as globals.
+      self.analytics = api.analytics
+      self.init = api.init
+      self.customerPrivacy = api.customerPrivacy
+      self.browser = api.browser
+    } else {
+      self.shopify = {
+        extend(point, cb) {
+          if (point !== 'WebPixel::Render') throw new Error('unknown extension point ' + point)
+          cb({ ...api, _pixelInfo: {} })
+        },
+      }
     }
     importScripts(msg.bundleUrl)
   } else if (msg.type === 'publish') {
@@ -67,7 +78,7 @@ export const PIXEL_PAGE_HTML = `<!doctype html><html><head><meta charset="utf-8"
   worker.onerror = (e) => window.pixelErrors.push(String(e.message))
   const post = (msg) => new Promise((resolve) => { msg.seq = ++seq; waiting.set(msg.seq, resolve); worker.postMessage(msg) })
   window.pixel = {
-    start: (bundleUrl, settings, customerPrivacy) => post({ type: 'start', bundleUrl: new URL(bundleUrl, location.href).href, settings, customerPrivacy }),
+    start: (bundleUrl, settings, customerPrivacy, custom) => post({ type: 'start', bundleUrl: new URL(bundleUrl, location.href).href, settings, customerPrivacy, custom: !!custom }),
     publish: (name, event) => post({ type: 'publish', name, event }),
     consent: (customerPrivacy) => post({ type: 'consent', customerPrivacy }),
   }

@@ -18,7 +18,7 @@ const ATTEMPTS = 3
 
 type Privacy = ExtensionApi['init']['customerPrivacy']
 /** The part of the pixel API the pixel uses. */
-export type PixelApi = Pick<ExtensionApi, 'analytics' | 'init' | 'settings' | 'customerPrivacy'>
+export type PixelApi = Pick<ExtensionApi, 'analytics' | 'init' | 'settings'> & Partial<Pick<ExtensionApi, 'customerPrivacy'>>
 
 /** Start listening; returns nothing and never throws into the pixel manager. */
 export function startMailstitchPixel(api: PixelApi, send: typeof fetch = fetch): void {
