@@ -64,6 +64,15 @@ test('checkout_completed → one Order Completed keyed to the bridge id; the web
   expect(await page.evaluate(() => (window as any).pixelErrors)).toEqual([])
 })
 
+test('Segment answering 503 once: the pixel retries and the order arrives once', async ({ stack }) => {
+  stack.collector.setFault({ status: 503, count: 1 })
+  const page = await thankYouPage(stack, { segmentWriteKey: PIXEL_KEY })
+  await publish(page, exampleCheckoutCompleted({ bridgeId: BRIDGE }))
+  await stack.collector.waitFor((e: Ev) => e.event === 'Order Completed', 10_000)
+  expect(stack.collector.requests()).toBe(2)
+  expect(orders(stack)).toHaveLength(1)
+})
+
 test('orders setting "link": Order Linked with the link messageId', async ({ stack }) => {
   const page = await thankYouPage(stack, { segmentWriteKey: PIXEL_KEY, orders: 'link' })
   await publish(page, exampleCheckoutCompleted({ bridgeId: BRIDGE, orderId: 'gid://shopify/Order/5801234567000' }))
