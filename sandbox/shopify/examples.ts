@@ -26,7 +26,31 @@ export interface ExampleOrderOptions {
   email?: string
   /** ISO time the checkout completed. */
   createdAt?: string
+  /** The cart's lines (default: the example's two items, a discount code and two shipping lines). */
+  lineItems?: ExampleLineItem[]
+  /** Shipping charged with `lineItems` (default 0: no shipping line). */
+  shippingPrice?: number
 }
+
+/** One cart line turned into an order line (REST `line_items[]`). */
+export interface ExampleLineItem {
+  productId: number
+  variantId: number
+  title: string
+  variantTitle?: string | null
+  sku?: string | null
+  vendor?: string | null
+  price: number
+  quantity: number
+}
+
+const DEFAULT_LINE_ITEMS: ExampleLineItem[] = [
+  { productId: 632910392, variantId: 808950810, title: 'IPod Nano - 8GB', variantTitle: 'Pink', sku: 'IPOD2008PINK', vendor: 'Apple', price: 199, quantity: 1 },
+  { productId: 632910392, variantId: 808950810, title: 'IPod Nano - 8GB', variantTitle: 'Pink', sku: 'IPOD2008PINK', vendor: 'Apple', price: 199, quantity: 1 },
+]
+const DEFAULT_LINE_ITEM_IDS = [866550311766439020, 141249953214522974]
+
+const money = (n: number) => (Math.round(n * 100) / 100).toFixed(2)
 
 /**
  * An `orders/create` webhook body as JSON text. Ids are written as bare JSON numbers, as Shopify
@@ -37,6 +61,13 @@ export function exampleOrderWebhookBody(options: ExampleOrderOptions = {}): stri
   const customerId = options.customerId === undefined ? EXAMPLE_CUSTOMER_ID : options.customerId
   const createdAt = options.createdAt ?? '2026-12-01T12:34:56-05:00'
   const email = options.email ?? 'jon@example.com'
+  const custom = options.lineItems !== undefined
+  const items = options.lineItems ?? DEFAULT_LINE_ITEMS
+  const itemsTotal = items.reduce((sum, li) => sum + li.price * li.quantity, 0)
+  const discount = custom ? 0 : 10
+  const shipping = custom ? (options.shippingPrice ?? 0) : 15
+  const subtotal = itemsTotal - discount
+  const total = subtotal + shipping
   const order = {
     id: '__ORDER_ID__',
     admin_graphql_api_id: `gid://shopify/Order/${orderId}`,
@@ -53,12 +84,12 @@ export function exampleOrderWebhookBody(options: ExampleOrderOptions = {}): stri
     contact_email: email,
     created_at: createdAt,
     currency: 'USD',
-    current_subtotal_price: '398.00',
-    current_total_discounts: '0.00',
-    current_total_price: '403.00',
+    current_subtotal_price: money(subtotal),
+    current_total_discounts: money(discount),
+    current_total_price: money(total),
     current_total_tax: '0.00',
     customer_locale: 'en',
-    discount_codes: [{ code: 'WELCOME10', amount: '10.00', type: 'fixed_amount' }],
+    discount_codes: custom ? [] : [{ code: 'WELCOME10', amount: '10.00', type: 'fixed_amount' }],
     email,
     estimated_taxes: false,
     financial_status: 'paid',
@@ -72,15 +103,15 @@ export function exampleOrderWebhookBody(options: ExampleOrderOptions = {}): stri
     presentment_currency: 'USD',
     processed_at: createdAt,
     source_name: 'web',
-    subtotal_price: '388.00',
+    subtotal_price: money(subtotal),
     tags: 'tag1, tag2',
     taxes_included: false,
     test: true,
     token: '123456abcd',
-    total_discounts: '10.00',
-    total_line_items_price: '398.00',
-    total_price: '403.00',
-    total_shipping_price_set: { shop_money: { amount: '15.00', currency_code: 'USD' }, presentment_money: { amount: '15.00', currency_code: 'USD' } },
+    total_discounts: money(discount),
+    total_line_items_price: money(itemsTotal),
+    total_price: money(total),
+    total_shipping_price_set: { shop_money: { amount: money(shipping), currency_code: 'USD' }, presentment_money: { amount: money(shipping), currency_code: 'USD' } },
     total_tax: '0.00',
     total_weight: 0,
     updated_at: createdAt,
@@ -101,51 +132,32 @@ export function exampleOrderWebhookBody(options: ExampleOrderOptions = {}): stri
             currency: 'USD',
             admin_graphql_api_id: `gid://shopify/Customer/${customerId}`,
           },
-    line_items: [
-      {
-        id: 866550311766439020,
-        admin_graphql_api_id: 'gid://shopify/LineItem/866550311766439020',
-        fulfillable_quantity: 1,
-        gift_card: false,
-        grams: 567,
-        name: 'IPod Nano - 8GB',
-        price: '199.00',
-        product_exists: true,
-        product_id: 632910392,
-        properties: [],
-        quantity: 1,
-        requires_shipping: true,
-        sku: 'IPOD2008PINK',
-        taxable: true,
-        title: 'IPod Nano - 8GB',
-        total_discount: '0.00',
-        variant_id: 808950810,
-        variant_title: 'Pink',
-        vendor: 'Apple',
-      },
-      {
-        id: 141249953214522974,
-        admin_graphql_api_id: 'gid://shopify/LineItem/141249953214522974',
-        fulfillable_quantity: 1,
-        gift_card: false,
-        grams: 567,
-        name: 'IPod Nano - 8GB',
-        price: '199.00',
-        product_exists: true,
-        product_id: 632910392,
-        properties: [],
-        quantity: 1,
-        requires_shipping: true,
-        sku: 'IPOD2008PINK',
-        taxable: true,
-        title: 'IPod Nano - 8GB',
-        total_discount: '0.00',
-        variant_id: 808950810,
-        variant_title: 'Pink',
-        vendor: 'Apple',
-      },
-    ],
-    shipping_lines: [
+    line_items: items.map((li, i) => ({
+      id: DEFAULT_LINE_ITEM_IDS[i] ?? li.variantId * 100 + i,
+      admin_graphql_api_id: `gid://shopify/LineItem/${DEFAULT_LINE_ITEM_IDS[i] ?? li.variantId * 100 + i}`,
+      fulfillable_quantity: li.quantity,
+      gift_card: false,
+      grams: 567,
+      name: li.variantTitle ? `${li.title} - ${li.variantTitle}` : li.title,
+      price: money(li.price),
+      product_exists: true,
+      product_id: li.productId,
+      properties: [],
+      quantity: li.quantity,
+      requires_shipping: true,
+      sku: li.sku ?? null,
+      taxable: true,
+      title: li.title,
+      total_discount: '0.00',
+      variant_id: li.variantId,
+      variant_title: li.variantTitle ?? null,
+      vendor: li.vendor ?? null,
+    })),
+    shipping_lines: custom
+      ? shipping > 0
+        ? [{ id: 1058793308, carrier_identifier: null, code: 'Standard', discounted_price: money(shipping), phone: null, price: money(shipping), source: 'shopify', title: 'Standard', tax_lines: [] }]
+        : []
+      : [
       { id: 271878346596884015, carrier_identifier: null, code: null, discounted_price: '10.00', phone: null, price: '10.00', source: 'shopify', title: 'Generic Shipping', tax_lines: [] },
       { id: 1058793308, carrier_identifier: null, code: 'Standard', discounted_price: '5.00', phone: null, price: '5.00', source: 'shopify', title: 'Standard', tax_lines: [] },
     ],
@@ -158,7 +170,7 @@ export function exampleOrderWebhookBody(options: ExampleOrderOptions = {}): stri
 }
 
 /** What an example `checkout_completed` varies on (same meaning as for the order). */
-export type ExampleCheckoutOptions = ExampleOrderOptions
+export type ExampleCheckoutOptions = Omit<ExampleOrderOptions, 'lineItems' | 'shippingPrice'>
 
 /** A Web Pixels `checkout_completed` event for the same order as `exampleOrderWebhookBody`. */
 export function exampleCheckoutCompleted(options: ExampleCheckoutOptions = {}): Record<string, unknown> {

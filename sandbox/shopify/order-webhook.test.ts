@@ -45,3 +45,24 @@ describe('Shopify order webhook sender', () => {
     for (const h of ['x-shopify-webhook-id', 'x-shopify-event-id', 'x-shopify-hmac-sha256']) expect(seen[1]!.headers[h]).toBe(seen[0]!.headers[h])
   })
 })
+
+describe('example order from a cart', () => {
+  it("turns the cart's lines into line items and totals (REST money as strings)", () => {
+    const order = JSON.parse(
+      exampleOrderWebhookBody({
+        orderId: '1001',
+        lineItems: [
+          { productId: 11, variantId: 111, title: 'Linen Overshirt', price: 78, quantity: 1 },
+          { productId: 12, variantId: 121, title: 'Waxed Canvas Tote', variantTitle: 'Olive', price: 16, quantity: 2 },
+        ],
+        shippingPrice: 4.5,
+      }),
+    )
+    expect(order).toMatchObject({ id: 1001, total_line_items_price: '110.00', subtotal_price: '110.00', total_discounts: '0.00', total_price: '114.50', discount_codes: [] })
+    expect(order.line_items.map((li: { product_id: number; variant_title: string | null; quantity: number; price: string }) => [li.product_id, li.variant_title, li.quantity, li.price])).toEqual([
+      [11, null, 1, '78.00'],
+      [12, 'Olive', 2, '16.00'],
+    ])
+    expect(order.shipping_lines.map((l: { price: string }) => l.price)).toEqual(['4.50'])
+  })
+})
