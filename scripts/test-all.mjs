@@ -37,6 +37,7 @@ mkdirSync('.reports', { recursive: true })
 const built = check('build', 'npm', ['run', 'build', '--silent'])
 check('typecheck', 'npm', ['run', 'typecheck', '--silent'])
 if (built) check('bundle budget', 'node', ['scripts/size-check.mjs'])
+if (built) check('shopify theme check', 'node', ['scripts/theme-check.mjs'])
 
 suite('unit', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=.reports/unit.json'], '.reports/unit.json', (r) => ({
   passed: r.numPassedTests,
