@@ -22,14 +22,7 @@ export interface Stack {
   storefront(o: { before?: string; after?: string; body?: string; snippet?: boolean; title?: string }): string
 }
 
-/** The Shopify newsletter form as Dawn's footer renders `{% form 'customer' %}`. */
-export const shopifyNewsletterForm = `
-<form method="post" action="/contact#ContactFooter" id="ContactFooter" accept-charset="UTF-8" class="footer__newsletter newsletter-form">
-  <input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">
-  <input type="hidden" name="contact[tags]" value="newsletter">
-  <input id="NewsletterForm--footer" type="email" name="contact[email]" required autocorrect="off" autocapitalize="off" autocomplete="email" placeholder="Email">
-  <button type="submit" id="Subscribe">Subscribe</button>
-</form>`
+export { shopifyNewsletterForm } from './shopify-form'
 
 /** Route the CDN and tracking hosts to the local collector; refuse every other non-local host. */
 async function offline(context: BrowserContext, collectorUrl: string, blockAnalytics: boolean): Promise<void> {
