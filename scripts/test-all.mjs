@@ -47,8 +47,9 @@ function engineSuite(engine) {
 
 mkdirSync('.reports', { recursive: true })
 const built = check('build', 'npm', ['run', 'build', '--silent'])
-check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
+check('typecheck', 'npm', ['run', 'typecheck', '--silent'])
 if (built) check('bundle budget', 'node', ['scripts/size-check.mjs'])
+if (built) check('shopify theme check', 'node', ['scripts/theme-check.mjs'])
 
 // A forgotten `.only` would silently leave the other tests out: both runners refuse it here.
 suite('unit', 'npx', ['vitest', 'run', '--allowOnly=false', '--reporter=default', '--reporter=json', '--outputFile=.reports/unit.json'], '.reports/unit.json', vitestCounts)
