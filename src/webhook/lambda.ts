@@ -37,7 +37,15 @@ export function requestFromLambdaEvent(event: LambdaHttpEvent): Request {
   if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '))
   const host = event.requestContext?.domainName ?? headers.get('host') ?? 'lambda.invalid'
   const path = event.rawPath ?? event.requestContext?.http?.path ?? '/'
-  const url = `https://${host}${path}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : ''
+  // The host only decorates the URL (routing is by method, path and headers); AWS's own examples
+  // use placeholders such as `<url-id>.lambda-url…`, which are not valid host names.
+  let url: URL
+  try {
+    url = new URL(`https://${host}${path}${query}`)
+  } catch {
+    url = new URL(`${path}${query}`, 'https://lambda.invalid')
+  }
   const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase()
   let body: Uint8Array<ArrayBuffer> | undefined
   if (event.body !== undefined && event.body !== null && method !== 'GET' && method !== 'HEAD') {
