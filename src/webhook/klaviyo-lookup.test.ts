@@ -39,14 +39,14 @@ describe('KlaviyoLookup.profiles', () => {
     expect(found.get('P7')).toMatchObject({ id: 'P7', attributes: { email: 'p7@example.com' } })
   })
 
-  it('caches (also "not found") and shares one call between concurrent look-ups of an id', async () => {
+  it('caches what it found, and what Klaviyo does not know, until the TTL passes', async () => {
     const { calls, fetchFn } = fakeKlaviyo(table)
     const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, cacheTtlMs: 60_000 })
     const far = Date.now() + 10_000
-    const [a, b] = await Promise.all([lookup.profiles(['P1', 'NOPE'], far), lookup.profiles(['P1', 'NOPE'], far)])
+    const a = await lookup.profiles(['P1', 'NOPE'], far)
     expect(calls).toHaveLength(1)
     expect(a.get('NOPE')).toBeNull()
-    expect(b.get('P1')?.id).toBe('P1')
+    expect(a.get('P1')?.id).toBe('P1')
     await lookup.profiles(['P1', 'NOPE'], far)
     expect(calls).toHaveLength(1)
     vi.advanceTimersByTime(61_000)
@@ -97,5 +97,22 @@ describe('KlaviyoLookup.metricName', () => {
     expect(await lookup.metricName('M1', Date.now() + 5000)).toBe('Opened Email')
     expect(await lookup.metricName('M1', Date.now() + 5000)).toBe('Opened Email')
     expect(n).toBe(1)
+  })
+})
+
+describe('KlaviyoLookup.metricName, failures', () => {
+  it('keeps "no such metric" (404): a deleted metric costs one call, not one per delivery; a 401 is tried again', async () => {
+    const seen: string[] = []
+    const fetchFn = (async (input: RequestInfo | URL) => {
+      seen.push(String(input))
+      return new Response('{}', { status: String(input).includes('GONE') ? 404 : 401 })
+    }) as typeof fetch
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, sleep: async () => undefined })
+    expect(await lookup.metricName('GONE', Date.now() + 5000)).toBeUndefined()
+    expect(await lookup.metricName('GONE', Date.now() + 5000)).toBeUndefined()
+    expect(seen.filter((u) => u.includes('GONE'))).toHaveLength(1)
+    expect(await lookup.metricName('M3', Date.now() + 5000)).toBeUndefined()
+    expect(await lookup.metricName('M3', Date.now() + 5000)).toBeUndefined()
+    expect(seen.filter((u) => u.includes('M3'))).toHaveLength(2)
   })
 })

@@ -8,7 +8,10 @@
  * - Batched: one Get Profiles call (`GET /api/profiles?filter=any(id,[…])`, `page[size]` up to 100;
  *   Klaviyo API reference "Get Profiles") per 100 profile ids, so a 1,000-event delivery is at most
  *   10 calls, and usually far fewer because events of one delivery share profiles.
- * - Cached for a few minutes, and concurrent look-ups of one id share a single call.
+ * - Cached for a few minutes. Only settled values are shared between requests, never a promise or
+ *   a queue: a Worker must not resolve one request's promise from another request's context
+ *   (workerd cancels such continuations), so concurrent deliveries that miss the cache for the
+ *   same profile each look it up once.
  * - Within Klaviyo's rate limits (rate-limit.ts); a 429 is retried after its Retry-After.
  * - Bounded in time: everything must finish before the caller's deadline, so Klaviyo gets an
  *   answer promptly (a 503 it will retry, rather than a timeout).
@@ -44,7 +47,7 @@ export interface KlaviyoLookupOptions {
   cacheTtlMs?: number
   /** Most profiles kept in the cache. Default 20,000. */
   maxCacheEntries?: number
-  /** Get Profiles calls in flight at once. Default 4. */
+  /** Get Profiles calls in flight at once per delivery. Default 4. */
   concurrency?: number
   /** Per-call timeout, ms. Default 8,000. */
   timeoutMs?: number
@@ -74,10 +77,8 @@ export class KlaviyoLookup {
   private readonly profileLimiter: RateLimiter
   private readonly metricLimiter: RateLimiter
   private readonly profileCache = new Map<string, CacheEntry<KlaviyoProfileLike | null>>()
-  private readonly profileInFlight = new Map<string, Promise<KlaviyoProfileLike | null>>()
-  private readonly metricNames = new Map<string, Promise<string | undefined>>()
-  private active = 0
-  private readonly queue: Array<() => void> = []
+  /** Metric id → its name (null: Klaviyo has no such metric). */
+  private readonly metricNames = new Map<string, string | null>()
 
   constructor(private readonly options: KlaviyoLookupOptions) {
     this.base = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
@@ -100,48 +101,47 @@ export class KlaviyoLookup {
    */
   async profiles(ids: Iterable<string>, deadline: number): Promise<Map<string, KlaviyoProfileLike | null>> {
     const out = new Map<string, KlaviyoProfileLike | null>()
-    const pending: Array<Promise<void>> = []
     const missing: string[] = []
     const t = this.now()
     for (const id of new Set(ids)) {
       const cached = this.profileCache.get(id)
-      if (cached && cached.expires > t) {
-        out.set(id, cached.value)
-        continue
-      }
-      const inFlight = this.profileInFlight.get(id)
-      if (inFlight) pending.push(inFlight.then((p) => void out.set(id, p)))
+      if (cached && cached.expires > t) out.set(id, cached.value)
       else missing.push(id)
     }
-    for (let i = 0; i < missing.length; i += MAX_PROFILES_PER_CALL) {
-      const chunk = missing.slice(i, i + MAX_PROFILES_PER_CALL)
-      const call = this.limited(() => this.fetchProfiles(chunk, deadline))
-      for (const id of chunk) {
-        const one = call.then((found) => found.get(id) ?? null)
-        this.profileInFlight.set(id, one)
-        void one.then(
-          (p) => this.remember(id, p),
-          () => undefined,
-        ).finally(() => this.profileInFlight.delete(id))
-        pending.push(one.then((p) => void out.set(id, p)))
+    const chunks: string[][] = []
+    for (let i = 0; i < missing.length; i += MAX_PROFILES_PER_CALL) chunks.push(missing.slice(i, i + MAX_PROFILES_PER_CALL))
+    let next = 0
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]
+        const found = await this.fetchProfiles(chunk, deadline)
+        for (const id of chunk) {
+          const profile = found.get(id) ?? null
+          this.remember(id, profile)
+          out.set(id, profile)
+        }
       }
     }
-    await Promise.all(pending)
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, chunks.length) }, worker))
     return out
   }
 
-  /** A metric's own name (Get Metric), cached for the life of the instance; undefined when it cannot be had in time. */
-  metricName(id: string, deadline: number): Promise<string | undefined> {
-    let name = this.metricNames.get(id)
-    if (!name) {
-      name = this.fetchMetricName(id, deadline)
-      this.metricNames.set(id, name)
-      // A failed look-up is forgotten so the next delivery tries again.
-      void name.then((n) => {
-        if (n === undefined) this.metricNames.delete(id)
-      })
+  /** A metric's own name (Get Metric), kept for the life of the instance; undefined when it cannot be had in time. */
+  async metricName(id: string, deadline: number): Promise<string | undefined> {
+    const known = this.metricNames.get(id)
+    if (known !== undefined) return known ?? undefined
+    try {
+      const doc = asRecord(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics'))
+      const name = asRecord(asRecord(doc.data).attributes).name
+      const value = typeof name === 'string' && name ? name : null
+      this.metricNames.set(id, value)
+      return value ?? undefined
+    } catch (err) {
+      // "No such metric" is an answer worth keeping (a deleted metric must not cost a call per
+      // delivery); anything else is tried again next time. The topic names the metric anyway.
+      if (err instanceof KlaviyoLookupError && err.status === 404) this.metricNames.set(id, null)
+      return undefined
     }
-    return name
   }
 
   private remember(id: string, profile: KlaviyoProfileLike | null): void {
@@ -173,16 +173,6 @@ export class KlaviyoLookup {
       next = typeof link === 'string' && link ? link : null
     }
     return found
-  }
-
-  private async fetchMetricName(id: string, deadline: number): Promise<string | undefined> {
-    try {
-      const doc = asRecord(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics'))
-      const name = asRecord(asRecord(doc.data).attributes).name
-      return typeof name === 'string' && name ? name : undefined
-    } catch {
-      return undefined // the topic names the metric well enough; the metric's own name is a refinement
-    }
   }
 
   /** GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while time allows. */
@@ -222,17 +212,6 @@ export class KlaviyoLookup {
     }
   }
 
-  /** Run `fn` when fewer than `concurrency` calls are in flight. */
-  private async limited<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.o.concurrency) await new Promise<void>((r) => this.queue.push(r))
-    this.active++
-    try {
-      return await fn()
-    } finally {
-      this.active--
-      this.queue.shift()?.()
-    }
-  }
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

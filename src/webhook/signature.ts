@@ -48,16 +48,17 @@ export interface VerifyInput {
 }
 
 const encoder = new TextEncoder()
-const keyCache = new Map<string, Promise<CryptoKey>>()
+// Imported keys, reused across requests. Values only, never pending promises: a Worker must not
+// settle one request's promise from another request's context.
+const keyCache = new Map<string, CryptoKey>()
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret)
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    // A handful of secrets at most (rotation); never let a misuse grow this without bound.
-    if (keyCache.size > 16) keyCache.clear()
-    keyCache.set(secret, key)
-  }
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  const cached = keyCache.get(secret)
+  if (cached) return cached
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+  // A handful of secrets at most (rotation); never let a misuse grow this without bound.
+  if (keyCache.size > 16) keyCache.clear()
+  keyCache.set(secret, key)
   return key
 }
 

@@ -127,6 +127,20 @@ describe('mailstitch/relay/worker on workerd', () => {
     expect(klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles'))).toHaveLength(0)
   })
 
+  it('answers concurrent deliveries that share uncached profiles (nothing pending is shared between requests)', async () => {
+    const mf = await worker()
+    const store = klaviyo.store
+    const profiles = Array.from({ length: 30 }, (_, j) => store.createOrUpdateProfile({ email: `c${j}@example.com`, properties: { segment_anonymous_id: `anon-c${j}` } }).profile)
+    const requests = Array.from({ length: 6 }, (_, k) => {
+      const events = profiles.map((p, j) => store.recordEvent({ metricName: 'Opened Email', profileId: p.id, time: new Date(Date.now() - 60_000 + k * 100 + j) }))
+      return buildKlaviyoWebhook({ secret: SECRET, webhookId: 'wh_w', events, store: klaviyo.store })
+    })
+    const answers = await Promise.all(requests.map((r) => mf.dispatchFetch('https://relay.example.workers.dev/', { method: 'POST', headers: r.headers, body: r.rawBody })))
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(segment.events()).toHaveLength(180)
+    expect(new Set(segment.events().map((e) => e.anonymousId)).size).toBe(30)
+  })
+
   it('refuses a forged batch with 401 and sends nothing', async () => {
     const mf = await worker()
     const ok = await post(mf)
