@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { buildKlaviyoWebhook, sendKlaviyoWebhook, signKlaviyoWebhook } from '../../sandbox/webhook-sender'
+import { main, type CliIO } from '../cli/main'
 import { createRelay, type Relay, type RelayOptions } from './relay'
 
 const PK = 'pk_test'
@@ -154,5 +155,22 @@ describe('relay serve', () => {
   it('start-up: the Klaviyo secret needs KLAVIYO_PRIVATE_KEY, and at least one webhook secret is needed', async () => {
     await expect(relay({ klaviyoPrivateKey: undefined }).serve({ port: 0, host: '127.0.0.1' })).rejects.toMatchObject({ code: 'missing_key', exitCode: 2, message: expect.stringMatching(/^KLAVIYO_PRIVATE_KEY is not set/) })
     await expect(relay({ webhookSecret: undefined }).serve({ port: 0, host: '127.0.0.1' })).rejects.toMatchObject({ code: 'missing_key', message: expect.stringMatching(/KLAVIYO_WEBHOOK_SECRET is not set \(nor SHOPIFY_WEBHOOK_SECRET\)/) })
+  })
+})
+
+describe('mailstitch relay serve (CLI start-up)', () => {
+  async function cli(env: Record<string, string>) {
+    const err: string[] = []
+    const io: CliIO = { out: () => undefined, err: (l) => err.push(l), env, onSignal: () => undefined, offSignal: () => undefined, exit: (c) => { throw new Error(`exit ${c}`) } }
+    const code = await main(['relay', 'serve', '--port', '0', '--host', '127.0.0.1'], io)
+    return { code, err: err.join('\n') }
+  }
+
+  it('exits 2 with a clear message when KLAVIYO_WEBHOOK_SECRET comes without KLAVIYO_PRIVATE_KEY', async () => {
+    expect(await cli({ SEGMENT_WRITE_KEY: WK, KLAVIYO_WEBHOOK_SECRET: SECRET })).toEqual({ code: 2, err: expect.stringMatching(/KLAVIYO_PRIVATE_KEY is not set: Klaviyo webhooks carry only the profile id/) })
+  })
+
+  it('exits 2 when no webhook secret at all is set', async () => {
+    expect(await cli({ SEGMENT_WRITE_KEY: WK, KLAVIYO_PRIVATE_KEY: PK })).toEqual({ code: 2, err: expect.stringMatching(/KLAVIYO_WEBHOOK_SECRET is not set \(nor SHOPIFY_WEBHOOK_SECRET\)/) })
   })
 })

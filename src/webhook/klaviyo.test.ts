@@ -29,7 +29,8 @@ function seed() {
 
 function setup(extra: Partial<KlaviyoWebhookOptions> = {}) {
   const segment = memoryDelivery()
-  const lookup = new KlaviyoLookup({ privateKey: PK, apiBase: klaviyo.url })
+  // Backoff waits are skipped (no wall-clock sleeps in tests); the attempt limit still applies.
+  const lookup = new KlaviyoLookup({ privateKey: PK, apiBase: klaviyo.url, sleep: async () => undefined })
   const options: KlaviyoWebhookOptions = { secrets: [SECRET], lookup, ...extra }
   const send = async (data: unknown[], o: Partial<Parameters<typeof signedKlaviyoRequest>[1]> = {}) => {
     const res = await handleKlaviyoWebhook(signedKlaviyoRequest(data, { secret: SECRET, ...o }), options, segment.deliver)
