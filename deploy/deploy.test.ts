@@ -186,3 +186,18 @@ describe('Lambda bundle (docs: copy dist/relay/lambda.mjs as index.mjs, handler 
     expect(typeof mod.handler).toBe('function')
   })
 })
+
+describe('build outputs (issue 14: the serverless entries are separate)', () => {
+  it('neither the browser bundle, the npm entries nor the CLI carry the Worker or Lambda adapters', () => {
+    const read = (f: string) => {
+      expect(existsSync(join(ROOT, f)), `${f} is missing: run \`npm run build\` first`).toBe(true)
+      return readFileSync(join(ROOT, f), 'utf8')
+    }
+    expect(read('dist/relay/worker.mjs')).toMatch(/fetchWithEnv/)
+    expect(read('dist/relay/lambda.mjs')).toMatch(/requestFromLambdaEvent/)
+    for (const f of ['dist/mailstitch.min.js', 'dist/index.mjs', 'dist/cli.mjs', 'dist/relay/index.mjs']) {
+      expect(read(f), f).not.toMatch(/fetchWithEnv|requestFromLambdaEvent|lambdaResultFromResponse/)
+    }
+    expect(read('dist/mailstitch.min.js')).not.toMatch(/klaviyo-signature/i)
+  })
+})
