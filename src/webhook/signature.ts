@@ -50,9 +50,12 @@ export interface VerifyInput {
 const encoder = new TextEncoder()
 // Imported keys, reused across requests. Values only, never pending promises: a Worker must not
 // settle one request's promise from another request's context.
-const keyCache = new Map<string, CryptoKey>()
+// Named through `crypto.subtle` rather than the global `CryptoKey` type, which Node's type
+// declarations do not have (src/relay type-checks this file under Node's globals).
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
+const keyCache = new Map<string, HmacKey>()
 
-async function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string): Promise<HmacKey> {
   const cached = keyCache.get(secret)
   if (cached) return cached
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
