@@ -100,6 +100,10 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
     }
     routes.klaviyo = (request) => handleKlaviyoWebhook(request, klaviyoOptions, deliver)
   }
-  // Shopify order webhooks (src/webhook/shopify.ts) are routed here once that handler is on main.
+  if (config.shopifySecrets.length) {
+    // The Shopify order handler (src/webhook/shopify.ts, CONTRACT.md "Shopify orders") is wired
+    // here when it lands; until then say so at start-up rather than refuse every delivery.
+    throw new WebhookConfigError('SHOPIFY_WEBHOOK_SECRET', 'SHOPIFY_WEBHOOK_SECRET is set, but this build of the relay does not take Shopify order webhooks yet.')
+  }
   return createDispatcher(routes)
 }
