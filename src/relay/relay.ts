@@ -145,9 +145,8 @@ export function createRelay(options: RelayOptions): Relay {
   const getApp = (): FetchHandler => {
     if (app) return app
     const join = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.join(','))
-    let config
     try {
-      config = webhookConfigFromEnv({
+      const config = webhookConfigFromEnv({
         KLAVIYO_WEBHOOK_SECRET: join(options.webhookSecret),
         KLAVIYO_PRIVATE_KEY: options.klaviyoPrivateKey,
         KLAVIYO_API_BASE: options.klaviyoApiBase,
@@ -156,18 +155,18 @@ export function createRelay(options: RelayOptions): Relay {
         SHOPIFY_WEBHOOK_SECRET: join(options.shopifyWebhookSecret),
         SHOPIFY_ORDERS: options.shopifyOrders,
       })
+      app = createWebhookApp(config, {
+        toleranceSeconds: options.webhookToleranceSeconds,
+        maxBodyBytes: options.maxBodyBytes,
+        segmentBudgetMs: options.webhookSegmentBudgetMs,
+        integrations: options.integrations,
+        linkParam: options.linkParam,
+        log,
+      })
     } catch (err) {
       if (err instanceof WebhookConfigError) throw Object.assign(new RelayError('missing_key', err.message), { variable: err.variable })
       throw err
     }
-    app = createWebhookApp(config, {
-      toleranceSeconds: options.webhookToleranceSeconds,
-      maxBodyBytes: options.maxBodyBytes,
-      segmentBudgetMs: options.webhookSegmentBudgetMs,
-      integrations: options.integrations,
-      linkParam: options.linkParam,
-      log,
-    })
     return app
   }
 
