@@ -73,11 +73,13 @@ function seedAccount() {
     { e: rec('Bounced Email', externalOnly.id, 260), event: 'Email Bounced', userId: 'user-cy', email: 'cy@example.com' },
     { e: rec('Marked Email as Spam', bare.id, 250), event: 'Email Marked as Spam', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
     { e: rec('Unsubscribed from Email Marketing', bare.id, 240), event: 'Unsubscribed', anonymousId: `klaviyo:${bare.id}`, email: 'di@example.com' },
-    { e: rec('Unsubscribed', bridged.id, 230), event: 'Unsubscribed', anonymousId: 'anon-ada', userId: 'user-ada', email: 'ada@example.com' },
     { e: rec('Received Email', noEmail.id, 220), event: 'Email Delivered', anonymousId: 'anon-phone' },
   ]
   // Not in the contract table: must never reach Segment.
   rec('Dropped Email', bridged.id, 210)
+  // The account has both unsubscribe metrics, so only "Unsubscribed from Email Marketing" is relayed:
+  // Klaviyo records one unsubscribe under both, and one unsubscribe must be one Segment event.
+  rec('Unsubscribed', bridged.id, 230)
   rec('Placed Order', bridged.id, 200)
   rec('Viewed Product', bare.id, 190)
   return relayed
@@ -218,6 +220,75 @@ describe('relay poll against the emulators', () => {
   }, 90_000)
 })
 
+describe('relay poll: killed and resumed, reruns and re-drives', () => {
+  const env = () => ({ ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url })
+
+  it('SIGKILLed mid-run and resumed, it re-sends at most one page per metric in flight', async () => {
+    const { events } = seedMany(3000) // 1,000 events in each of 3 metrics, polled side by side
+    const pageSize = 100
+    const args = ['relay', 'poll', '--once', '--page-size', String(pageSize), '--state', statePath]
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    // Kill from inside the collector once a good part of the run went through: pages have been
+    // answered, saved, and some are in flight.
+    let accepted = 0
+    const off = segment.subscribe(() => {
+      if (++accepted === 1200) {
+        off()
+        child.kill('SIGKILL')
+      }
+    })
+    const killed = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, sig) => res(sig)))
+    expect(killed).toBe('SIGKILL')
+    const beforeRestart = segment.events().length
+    expect(beforeRestart).toBeGreaterThanOrEqual(1200)
+    expect(beforeRestart).toBeLessThan(3000)
+    // The killed run's lock is stale (its pid is gone): the resumed run takes it over.
+    const out = await runCli(args, env())
+    expect(out.code).toBe(0)
+    expect(out.stdout).toMatch(/took over the stale lock/)
+    expectExactlyOnce(events.map((e) => e.id))
+    expect(segment.duplicates()).toBeLessThanOrEqual(3 * pageSize)
+  }, 90_000)
+
+  it('a cron rerun with the same --since sends nothing; --redrive re-sends the window and keeps the cursor', async () => {
+    const relayed = seedAccount()
+    const since = new Date(Date.now() - 3600_000).toISOString()
+    const first = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath], env())
+    expect(first.stdout).toMatch(new RegExp(`sent ${relayed.length}, skipped 0`))
+    const rerun = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath], env())
+    const state = await readFile(statePath, 'utf8')
+    expect(rerun.code).toBe(0)
+    expect(rerun.stdout).toMatch(/sent 0, /)
+    expectExactlyOnce(relayed.map((r) => r.e.id))
+
+    const redrive = await runCli(['relay', 'poll', '--once', '--redrive', since, '--state', statePath], env())
+    expect(redrive.code).toBe(0)
+    expect(redrive.stdout).toMatch(new RegExp(`re-driving ${relayed.length} event\\(s\\) from ${since.replace(/[.]/g, '\\.')}`))
+    expect(redrive.stdout).toMatch(new RegExp(`sent ${relayed.length}, `))
+    expect(segment.duplicates()).toBe(relayed.length)
+    expect(JSON.parse(await readFile(statePath, 'utf8')).metrics).toEqual(JSON.parse(state).metrics)
+    // Older than Segment's dedupe window: the operator is warned.
+    const old = await runCli(['relay', 'poll', '--once', '--redrive', new Date(Date.now() - 3 * 86400_000).toISOString(), '--state', statePath], env())
+    expect(old.stderr).toMatch(/about 24 hours/)
+  }, 60_000)
+
+  it('a second poller on the same state file exits at once with code 5 and sends nothing', async () => {
+    seedAccount()
+    const { StateLock } = await import('./state-lock')
+    const holder = new StateLock(statePath)
+    await holder.acquire()
+    try {
+      const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env())
+      expect(out.code).toBe(5)
+      expect(out.stderr).toMatch(/is in use by another relay poll \(pid \d+/)
+      expect(segment.events()).toHaveLength(0)
+      expect(klaviyo.requestLog().length).toBe(0)
+    } finally {
+      await holder.release()
+    }
+  }, 30_000)
+})
+
 // `relay serve` has its own file: serve.test.ts.
 
 describe('mailstitch relay CLI', () => {
@@ -234,6 +305,15 @@ describe('mailstitch relay CLI', () => {
     expect(out.code).toBe(3)
     expect(out.stderr).toMatch(/Klaviyo rejected KLAVIYO_PRIVATE_KEY \(401\)/)
   })
+
+  it('relay check prints one line per check and exits with the relay’s code for a refused key', async () => {
+    seedAccount()
+    const out = await runCli(['relay', 'check'], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_wrong' })
+    expect(out.code).toBe(3)
+    expect(out.stdout).toMatch(/^FAIL klaviyo\.key: Klaviyo refused KLAVIYO_PRIVATE_KEY \(401\)/m)
+    expect(out.stdout).toMatch(/^warn segment\.unverifiable: .*Debugger/m)
+    expect(out.stdout).toMatch(/relay check: not usable; fix the FAIL lines \(exit code 3\)\.$/m)
+  }, 30_000)
 
   it('exits 2 when a key is missing', async () => {
     const out = await runCli(['relay', 'poll', '--once'], { ...env(), SEGMENT_WRITE_KEY: '' })

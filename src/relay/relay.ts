@@ -7,10 +7,12 @@ import { MissingKeyError, RelayError } from './errors'
 import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
-import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary } from './poll'
+import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
 import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
+import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
 import { DEFAULT_STATE_PATH, StateStore } from './state'
+import { StateLock } from './state-lock'
 import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../webhook/config'
 import type { FetchHandler } from '../webhook/dispatch'
 import type { WebhookResponseBody } from '../webhook/http'
@@ -32,8 +34,10 @@ export interface RelayOptions {
   shopifyOrders?: 'completed' | 'link'
   /** Default https://a.klaviyo.com. */
   klaviyoApiBase?: string
-  /** Default https://api.segment.io. */
+  /** Default https://api.segment.io, or the {@link segmentRegion}'s host. Wins over the region. */
   segmentApiHost?: string
+  /** Segment workspace region: 'us' (default) or 'eu' (https://events.eu1.segmentapis.com). */
+  segmentRegion?: SegmentRegion
   /** Poll state file. Default `.mailstitch-state.json` in the working directory. */
   statePath?: string
   /** How far each poll re-reads before the cursor to catch late events. Default 600. */
@@ -46,6 +50,8 @@ export interface RelayOptions {
   integrations?: Record<string, boolean> | null
   /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
   linkParam?: string
+  /** Apple Mail Privacy machine opens (polling): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
   /** How far in the past a webhook's `Klaviyo-Timestamp` may lie, seconds. Default 43,200 (12 hours; see src/webhook/signature.ts). */
   webhookToleranceSeconds?: number
   /** Time a webhook request may spend on Segment (retries included) before answering 503, ms. Default 10,000. */
@@ -62,8 +68,16 @@ export interface RelayOptions {
 
 /** Options of {@link Relay.pollOnce}. */
 export interface PollOnceOptions {
-  /** Start of the window instead of the stored cursor (backfill / re-drive). */
+  /** Start of the window for metrics with no saved cursor yet; once a cursor is saved, the saved state wins. */
   since?: Date | string
+}
+
+/** Options of {@link Relay.redrive}. */
+export interface RedriveOptions {
+  /** Re-send every event from this time up to the saved cursor. */
+  from: Date | string
+  /** Told how many events will be sent, before the first one goes out. */
+  onPlan?: (plan: RedrivePlan) => void
 }
 
 /** Options of {@link Relay.follow}. */
@@ -80,6 +94,8 @@ export interface FollowOptions extends PollOnceOptions {
 export interface Relay {
   /** One poll over every email metric; resolves with its counts. */
   pollOnce(options?: PollOnceOptions): Promise<PollSummary>
+  /** Re-send [from, saved cursor) of every metric with its usual messageIds; the cursor does not move. */
+  redrive(options: RedriveOptions): Promise<PollSummary>
   /** Poll every `intervalSeconds` until {@link Relay.stop}; rejects on configuration errors (keys, metrics, state file). */
   follow(options?: FollowOptions): Promise<void>
   /** Handle one webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
@@ -109,6 +125,7 @@ export function createRelay(options: RelayOptions): Relay {
   let sink: SegmentSink | undefined
   let klaviyo: KlaviyoClients | undefined
   let poller: Poller | undefined
+  let lock: StateLock | undefined
   let app: FetchHandler | undefined
   const servers: WebhookServer[] = []
   let running: Promise<unknown> = Promise.resolve()
@@ -118,7 +135,7 @@ export function createRelay(options: RelayOptions): Relay {
   const getSink = (): SegmentSink => {
     if (sink) return sink
     if (!options.segmentWriteKey) throw new MissingKeyError('SEGMENT_WRITE_KEY', 'the write key of the Segment source that receives the email events')
-    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: options.segmentApiHost })
+    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: segmentHost(options.segmentApiHost, options.segmentRegion) })
     return sink
   }
 
@@ -126,17 +143,20 @@ export function createRelay(options: RelayOptions): Relay {
     if (poller) return poller
     if (!options.klaviyoPrivateKey) throw new MissingKeyError('KLAVIYO_PRIVATE_KEY', 'a Klaviyo private API key with scopes events:read, metrics:read, profiles:read')
     const s = getSink()
+    const store = new StateStore(options.statePath ?? DEFAULT_STATE_PATH)
+    lock = new StateLock(store.path, { log })
     klaviyo = createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
     const k = klaviyo
     poller = new Poller({
       source: new KlaviyoSource(k.events, k.apiBase, clampPageSize(options.pageSize)),
       sink: s,
-      store: new StateStore(options.statePath ?? DEFAULT_STATE_PATH),
+      store,
       resolveMetrics: () => findEmailMetrics(k.metrics, k.apiBase),
       lookbackMs: (options.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) * 1000,
       metricConcurrency: options.metricConcurrency,
       integrations: options.integrations,
       linkParam: options.linkParam,
+      machineOpens: options.machineOpens,
     })
     return poller
   }
@@ -152,6 +172,7 @@ export function createRelay(options: RelayOptions): Relay {
         KLAVIYO_API_BASE: options.klaviyoApiBase,
         SEGMENT_WRITE_KEY: options.segmentWriteKey,
         SEGMENT_API_HOST: options.segmentApiHost,
+        SEGMENT_REGION: options.segmentRegion,
         SHOPIFY_WEBHOOK_SECRET: join(options.shopifyWebhookSecret),
         SHOPIFY_ORDERS: options.shopifyOrders,
       })
@@ -175,8 +196,23 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   // Polls are serialised: two overlapping polls on one state file would both send the same events.
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = running.then(fn, fn)
+  // Across processes the state file's lock does the same (the second poller stops at once). A
+  // `--follow` run holds it from its first poll to stop(); a single poll holds it while it runs.
+  let following = false
+  const exclusive = <T>(p: Poller, fn: () => Promise<T>): Promise<T> => {
+    const locked = async () => {
+      if (stopped) throw new Error('relay is stopped')
+      if (!lock!.isHeld) {
+        await lock!.acquire()
+        p.reload() // another process may have moved the state on while we did not hold it
+      }
+      try {
+        return await fn()
+      } finally {
+        if (!following) await lock!.release()
+      }
+    }
+    const next = running.then(locked, locked)
     running = next.catch(() => undefined)
     return next
   }
@@ -186,18 +222,27 @@ export function createRelay(options: RelayOptions): Relay {
       assertLive()
       const since = parseSince(opts.since)
       const p = getPoller()
-      return exclusive(() => p.pollOnce(since))
+      return exclusive(p, () => p.pollOnce({ seedMs: since }))
+    },
+
+    redrive(opts) {
+      assertLive()
+      const from = parseSince(opts.from)
+      if (from === undefined) throw new RangeError('redrive: a start time is required')
+      const p = getPoller()
+      return exclusive(p, () => p.redrive(from, opts.onPlan))
     },
 
     async follow(opts = {}) {
       assertLive()
       const p = getPoller()
       const intervalMs = Math.max(0, (opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000)
-      let since = parseSince(opts.since)
+      const since = parseSince(opts.since)
+      following = true
       while (!p.stopped) {
         try {
-          const summary = await exclusive(() => p.pollOnce(since))
-          since = undefined // keep --since until one poll got through
+          // --since only seeds metrics without a cursor; after the first poll every metric has one.
+          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since }))
           ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
         } catch (err) {
           if (!isTransient(err)) throw err
@@ -251,6 +296,7 @@ export function createRelay(options: RelayOptions): Relay {
         await sink?.close()
         await Promise.allSettled(servers.map((s) => s.close()))
         await running.catch(() => undefined)
+        await lock?.release()
       })()
       return stopped
     },

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { buildKlaviyoWebhook, sendKlaviyoWebhook, signKlaviyoWebhook } from '../../sandbox/webhook-sender'
+import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 import { main, type CliIO } from '../cli/main'
 import { createRelay, type Relay, type RelayOptions } from './relay'
 
@@ -150,6 +151,25 @@ describe('relay serve', () => {
     segment.clearFault()
     expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })).status).toBe(200)
     expect(segment.events()).toHaveLength(6)
+  })
+
+  it('routes by signature header: a Klaviyo batch and a Shopify order on one server', async () => {
+    const events = seedAccount()
+    const url = await serving({ shopifyWebhookSecret: 'shpss_serve' })
+    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })).status).toBe(200)
+    const order = buildShopifyWebhook({ secret: 'shpss_serve', order: { orderId: '820982911946154508', bridgeId: 'anon-ada' } })
+    const res = await fetch(url, { method: 'POST', headers: order.headers, body: order.body })
+    expect(res.status).toBe(200)
+    expect(segment.events().filter((e) => e.event === 'Order Completed')).toEqual([expect.objectContaining({ anonymousId: 'anon-ada', messageId: 'shopify-order-820982911946154508' })])
+    expect(segment.events()).toHaveLength(7)
+  })
+
+  it('a Shopify-only relay needs no Klaviyo key, and refuses Klaviyo requests with nothing sent', async () => {
+    const url = await serving({ webhookSecret: undefined, klaviyoPrivateKey: undefined, shopifyWebhookSecret: 'shpss_serve' })
+    const events = seedAccount()
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
+    expect(res.status).toBe(404)
+    expect(segment.requests()).toBe(0)
   })
 
   it('start-up: the Klaviyo secret needs KLAVIYO_PRIVATE_KEY, and at least one webhook secret is needed', async () => {

@@ -6,6 +6,7 @@
 import { createDispatcher, type FetchHandler, type WebhookRoutes } from './dispatch'
 import { handleKlaviyoWebhook } from './klaviyo'
 import { KlaviyoLookup } from './klaviyo-lookup'
+import { handleShopifyWebhook, type ShopifyWebhookOptions } from './shopify'
 import { createSegmentDelivery, segmentHost, type SegmentDelivery } from './segment-delivery'
 
 /** A required setting is missing or inconsistent; `variable` names the environment variable to set. */
@@ -101,9 +102,8 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
     routes.klaviyo = (request) => handleKlaviyoWebhook(request, klaviyoOptions, deliver)
   }
   if (config.shopifySecrets.length) {
-    // The Shopify order handler (src/webhook/shopify.ts, CONTRACT.md "Shopify orders") is wired
-    // here when it lands; until then say so at start-up rather than refuse every delivery.
-    throw new WebhookConfigError('SHOPIFY_WEBHOOK_SECRET', 'SHOPIFY_WEBHOOK_SECRET is set, but this build of the relay does not take Shopify order webhooks yet.')
+    const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, log: options.log }
+    routes.shopify = (request) => handleShopifyWebhook(request, shopifyOptions, deliver)
   }
   return createDispatcher(routes)
 }

@@ -13,12 +13,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { buildKlaviyoWebhook, type KlaviyoWebhookOptions } from '../../sandbox/webhook-sender'
+import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 
 const ROOT = resolve(__dirname, '../..')
 const TOML_PATH = join(ROOT, 'deploy/cloudflare/wrangler.toml')
 const PK = 'pk_worker'
 const WK = 'wk_worker'
 const SECRET = 'whsec_worker'
+const SHOPIFY_SECRET = 'shpss_worker'
 
 let klaviyo: KlaviyoEmulator
 let segment: SegmentCollector
@@ -73,6 +75,7 @@ async function worker(bindings: Record<string, string> = {}): Promise<Miniflare>
     bindings: {
       ...config.vars,
       KLAVIYO_WEBHOOK_SECRET: SECRET,
+      SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
       KLAVIYO_PRIVATE_KEY: PK,
       SEGMENT_WRITE_KEY: WK,
       KLAVIYO_API_BASE: klaviyo.url,
@@ -139,6 +142,20 @@ describe('mailstitch/relay/worker on workerd', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
     expect(segment.events()).toHaveLength(180)
     expect(new Set(segment.events().map((e) => e.anonymousId)).size).toBe(30)
+  })
+
+  it('relays a Shopify order webhook (dispatched by X-Shopify-Hmac-Sha256) as one Order Completed keyed to the visitor', async () => {
+    const mf = await worker()
+    const order = buildShopifyWebhook({ secret: SHOPIFY_SECRET, order: { orderId: '820982911946154508', bridgeId: 'anon-ada' } })
+    const res = await mf.dispatchFetch('https://relay.example.workers.dev/shopify', { method: 'POST', headers: order.headers, body: order.body })
+    expect(res.status).toBe(200)
+    await res.arrayBuffer()
+    expect(segment.events()).toEqual([expect.objectContaining({ event: 'Order Completed', anonymousId: 'anon-ada', messageId: 'shopify-order-820982911946154508' })])
+    const forged = buildShopifyWebhook({ secret: 'not-the-secret', order: { orderId: '1', bridgeId: 'anon-ada' } })
+    const refused = await mf.dispatchFetch('https://relay.example.workers.dev/shopify', { method: 'POST', headers: forged.headers, body: forged.body })
+    expect(refused.status).toBe(401)
+    await refused.arrayBuffer()
+    expect(segment.events()).toHaveLength(1)
   })
 
   it('refuses a forged batch with 401 and sends nothing', async () => {

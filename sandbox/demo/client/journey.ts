@@ -6,16 +6,9 @@
  */
 import type { Comparison, Device, Entry, Journey, Touch, Visitor } from '../../../src/journey/model'
 import { visitorLabel } from '../../../src/journey/format'
+import type { RelayStatus } from '../console'
 import { clock, h, mount, type Child } from './dom'
 
-interface RelayStatus {
-  running: boolean
-  intervalSeconds: number
-  polls: number
-  sent: number
-  lastPollAt?: string
-  lastError?: string
-}
 interface JourneyResponse extends Comparison {
   generatedAt: string
   eventsFile: string | null

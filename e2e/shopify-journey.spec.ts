@@ -1,0 +1,113 @@
+/**
+ * The demo's shopper journey ending in a Shopify checkout instead of the demo store's own
+ * browser-side `Order Completed`: the email click on a second device, then Shopify's
+ * `orders/create` webhook (shaped like Shopify's example, the bridge id in `note_attributes` as
+ * the cart bridge writes it) through the relay's Shopify handler into Segment. The journey
+ * viewer must credit that order to the email click.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { RELAY_WRITE_KEY, startDemo, type Demo } from '../sandbox/demo'
+import { shopifyWebhookRequest } from '../sandbox/shopify/order-webhook'
+import { handleShopifyWebhook } from '../src/webhook/shopify'
+import type { SegmentTrackMessage } from '../src/shared/segment-message'
+import { readEvents } from '../src/journey/events'
+import { compareJourneys } from '../src/journey/model'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Ev = Record<string, any>
+const EMAIL = 'grace@example.com'
+const SECRET = 'shopify-app-client-secret'
+
+async function device(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } })
+  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => route.abort('blockedbyclient'))
+  return context
+}
+
+async function anonymousIdOf(page: Page): Promise<string> {
+  return page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
+        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
+      }),
+  )
+}
+
+let demo: Demo
+let dataDir: string
+
+test.beforeEach(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
+  demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1 })
+})
+
+test.afterEach(async () => {
+  await demo?.close()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+test('a Shopify order (orders/create webhook) placed after an email click is credited to the click in the journey viewer', async ({ browser }) => {
+  // --- Laptop: browse, subscribe in the footer form.
+  const laptop = await device(browser)
+  const shop = await laptop.newPage()
+  await shop.goto(demo.urls.store + '/')
+  const A = await anonymousIdOf(shop)
+  await shop.fill('#NewsletterForm--footer', EMAIL)
+  await Promise.all([shop.waitForURL('**/?customer_posted=true*'), shop.click('#Subscribe')])
+  await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
+
+  // --- A campaign, opened; its link clicked on another device.
+  await new Promise((r) => setTimeout(r, 1000)) // Klaviyo stamps events to the second (see journey.spec.ts)
+  const inbox = await laptop.newPage()
+  await inbox.goto(demo.urls.inbox)
+  await inbox.locator('.profile', { hasText: EMAIL }).click()
+  await inbox.click('button[data-template="spring-linen"]')
+  await inbox.click('.open-email')
+  await inbox.click('#device-other')
+  const link = inbox.frameLocator('#email-frame').locator('a[data-link="0"]')
+  await expect(link).toHaveAttribute('href', /device=other$/)
+  const href = new URL((await link.getAttribute('href'))!, demo.urls.console).toString()
+  const phone = await device(browser)
+  const p2 = await phone.newPage()
+  await p2.goto(href)
+  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  expect(await anonymousIdOf(p2)).toBe(A)
+  await demo.collector.waitFor((e) => e.event === 'Email Link Landed', 15_000)
+
+  // --- The checkout happens on Shopify: the order webhook carries the bridge id the cart bridge
+  // wrote into the cart attributes (a guest checkout: no customer).
+  const deliver = async (messages: SegmentTrackMessage[]) => {
+    const response = await fetch(`${demo.urls.collector}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${btoa(RELAY_WRITE_KEY + ':')}` },
+      body: JSON.stringify({ batch: messages }),
+    })
+    if (!response.ok) throw new Error(`Segment answered ${response.status}`)
+  }
+  const createdAt = new Date(Date.now() + 1000).toISOString()
+  const webhook = shopifyWebhookRequest('https://relay.example/', { secret: SECRET, order: { bridgeId: A, customerId: null, orderId: '5801234567000', email: EMAIL, createdAt } })
+  expect((await handleShopifyWebhook(webhook, { secrets: [SECRET] }, deliver)).status).toBe(200)
+  await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)
+  await demo.pollNow()
+  await expect.poll(() => demo.collector.events().filter((e) => e.event === 'Email Link Clicked').length, { timeout: 20_000 }).toBe(1)
+
+  // --- The model: one visitor, the Shopify order credited to the click.
+  const all = demo.collector.events() as Ev[]
+  const order = all.find((e) => e.event === 'Order Completed')!
+  expect(order).toMatchObject({ anonymousId: A, messageId: 'shopify-order-5801234567000', properties: { order_id: '5801234567000', total: 403 } })
+  const model = compareJourneys(readEvents(all).events)
+  expect(model.with.visitors.map((v) => v.id)).toEqual([A])
+  const [o] = model.with.visitors[0]!.orders
+  expect(o!.order).toMatchObject({ emailClick: true, orderId: '5801234567000', lastTouch: { channel: 'email', via: 'email-click' } })
+
+  // --- The journey viewer shows it.
+  const viewer = await (await device(browser)).newPage()
+  await viewer.goto(demo.urls.journey)
+  await expect(viewer.locator('[data-col="with"] .callout.order')).toContainText('credited to the email click')
+  await expect(viewer.locator('[data-col="with"]')).toContainText('#5801234567000')
+  await expect(viewer.locator('[data-summary="with"] .stat', { hasText: 'orders credited to an email click' })).toContainText('1/1')
+})
