@@ -306,13 +306,13 @@ describe('mailstitch relay CLI', () => {
     const relayed = seedAccount()
     const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env())
     expect(out).toMatchObject({ code: 0, stdout: `fetched ${relayed.length}, sent ${relayed.length}, skipped 0\n` })
-  })
+  }, 30_000)
 
   it('exits 3 with a clear message for a wrong key', async () => {
     const out = await runCli(['relay', 'poll', '--once', '--state', statePath], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_nope' })
     expect(out.code).toBe(3)
     expect(out.stderr).toMatch(/Klaviyo rejected KLAVIYO_PRIVATE_KEY \(401\)/)
-  })
+  }, 30_000)
 
   it('relay check prints one line per check and exits with the relay’s code for a refused key', async () => {
     seedAccount()
@@ -327,7 +327,7 @@ describe('mailstitch relay CLI', () => {
     const out = await runCli(['relay', 'poll', '--once'], { ...env(), SEGMENT_WRITE_KEY: '' })
     expect(out.code).toBe(2)
     expect(out.stderr).toMatch(/SEGMENT_WRITE_KEY is not set/)
-  })
+  }, 30_000)
 
   it('poll --follow: SIGTERM finishes, saves state and exits 0', async () => {
     const relayed = seedAccount()
