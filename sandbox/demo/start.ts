@@ -118,6 +118,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     klaviyoRetry: { httpAttempts: 3, networkAttempts: 3, maxIntervalSeconds: 5 },
     log: (line) => log(`relay: ${line}`),
   })
+  // The same relay with a typo in its write key, run on demand from the journey viewer: Segment
+  // answers 200 and drops every event, which is what `mailstitch relay check` warns about.
+  const mistypedWriteKey = `${RELAY_WRITE_KEY}_typo`
+  const mistypedStatePath = path.join(dataDir, 'relay-state-mistyped-key.json')
+  rmSync(mistypedStatePath, { force: true })
+  const mistypedRelay = createRelay({
+    klaviyoPrivateKey: PRIVATE_KEY,
+    segmentWriteKey: mistypedWriteKey,
+    klaviyoApiBase: klaviyo.url,
+    segmentApiHost: collector.url,
+    statePath: mistypedStatePath,
+    lookbackSeconds: 3600,
+    segment: { maxRetries: 2 },
+    klaviyoRetry: { httpAttempts: 3, networkAttempts: 3, maxIntervalSeconds: 5 },
+  })
+  closers.push(() => mistypedRelay.stop())
   const interval = options.relayIntervalSeconds ?? 2
   const loop = followRelay(relay, interval, log)
   const status = loop.status
@@ -161,6 +177,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     clientJs: (n) => clients[n],
     posts,
     relayStatus: () => ({ ...status }),
+    mistypedKeyRelay: async () => {
+      const s = await mistypedRelay.pollOnce()
+      log(`relay (mistyped write key ${mistypedWriteKey}): sent ${s.sent}; Segment answered 200 and dropped them`)
+      return { sent: s.sent, writeKey: mistypedWriteKey }
+    },
   })
 
   return {
