@@ -11,6 +11,11 @@ import { COMPANY_ID, DEFAULT_PORTS, DemoPortError, LIST_ID, PORT_SETTINGS, PRIVA
 import { followRelay } from './relay-loop'
 import { bundleClients, closeHttp, listenOn, serve, type Handler } from './servers'
 import { storeHandler, type ContactPost } from './store'
+import { createShopifyCheckout } from '../shopify/checkout'
+import type { SegmentTrackMessage } from '../../src/shared/segment-message'
+
+/** The demo's Shopify webhook signing secret (the checkout stand-in and the relay share it). */
+const SHOPIFY_WEBHOOK_SECRET = 'demo_shopify_webhook_secret'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -134,6 +139,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const status = loop.status
   closers.push(() => loop.stop())
 
+  // `--checkout shopify`: orders come from a Shopify checkout stand-in whose orders/create webhook
+  // goes through the relay's Shopify handler (src/webhook/shopify.ts) to Segment, as the relay's
+  // source (the same write key as its email events).
+  const deliverAsRelay = async (messages: SegmentTrackMessage[]) => {
+    const response = await fetch(`${collector.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(RELAY_WRITE_KEY + ':').toString('base64')}` },
+      body: JSON.stringify({ batch: messages }),
+    })
+    if (!response.ok) throw new Error(`Segment answered ${response.status}`)
+  }
+  const shopifyCheckout =
+    options.checkout === 'shopify' ? createShopifyCheckout({ secret: SHOPIFY_WEBHOOK_SECRET, deliver: deliverAsRelay, log: (line) => log(`relay: ${line}`) }) : undefined
+
   storeImpl = storeHandler(
     {
       writeKey: SITE_WRITE_KEY,
@@ -144,6 +163,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       distDir,
       clientJs: () => clients.store,
       consoleUrl,
+      shopifyCheckout,
     },
     posts,
   )
