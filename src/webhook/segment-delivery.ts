@@ -8,10 +8,12 @@
  */
 import type { SegmentTrackMessage } from '../shared/segment-message'
 
+import { SEGMENT_REGION_HOSTS } from '../shared/segment-region'
+
+export { segmentHost } from '../shared/segment-region'
+
 /** Default Segment API origin (US workspaces). */
-export const DEFAULT_SEGMENT_API_HOST = 'https://api.segment.io'
-/** Segment's EU endpoint (segment-docs "Regional Segment"): an EU workspace's events posted to the US host are accepted and dropped. */
-export const SEGMENT_EU_API_HOST = 'https://events.eu1.segmentapis.com'
+export const DEFAULT_SEGMENT_API_HOST = SEGMENT_REGION_HOSTS.us
 
 const MAX_BATCH_BYTES = 475 * 1024
 const MAX_EVENTS = 500
@@ -42,12 +44,6 @@ export interface SegmentDeliveryOptions {
 
 /** Sends messages; resolves once Segment accepted every batch, rejects with {@link SegmentDeliveryFailed} otherwise. */
 export type SegmentDelivery = (messages: ReadonlyArray<SegmentTrackMessage<string, object>>) => Promise<void>
-
-/** The Segment origin for `SEGMENT_API_HOST` / `SEGMENT_REGION` (`us` | `eu`); the host wins when both are set. */
-export function segmentHost(host: string | undefined, region: string | undefined): string {
-  if (host) return host.replace(/\/+$/, '')
-  return region?.trim().toLowerCase() === 'eu' ? SEGMENT_EU_API_HOST : DEFAULT_SEGMENT_API_HOST
-}
 
 /** Build a Segment delivery function. */
 export function createSegmentDelivery(options: SegmentDeliveryOptions): SegmentDelivery {
