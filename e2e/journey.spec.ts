@@ -226,3 +226,20 @@ test('demo pages show hostile data as text: an <img onerror> email, name and tok
   }
   expect(await frame.locator('img').count()).toBe(0)
 })
+
+test('a relay with a mistyped write key: Segment answers 200, the viewer shows its events as dropped', async ({ browser }) => {
+  const { profile } = demo.klaviyo.store.createOrUpdateProfile({ email: 'typo@example.com', properties: { segment_anonymous_id: 'bridge-typo-0001' } })
+  demo.klaviyo.store.recordEvent({ metricName: 'Opened Email', profileId: profile.id, time: new Date(Date.now() - 5_000), properties: { $message: 'M1', Subject: 'Hello' } })
+  // Positive signal first: the correctly keyed relay delivered it.
+  await demo.collector.waitFor((e) => e.event === 'Email Opened' && e.anonymousId === 'bridge-typo-0001', 20_000)
+  const context = await demoDevice(browser)
+  const viewer = await context.newPage()
+  await viewer.goto(demo.urls.journey)
+  const panel = viewer.locator('.foot.dropped')
+  await expect(panel).toContainText('Dropped by Segment: 0 events')
+  await panel.locator('button[data-action="mistyped"]').click()
+  await expect(panel).toContainText('Dropped by Segment: 1 event (1 × unknown_write_key)')
+  await expect(panel).toContainText('200 {"success":true}')
+  await expect(viewer.locator('#status')).toContainText('1 dropped by Segment')
+  expect(demo.collector.events().filter((e) => e.event === 'Email Opened')).toHaveLength(1)
+})

@@ -104,21 +104,22 @@ describe('tracking API (analytics-next shapes)', () => {
     expect(collector.rejected().map((r) => r.reason)).toEqual(['missing_user_id_and_anonymous_id', 'track_missing_event_name'])
   })
 
-  it('rejects missing or unknown write keys with 401 JSON', async () => {
+  it('answers missing or unknown write keys 200 {"success":true}, as Segment does, and drops their events', async () => {
     const none = await fetch(collector.url + '/v1/t', { method: 'POST', body: JSON.stringify({ ...browserEvent('track', { event: 'x' }), writeKey: undefined }) })
-    expect(none.status).toBe(401)
-    expect(await none.json()).toMatchObject({ success: false })
+    expect(none.status).toBe(200)
+    expect(await none.json()).toEqual({ success: true })
     const wrong = await postBrowser('/v1/t', browserEvent('track', { event: 'x' }), { Authorization: basic('nope') })
-    expect(wrong.status).toBe(401)
+    expect(wrong.status).toBe(200)
     expect(collector.events()).toHaveLength(0)
+    expect(collector.rejected().map((r) => r.reason)).toEqual(['missing_write_key', 'unknown_write_key'])
     expect(collector.requests()).toBe(2)
   })
 
-  it('answers 400 for invalid JSON and 413 for a 10 MB body without falling over', async () => {
+  it('answers 400 for invalid JSON and for a 10 MB body without falling over', async () => {
     const bad = await postBrowser('/v1/t', '{"type":"track",')
     expect(bad.status).toBe(400)
     const huge = await postBrowser('/v1/b', JSON.stringify({ batch: [{ type: 'track', event: 'big', anonymousId: 'a', properties: { blob: 'x'.repeat(10 * 1024 * 1024) } }] }))
-    expect(huge.status).toBe(413)
+    expect(huge.status).toBe(400)
     // Still serving.
     expect((await postBrowser('/v1/t', browserEvent('track', { event: 'after' }))).status).toBe(200)
   })

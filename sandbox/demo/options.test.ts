@@ -18,6 +18,14 @@ describe('demoOptionsFromArgs', () => {
     expect(demoOptionsFromArgs(['-h'], {})).toBe('help')
   })
 
+  it('reads the checkout mode (--checkout, MAILSTITCH_DEMO_CHECKOUT) and refuses others', () => {
+    expect(demoOptionsFromArgs(['--checkout', 'shopify'], {})).toMatchObject({ checkout: 'shopify' })
+    expect(demoOptionsFromArgs(['--checkout=browser'], { MAILSTITCH_DEMO_CHECKOUT: 'shopify' })).toMatchObject({ checkout: 'browser' })
+    expect(demoOptionsFromArgs([], { MAILSTITCH_DEMO_CHECKOUT: 'shopify' })).toMatchObject({ checkout: 'shopify' })
+    expect(demoOptionsFromArgs(['--checkout', 'paypal'], {})).toMatch(/--checkout must be browser or shopify/)
+    expect(demoOptionsFromArgs([], {})).not.toHaveProperty('checkout')
+  })
+
   it('has fixed default ports', () => {
     expect(DEFAULT_PORTS).toEqual({ store: 8780, collector: 8781, klaviyo: 8782, console: 8783 })
   })

@@ -28,6 +28,12 @@ export interface DemoOptions {
   relayIntervalSeconds?: number
   /** Progress lines (default: none). */
   log?: (line: string) => void
+  /**
+   * Where the purchase happens: 'browser' (default) sends Order Completed from the store page;
+   * 'shopify' places a Shopify-style order whose orders/create webhook the relay's Shopify
+   * handler turns into Order Completed (docs/shopify.md).
+   */
+  checkout?: 'browser' | 'shopify'
 }
 
 /** A port the demo wanted is in use (or otherwise not bindable). */
@@ -69,6 +75,8 @@ relay (polling every 2 s), email simulator and journey viewer. No keys, no netwo
   --console-port <n>     email simulator + journey viewer (env MAILSTITCH_CONSOLE_PORT, default ${DEFAULT_PORTS.console})
   --data-dir <dir>       where events.jsonl and the relay state go (default .sandbox)
   --keep-events          append to events.jsonl instead of starting it afresh
+  --checkout <mode>      browser (default): Order Completed from the store page; shopify: a
+                         Shopify order webhook through the relay (env MAILSTITCH_DEMO_CHECKOUT)
   -h, --help             this help`
 
 /** Parse flags and env into options; a string is a usage error. */
@@ -86,6 +94,13 @@ export function demoOptionsFromArgs(argv: string[], env: Record<string, string |
       ports[name] = v
     }
   }
+  const checkoutMode = (v: string | undefined, what: string): 'browser' | 'shopify' | string =>
+    v === 'browser' || v === 'shopify' ? v : `${what} must be browser or shopify, got "${v ?? ''}"`
+  if (env.MAILSTITCH_DEMO_CHECKOUT) {
+    const v = checkoutMode(env.MAILSTITCH_DEMO_CHECKOUT, 'MAILSTITCH_DEMO_CHECKOUT')
+    if (v !== 'browser' && v !== 'shopify') return v
+    o.checkout = v
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
@@ -102,6 +117,10 @@ export function demoOptionsFromArgs(argv: string[], env: Record<string, string |
       o.dataDir = v
     } else if (flag === '--keep-events') {
       o.keepEvents = true
+    } else if (flag === '--checkout') {
+      const v = checkoutMode(next(), '--checkout')
+      if (v !== 'browser' && v !== 'shopify') return v
+      o.checkout = v
     } else {
       return `unknown option "${a}"`
     }

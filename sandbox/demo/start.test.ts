@@ -120,6 +120,22 @@ describe('startDemo', () => {
     expect((await request(demo.urls.console + '/api/events.jsonl')).body.trim().split('\n')).toHaveLength(lines.length)
   })
 
+  it('shows the events a relay with a mistyped write key "sent" as dropped: Segment answered 200 to each request', async () => {
+    const journey = async () => JSON.parse((await request(demo.urls.console + '/api/journey')).body)
+    expect((await journey()).dropped).toEqual({ total: 0, byReason: {} })
+    const before = demo.collector.events().length
+    const r = await request(demo.urls.console + '/api/mistyped-key', { method: 'POST', type: 'application/json', body: '{}' })
+    expect(r.status).toBe(200)
+    const run = JSON.parse(r.body)
+    expect(run).toMatchObject({ writeKey: 'demo_klaviyo_relay_typo', segmentAnswered: '200 {"success":true}' })
+    expect(run.sent).toBeGreaterThanOrEqual(3) // the relay believes it sent them…
+    const j = await journey()
+    expect(j.dropped).toEqual({ total: run.sent, byReason: { unknown_write_key: run.sent } }) // …and none arrived
+    expect(demo.collector.events()).toHaveLength(before)
+    expect((await request(demo.urls.journey)).body).toContain('/assets/journey.js')
+    expect((await request(demo.urls.console + '/assets/journey.js')).body).toContain('Dropped by Segment')
+  })
+
   it('refuses to start on a taken port, with a clear message, and leaves the running demo’s files alone', async () => {
     writeFileSync(demo.eventsFile, readFileSync(demo.eventsFile))
     const before = readFileSync(demo.eventsFile, 'utf8')

@@ -11,6 +11,11 @@ import { COMPANY_ID, DEFAULT_PORTS, DemoPortError, LIST_ID, PORT_SETTINGS, PRIVA
 import { followRelay } from './relay-loop'
 import { bundleClients, closeHttp, listenOn, serve, type Handler } from './servers'
 import { storeHandler, type ContactPost } from './store'
+import { createShopifyCheckout } from '../shopify/checkout'
+import type { SegmentTrackMessage } from '../../src/shared/segment-message'
+
+/** The demo's Shopify webhook signing secret (the checkout stand-in and the relay share it). */
+const SHOPIFY_WEBHOOK_SECRET = 'demo_shopify_webhook_secret'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -113,10 +118,40 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     klaviyoRetry: { httpAttempts: 3, networkAttempts: 3, maxIntervalSeconds: 5 },
     log: (line) => log(`relay: ${line}`),
   })
+  // The same relay with a typo in its write key, run on demand from the journey viewer: Segment
+  // answers 200 and drops every event, which is what `mailstitch relay check` warns about.
+  const mistypedWriteKey = `${RELAY_WRITE_KEY}_typo`
+  const mistypedStatePath = path.join(dataDir, 'relay-state-mistyped-key.json')
+  rmSync(mistypedStatePath, { force: true })
+  const mistypedRelay = createRelay({
+    klaviyoPrivateKey: PRIVATE_KEY,
+    segmentWriteKey: mistypedWriteKey,
+    klaviyoApiBase: klaviyo.url,
+    segmentApiHost: collector.url,
+    statePath: mistypedStatePath,
+    lookbackSeconds: 3600,
+    segment: { maxRetries: 2 },
+    klaviyoRetry: { httpAttempts: 3, networkAttempts: 3, maxIntervalSeconds: 5 },
+  })
+  closers.push(() => mistypedRelay.stop())
   const interval = options.relayIntervalSeconds ?? 2
   const loop = followRelay(relay, interval, log)
   const status = loop.status
   closers.push(() => loop.stop())
+
+  // `--checkout shopify`: orders come from a Shopify checkout stand-in whose orders/create webhook
+  // goes through the relay's Shopify handler (src/webhook/shopify.ts) to Segment, as the relay's
+  // source (the same write key as its email events).
+  const deliverAsRelay = async (messages: SegmentTrackMessage[]) => {
+    const response = await fetch(`${collector.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(RELAY_WRITE_KEY + ':').toString('base64')}` },
+      body: JSON.stringify({ batch: messages }),
+    })
+    if (!response.ok) throw new Error(`Segment answered ${response.status}`)
+  }
+  const shopifyCheckout =
+    options.checkout === 'shopify' ? createShopifyCheckout({ secret: SHOPIFY_WEBHOOK_SECRET, deliver: deliverAsRelay, log: (line) => log(`relay: ${line}`) }) : undefined
 
   storeImpl = storeHandler(
     {
@@ -128,6 +163,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       distDir,
       clientJs: () => clients.store,
       consoleUrl,
+      shopifyCheckout,
     },
     posts,
   )
@@ -141,6 +177,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     clientJs: (n) => clients[n],
     posts,
     relayStatus: () => ({ ...status }),
+    mistypedKeyRelay: async () => {
+      const s = await mistypedRelay.pollOnce()
+      log(`relay (mistyped write key ${mistypedWriteKey}): sent ${s.sent}; Segment answered 200 and dropped them`)
+      return { sent: s.sent, writeKey: mistypedWriteKey }
+    },
   })
 
   return {

@@ -18,6 +18,8 @@ import { createClientApi } from './client-api'
 import { createInspectApi } from './inspect-api'
 import { ApiError, JSONAPI, invalid, queryObject } from './jsonapi'
 import { createServerApi } from './server-api'
+import { KLAVIYO_RATE_LIMITS } from './policy'
+import { RateLimiter, type RateLimit } from '../rate-limiter'
 import { KlaviyoStore } from './store'
 import { DuplicateProfileError } from './types'
 
@@ -58,6 +60,17 @@ export interface KlaviyoEmulatorOptions extends ListenOptions {
   companyIds?: string[]
   /** Accepted private keys (default `['pk_test']`); `pk_noscope` always gets 403. */
   privateKeys?: string[]
+  /** Keys that hold only these scopes (e.g. `{ pk_events_only: ['events:read'] }`); others hold all. */
+  keyScopes?: Record<string, string[]>
+  /**
+   * Per-endpoint rate limits of the server API. Default: Klaviyo's documented ones
+   * (policy.ts); entries given here replace those endpoints'; `false` turns limits off.
+   */
+  rateLimits?: Record<string, RateLimit> | false
+  /** Clock for the rate limiter (tests with fake time). Default Date.now. */
+  now?: () => number
+  /** Topics GET /api/webhook-topics lists (default: Klaviyo's email topics). */
+  webhookTopics?: string[]
   /** Use this store instead of a new one (e.g. shared with a demo). */
   store?: KlaviyoStore
   /** Max request body (default 5 MB, Klaviyo's event payload limit). */
@@ -127,7 +140,8 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
 
   const ctx = { store, readJsonBody, injectFault }
   const handleClient = createClientApi({ ...ctx, companyIds, recordAccepted: (r) => accepted.push(r) })
-  const handleServer = createServerApi({ ...ctx, privateKeys })
+  const rateLimiter = opts.rateLimits === false ? undefined : new RateLimiter({ limits: { ...KLAVIYO_RATE_LIMITS, ...opts.rateLimits }, now: opts.now })
+  const handleServer = createServerApi({ ...ctx, privateKeys, keyScopes: opts.keyScopes, rateLimiter, webhookTopics: opts.webhookTopics })
   const handleInspect = createInspectApi({ ...ctx, requests: () => accepted, reset: () => emulator.reset() })
 
   // ---- dispatch ------------------------------------------------------------------------------
@@ -158,8 +172,8 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
     } catch (err) {
       req.resume()
       if (err instanceof ApiError) {
-        const allowHeader = (err as ApiError & { allow?: string }).allow
-        sendError(res, err, allowHeader ? { Allow: allowHeader } : {})
+        const extra = err as ApiError & { allow?: string; headers?: Record<string, string> }
+        sendError(res, err, { ...extra.headers, ...(extra.allow ? { Allow: extra.allow } : {}) })
         entry.status = err.status
       } else if (err instanceof DuplicateProfileError) {
         const e = new ApiError(409, 'duplicate_profile', 'Conflict.', err.message, { pointer: `/data/attributes/${err.field}` }, { duplicate_profile_id: err.duplicateProfileId })
@@ -195,6 +209,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       log = []
       faults.clear()
       faults.setLatency(0)
+      rateLimiter?.reset()
     },
   }
   return emulator

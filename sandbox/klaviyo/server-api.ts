@@ -1,7 +1,10 @@
 /**
  * The slice of Klaviyo's server API (private key) the relay reads with the `klaviyo-api` client:
- * events, metrics and profiles, JSON:API with cursor paging
- * (https://developers.klaviyo.com/en/reference/get_events).
+ * events, metrics, profiles, webhook topics and accounts, JSON:API with cursor paging
+ * (https://developers.klaviyo.com/en/reference/get_events). Every request is checked as Klaviyo
+ * documents it, in this order: the key (401), the revision (400 for one Klaviyo never published),
+ * the endpoint's scope (403), the endpoint's rate limit (429 with Retry-After; RateLimit-* headers
+ * otherwise). The tables with their sources are in policy.ts.
  */
 import type http from 'node:http'
 import { isRecord, safeDecode, sendEmpty, sendJson } from '../http-util'
@@ -10,18 +13,59 @@ import { ApiError, JSONAPI, REVISION_RE, badField, badOperator, decodeCursor, en
 import { dataOf, eventSubject, patchMeta, profileAttrs } from './payload'
 import { eventDocument, eventResource, metricResource, profileResource } from './resources'
 import type { EventQuery, KlaviyoMetric, KlaviyoProfile } from './types'
+import { KLAVIYO_SCOPES, endpointKey, isKnownRevision } from './policy'
+import { rateLimitHeaders, type RateLimiter } from '../rate-limiter'
+
+/**
+ * Email webhook topics an account offers by default (GET /api/webhook-topics; the ids as the
+ * developer guide "Working with system webhooks" lists them).
+ */
+export const DEFAULT_WEBHOOK_TOPICS: readonly string[] = [
+  'event:klaviyo.received_email',
+  'event:klaviyo.opened_email',
+  'event:klaviyo.clicked_email',
+  'event:klaviyo.bounced_email',
+  'event:klaviyo.dropped_email',
+  'event:klaviyo.marked_email_as_spam',
+  'event:klaviyo.unsubscribed_from_email_marketing',
+  'event:klaviyo.clicked_email_to_unsubscribe',
+]
 
 /** Options of {@link createServerApi}. */
 export interface ServerApiContext extends ApiContext {
   /** Accepted private keys; `pk_noscope` always gets 403. */
   privateKeys: ReadonlySet<string>
+  /** Keys limited to these scopes (e.g. `['metrics:read']`); keys not listed have every scope. */
+  keyScopes?: Readonly<Record<string, readonly string[]>>
+  /** Per-endpoint limiter (one per account); undefined: no rate limits. */
+  rateLimiter?: RateLimiter
+  /** Topics GET /api/webhook-topics lists. */
+  webhookTopics?: readonly string[]
 }
 
 /** The handler of `/api/…`; resolves to the status sent. */
 export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessage, res: http.ServerResponse, u: URL, base: string) => Promise<number> {
   const { store, privateKeys, readJsonBody, injectFault } = ctx
 
-  function authenticate(req: http.IncomingMessage): void {
+  /** Key, revision, scope, rate limit, in that order; returns the RateLimit-* headers to answer with. */
+  function admit(req: http.IncomingMessage, method: string, path: string): Record<string, string> {
+    const key = authenticate(req)
+    const endpoint = endpointKey(method, path)
+    const scope = KLAVIYO_SCOPES[endpoint]
+    const granted = ctx.keyScopes?.[key]
+    if (scope && granted && !granted.includes(scope)) {
+      throw new ApiError(403, 'permission_denied', 'You do not have permission to perform this action.', `This API key is missing required scopes: ${scope}.`)
+    }
+    const decision = ctx.rateLimiter?.take(endpoint, store.accountId)
+    if (!decision) return {}
+    if (!decision.allowed) {
+      const s = decision.retryAfterSeconds
+      throw Object.assign(new ApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${s} second${s === 1 ? '' : 's'}.`), { headers: rateLimitHeaders(decision) })
+    }
+    return rateLimitHeaders(decision)
+  }
+
+  function authenticate(req: http.IncomingMessage): string {
     const auth = req.headers.authorization
     const m = typeof auth === 'string' ? /^Klaviyo-API-Key\s+(\S+)\s*$/i.exec(auth) : null
     if (!m) throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.', 'Missing or invalid authorization scheme. Please use Klaviyo-API-Key.')
@@ -30,6 +74,9 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
     const revision = req.headers.revision
     if (typeof revision !== 'string' || !revision) throw invalid('Missing required header: revision.', { header: 'revision' })
     if (!REVISION_RE.test(revision)) throw invalid(`Invalid revision header: ${revision}.`, { header: 'revision' })
+    // "Note that the revision passed in must be a valid revision" (api_versioning_and_deprecation_policy).
+    if (!isKnownRevision(revision)) throw invalid(`Invalid revision: ${revision} is not a published API revision.`, { header: 'revision' })
+    return m[1]
   }
 
   function nextLink(base: string, u: URL, cursor: string): string {
@@ -120,6 +167,14 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
     return { data: page.map((m) => metricResource(m, base, fieldsParam(u, 'metric'))), links: { self: `${base}${u.pathname}${u.search}`, next, prev: null } }
   }
 
+  /**
+   * Get Profiles (Klaviyo API reference, https://developers.klaviyo.com/en/reference/get_profiles):
+   * `filter` on `id`, `email`, `phone_number`, `external_id` with `equals` or `any` (a list, e.g.
+   * `any(id,["…","…"])`, which the webhook relay uses for batched look-ups) and `_kx` with `equals`
+   * only; `page[size]` 1–100 (default 20); sparse `fields[profile]`. An id Klaviyo does not know is
+   * simply absent from `data` (no error). Get Profile by id (/api/profiles/{id}, reference
+   * "get_profile") answers 404 for an unknown id.
+   */
   function getProfiles(u: URL, base: string): unknown {
     const rawCursor = u.searchParams.get('page[cursor]')
     const cur = rawCursor ? decodeCursor(rawCursor) : undefined
@@ -188,9 +243,9 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
   }
 
   async function handleServer(req: http.IncomingMessage, res: http.ServerResponse, u: URL, base: string): Promise<number> {
-    authenticate(req)
     const method = (req.method ?? 'GET').toUpperCase()
     const p = u.pathname.replace(/\/+$/, '')
+    const limitHeaders = admit(req, method, p)
     const allow = (methods: string) => {
       if (!methods.split(', ').includes(method)) throw Object.assign(new ApiError(405, 'method_not_allowed', 'Method not allowed.', `Method "${method}" not allowed.`), { allow: methods })
     }
@@ -228,6 +283,35 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
       const metric = store.getMetric(safeDecode(m[1]) ?? '')
       if (!metric) throw new ApiError(404, 'not_found', 'Not found.', `A metric with id ${m[1]} does not exist.`)
       out = { data: metricResource(metric, base, fieldsParam(u, 'metric')) }
+    } else if (p === '/api/webhook-topics') {
+      allow('GET')
+      // developers.klaviyo.com/en/reference/get_webhook_topics: {data: [{type: 'webhook-topic', id, attributes: {name}}]}
+      out = {
+        data: (ctx.webhookTopics ?? DEFAULT_WEBHOOK_TOPICS).map((id) => ({ type: 'webhook-topic', id, attributes: { name: topicName(id) }, links: { self: `${base}/api/webhook-topics/${encodeURIComponent(id)}/` } })),
+        links: { self: `${base}${u.pathname}${u.search}`, next: null, prev: null },
+      }
+    } else if (p === '/api/accounts') {
+      allow('GET')
+      // developers.klaviyo.com/en/reference/get_accounts: the account of the key, with its public key.
+      out = {
+        data: [
+          {
+            type: 'account',
+            id: store.accountId,
+            attributes: {
+              test_account: false,
+              contact_information: { default_sender_name: 'Sandbox Store', default_sender_email: 'hello@shop.example', website_url: 'https://shop.example', organization_name: 'Sandbox Store', street_address: {} },
+              industry: 'Retail',
+              timezone: 'UTC',
+              preferred_currency: 'USD',
+              public_api_key: store.accountId,
+              locale: 'en-US',
+            },
+            links: { self: `${base}/api/accounts/${store.accountId}/` },
+          },
+        ],
+        links: { self: `${base}${u.pathname}${u.search}`, next: null, prev: null },
+      }
     } else if (p === '/api/profiles') {
       allow('GET')
       out = getProfiles(u, base)
@@ -262,9 +346,15 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
     } else {
       throw new ApiError(404, 'not_found', 'Not found.', `No endpoint ${method} ${u.pathname} in the emulator.`)
     }
-    sendJson(res, status, out, {}, JSONAPI)
+    sendJson(res, status, out, limitHeaders, JSONAPI)
     return status
   }
 
   return handleServer
+}
+
+/** "event:klaviyo.opened_email" → "Opened Email". */
+function topicName(id: string): string {
+  const slug = id.replace(/^event:klaviyo\./, '')
+  return slug.split('_').map((w) => (w === 'to' || w === 'from' || w === 'as' ? w : w[0].toUpperCase() + w.slice(1))).join(' ')
 }

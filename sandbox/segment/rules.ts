@@ -1,4 +1,17 @@
-/** Segment's HTTP Tracking API rules: limits, endpoint paths, write-key auth, what it drops (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/). */
+/**
+ * Segment's HTTP Tracking API rules: limits, endpoint paths, write-key auth, what it drops.
+ * Source: segment-docs, connections/sources/catalog/libraries/server/http-api, "Errors": "Segment
+ * returns a 200 response for all API requests except errors caused by large payloads and JSON
+ * errors (which return 400 responses.) To debug events that return 200 responses but aren't
+ * accepted by Segment, use the Segment Debugger." "Payload is too large: The HTTP API can handle API
+ * requests that are 32KB or smaller. The batch API endpoint accepts a maximum of 500KB per request,
+ * with a limit of 32KB per event in the batch. If these limits are exceeded, Segment returns a 400
+ * Bad Request error." "Identifier is not present: The HTTP API requires that each payload has a
+ * userId and/or anonymousId." "Track event is missing name."
+ * A wrong write key is answered 200 too, its events dropped: "edge is stateless and always returns
+ * 200" (segmentio/analytics-node issue 59); so is an EU workspace posting to the US endpoint ("you
+ * might not see any errors, but your events will not appear in the Segment app", same page).
+ */
 import type { SegmentEventType } from './types'
 
 /** Segment's documented limits (HTTP Tracking API). */
@@ -46,6 +59,15 @@ export function decodeBasicAuth(header: string | undefined): string | undefined 
   return key || undefined
 }
 
+/**
+ * Why a request's events are all dropped for its write key, or null when the key is one of this
+ * workspace's sources. Segment still answers `200 {"success":true}` (see the module comment).
+ */
+export function writeKeyDropReason(key: string | undefined, keyAllowed: (key: string | undefined) => boolean): 'missing_write_key' | 'unknown_write_key' | null {
+  if (!key) return 'missing_write_key'
+  return keyAllowed(key) ? null : 'unknown_write_key'
+}
+
 /** A non-empty string. */
 export function nonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0
@@ -63,6 +85,5 @@ export function rejectionReason(ev: Record<string, unknown>, type: SegmentEventT
   if (ev.messageId !== undefined && (typeof ev.messageId !== 'string' || ev.messageId.length > SEGMENT_LIMITS.maxMessageIdLength)) {
     return 'invalid_message_id'
   }
-  if (Buffer.byteLength(JSON.stringify(ev)) > SEGMENT_LIMITS.maxEventBytes) return 'event_too_large'
   return null
 }

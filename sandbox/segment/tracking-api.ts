@@ -1,9 +1,14 @@
-/** The tracking endpoints (`/v1/t`, `/v1/batch`, …): auth, limits, faults, then the ledger. */
+/**
+ * The tracking endpoints (`/v1/t`, `/v1/batch`, …): limits, faults, auth, then the ledger; every
+ * answer as Segment gives it (rules.ts cites the pages): 400 only for an oversize request or event
+ * and for bad JSON, otherwise `200 {"success":true}`, even when the write key is unknown (then
+ * every event of the request is dropped, and shows in `rejected()`).
+ */
 import { appendFileSync } from 'node:fs'
 import type http from 'node:http'
 import { isRecord, parseJson, readBody, sendJson, type FaultInjector } from '../http-util'
 import type { EventLedger } from './ledger'
-import { SEGMENT_LIMITS, TYPES, decodeBasicAuth, nonEmptyString } from './rules'
+import { SEGMENT_LIMITS, TYPES, decodeBasicAuth, nonEmptyString, writeKeyDropReason } from './rules'
 import type { CollectorRequest, SegmentEventType } from './types'
 
 /** Options of {@link createTrackingApi}. */
@@ -43,7 +48,7 @@ export function createTrackingApi({ ledger, faults, keyAllowed, jsonlPath }: Tra
       return
     }
     if (!body.ok) {
-      if (body.reason === 'too_large') reply(413, { success: false, message: `request body exceeds ${SEGMENT_LIMITS.maxBodyBytes} bytes`, code: 'payload_too_large' })
+      if (body.reason === 'too_large') reply(400, { success: false, message: `request body exceeds ${SEGMENT_LIMITS.maxBodyBytes} bytes`, code: 'payload_too_large' })
       else res.destroy()
       return
     }
@@ -67,8 +72,28 @@ export function createTrackingApi({ ledger, faults, keyAllowed, jsonlPath }: Tra
       writeKey = first?.writeKey as string | undefined
     }
     entry.writeKey = writeKey
-    if (!keyAllowed(writeKey)) {
-      reply(401, { success: false, message: writeKey ? 'unknown write key' : 'missing write key', code: 'unauthorized' })
+
+    // Size limits first: an oversize event fails the whole request with 400, whatever the key.
+    if (kind === 'batch') {
+      for (const item of batch as unknown[]) {
+        const size = Buffer.byteLength(JSON.stringify(item) ?? '')
+        if (size > SEGMENT_LIMITS.maxEventBytes) {
+          reply(400, { success: false, message: `an event of the batch is ${size} bytes; the limit is ${SEGMENT_LIMITS.maxEventBytes} bytes per event`, code: 'payload_too_large' })
+          return
+        }
+      }
+    } else if (body.body.length > SEGMENT_LIMITS.maxEventBytes) {
+      // Segment's single-event endpoints answer 400 for an oversized event rather than dropping it.
+      reply(400, { success: false, message: `event exceeds ${SEGMENT_LIMITS.maxEventBytes} bytes`, code: 'payload_too_large' })
+      return
+    }
+
+    const keyProblem = writeKeyDropReason(writeKey, keyAllowed)
+    if (keyProblem) {
+      // Answered like any other request; the events are gone (only the source debugger would tell).
+      const receivedAt = new Date().toISOString()
+      for (const item of kind === 'batch' ? (batch as unknown[]) : [payload]) ledger.rejected.push({ reason: keyProblem, event: item, path: reqPath, receivedAt })
+      reply(200, { success: true })
       return
     }
 
@@ -95,11 +120,6 @@ export function createTrackingApi({ ledger, faults, keyAllowed, jsonlPath }: Tra
         ledger.accept(item, t, reqPath, defaults)
       }
     } else {
-      // Segment's single-event endpoints answer 400 for an oversized event rather than dropping it.
-      if (body.body.length > SEGMENT_LIMITS.maxEventBytes) {
-        reply(400, { success: false, message: `event exceeds ${SEGMENT_LIMITS.maxEventBytes} bytes`, code: 'payload_too_large' })
-        return
-      }
       ledger.accept(payload, kind, reqPath, {})
     }
     const written = ledger.events.slice(before)

@@ -16,7 +16,15 @@ let klaviyo: KlaviyoEmulator
 let segment: SegmentCollector
 
 beforeEach(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK, 'pk_noscope'] })
+  klaviyo = await startKlaviyoEmulator({
+    privateKeys: [PK, 'pk_noscope', 'pk_no_events', 'pk_no_metrics', 'pk_no_profiles'],
+    // Keys holding all but one of the read scopes the relay needs.
+    keyScopes: {
+      pk_no_events: ['metrics:read', 'profiles:read'],
+      pk_no_metrics: ['events:read', 'profiles:read'],
+      pk_no_profiles: ['events:read', 'metrics:read'],
+    },
+  })
   segment = await startSegmentCollector({ writeKeys: [WK] })
   const p = klaviyo.store.createOrUpdateProfile({ email: 'ada@example.com' }).profile
   klaviyo.store.recordEvent({ metricName: 'Opened Email', profileId: p.id, time: new Date(Date.now() - 60_000), properties: { $message: 'M' } })
@@ -76,6 +84,35 @@ describe('relay check', () => {
     }
   })
 
+  it('fails with exit 3 naming the one scope a key lacks, and passes the others', async () => {
+    for (const [key, missing] of [
+      ['pk_no_events', 'events:read'],
+      ['pk_no_metrics', 'metrics:read'],
+      ['pk_no_profiles', 'profiles:read'],
+    ] as const) {
+      const r = await run({ klaviyoPrivateKey: key })
+      expect(r.exitCode).toBe(3)
+      const failed = r.results.filter((x) => x.status === 'fail').map((x) => x.name)
+      expect(failed).toEqual([`klaviyo.scope.${missing}`])
+    }
+  })
+
+  it('with KLAVIYO_WEBHOOK_SECRET: lists the email webhook topics, fails when there are none, warns when they cannot be listed', async () => {
+    const ok = await run({ webhookSecret: 'whsec' })
+    expect(line(ok, 'klaviyo.webhooks')[0]).toMatchObject({ status: 'ok', message: expect.stringContaining('event:klaviyo.opened_email') })
+    expect((await run()).results.some((x) => x.name === 'klaviyo.webhooks')).toBe(false) // not checked without a secret
+    await klaviyo.close()
+    klaviyo = await startKlaviyoEmulator({ privateKeys: [PK, 'pk_nowebhooks'], keyScopes: { pk_nowebhooks: ['events:read', 'metrics:read', 'profiles:read'] }, webhookTopics: ['event:klaviyo.placed_order'] })
+    const p = klaviyo.store.createOrUpdateProfile({ email: 'ada@example.com' }).profile
+    klaviyo.store.recordEvent({ metricName: 'Opened Email', profileId: p.id, time: new Date(Date.now() - 60_000), properties: { $message: 'M' } })
+    const none = await run({ webhookSecret: 'whsec' })
+    expect(none.exitCode).toBe(2)
+    expect(line(none, 'klaviyo.webhooks')[0]).toMatchObject({ status: 'fail', message: expect.stringMatching(/none of the email webhook topics/) })
+    const unlisted = await run({ webhookSecret: 'whsec', klaviyoPrivateKey: 'pk_nowebhooks' })
+    expect(unlisted.exitCode).toBe(0)
+    expect(line(unlisted, 'klaviyo.webhooks')[0]).toMatchObject({ status: 'warn', message: expect.stringMatching(/webhooks:read/) })
+  })
+
   it('fails with exit 2 when the account has no email metrics', async () => {
     await klaviyo.close()
     klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
@@ -103,6 +140,13 @@ describe('relay check', () => {
       expect(r.exitCode).toBe(2)
       expect(line(r, 'segment.key')[0]).toMatchObject({ status: 'fail', message: expect.stringMatching(why) })
     }
+  })
+
+  it('a mistyped write key passes every check it can (Segment answers 200) and is left to the debugger warning', async () => {
+    const r = await run({ segmentWriteKey: 'abcdefghijklmnopqrstuvwxyz012346' })
+    expect(r.exitCode).toBe(0)
+    expect(line(r, 'segment.reachable')[0]).toMatchObject({ status: 'ok' })
+    expect(line(r, 'segment.unverifiable')[0]).toMatchObject({ status: 'warn' })
   })
 
   it('fails with exit 4 when Segment cannot be reached', async () => {

@@ -3,7 +3,7 @@
  * which revisions exist, each endpoint's rate-limit tier, and the scope each endpoint needs.
  * Where the docs are silent the emulator takes the less convenient answer (refuse, throttle).
  */
-import { KLAVIYO_TIERS, type RateLimit } from './rate-limiter'
+import { KLAVIYO_TIERS, type RateLimit } from '../rate-limiter'
 
 /**
  * Published API revisions (developers.klaviyo.com/en/changelog; "Note that the revision passed in

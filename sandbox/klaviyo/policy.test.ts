@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { KLAVIYO_RATE_LIMITS, KLAVIYO_SCOPES, endpointKey, isKnownRevision } from './klaviyo-policy'
+import { KLAVIYO_RATE_LIMITS, KLAVIYO_SCOPES, endpointKey, isKnownRevision } from './policy'
 
 describe('Klaviyo emulator policy', () => {
   it('knows the published revisions, with or without .pre, and nothing else', () => {
