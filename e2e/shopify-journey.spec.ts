@@ -9,30 +9,17 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { test, expect, type Browser } from '@playwright/test'
 import { startDemo, type Demo } from '../sandbox/demo'
 import { readEvents } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
+import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
 const EMAIL = 'grace@example.com'
 
-async function device(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } })
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => route.abort('blockedbyclient'))
-  return context
-}
-
-async function anonymousIdOf(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
-        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
-      }),
-  )
-}
+const device = (browser: Browser) => demoDevice(browser, { viewport: { width: 1360, height: 900 } })
 
 let demo: Demo
 let dataDir: string
@@ -59,15 +46,7 @@ test('demo --checkout shopify: the Shopify order (orders/create webhook) after a
 
   // --- A campaign, opened; its link clicked on another device.
   await new Promise((r) => setTimeout(r, 1000)) // Klaviyo stamps events to the second (see journey.spec.ts)
-  const inbox = await laptop.newPage()
-  await inbox.goto(demo.urls.inbox)
-  await inbox.locator('.profile', { hasText: EMAIL }).click()
-  await inbox.click('button[data-template="spring-linen"]')
-  await inbox.click('.open-email')
-  await inbox.click('#device-other')
-  const link = inbox.frameLocator('#email-frame').locator('a[data-link="0"]')
-  await expect(link).toHaveAttribute('href', /device=other$/)
-  const href = new URL((await link.getAttribute('href'))!, demo.urls.console).toString()
+  const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
   const phone = await device(browser)
   const p2 = await phone.newPage()
   await p2.goto(href)

@@ -14,29 +14,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { chromium, type Browser } from '@playwright/test'
 import { DEFAULT_PORTS, startDemo, type Demo } from '../sandbox/demo'
+import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from '../e2e/support/demo-walk'
 import { chromiumLaunchOptions } from './browser'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const EMAIL = 'ada@example.com'
 const RELAYED = ['Email Delivered', 'Email Opened', 'Email Link Clicked']
-
-async function device(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext()
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => route.abort('blockedbyclient'))
-  return context
-}
-
-function anonymousIdOf(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
-        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
-      }),
-  )
-}
 
 async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -48,7 +33,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
 
 async function walk(demo: Demo, browser: Browser): Promise<void> {
   // Device 1 (laptop, 127.0.0.1): anonymous browsing, then the footer newsletter form.
-  const laptop = await device(browser)
+  const laptop = await demoDevice(browser)
   const shop = await laptop.newPage()
   await shop.goto(demo.urls.store + '/')
   const anonymousId = await anonymousIdOf(shop)
@@ -62,19 +47,12 @@ async function walk(demo: Demo, browser: Browser): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000))
 
   // The email simulator: send the campaign, open it, take its first link to "another device".
-  const inbox = await laptop.newPage()
-  await inbox.goto(demo.urls.inbox)
-  await inbox.locator('.profile', { hasText: EMAIL }).click()
-  await inbox.click('button[data-template="spring-linen"]')
-  await inbox.click('.open-email')
-  await inbox.click('#device-other')
-  const href = await inbox.frameLocator('#email-frame').locator('a[data-link="0"]').getAttribute('href')
-  if (!href) throw new Error('record-demo-journey: the email has no link')
+  const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
 
   // Device 2 (phone, localhost: its own cookies): the link, the overshirt into the cart, the order.
-  const phone = await device(browser)
+  const phone = await demoDevice(browser)
   const p2 = await phone.newPage()
-  await p2.goto(new URL(href, demo.urls.console).toString())
+  await p2.goto(href)
   await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
   await p2.click('#add-to-cart')
   await p2.click('#cart-link')

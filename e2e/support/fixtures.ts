@@ -1,4 +1,4 @@
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test'
+import { test as base, expect, type BrowserContext } from '@playwright/test'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSite, type Site } from './site'
@@ -54,13 +54,4 @@ export const test = base.extend<{ stack: Stack }>({
   },
 })
 
-/** The page's Segment anonymousId, once analytics.js has loaded. */
-export async function anonymousIdOf(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
-        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
-      }),
-  )
-}
+export { anonymousIdOf } from './demo-walk'

@@ -1,5 +1,5 @@
 /**
- * Klaviyo email event + profile → Segment `track` message, per the "Relay" table of CONTRACT.md.
+ * Klaviyo email event + profile → Segment `track` message, per docs/relay.md, "What arrives in Segment".
  * Pure: no I/O, no clock. Accepts both the camelCase objects the klaviyo-api SDK returns and the
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */

@@ -1,6 +1,6 @@
 /**
  * A Shopify order → Segment `Order Completed` (ecommerce spec v2) or `Order Linked`, per
- * "Shopify orders" in CONTRACT.md. Two inputs, one output, so the relay's order webhook and the
+ * docs/shopify.md, "The order in Segment". Two inputs, one output, so the relay's order webhook and the
  * web pixel's `checkout_completed` produce the same message for the same order:
  * - the REST Order resource Shopify posts in `orders/create` / `orders/paid` webhooks
  *   (https://shopify.dev/docs/api/admin-rest/latest/resources/order, https://shopify.dev/docs/api/webhooks)
@@ -48,7 +48,7 @@ export type OrderCompletedProperties = {
   products: OrderProduct[]
 }
 
-/** Properties of `Order Linked` (CONTRACT.md): the join only. */
+/** Properties of `Order Linked` (docs/shopify.md, join-only mode): the join only. */
 export type OrderLinkedProperties = {
   order_id: string
   checkout_token?: string

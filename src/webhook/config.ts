@@ -1,6 +1,6 @@
 /**
  * Webhook settings from an environment (process.env under Node and Lambda, the Worker's `env`
- * under Cloudflare), the same variable names as the CLI (CONTRACT.md), and the fetch handler they
+ * under Cloudflare), the same variable names as the CLI (docs/relay.md), and the fetch handler they
  * configure. Validation happens here, once, with messages that say what to set.
  */
 import { createDispatcher, type FetchHandler, type WebhookRoutes } from './dispatch'

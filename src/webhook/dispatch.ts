@@ -1,6 +1,6 @@
 /**
  * One fetch-style entry for every webhook the relay takes: `(Request) => Promise<Response>`.
- * Requests are told apart by their signature headers (CONTRACT.md, "Relay"): `Klaviyo-Signature`
+ * Requests are told apart by their signature headers (docs/relay.md, "As a webhook endpoint"): `Klaviyo-Signature`
  * → the Klaviyo handler, `X-Shopify-Hmac-Sha256` → the Shopify handler. A source that is not
  * configured is refused with 404 and nothing sent. `GET /healthz` (and `GET /`) answers 200.
  */
