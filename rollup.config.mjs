@@ -12,6 +12,7 @@ const nodeExternal = (id) =>
 
 const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
+const hasWebhook = existsSync('src/webhook/worker.ts')
 
 export default [
   // Script tag / Shopify theme: one self-contained, minified IIFE. Its source map ships beside it
@@ -50,6 +51,27 @@ export default [
           plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],
         },
         { input: 'src/relay/index.ts', external: nodeExternal, output: { file: 'dist/relay/index.d.ts', format: 'es' }, plugins: [dts()] },
+      ]
+    : []),
+  // Serverless webhook entries (mailstitch/relay/worker, mailstitch/relay/lambda): separate outputs,
+  // self-contained (Web APIs only, no dependencies), nothing shared with the browser bundle or the CLI.
+  ...(hasWebhook
+    ? [
+        {
+          input: 'src/webhook/worker.ts',
+          output: { file: 'dist/relay/worker.mjs', format: 'es', sourcemap: true },
+          plugins: [esbuild({ target: 'es2022' })],
+        },
+        { input: 'src/webhook/worker.ts', output: { file: 'dist/relay/worker.d.ts', format: 'es' }, plugins: [dts()] },
+        {
+          input: 'src/webhook/lambda.ts',
+          output: [
+            { file: 'dist/relay/lambda.mjs', format: 'es', sourcemap: true },
+            { file: 'dist/relay/lambda.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+          ],
+          plugins: [esbuild({ target: 'node20' })],
+        },
+        { input: 'src/webhook/lambda.ts', output: { file: 'dist/relay/lambda.d.ts', format: 'es' }, plugins: [dts()] },
       ]
     : []),
   ...(hasCli

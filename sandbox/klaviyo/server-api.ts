@@ -167,6 +167,14 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
     return { data: page.map((m) => metricResource(m, base, fieldsParam(u, 'metric'))), links: { self: `${base}${u.pathname}${u.search}`, next, prev: null } }
   }
 
+  /**
+   * Get Profiles (Klaviyo API reference, https://developers.klaviyo.com/en/reference/get_profiles):
+   * `filter` on `id`, `email`, `phone_number`, `external_id` with `equals` or `any` (a list, e.g.
+   * `any(id,["…","…"])`, which the webhook relay uses for batched look-ups) and `_kx` with `equals`
+   * only; `page[size]` 1–100 (default 20); sparse `fields[profile]`. An id Klaviyo does not know is
+   * simply absent from `data` (no error). Get Profile by id (/api/profiles/{id}, reference
+   * "get_profile") answers 404 for an unknown id.
+   */
   function getProfiles(u: URL, base: string): unknown {
     const rawCursor = u.searchParams.get('page[cursor]')
     const cur = rawCursor ? decodeCursor(rawCursor) : undefined

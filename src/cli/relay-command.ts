@@ -58,17 +58,23 @@ Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or
 
 const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0]
 
-Receive Klaviyo system webhooks (POST, any path; GET /healthz answers 200). Each request is
-verified (Klaviyo-Signature, 5-minute timestamp window, webhook id) and answered 200 only
-after Segment accepted its events. Stateless: run as many copies as you like.
+Receive Klaviyo system webhooks (and Shopify order webhooks) over HTTP: POST on any path,
+told apart by their signature headers (Klaviyo-Signature, X-Shopify-Hmac-Sha256); GET /healthz
+answers 200. Each request is verified (signature; for Klaviyo a 12-hour timestamp window and the
+webhook id) and answered 200 only after Segment accepted its events, 503 otherwise so the sender
+retries. Profiles that Klaviyo's payload only references are looked up (batched, cached) with
+KLAVIYO_PRIVATE_KEY. Stateless: run as many copies as you like.
 
   --port <n>     Port to listen on (default ${DEFAULT_PORT})
   --host <addr>  Interface to bind (default 0.0.0.0)
   -h, --help     Show this help
 
-Environment:
-  KLAVIYO_WEBHOOK_SECRET  The webhook's secret_key
+Environment (at least one of the two webhook secrets):
+  KLAVIYO_WEBHOOK_SECRET  The Klaviyo webhook's secret_key (comma-separated during a rotation)
+  KLAVIYO_PRIVATE_KEY     Required with KLAVIYO_WEBHOOK_SECRET (scopes profiles:read, metrics:read)
+  SHOPIFY_WEBHOOK_SECRET  Shopify webhook signing secret (order webhooks)
   SEGMENT_WRITE_KEY       Segment source write key
+  KLAVIYO_API_BASE        Default https://a.klaviyo.com
   SEGMENT_API_HOST        Default https://api.segment.io`
 
 const CHECK_HELP = `Usage: mailstitch relay check [--region us|eu]
@@ -195,7 +201,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port.`)
     throw err
   }
-  io.out(`relay: listening on ${server.url} for Klaviyo webhooks (GET /healthz for health checks)`)
+  io.out(`relay: listening on ${server.url} for webhooks (GET /healthz for health checks)`)
   await new Promise<void>((resolve) => {
     const release = onStopSignal(io, relay, () => {
       release()

@@ -4,7 +4,8 @@ import { parseSegmentRegion } from './segment-region'
 
 /**
  * Read KLAVIYO_PRIVATE_KEY, SEGMENT_WRITE_KEY, KLAVIYO_WEBHOOK_SECRET, KLAVIYO_API_BASE,
- * SEGMENT_API_HOST and SEGMENT_REGION (us | eu; SEGMENT_API_HOST wins when both are set).
+ * SEGMENT_API_HOST and SEGMENT_REGION (us | eu; SEGMENT_API_HOST wins when both are set),
+ * SHOPIFY_WEBHOOK_SECRET and SHOPIFY_ORDERS (serve).
  */
 export function relayOptionsFromEnv(env: Record<string, string | undefined> = process.env): RelayOptions {
   const get = (name: string) => {
@@ -18,5 +19,8 @@ export function relayOptionsFromEnv(env: Record<string, string | undefined> = pr
     klaviyoApiBase: get('KLAVIYO_API_BASE'),
     segmentApiHost: get('SEGMENT_API_HOST'),
     segmentRegion: get('SEGMENT_REGION') === undefined ? undefined : parseSegmentRegion(get('SEGMENT_REGION')!, 'SEGMENT_REGION'),
+    // serve: comma-separated secrets during a rotation; SHOPIFY_ORDERS is checked where it is used.
+    shopifyWebhookSecret: get('SHOPIFY_WEBHOOK_SECRET'),
+    shopifyOrders: get('SHOPIFY_ORDERS') as RelayOptions['shopifyOrders'],
   }
 }

@@ -3,7 +3,7 @@
  * handler together behind one object. Clients are created on first use, so a webhook-only
  * deployment needs no Klaviyo private key and a poll-only one needs no webhook secret.
  */
-import { MissingKeyError } from './errors'
+import { MissingKeyError, RelayError } from './errors'
 import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
@@ -13,7 +13,9 @@ import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
 import { DEFAULT_STATE_PATH, StateStore } from './state'
 import { StateLock } from './state-lock'
-import { createWebhookHandler, type HeadersInput, type WebhookHandler, type WebhookResponse } from './webhook'
+import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../webhook/config'
+import type { FetchHandler } from '../webhook/dispatch'
+import type { WebhookResponseBody } from '../webhook/http'
 
 /** Default pause between polls of `follow()`, seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 60
@@ -24,8 +26,12 @@ export interface RelayOptions {
   klaviyoPrivateKey?: string
   /** Segment source write key. Always needed. */
   segmentWriteKey?: string
-  /** Klaviyo webhook secret_key (several during a rotation). Needed for webhooks. */
+  /** Klaviyo webhook secret_key (several during a rotation). Needed for Klaviyo webhooks (with `klaviyoPrivateKey`, for profile look-ups). */
   webhookSecret?: string | readonly string[]
+  /** Shopify webhook signing secret(s) (SHOPIFY_WEBHOOK_SECRET). Needed for Shopify order webhooks. */
+  shopifyWebhookSecret?: string | readonly string[]
+  /** SHOPIFY_ORDERS: 'completed' (default) sends Order Completed; 'link' sends Order Linked. */
+  shopifyOrders?: 'completed' | 'link'
   /** Default https://a.klaviyo.com. */
   klaviyoApiBase?: string
   /** Default https://api.segment.io, or the {@link segmentRegion}'s host. Wins over the region. */
@@ -46,8 +52,10 @@ export interface RelayOptions {
   linkParam?: string
   /** Apple Mail Privacy machine opens (polling): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
   machineOpens?: 'keep' | 'drop'
-  /** Replay window of webhook timestamps, seconds. Default 300. */
+  /** How far in the past a webhook's `Klaviyo-Timestamp` may lie, seconds. Default 43,200 (12 hours; see src/webhook/signature.ts). */
   webhookToleranceSeconds?: number
+  /** Time a webhook request may spend on Segment (retries included) before answering 503, ms. Default 10,000. */
+  webhookSegmentBudgetMs?: number
   /** Webhook body cap in bytes. Default 4 MiB. */
   maxBodyBytes?: number
   /** Klaviyo retry/timeout tuning. */
@@ -90,12 +98,24 @@ export interface Relay {
   redrive(options: RedriveOptions): Promise<PollSummary>
   /** Poll every `intervalSeconds` until {@link Relay.stop}; rejects on configuration errors (keys, metrics, state file). */
   follow(options?: FollowOptions): Promise<void>
-  /** Handle one Klaviyo webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
+  /** Handle one webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
   handleWebhook(rawBody: Uint8Array | string, headers: HeadersInput): Promise<WebhookResponse>
-  /** Listen for Klaviyo webhooks on a node:http server. */
+  /** The fetch-style webhook app (`Request` → `Response`) that `serve()` runs. */
+  webhookApp(): FetchHandler
+  /** Listen for Klaviyo (and Shopify) webhooks on a node:http server. */
   serve(options?: { port?: number; host?: string }): Promise<WebhookServer>
   /** Finish the page in flight, save state, close the server, flush Segment. Idempotent. */
   stop(): Promise<void>
+}
+
+/** Request headers: Node's IncomingHttpHeaders, a plain object, or a fetch `Headers`. */
+export type HeadersInput = Record<string, string | string[] | undefined> | Headers
+
+/** What a webhook request was answered. */
+export interface WebhookResponse {
+  status: number
+  headers: Record<string, string>
+  body: WebhookResponseBody
 }
 
 /** Create a relay. Nothing connects until a method is called. */
@@ -106,7 +126,7 @@ export function createRelay(options: RelayOptions): Relay {
   let klaviyo: KlaviyoClients | undefined
   let poller: Poller | undefined
   let lock: StateLock | undefined
-  let handler: WebhookHandler | undefined
+  let app: FetchHandler | undefined
   const servers: WebhookServer[] = []
   let running: Promise<unknown> = Promise.resolve()
   let wake: (() => void) | undefined
@@ -141,22 +161,34 @@ export function createRelay(options: RelayOptions): Relay {
     return poller
   }
 
-  const getHandler = (): WebhookHandler => {
-    if (handler) return handler
-    const secret = options.webhookSecret
-    if (!secret || (typeof secret !== 'string' && !secret.length)) {
-      throw new MissingKeyError('KLAVIYO_WEBHOOK_SECRET', 'the secret_key the Klaviyo webhook was created with, to verify Klaviyo-Signature')
+  // The Web-API webhook core (src/webhook), configured from the same names as the environment.
+  const getApp = (): FetchHandler => {
+    if (app) return app
+    const join = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.join(','))
+    try {
+      const config = webhookConfigFromEnv({
+        KLAVIYO_WEBHOOK_SECRET: join(options.webhookSecret),
+        KLAVIYO_PRIVATE_KEY: options.klaviyoPrivateKey,
+        KLAVIYO_API_BASE: options.klaviyoApiBase,
+        SEGMENT_WRITE_KEY: options.segmentWriteKey,
+        SEGMENT_API_HOST: options.segmentApiHost,
+        SEGMENT_REGION: options.segmentRegion,
+        SHOPIFY_WEBHOOK_SECRET: join(options.shopifyWebhookSecret),
+        SHOPIFY_ORDERS: options.shopifyOrders,
+      })
+      app = createWebhookApp(config, {
+        toleranceSeconds: options.webhookToleranceSeconds,
+        maxBodyBytes: options.maxBodyBytes,
+        segmentBudgetMs: options.webhookSegmentBudgetMs,
+        integrations: options.integrations,
+        linkParam: options.linkParam,
+        log,
+      })
+    } catch (err) {
+      if (err instanceof WebhookConfigError) throw Object.assign(new RelayError('missing_key', err.message), { variable: err.variable })
+      throw err
     }
-    handler = createWebhookHandler({
-      secret,
-      sink: getSink(),
-      toleranceSeconds: options.webhookToleranceSeconds,
-      maxBodyBytes: options.maxBodyBytes,
-      integrations: options.integrations,
-      linkParam: options.linkParam,
-      log,
-    })
-    return handler
+    return app
   }
 
   const assertLive = () => {
@@ -230,14 +262,26 @@ export function createRelay(options: RelayOptions): Relay {
       }
     },
 
-    handleWebhook(rawBody, headers) {
+    async handleWebhook(rawBody, headers) {
       assertLive()
-      return getHandler()(rawBody, headers)
+      const h = new Headers()
+      if (headers instanceof Headers) headers.forEach((v, k) => h.set(k, v))
+      else for (const [k, v] of Object.entries(headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v)
+      const body = typeof rawBody === 'string' ? rawBody : new Uint8Array(rawBody)
+      const res = await getApp()(new Request('http://relay.local/', { method: 'POST', headers: h, body }))
+      const out: Record<string, string> = {}
+      res.headers.forEach((v, k) => (out[k] = v))
+      return { status: res.status, headers: out, body: (await res.json()) as WebhookResponseBody }
+    },
+
+    webhookApp() {
+      assertLive()
+      return getApp()
     },
 
     async serve(opts = {}) {
       assertLive()
-      const server = await startWebhookServer({ handler: getHandler(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
+      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
       servers.push(server)
       return server
     },
