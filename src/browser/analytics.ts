@@ -1,6 +1,5 @@
-import Cookies from 'js-cookie'
 import type { AnalyticsLike } from './types'
-import { lsGet } from './storage'
+import { getCookie, lsGet } from './storage'
 
 type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
 
@@ -12,7 +11,7 @@ export type Call = (method: string, args: unknown[], done?: (ok: boolean) => voi
 /** analytics.js keys: localStorage first (JSON), then the cookie, as analytics-next reads them. */
 const stored = (key: string): string | null => {
   const v = lsGet(key)
-  return (typeof v == 'string' && v) || Cookies.get(key)?.replace(/^"|"$/g, '') || null
+  return (typeof v == 'string' && v) || getCookie(key)?.replace(/^"|"$/g, '') || null
 }
 
 /**

@@ -296,10 +296,10 @@ describe('capture → Klaviyo', () => {
     })
   })
 
-  it('with listId, also POSTs /client/subscriptions with relationships.list', async () => {
+  it('with listId and subscribe: true, also POSTs /client/subscriptions with relationships.list', async () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
-    await start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } }).capture('ada@example.com', { source: 'footer' })
+    await start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } }).capture('ada@example.com', { source: 'footer', subscribe: true })
     expect(reqs.map((r) => r.url)).toEqual([
       'https://a.klaviyo.com/client/profiles?company_id=AbC123',
       'https://a.klaviyo.com/client/subscriptions?company_id=AbC123',
@@ -791,7 +791,7 @@ describe('outbox across page loads', () => {
     const page1 = fakeAnalytics({ deliver: false })
     const reqs1 = fakeFetch('hang')
     const s1 = start({ analytics: page1.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
-    await s1.capture('ada@example.com', { source: 'footer', formId: 'f' })
+    await s1.capture('ada@example.com', { source: 'footer', formId: 'f', subscribe: true })
     expect(reqs1).toHaveLength(2)
     const ids1 = page1.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
     s1.destroy()
@@ -884,5 +884,109 @@ describe('untyped callers', () => {
     const s = createMailstitch(null as unknown as MailstitchOptions)
     await expect(s.capture('not an email')).resolves.toEqual({ ok: false, reason: 'invalid_email' })
     s.destroy()
+  })
+})
+
+// --- subscriptions: only for an opt-in ------------------------------------------------------
+
+describe('subscriptions (listId): only for an opt-in', () => {
+  const LIST = { companyId: 'AbC123', listId: 'XyZ789' }
+  const paths = (reqs: Req[]) => reqs.map((r) => new URL(r.url).pathname)
+  const BOTH = ['/client/profiles', '/client/subscriptions']
+  const PROFILE = ['/client/profiles']
+
+  /** Submit a form built from `html` (with `attrs` on the <form>) and return the Klaviyo paths requested. */
+  async function submitted(html: string, attrs = '') {
+    const reqs = fakeFetch()
+    start({ analytics: fakeAnalytics().analytics, klaviyo: LIST })
+    document.body.innerHTML = `<form ${attrs}>${html}</form>`
+    document.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
+    await vi.waitFor(() => expect(reqs.length).toBeGreaterThan(0))
+    await tick()
+    return paths(reqs)
+  }
+
+  it.each([
+    ['a Shopify newsletter form (form_type=customer)', '<input type="hidden" name="form_type" value="customer"><input type="email" name="contact[email]" value="ada@example.com">', ''],
+    ['a form marked data-mailstitch-subscribe', '<input type="email" name="email" value="ada@example.com">', 'data-mailstitch-subscribe'],
+    ["a checked customer[accepts_marketing] box", '<input type="email" name="customer[email]" value="ada@example.com"><input type="checkbox" name="customer[accepts_marketing]" checked>', ''],
+    ['a checked accepts_marketing box', '<input type="email" name="email" value="ada@example.com"><input type="checkbox" name="accepts_marketing" value="1" checked>', ''],
+  ])('subscribes: %s', async (_, html, attrs) => {
+    expect(await submitted(html, attrs)).toEqual(BOTH)
+  })
+
+  it.each([
+    ['a contact form', '<input type="hidden" name="form_type" value="contact"><input type="email" name="contact[email]" value="ada@example.com"><textarea name="contact[body]">Hi</textarea>'],
+    ['a login form', '<input type="hidden" name="form_type" value="customer_login"><input type="email" name="customer[email]" value="ada@example.com"><input type="password" name="customer[password]" value="secret">'],
+    ['a password recovery form', '<input type="hidden" name="form_type" value="recover_customer_password"><input type="email" name="email" value="ada@example.com">'],
+    ['a form with an unchecked accepts_marketing box', '<input type="email" name="customer[email]" value="ada@example.com"><input type="checkbox" name="customer[accepts_marketing]">'],
+    ['a form whose accepts_marketing field is no checkbox', '<input type="email" name="email" value="ada@example.com"><input type="hidden" name="accepts_marketing" value="true">'],
+  ])('does not subscribe: %s (the profile is still written)', async (_, html) => {
+    expect(await submitted(html)).toEqual(PROFILE)
+  })
+
+  it('never reads password fields', async () => {
+    const reqs = fakeFetch()
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, klaviyo: LIST })
+    document.body.innerHTML = '<form><input type="email" name="email" value="ada@example.com"><input type="password" name="password" value="hunter2-secret"></form>'
+    document.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    expect(JSON.stringify([reqs.map((r) => r.body), fa.calls, localStorage.getItem(OUTBOX)])).not.toContain('hunter2')
+  })
+
+  it("does not subscribe for Klaviyo's own onsite forms", async () => {
+    const reqs = fakeFetch()
+    start({ analytics: fakeAnalytics().analytics, klaviyo: LIST })
+    window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { $email: 'ada@example.com' } } }))
+    await vi.waitFor(() => expect(reqs).toHaveLength(1))
+    await tick()
+    expect(paths(reqs)).toEqual(PROFILE)
+  })
+
+  it('capture(): subscribes with { subscribe: true } only (default false)', async () => {
+    const reqs = fakeFetch()
+    const s = start({ analytics: fakeAnalytics().analytics, klaviyo: LIST })
+    await s.capture('ada@example.com')
+    await s.capture('bob@example.com', { subscribe: false })
+    expect(paths(reqs)).toEqual(PROFILE.concat(PROFILE))
+    await s.capture('cy@example.com', { subscribe: true })
+    expect(paths(reqs.slice(2))).toEqual(BOTH)
+    expect(reqs[3]!.body.data.attributes.profile.data.attributes.email).toBe('cy@example.com')
+  })
+
+  it('without listId, an opt-in writes the profile only', async () => {
+    const reqs = fakeFetch()
+    await start({ analytics: fakeAnalytics().analytics }).capture('ada@example.com', { subscribe: true })
+    expect(paths(reqs)).toEqual(PROFILE)
+  })
+
+  it.each([
+    ['an opt-in form', 'data-mailstitch-subscribe', BOTH],
+    ['a contact form', '', PROFILE],
+  ])('the decision survives a full-page POST: %s', async (_, attrs, expected) => {
+    // Page 1: the form posts and the page unloads before Klaviyo answered.
+    fakeFetch('hang')
+    const s1 = start({ analytics: fakeAnalytics({ deliver: false }).analytics, klaviyo: LIST })
+    document.body.innerHTML = `<form ${attrs}><input type="email" name="email" value="ada@example.com"></form>`
+    document.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
+    await tick()
+    s1.destroy()
+    expect(outbox()).toHaveLength(1)
+    expect(outbox()[0].s).toBe(expected == BOTH)
+    // Page 2: the stored job is finished with the same decision.
+    const reqs = fakeFetch({ status: 202 })
+    await start({ analytics: fakeAnalytics().analytics, klaviyo: LIST }).ready()
+    await vi.waitFor(() => expect(outbox()).toEqual([]))
+    expect(paths(reqs)).toEqual(expected)
+  })
+
+  it('an outbox job stored before the opt-in flag keeps its subscription request', async () => {
+    // An older SDK's job: no `s`; its profile step (4) confirmed, the subscription (8) not.
+    localStorage.setItem(OUTBOX, JSON.stringify([{ id: 'old1', t: Date.now() - 1000, n: 1, d: 1 | 2 | 4, b: 'anon-aaaa-1111', u: null, email: 'ada@example.com', source: 'form' }]))
+    const reqs = fakeFetch({ status: 202 })
+    await start({ analytics: fakeAnalytics().analytics, klaviyo: LIST }).ready()
+    await vi.waitFor(() => expect(outbox()).toEqual([]))
+    expect(paths(reqs)).toEqual(['/client/subscriptions'])
   })
 })

@@ -136,14 +136,13 @@ export function createMailstitch(o?: MailstitchOptions): Mailstitch {
       if (recent[email] > now - 5000) return fail('duplicate')
       recent[email] = now
       if (!(await check())) return delete recent[email], fail('no_consent')
-      return await run({ ...opt, id: uid(), t: now, n: 0, d: 0, email, source: opt.source ?? 'manual' })
+      return await run({ ...opt, id: uid(), t: now, n: 0, d: 0, email, source: opt.source ?? 'manual', s: !!opt.subscribe })
     } catch {
       return fail('no_analytics')
     }
   }
 
   // --- Wiring ---
-  const onEmail = (email: string, source: string, formId: string | null) => void capture(email, { source, formId } as CaptureOptions)
   const forms = o.forms
   const offs = [
     // One delegated, capturing `submit` listener on the document: it sees forms added later
@@ -154,19 +153,22 @@ export function createMailstitch(o?: MailstitchOptions): Mailstitch {
         try {
           const form = e.target as HTMLFormElement
           const email = form.matches(forms && forms != 'auto' ? forms : 'form') && emailFrom(form)
+          const shop = (form.elements.namedItem('form_type') as HTMLInputElement | null)?.value == 'customer'
           if (email)
-            onEmail(
-              email,
-              (form.elements.namedItem('form_type') as HTMLInputElement | null)?.value == 'customer' ? 'shopify-customer-form' : 'form',
-              form.getAttribute('id'), // not form.id: an <input name="id"> shadows it
-            )
+            void capture(email, {
+              source: shop ? 'shopify-customer-form' : 'form',
+              formId: form.getAttribute('id'), // not form.id: an <input name="id"> shadows it
+              // An opt-in: Shopify's newsletter form, a marked signup form, or a ticked accepts-marketing box.
+              subscribe: shop || form.matches('[data-mailstitch-subscribe]') || !!form.querySelector('input[type=checkbox][name*=accepts_marketing]:checked'),
+            } as CaptureOptions)
         } catch { /* never break the host's submit */ }
       }, true),
     // Klaviyo onsite forms announce submits as a `klaviyoForms` window event.
     listen(window, 'klaviyoForms', (e: CustomEvent) => {
       const d = e.detail
       const email = d?.type == 'submit' && (d.metaData?.$email ?? d.metaData?.email)
-      if (typeof email == 'string') onEmail(email, 'klaviyo-form', d.formId == null ? null : '' + d.formId)
+      // Never a subscription: Klaviyo's forms subscribe per their own settings.
+      if (typeof email == 'string') void capture(email, { source: 'klaviyo-form', formId: d.formId == null ? null : '' + d.formId } as CaptureOptions)
     }),
     // The visitor answered Shopify's banner: withdrawn (or not known) → forget everything;
     // given → resume a pending landing and send what is left.

@@ -51,6 +51,12 @@ describe('klaviyoRequests', () => {
       },
     })
   })
+
+  it('with a list: no subscription when the capture is no opt-in (s: false); kept for s true or absent (older jobs)', () => {
+    const k = { companyId: 'AbC123', listId: 'XyZ789' }
+    const n = (s?: boolean) => klaviyoRequests(k, { email: 'a@b.co', b: 'anon-1', s }).length
+    expect([n(false), n(true), n()]).toEqual([1, 2, 2])
+  })
 })
 
 describe('sendKlaviyo', () => {

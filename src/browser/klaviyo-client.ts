@@ -11,9 +11,10 @@ export interface KlaviyoRequest {
   b: string
 }
 
-/** What a capture writes to the Klaviyo profile: email, bridge id `b`, traits, source. */
+/** What a capture writes to the Klaviyo profile: email, bridge id `b`, traits, source; `s: false` skips the subscription. */
 export interface ProfileInput {
   email: string
+  s?: boolean
   b?: string
   traits?: Record<string, unknown>
   source?: string
@@ -22,7 +23,7 @@ export interface ProfileInput {
 // Traits that are first-class Klaviyo profile attributes; other scalar traits become properties.
 const ATTRS = /^(first_name|last_name|title|organization|locale)$/
 
-/** Build the profile upsert and, with a list, the subscription request. */
+/** Build the profile upsert and, with a list and unless `p.s` is false (not an opt-in), the subscription request. */
 export function klaviyoRequests(k: KlaviyoOptions, p: ProfileInput, externalId?: string | null | false): KlaviyoRequest[] {
   const at = (path: string, data: object): KlaviyoRequest => ({
     u: (k.apiBase || 'https://a.klaviyo.com').replace(/\/+$/, '') + '/client/' + path + '?company_id=' + encodeURIComponent(k.companyId),
@@ -36,7 +37,7 @@ export function klaviyoRequests(k: KlaviyoOptions, p: ProfileInput, externalId?:
     if (key != 'email' && v != null && typeof v != 'object') (ATTRS.test(key) ? attributes : properties)[key] = v
   properties.segment_anonymous_id = p.b // last: a trait of that name cannot replace the bridge id
   return [at('profiles', { type: 'profile', attributes })].concat(
-    k.listId
+    k.listId && p.s !== false
       ? at('subscriptions', {
           type: 'subscription',
           attributes: { custom_source: p.source, profile: { data: { type: 'profile', attributes: { email } } } },

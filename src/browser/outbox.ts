@@ -16,6 +16,8 @@ export interface Job {
   source: string
   formId?: string
   traits?: Record<string, unknown>
+  /** An opt-in: subscribe to the list. Jobs stored before this flag lack it and keep their subscription. */
+  s?: boolean
   /** Bridge id (the anonymousId at capture), fixed once known. */
   b?: string
   /** The Segment userId known at capture. */

@@ -161,7 +161,7 @@ describe('the IIFE entry', () => {
     await load(tag({ 'data-klaviyo-company-id': 'AbC123', 'data-klaviyo-list-id': 'L1', 'data-klaviyo-api-base': 'http://kl.test', 'data-link-param': 'ref' }))
     const inst = w.mailstitch!.instance!
     expect(inst).toBeDefined()
-    expect(await inst.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-tag-1' })
+    expect(await inst.capture('ada@example.com', { subscribe: true })).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-tag-1' })
     expect(urls).toEqual(['http://kl.test/client/profiles?company_id=AbC123', 'http://kl.test/client/subscriptions?company_id=AbC123'])
     expect(inst.linkParams()).toEqual({ ref: 'anon-tag-1' })
   })

@@ -1,4 +1,4 @@
-import Cookies from 'js-cookie'
+import { getCookie } from './storage'
 
 /** What this browser has done with mailstitch, kept in one first-party cookie. */
 export interface BrowserState {
@@ -16,20 +16,20 @@ export const STATE_COOKIE = 'mst_state'
 /** Read the state cookie; `{}` when absent or unreadable. */
 export function readState(): BrowserState {
   try {
-    const v = JSON.parse(Cookies.get(STATE_COOKIE)!)
+    const v = JSON.parse(getCookie(STATE_COOKIE)!)
     if (Object(v) === v) return v
   } catch { /* absent, corrupt, or cookies disabled */ }
   return {}
 }
 
 /**
- * Merge into the state cookie (a year, first party, Lax, path / as js-cookie's default), or remove it with `null` (consent
+ * Merge into the state cookie (a year, first party, path /, Lax, Secure on https), or remove it with `null` (consent
  * withdrawn). Callers check consent first. Best effort: cookies may be disabled.
  */
 export function writeState(patch: BrowserState | null): void {
   try {
-    patch
-      ? Cookies.set(STATE_COOKIE, JSON.stringify({ ...readState(), ...patch }), { expires: 365, sameSite: 'Lax', secure: location.protocol == 'https:' })
-      : Cookies.remove(STATE_COOKIE)
+    const value = patch ? encodeURIComponent(JSON.stringify({ ...readState(), ...patch })) : ''
+    const expires = new Date(patch ? Date.now() + 365 * 864e5 : 0).toUTCString() // removing: in the past
+    document.cookie = STATE_COOKIE + '=' + value + '; expires=' + expires + '; path=/; samesite=Lax' + (location.protocol == 'https:' ? '; secure' : '')
   } catch { /* cookies disabled */ }
 }

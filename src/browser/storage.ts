@@ -14,3 +14,16 @@ export function lsSet(key: string, value?: unknown): void {
     value === undefined ? localStorage.removeItem(key) : localStorage.setItem(key, JSON.stringify(value))
   } catch { /* unavailable or full */ }
 }
+
+/**
+ * A cookie's value, percent-decoded as js-cookie writes it (the first of that name wins);
+ * `undefined` when absent or malformed. May throw where cookies are blocked.
+ */
+export function getCookie(name: string): string | undefined {
+  for (const c of document.cookie.split('; ')) {
+    const i = c.indexOf('=')
+    try {
+      if (c.slice(0, i) == name) return decodeURIComponent(c.slice(i + 1))
+    } catch { /* malformed */ }
+  }
+}

@@ -11,7 +11,7 @@ export type ConsentOption = (() => boolean | Promise<boolean>) | 'shopify'
 export interface KlaviyoOptions {
   /** Klaviyo public API key (the 6-character site id). */
   companyId: string
-  /** Also subscribe captured emails to this list. */
+  /** Also subscribe opt-ins (signup forms, checked accepts-marketing boxes, `subscribe: true`) to this list. */
   listId?: string
   /** Client-API origin; defaults to `https://a.klaviyo.com`. */
   apiBase?: string
@@ -73,6 +73,8 @@ export interface CaptureOptions {
   formId?: string
   /** Extra Segment traits (and Klaviyo profile attributes where they map). */
   traits?: Record<string, unknown>
+  /** An explicit opt-in: also subscribe the email to `klaviyo.listId`. Default false. */
+  subscribe?: boolean
 }
 
 /** Why a capture sent nothing. */
