@@ -8,7 +8,7 @@ import dts from 'rollup-plugin-dts'
 // Browser code targets what Shopify and Segment support: evergreen browsers, Safari 14+ (ES2020).
 const browserTarget = 'es2020'
 const nodeExternal = (id) =>
-  id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
+  id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node)(\/|$)/.test(id)
 
 const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
@@ -28,10 +28,9 @@ export default [
     output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
-  // npm: ESM + CJS, js-cookie left to the app's bundler (shared with analytics-next).
+  // npm: ESM + CJS for the app's bundler.
   {
     input: 'src/browser/index.ts',
-    external: ['js-cookie'],
     output: [
       { file: 'dist/index.mjs', format: 'es', sourcemap: true },
       { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },

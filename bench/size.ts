@@ -1,6 +1,6 @@
 /**
- * Row 1: bytes on the wire. mailstitch's script-tag bundle beside js-cookie (the one library it
- * bundles) and analytics-next's standalone entry (what the Segment snippet loads first; it
+ * Row 1: bytes on the wire. mailstitch's script-tag bundle beside js-cookie (what it would cost to
+ * bundle it; src/browser/storage.ts does without) and analytics-next's standalone entry (what the Segment snippet loads first; it
  * lazy-loads further chunks, counted separately as the bytes a page actually fetched).
  */
 import { readFileSync } from 'node:fs'
@@ -41,7 +41,7 @@ export function benchSize(root: string): Section {
   return {
     rows,
     notes: [
-      `Size: mailstitch ${ms.min} B minified, ${ms.gzip} B gzip -9, ${ms.brotli} B brotli q11 (js-cookie included). ` +
+      `Size: mailstitch ${ms.min} B minified, ${ms.gzip} B gzip -9, ${ms.brotli} B brotli q11 (cookies by src/browser/storage.ts, not js-cookie: the measurement is beside that code). ` +
         `js-cookie ${jc.min} / ${jc.gzip} / ${jc.brotli} B (dist/js.cookie.min.js). analytics-next ${anVersion} standalone.js ` +
         `${an.min} / ${an.gzip} / ${an.brotli} B; that is only its entry file, the chunks it lazy-loads come on top (see the start-up notes).`,
     ],
