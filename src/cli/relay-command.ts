@@ -56,7 +56,7 @@ Prints one line per poll: fetched N, sent N, skipped N.
 Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
 3 a key was rejected, 4 a host was unreachable, 5 another poller is using the state file.`
 
-const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0]
+const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0] [--drop-machine-opens]
 
 Receive Klaviyo system webhooks (and Shopify order webhooks) over HTTP: POST on any path,
 told apart by their signature headers (Klaviyo-Signature, X-Shopify-Hmac-Sha256); GET /healthz
@@ -67,6 +67,7 @@ KLAVIYO_PRIVATE_KEY. Stateless: run as many copies as you like.
 
   --port <n>     Port to listen on (default ${DEFAULT_PORT})
   --host <addr>  Interface to bind (default 0.0.0.0)
+  --drop-machine-opens  Do not send opens Klaviyo flagged as Apple Mail Privacy machine opens
   -h, --help     Show this help
 
 Environment (at least one of the two webhook secrets):
@@ -185,6 +186,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parse(args, {
     port: { type: 'string' },
     host: { type: 'string' },
+    'drop-machine-opens': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -192,7 +194,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     return 0
   }
   const port = values.port === undefined ? DEFAULT_PORT : portNumber(values.port)
-  const relay = makeRelay(io, {})
+  const relay = makeRelay(io, { machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let server
   try {
     server = await relay.serve({ port, host: values.host })

@@ -50,7 +50,7 @@ export interface RelayOptions {
   integrations?: Record<string, boolean> | null
   /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
   linkParam?: string
-  /** Apple Mail Privacy machine opens (polling): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
+  /** Apple Mail Privacy machine opens (poll and serve): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
   machineOpens?: 'keep' | 'drop'
   /** How far in the past a webhook's `Klaviyo-Timestamp` may lie, seconds. Default 43,200 (12 hours; see src/webhook/signature.ts). */
   webhookToleranceSeconds?: number
@@ -182,6 +182,7 @@ export function createRelay(options: RelayOptions): Relay {
         segmentBudgetMs: options.webhookSegmentBudgetMs,
         integrations: options.integrations,
         linkParam: options.linkParam,
+        machineOpens: options.machineOpens,
         log,
       })
     } catch (err) {

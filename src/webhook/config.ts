@@ -43,6 +43,8 @@ export interface WebhookAppOptions {
   segmentBudgetMs?: number
   integrations?: Record<string, boolean> | null
   linkParam?: string
+  /** Apple Mail Privacy machine opens from Klaviyo webhooks: 'keep' (default) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
   log?: (line: string) => void
   /** Replaces the Segment delivery (tests, benches). */
   deliver?: SegmentDelivery
@@ -97,6 +99,7 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
       lookupBudgetMs: options.lookupBudgetMs,
       integrations: options.integrations,
       linkParam: options.linkParam,
+      machineOpens: options.machineOpens,
       log: options.log,
     }
     routes.klaviyo = (request) => handleKlaviyoWebhook(request, klaviyoOptions, deliver)

@@ -63,6 +63,17 @@ describe('handleKlaviyoWebhook', () => {
     expect(call.status).toBe(200)
   })
 
+  it('marks Apple Mail Privacy opens machine_open, and drops them when told to, as the poll does', async () => {
+    const { ada } = seed()
+    const open = (id: string) => klaviyoItem({ id, topic: 'event:klaviyo.opened_email', profileId: ada.id, properties: { 'Apple Privacy Open': true } })
+    const kept = setup()
+    expect((await kept.send([open('EVM1')])).body).toMatchObject({ sent: 1 })
+    expect(kept.segment.received[0]!.properties).toMatchObject({ machine_open: true })
+    const dropped = setup({ machineOpens: 'drop' })
+    expect((await dropped.send([open('EVM2')])).body).toMatchObject({ ok: true, received: 1, sent: 0, skipped: 1 })
+    expect(dropped.segment.received).toEqual([])
+  })
+
   it('accepts every published topic spelling, including `event: email_delivered`', async () => {
     const { ada } = seed()
     const { segment, send } = setup()

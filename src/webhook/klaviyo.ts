@@ -34,6 +34,8 @@ export interface KlaviyoWebhookOptions {
   integrations?: Record<string, boolean> | null
   /** Bridge-token query parameter stripped from clicked links (default `mst`). */
   linkParam?: string
+  /** Apple Mail Privacy machine opens: 'keep' (default, sent with `machine_open: true`) or 'drop', as the poll does. */
+  machineOpens?: 'keep' | 'drop'
   now?: () => number
   /** Called with a one-line summary of each request. */
   log?: (line: string) => void
@@ -92,7 +94,7 @@ export async function handleKlaviyoWebhook(
     const metricName = (item.metricId && resolved.metricNames.get(item.metricId)) || item.includedMetricName || item.topicMetricName
     if (!metricName || !isRelayedMetric(metricName)) continue
     const profile = item.includedProfile ?? (item.profileId ? resolved.profiles.get(item.profileId) : undefined)
-    const message = mapKlaviyoEvent({ event: item.event, profile, metricName }, { integrations: options.integrations, linkParam: options.linkParam })
+    const message = mapKlaviyoEvent({ event: item.event, profile, metricName }, { integrations: options.integrations, linkParam: options.linkParam, machineOpens: options.machineOpens })
     if (!message || seen.has(message.messageId)) continue
     seen.add(message.messageId)
     messages.push(message)
