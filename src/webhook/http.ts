@@ -23,7 +23,7 @@ export function jsonResponse(status: number, body: WebhookResponseBody | Record<
  * is refused before reading, and a stream that grows past it is cancelled. Resolves to the bytes,
  * or `'too_large'`.
  */
-export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array | 'too_large'> {
+export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | 'too_large'> {
   const declared = Number(request.headers.get('content-length'))
   if (Number.isFinite(declared) && declared > limit) return 'too_large'
   if (!request.body) return new Uint8Array(0)
@@ -40,7 +40,7 @@ export async function readBodyCapped(request: Request, limit: number): Promise<U
     }
     chunks.push(value)
   }
-  if (chunks.length === 1) return chunks[0]
+  // One contiguous copy, backed by its own ArrayBuffer (what crypto.subtle's typings ask for).
   const out = new Uint8Array(size)
   let offset = 0
   for (const c of chunks) {

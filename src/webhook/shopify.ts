@@ -17,6 +17,7 @@
 import { mapShopifyOrder, type ShopifyOrdersMode } from '../shared/shopify-order'
 import type { SegmentTrackMessage } from '../shared/segment-message'
 import { RELAY_NAME, version } from '../shared/version'
+import { readBodyCapped } from './http'
 
 /** Options of {@link handleShopifyWebhook}. */
 export interface ShopifyWebhookOptions {
@@ -56,7 +57,7 @@ export async function handleShopifyWebhook(
     if (!signature) return answer(401, 'missing X-Shopify-Hmac-Sha256')
 
     const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-    const body = await readCapped(request, max)
+    const body = await readBodyCapped(request, max)
     if (body === 'too_large') {
       say(`refused: body larger than ${max} bytes`)
       return answer(413, 'payload too large')
@@ -126,33 +127,6 @@ function toBase64(bytes: Uint8Array): string {
   let binary = ''
   for (const b of bytes) binary += String.fromCharCode(b)
   return btoa(binary)
-}
-
-/** The raw body, or 'too_large' as soon as it passes `max` (without reading the rest). */
-async function readCapped(request: Request, max: number): Promise<Uint8Array<ArrayBuffer> | 'too_large'> {
-  const declared = Number(request.headers.get('content-length'))
-  if (Number.isFinite(declared) && declared > max) return 'too_large'
-  if (!request.body) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel().catch(() => {})
-      return 'too_large'
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
 }
 
 /** 'ok', or why not: the rejection's message, or 'timed out'. */
