@@ -9,6 +9,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
+  // No retries: a test that passes only on a second try is a failure (scripts/test-all.mjs counts `flaky` as failed).
+  retries: 0,
   workers: process.env.CI ? 2 : undefined,
   reporter: [['list'], ['json', { outputFile: '.reports/e2e.json' }]],
   use: {

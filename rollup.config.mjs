@@ -8,7 +8,7 @@ import dts from 'rollup-plugin-dts'
 // Browser code targets what Shopify and Segment support: evergreen browsers, Safari 14+ (ES2020).
 const browserTarget = 'es2020'
 const nodeExternal = (id) =>
-  id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node|js-cookie)(\/|$)/.test(id)
+  id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node)(\/|$)/.test(id)
 
 /** terser settings of the two script-tag bundles. */
 const browserTerser = (passes) => ({
@@ -19,6 +19,7 @@ const browserTerser = (passes) => ({
 
 const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
+const hasWebhook = existsSync('src/webhook/worker.ts')
 
 export default [
   // Script tag / Shopify theme: one self-contained, minified IIFE. Its source map ships beside it
@@ -34,7 +35,7 @@ export default [
     output: { file: 'dist/mailstitch-shopify.min.js', format: 'iife', sourcemap: true, plugins: [terser(browserTerser(2))] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
-  // npm: ESM + CJS (no runtime dependency).
+  // npm: ESM + CJS for the app's bundler.
   {
     input: 'src/browser/index.ts',
     output: [
@@ -56,6 +57,27 @@ export default [
           plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],
         },
         { input: 'src/relay/index.ts', external: nodeExternal, output: { file: 'dist/relay/index.d.ts', format: 'es' }, plugins: [dts()] },
+      ]
+    : []),
+  // Serverless webhook entries (mailstitch/relay/worker, mailstitch/relay/lambda): separate outputs,
+  // self-contained (Web APIs only, no dependencies), nothing shared with the browser bundle or the CLI.
+  ...(hasWebhook
+    ? [
+        {
+          input: 'src/webhook/worker.ts',
+          output: { file: 'dist/relay/worker.mjs', format: 'es', sourcemap: true },
+          plugins: [esbuild({ target: 'es2022' })],
+        },
+        { input: 'src/webhook/worker.ts', output: { file: 'dist/relay/worker.d.ts', format: 'es' }, plugins: [dts()] },
+        {
+          input: 'src/webhook/lambda.ts',
+          output: [
+            { file: 'dist/relay/lambda.mjs', format: 'es', sourcemap: true },
+            { file: 'dist/relay/lambda.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+          ],
+          plugins: [esbuild({ target: 'node20' })],
+        },
+        { input: 'src/webhook/lambda.ts', output: { file: 'dist/relay/lambda.d.ts', format: 'es' }, plugins: [dts()] },
       ]
     : []),
   ...(hasCli

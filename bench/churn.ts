@@ -16,7 +16,7 @@
  * the paired differences across rounds, or under 5%.
  */
 import type { Page } from '@playwright/test'
-import { COMPANY_ID, LIST_ID, startStack, type Stack } from './lib/stack'
+import { COMPANY_ID, LIST_ID, runAlone, type Stack } from './lib/stack'
 import { iqr, median, ms, ratio, type Section } from './lib/stats'
 
 const CHURN = `<script>
@@ -103,11 +103,4 @@ export async function benchChurn(stack: Stack, rounds = 3, total = 10_000, chunk
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack()
-  try {
-    console.log(JSON.stringify(await benchChurn(stack, Number(process.env.ROUNDS) || 2), null, 1))
-  } finally {
-    await stack.close()
-  }
-}
+await runAlone(import.meta.url, (stack) => benchChurn(stack, Number(process.env.ROUNDS) || 2))

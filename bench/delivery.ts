@@ -12,7 +12,7 @@
  */
 import type { BrowserContext, CDPSession, Page } from '@playwright/test'
 import { handWrittenBaseline } from './lib/baseline'
-import { pool, shopifyNewsletterForm, sleep, startStack, type Stack } from './lib/stack'
+import { pool, runAlone, shopifyNewsletterForm, sleep, type Stack } from './lib/stack'
 import { pct, ratio, type Section } from './lib/stats'
 
 type Variant = 'mailstitch' | 'baseline'
@@ -176,11 +176,4 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack()
-  try {
-    console.log(JSON.stringify(await benchDelivery(stack, Number(process.env.N) || 20, Number(process.env.C) || 4), null, 1))
-  } finally {
-    await stack.close()
-  }
-}
+await runAlone(import.meta.url, (stack) => benchDelivery(stack, Number(process.env.N) || 20, Number(process.env.C) || 4))

@@ -13,7 +13,7 @@
  * Landings run one at a time (the collector is reset before each).
  */
 import { randomUUID } from 'node:crypto'
-import { startStack, sleep, until, type Stack } from './lib/stack'
+import { runAlone, sleep, type Stack, until } from './lib/stack'
 import { median, ms, quantile, ratio, type Section } from './lib/stats'
 
 const PROBE = `(() => {
@@ -131,11 +131,4 @@ export async function benchLanding(stack: Stack, trials = 8): Promise<Section> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack()
-  try {
-    console.log(JSON.stringify(await benchLanding(stack, Number(process.env.N) || 3), null, 1))
-  } finally {
-    await stack.close()
-  }
-}
+await runAlone(import.meta.url, (stack) => benchLanding(stack, Number(process.env.N) || 3))

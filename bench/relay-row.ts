@@ -1,8 +1,14 @@
 /**
- * Row 7: the relay's throughput and memory, from `benchRelay` in bench/relay.ts (owned by the
- * relay's author: it runs the real relay in a child process pinned to one core, polling the
- * Klaviyo emulator in synthetic bulk mode into a counting Segment sink), set against the
- * physical upstream limit: Klaviyo's steady rate of 3,500 requests a minute × 200 events a page.
+ * Row 7: the relay's poll throughput and memory, from `benchRelay` in bench/relay.ts (it runs the
+ * real relay in a child process pinned to one core, polling the Klaviyo emulator in synthetic bulk
+ * mode into a counting Segment sink), set against the upstream ceiling of one Klaviyo account.
+ *
+ * The ceiling: Get Events allows 3,500 requests a minute steady (350/s burst) per account
+ * (developers.klaviyo.com/en/reference/get_events, "Rate limits"; the tiers on
+ * developers.klaviyo.com/en/docs/rate_limits_and_error_handling), and `page[size]` up to 1,000 in the
+ * 2026-07-15 spec (the endpoint's description still says 200). So one account tops out between
+ * 3,500/60 × 200 ≈ 11,700 and 3,500/60 × 1,000 ≈ 58,300 events/s; the relay asks for 1,000 a page,
+ * so the upper end is its goal and the rows report the distance to it.
  *
  * Loaded by path at run time so this row reports "not available" (instead of the whole bench
  * failing) while bench/relay.ts is missing or its shape changes.
@@ -12,15 +18,23 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { num, ratio, type Row, type Section } from './lib/stats'
 
-/** Klaviyo Get Events: 350/s burst, 3,500/min steady; 200 events per page (page[size] max). */
-export const UPSTREAM_EVENTS_PER_SEC = (3500 / 60) * 200
+/** Get Events' steady limit, requests per second (3,500 a minute per account). */
+export const GET_EVENTS_REQUESTS_PER_SEC = 3500 / 60
+/** Upstream ceiling at Klaviyo's documented default page size (200): ≈ 11,700 events/s. */
+export const UPSTREAM_EVENTS_PER_SEC_LOW = GET_EVENTS_REQUESTS_PER_SEC * 200
+/** Upstream ceiling at the largest page the spec allows (1,000), which the relay asks for: ≈ 58,300 events/s. */
+export const UPSTREAM_EVENTS_PER_SEC_HIGH = GET_EVENTS_REQUESTS_PER_SEC * 1000
+/** The ceiling the rows are measured against (the upper end). */
+export const UPSTREAM_EVENTS_PER_SEC = UPSTREAM_EVENTS_PER_SEC_HIGH
+
+const CEILING = `${num(UPSTREAM_EVENTS_PER_SEC_LOW)}–${num(UPSTREAM_EVENTS_PER_SEC_HIGH)}/s (3,500 req/min × 200–1,000 events/page)`
 
 interface Result { events: number; eventsPerSec: number; peakRssMb?: number; heapDeltaMb?: number; eventsPerCpuSec?: number }
 
 export async function benchRelayRow(root: string, counts = [100_000, 1_000_000]): Promise<Section> {
   const file = path.join(root, 'bench', 'relay.ts')
   const missing = (why: string): Section => ({
-    rows: [{ n: 7, figure: 'Relay: events/s and peak memory (100k, 1M events)', mailstitch: `not measured: ${why}`, baseline: `upstream limit ${num(UPSTREAM_EVENTS_PER_SEC)} events/s`, ratio: '—', goal: `> ${num(UPSTREAM_EVENTS_PER_SEC)} events/s on one core; memory flat`, met: false }],
+    rows: [{ n: 7, figure: 'Relay poll: events/s and peak memory (100k, 1M events)', mailstitch: `not measured: ${why}`, baseline: `upstream ceiling ${CEILING}`, ratio: '—', goal: `≥ ${num(UPSTREAM_EVENTS_PER_SEC)} events/s on one core; memory flat`, met: false }],
     notes: [`Relay: not measured (${why}).`],
   })
   if (!existsSync(file)) return missing('bench/relay.ts is not there yet')
@@ -29,12 +43,12 @@ export async function benchRelayRow(root: string, counts = [100_000, 1_000_000])
   const results = await mod.benchRelay(counts)
   const rows: Row[] = results.map((r) => ({
     n: 7,
-    figure: `Relay: ${num(r.events)} Klaviyo events through the emulators, events/s (one core)`,
-    mailstitch: `${num(r.eventsPerSec)}/s${r.eventsPerCpuSec ? ` (${num(r.eventsPerCpuSec)} per CPU-s)` : ''}`,
-    baseline: `upstream limit ${num(UPSTREAM_EVENTS_PER_SEC)}/s`,
+    figure: `Relay poll: ${num(r.events)} Klaviyo events through the emulators, events/s (one core); distance to the upper ceiling`,
+    mailstitch: `${num(r.eventsPerSec)}/s${r.eventsPerCpuSec ? ` (${num(r.eventsPerCpuSec)} per CPU-s)` : ''}; ${distance(r.eventsPerSec)}`,
+    baseline: `upstream ceiling ${CEILING}`,
     ratio: ratio(r.eventsPerSec, UPSTREAM_EVENTS_PER_SEC),
-    goal: `> ${num(UPSTREAM_EVENTS_PER_SEC)}/s`,
-    met: r.eventsPerSec > UPSTREAM_EVENTS_PER_SEC,
+    goal: `≥ ${num(UPSTREAM_EVENTS_PER_SEC)}/s (the upper end)`,
+    met: r.eventsPerSec >= UPSTREAM_EVENTS_PER_SEC,
   }))
   const small = results[0]
   const big = results[results.length - 1]
@@ -53,8 +67,16 @@ export async function benchRelayRow(root: string, counts = [100_000, 1_000_000])
     rows,
     notes: [
       `Relay: ${results.map((r) => `${num(r.events)} events: ${num(r.eventsPerSec)} events/s wall, ${r.eventsPerCpuSec ? num(r.eventsPerCpuSec) : 'n/a'} events per CPU-second, peak RSS ${r.peakRssMb ?? 'n/a'} MB, heap retained ${r.heapDeltaMb ?? 'n/a'} MB`).join('; ')}. ` +
-        `Upstream limit: 3,500 requests/min × 200 events/page = ${num(UPSTREAM_EVENTS_PER_SEC)} events/s. Wall-clock rate includes waiting for the CPU when other processes share the machine; ` +
-        `events per CPU-second is the relay's own speed.`,
+        `Upstream ceiling of one Klaviyo account: Get Events allows 3,500 requests/min and up to 1,000 events/page (its description still says 200), so ${CEILING}; ` +
+        `the relay asks for 1,000 a page, so the upper end is the goal, and one account cannot go faster however the poll is sharded (scale by account). ` +
+        `Wall-clock rate includes waiting for the CPU when other processes share the machine; events per CPU-second is the relay's own speed.`,
     ],
   }
+}
+
+/** "x% of the upper ceiling" or "at the ceiling". */
+function distance(eventsPerSec: number): string {
+  if (eventsPerSec >= UPSTREAM_EVENTS_PER_SEC) return 'at the upper ceiling'
+  const below = UPSTREAM_EVENTS_PER_SEC - eventsPerSec
+  return `${num(below)}/s (${((below / UPSTREAM_EVENTS_PER_SEC) * 100).toFixed(0)} %) below the upper ceiling`
 }

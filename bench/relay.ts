@@ -9,6 +9,8 @@
  * which at 1M events would measure the collector instead of the relay.
  *
  * Run: node --import tsx bench/relay.ts 100000 1000000
+ * Profile the relay child: RELAY_BENCH_CPU_PROF=<dir> node --import tsx bench/relay.ts 100000
+ * (writes a .cpuprofile per run into <dir>; open it in Chrome DevTools).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -180,7 +182,8 @@ process.exit(0)
 
 function runChild(args: ChildArgs, pin: boolean): Promise<ChildResult> {
   const mod = relayModule()
-  const nodeArgs = ['--expose-gc', ...(mod.tsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e', CHILD, JSON.stringify({ ...args, module: mod.url })]
+  const prof = process.env.RELAY_BENCH_CPU_PROF
+  const nodeArgs = ['--expose-gc', ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), ...(mod.tsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e', CHILD, JSON.stringify({ ...args, module: mod.url })]
   const [cmd, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd: join(dirname(SELF), '..'), stdio: ['ignore', 'pipe', 'inherit'] })

@@ -20,7 +20,7 @@
  */
 import { gzipSync } from 'node:zlib'
 import { heavyBody } from './lib/pages'
-import { startStack, sleep, type Stack } from './lib/stack'
+import { runAlone, sleep, type Stack } from './lib/stack'
 import { iqr, median, ms, quantile, ratio, type Section } from './lib/stats'
 import { outermostTotal, pageMainThread, parseTrace, type TraceEvent } from './lib/trace'
 
@@ -113,12 +113,4 @@ export async function benchStartup(stack: Stack, loads = 50): Promise<Section> {
 }
 
 // Allow `node --import tsx bench/startup.ts` on its own.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack()
-  try {
-    const s = await benchStartup(stack, Number(process.env.LOADS) || 10)
-    console.log(JSON.stringify(s, null, 1))
-  } finally {
-    await stack.close()
-  }
-}
+await runAlone(import.meta.url, (stack) => benchStartup(stack, Number(process.env.LOADS) || 10))

@@ -18,7 +18,7 @@
  */
 import type { Page } from '@playwright/test'
 import { handWrittenBaseline } from './lib/baseline'
-import { startStack, sleep, type Stack } from './lib/stack'
+import { runAlone, sleep, type Stack } from './lib/stack'
 import { median, ms, p95, ratio, type Section } from './lib/stats'
 
 /** The q-quantile of `xs` (nearest rank). */
@@ -204,11 +204,4 @@ export async function benchSubmit(stack: Stack, submits = 500): Promise<Section>
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack()
-  try {
-    console.log(JSON.stringify(await benchSubmit(stack, Number(process.env.SUBMITS) || 100), null, 1))
-  } finally {
-    await stack.close()
-  }
-}
+await runAlone(import.meta.url, (stack) => benchSubmit(stack, Number(process.env.SUBMITS) || 100))

@@ -10,33 +10,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { test, expect } from '@playwright/test'
 import { startDemo, type Demo } from '../sandbox/demo'
 import type { SegmentEvent } from '../sandbox/segment-collector'
 import { readEvents, sourceOf } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
+import { anonymousIdOf, demoDevice } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
 const EMAIL = 'ada@example.com'
 const ROOT = path.resolve(import.meta.dirname, '..')
 
-/** A fresh "device": nothing but the demo's own hosts is reachable. */
-async function device(browser: Browser, opts: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
-  const context = await browser.newContext(opts)
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => route.abort('blockedbyclient'))
-  return context
-}
-
-async function anonymousIdOf(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
-        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
-      }),
-  )
-}
 
 /** Every string in `v` reachable under a key that names a URL-ish field, with its path. */
 function urlFields(v: unknown, at = ''): Array<[string, string]> {
@@ -67,7 +52,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   const events = () => demo.collector.events() as Ev[]
 
   // --- Device 1 (laptop, 127.0.0.1): anonymous browsing, then the footer newsletter form.
-  const laptop = await device(browser)
+  const laptop = await demoDevice(browser)
   const shop = await laptop.newPage()
   await shop.goto(demo.urls.store + '/')
   const A = await anonymousIdOf(shop)
@@ -96,7 +81,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   const href = new URL((await link.getAttribute('href'))!, demo.urls.console).toString()
 
   // --- Device 2 (phone, localhost: its own cookies): the email link, more browsing, the order.
-  const phone = await device(browser)
+  const phone = await demoDevice(browser)
   const p2 = await phone.newPage()
   await p2.goto(href)
   await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
@@ -145,7 +130,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   expect(model.without.totals).toMatchObject({ visitors: 3, orphanedEmailEvents: 3, emailClickOrders: 0 })
 
   // --- The journey viewer shows it.
-  const viewerContext = await device(browser, { viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 })
+  const viewerContext = await demoDevice(browser, { viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 })
   const viewer = await viewerContext.newPage()
   await viewer.goto(demo.urls.journey)
   await expect(viewer.locator('[data-summary="with"]')).toContainText('orders credited to an email click')
@@ -165,7 +150,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
 })
 
 test('the Klaviyo-style popup captures, and a link opened in the same browser is "same"', async ({ browser }) => {
-  const laptop = await device(browser)
+  const laptop = await demoDevice(browser)
   const shop = await laptop.newPage()
   await shop.goto(demo.urls.store + '/products/merino-throw')
   const A = await anonymousIdOf(shop)
@@ -202,7 +187,7 @@ test('the Klaviyo-style popup captures, and a link opened in the same browser is
 
 test('demo pages show hostile data as text: an <img onerror> email, name and token', async ({ browser }) => {
   const evil = '"><img src=x onerror="window.__xss=1">'
-  const context = await device(browser)
+  const context = await demoDevice(browser)
   // A site event with an attacker-chosen email trait and order id, straight from a page.
   const shop = await context.newPage()
   await shop.goto(demo.urls.store + '/')
@@ -240,4 +225,21 @@ test('demo pages show hostile data as text: an <img onerror> email, name and tok
     expect(await page.locator('img').count()).toBe(0)
   }
   expect(await frame.locator('img').count()).toBe(0)
+})
+
+test('a relay with a mistyped write key: Segment answers 200, the viewer shows its events as dropped', async ({ browser }) => {
+  const { profile } = demo.klaviyo.store.createOrUpdateProfile({ email: 'typo@example.com', properties: { segment_anonymous_id: 'bridge-typo-0001' } })
+  demo.klaviyo.store.recordEvent({ metricName: 'Opened Email', profileId: profile.id, time: new Date(Date.now() - 5_000), properties: { $message: 'M1', Subject: 'Hello' } })
+  // Positive signal first: the correctly keyed relay delivered it.
+  await demo.collector.waitFor((e) => e.event === 'Email Opened' && e.anonymousId === 'bridge-typo-0001', 20_000)
+  const context = await demoDevice(browser)
+  const viewer = await context.newPage()
+  await viewer.goto(demo.urls.journey)
+  const panel = viewer.locator('.foot.dropped')
+  await expect(panel).toContainText('Dropped by Segment: 0 events')
+  await panel.locator('button[data-action="mistyped"]').click()
+  await expect(panel).toContainText('Dropped by Segment: 1 event (1 × unknown_write_key)')
+  await expect(panel).toContainText('200 {"success":true}')
+  await expect(viewer.locator('#status')).toContainText('1 dropped by Segment')
+  expect(demo.collector.events().filter((e) => e.event === 'Email Opened')).toHaveLength(1)
 })

@@ -5,6 +5,9 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { isRecord, parseJson as parseJsonText, type JsonParseResult } from '../src/shared/json'
+
+export { isRecord }
 
 /** Where and how an emulator listens. */
 export interface ListenOptions {
@@ -79,13 +82,9 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Body
   })
 }
 
-/** JSON.parse that reports failure instead of throwing. */
-export function parseJson(buf: Buffer | string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(typeof buf === 'string' ? buf : buf.toString('utf8')) }
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) }
-  }
+/** JSON.parse of a body or string that reports failure instead of throwing. */
+export function parseJson(buf: Buffer | string): JsonParseResult {
+  return parseJsonText(typeof buf === 'string' ? buf : buf.toString('utf8'))
 }
 
 /** decodeURIComponent that returns undefined for malformed escapes instead of throwing. */
@@ -95,11 +94,6 @@ export function safeDecode(s: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** True for a plain JSON object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 const DEFAULT_ALLOWED_HEADERS =
@@ -133,6 +127,18 @@ export function answerPreflight(req: http.IncomingMessage, res: http.ServerRespo
   if (req.headers['access-control-request-private-network']) res.setHeader('Access-Control-Allow-Private-Network', 'true')
   res.statusCode = 204
   res.end()
+}
+
+/**
+ * CORS for every request of an emulator: the headers, and the answer to a preflight. Returns the
+ * upper-cased method, or undefined when the request was a preflight (already answered).
+ */
+export function handleCors(req: http.IncomingMessage, res: http.ServerResponse): string | undefined {
+  applyCors(req, res)
+  const method = (req.method ?? 'GET').toUpperCase()
+  if (method !== 'OPTIONS') return method
+  answerPreflight(req, res)
+  return undefined
 }
 
 /** Send a JSON body (status, payload, extra headers); a no-op once the response has ended. */
@@ -173,6 +179,14 @@ export function sleep(ms: number): Promise<void> {
 export class FaultInjector {
   private fault: { status: number; remaining: number; retryAfter?: number } | null = null
   private latencyMs = 0
+
+  /** `wait` is how the latency is waited: a timer by default; tests pass their own to observe it. */
+  constructor(private readonly wait: (ms: number) => Promise<void> = sleep) {}
+
+  /** Wait out the added latency, if any. */
+  async delay(): Promise<void> {
+    if (this.latencyMs) await this.wait(this.latencyMs)
+  }
 
   /** Make the next `count` (default 1) requests answer `status`. */
   set(spec: FaultSpec): void {

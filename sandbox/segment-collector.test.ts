@@ -1,10 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import http from 'node:http'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { Analytics } from '@segment/analytics-node'
+import { advanceUntil } from '../test/helpers/fake-time'
 import { startSegmentCollector, type SegmentCollector } from './segment-collector'
 
 const WRITE_KEY = 'wk_test'
@@ -103,21 +104,22 @@ describe('tracking API (analytics-next shapes)', () => {
     expect(collector.rejected().map((r) => r.reason)).toEqual(['missing_user_id_and_anonymous_id', 'track_missing_event_name'])
   })
 
-  it('rejects missing or unknown write keys with 401 JSON', async () => {
+  it('answers missing or unknown write keys 200 {"success":true}, as Segment does, and drops their events', async () => {
     const none = await fetch(collector.url + '/v1/t', { method: 'POST', body: JSON.stringify({ ...browserEvent('track', { event: 'x' }), writeKey: undefined }) })
-    expect(none.status).toBe(401)
-    expect(await none.json()).toMatchObject({ success: false })
+    expect(none.status).toBe(200)
+    expect(await none.json()).toEqual({ success: true })
     const wrong = await postBrowser('/v1/t', browserEvent('track', { event: 'x' }), { Authorization: basic('nope') })
-    expect(wrong.status).toBe(401)
+    expect(wrong.status).toBe(200)
     expect(collector.events()).toHaveLength(0)
+    expect(collector.rejected().map((r) => r.reason)).toEqual(['missing_write_key', 'unknown_write_key'])
     expect(collector.requests()).toBe(2)
   })
 
-  it('answers 400 for invalid JSON and 413 for a 10 MB body without falling over', async () => {
+  it('answers 400 for invalid JSON and for a 10 MB body without falling over', async () => {
     const bad = await postBrowser('/v1/t', '{"type":"track",')
     expect(bad.status).toBe(400)
     const huge = await postBrowser('/v1/b', JSON.stringify({ batch: [{ type: 'track', event: 'big', anonymousId: 'a', properties: { blob: 'x'.repeat(10 * 1024 * 1024) } }] }))
-    expect(huge.status).toBe(413)
+    expect(huge.status).toBe(400)
     // Still serving.
     expect((await postBrowser('/v1/t', browserEvent('track', { event: 'after' }))).status).toBe(200)
   })
@@ -151,16 +153,31 @@ describe('tracking API (analytics-next shapes)', () => {
     expect(post.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:9')
   })
 
-  it('injects faults with Retry-After, then recovers; latency delays responses', async () => {
+  it('injects faults with Retry-After, then recovers', async () => {
     collector.setFault({ status: 429, count: 1, retryAfter: 2 })
     const limited = await postBrowser('/v1/t', browserEvent('track', { event: 'x' }))
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('2')
-    collector.setLatency(120)
-    const t0 = Date.now()
     expect((await postBrowser('/v1/t', browserEvent('track', { event: 'x' }))).status).toBe(200)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(100)
     expect(collector.requests()).toBe(2)
+  })
+
+  it('holds every response for the set latency before answering', async () => {
+    const waits: number[] = []
+    let release = () => {}
+    const slow = await startSegmentCollector({ wait: (ms) => new Promise((r) => (waits.push(ms), (release = r))) })
+    try {
+      slow.setLatency(120)
+      let answered = false
+      const post = fetch(`${slow.url}/v1/t`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ ...browserEvent('track', { event: 'x' }), writeKey: WRITE_KEY }) }).then((r) => ((answered = true), r))
+      await vi.waitFor(() => expect(waits).toEqual([120]))
+      expect(answered).toBe(false)
+      release()
+      expect((await post).status).toBe(200)
+      expect(slow.events().map((e) => e.event)).toEqual(['x'])
+    } finally {
+      await slow.close()
+    }
   })
 
   it('appends accepted events to the JSON-lines file and serves them over /_/', async () => {
@@ -178,9 +195,20 @@ describe('tracking API (analytics-next shapes)', () => {
 
   it('waitFor resolves on a later event and rejects on timeout', async () => {
     const waiting = collector.waitFor((e) => e.event === 'Later', 2000)
-    setTimeout(() => void postBrowser('/v1/t', browserEvent('track', { event: 'Later' })), 20)
+    await postBrowser('/v1/t', browserEvent('track', { event: 'Later' }))
     expect((await waiting).event).toBe('Later')
-    await expect(collector.waitFor((e) => e.event === 'Never', 50)).rejects.toThrow(/no matching event/)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const never = collector.waitFor((e) => e.event === 'Never', 50)
+      let settled = false
+      const outcome = never.then(() => 'resolved', (err: Error) => err.message).finally(() => (settled = true))
+      await vi.advanceTimersByTimeAsync(49)
+      expect(settled).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(await outcome).toMatch(/no matching event within 50 ms/)
+    } finally {
+      vi.useRealTimers()
+    }
     const seen: string[] = []
     const off = collector.on('event', (e) => seen.push(String(e.event)))
     await postBrowser('/v1/t', browserEvent('track', { event: 'Heard' }))
@@ -204,13 +232,20 @@ describe('tracking API (real @segment/analytics-node)', () => {
 
   it('gets its events through after an injected 429, honouring Retry-After', async () => {
     collector.setFault({ status: 429, count: 1, retryAfter: 1 })
-    const analytics = new Analytics({ writeKey: WRITE_KEY, host: collector.url, flushAt: 1 })
-    const t0 = Date.now()
-    analytics.track({ userId: 'u2', event: 'Retried', messageId: 'retry-1' })
-    await analytics.closeAndFlush({ timeout: 8000 })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const analytics = new Analytics({ writeKey: WRITE_KEY, host: collector.url, flushAt: 1 })
+      analytics.track({ userId: 'u2', event: 'Retried', messageId: 'retry-1' })
+      await advanceUntil(() => collector.requestLog().some((r) => r.status === 429), 10, 1000)
+      await advanceUntil(() => collector.events().length === 1, 100, 5000)
+      await analytics.closeAndFlush({ timeout: 8000 })
+    } finally {
+      vi.useRealTimers()
+    }
     expect(collector.events().map((e) => e.event)).toEqual(['Retried'])
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
     const log = collector.requestLog()
+    // The log is stamped with the (fake) clock: the retry came a full Retry-After second later.
+    expect(Date.parse(log[1].at) - Date.parse(log[0].at)).toBeGreaterThanOrEqual(1000)
     expect(log.map((r) => r.status)).toEqual([429, 200])
     expect(log[1].retryCount).toBe(1)
   })

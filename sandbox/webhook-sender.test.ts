@@ -39,9 +39,19 @@ function seeded() {
 }
 
 describe('Klaviyo system webhooks', () => {
-  it('posts a signed batch in Klaviyo\'s shape', async () => {
+  it("posts a signed batch in Klaviyo's published shape by default: relationships only, datetime with a space", async () => {
     const { store, profile, opened, clicked } = seeded()
     const result = await sendKlaviyoWebhook({ url, secret: 's3cret', webhookId: '01WEBHOOK', events: [opened, clicked], store })
+    const body = JSON.parse(received.at(-1)!.raw)
+    expect(body.data[0].payload).toEqual({ data: expect.objectContaining({ id: opened.id }) })
+    expect(body.data[0].payload.data.attributes.datetime).toBe('2026-07-01 12:00:00+00:00')
+    expect(body.data[0].payload.data.relationships.profile).toEqual({ data: { type: 'profile', id: profile.id }, links: expect.objectContaining({ related: expect.stringContaining(`/api/events/${opened.id}/profile/`) }) })
+    expect(result.request.rawBody).not.toMatch(/ada@example\.com|"segment_anonymous_id"|"included"/)
+  })
+
+  it('posts a signed batch with `included` on request', async () => {
+    const { store, profile, opened, clicked } = seeded()
+    const result = await sendKlaviyoWebhook({ url, secret: 's3cret', webhookId: '01WEBHOOK', events: [opened, clicked], store, includeRelated: true })
     expect(result.status).toBe(200)
     const got = received.at(-1)!
     expect(got.headers['klaviyo-webhook-id']).toBe('01WEBHOOK')
@@ -61,7 +71,7 @@ describe('Klaviyo system webhooks', () => {
     expect(first.payload.data).toMatchObject({
       type: 'event',
       id: opened.id,
-      attributes: { datetime: '2026-07-01T12:00:00+00:00', timestamp: 1782907200, event_properties: { Subject: 'Hi', $message: 'M1' } },
+      attributes: { datetime: '2026-07-01 12:00:00+00:00', timestamp: 1782907200, event_properties: { Subject: 'Hi', $message: 'M1' } },
       relationships: { profile: { data: { type: 'profile', id: profile.id } }, metric: { data: { type: 'metric', id: opened.metric_id } } },
     })
     const included = first.payload.included as Array<{ type: string; attributes: Record<string, unknown> }>
@@ -73,11 +83,11 @@ describe('Klaviyo system webhooks', () => {
   it('builds from given objects without a store, and can leave related resources out', () => {
     const { store, profile, opened } = seeded()
     const metric = store.getMetric(opened.metric_id)!
-    const req = buildKlaviyoWebhook({ secret: 'k', webhookId: 'W', events: [{ event: opened, metric, profile }], timestamp: '2026-07-01T12:00:05+00:00', includeRelated: false })
+    const req = buildKlaviyoWebhook({ secret: 'k', webhookId: 'W', events: [{ event: opened, metric, profile }], timestamp: '2026-07-01T12:00:05+00:00' })
     expect(req.headers['Klaviyo-Timestamp']).toBe('2026-07-01T12:00:05+00:00')
     expect(req.headers['Klaviyo-Signature']).toBe(signKlaviyoWebhook(req.rawBody, '2026-07-01T12:00:05+00:00', 'k'))
     expect(req.body.data[0].payload).toEqual({ data: expect.objectContaining({ id: opened.id }) })
-    const withRelated = buildKlaviyoWebhook({ secret: 'k', webhookId: 'W', events: [{ event: opened, metric, profile }] })
+    const withRelated = buildKlaviyoWebhook({ secret: 'k', webhookId: 'W', events: [{ event: opened, metric, profile }], includeRelated: true })
     expect((withRelated.body.data[0].payload as { included: unknown[] }).included).toHaveLength(2)
     expect(() => buildKlaviyoWebhook({ secret: 'k', webhookId: 'W', events: [opened] })).toThrow(/store/)
   })

@@ -1,16 +1,20 @@
 /**
  * Sends Klaviyo system-webhook requests, so the relay's `serve` mode can be exercised locally.
  *
- * Shape (Klaviyo "Working with system webhooks"): body
+ * Shape (Klaviyo developer guide "Working with system webhooks"): body
  * `{"data":[{"external_id":"<event id>","topic":"event:klaviyo.<topic>","payload":{<Get Event>}}],
  *   "meta":{"klaviyo_account_id","klaviyo_webhook_id","timestamp","version"}}`
  * and headers `Klaviyo-Webhook-Id`, `Klaviyo-Timestamp`, `Klaviyo-Signature` =
  * hex HMAC-SHA256(secret, rawBody + Klaviyo-Timestamp value).
  *
- * Uncertain: whether the real payload carries `included` (profile/metric) or only
- * relationships, and whether Klaviyo-Timestamp is an HTTP-date or ISO value (both have been
- * seen in third-party code). Defaults here: profile and metric included, HTTP-date header;
- * both can be overridden.
+ * By default the payload is Klaviyo's PUBLISHED example (help centre "Understand webhooks in
+ * Advanced KDP", article 17760478970907, "Example payload"): `payload = {data: <event>}` only, the
+ * metric and profile as relationships (`{data: {id, type}, links}`), **no `included`** (so no metric
+ * name, no email, no profile properties), and `datetime` written with a space
+ * (`2023-08-10 07:21:56+00:00`). That is the less convenient shape for a receiver, so it is the
+ * default; `includeRelated: true` adds `included` (profile and metric) as a Get Event call with
+ * `include=profile,metric` would. The `Klaviyo-Timestamp` format is not pinned by Klaviyo's pages;
+ * an HTTP-date is sent unless one is given.
  */
 import { createHmac } from 'node:crypto'
 import { eventDocument, type EventLookup, type KlaviyoEvent, type KlaviyoIntegration, type KlaviyoMetric, type KlaviyoProfile, type KlaviyoStore } from './klaviyo-emulator'
@@ -66,7 +70,7 @@ export interface KlaviyoWebhookOptions {
   metaTimestamp?: string
   /** `meta.version` (default `2024-06-28`, as seen in real deliveries). */
   version?: string
-  /** Put the profile and metric in `payload.included` (default true). */
+  /** Put the profile and metric in `payload.included` (default false: Klaviyo's published example has no `included`). */
   includeRelated?: boolean
   /** Base for `links` inside the payload (default https://a.klaviyo.com). */
   linkBase?: string
@@ -90,10 +94,17 @@ function resolve(input: KlaviyoEvent | WebhookEventInput, store?: KlaviyoStore):
   return { event, metric, profile: store.getProfile(event.profile_id) }
 }
 
+/** `2026-07-01T12:00:00.000Z` → `2026-07-01 12:00:00+00:00`, as Klaviyo's example payload writes it. */
+export function publishedDatetime(iso: string): string {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '+00:00')
+}
+
 /** Build the body and signed headers of a Klaviyo system-webhook request without sending it. */
 export function buildKlaviyoWebhook(opts: KlaviyoWebhookOptions): KlaviyoWebhookRequest {
   const linkBase = opts.linkBase ?? 'https://a.klaviyo.com'
-  const includeRelated = opts.includeRelated ?? true
+  const includeRelated = opts.includeRelated ?? false
   const data = opts.events.map((raw) => {
     const { event, metric, profile } = resolve(raw, opts.store)
     // Bare events resolve through the store; given objects through a lookup over themselves.
@@ -105,7 +116,9 @@ export function buildKlaviyoWebhook(opts: KlaviyoWebhookOptions): KlaviyoWebhook
             getMetric: (id) => (metric.id === id ? { created: '', updated: '', integration: KLAVIYO_INTEGRATION_REF, ...metric } : undefined),
           }
     const doc = eventDocument(lookup, event, linkBase, includeRelated ? ['profile', 'metric'] : [])
-    const payload = includeRelated ? doc : { data: doc.data }
+    // The published example writes the event time with a space: `2023-08-10 07:21:56+00:00`.
+    const eventData = { ...doc.data, attributes: { ...(doc.data.attributes as Record<string, unknown>), datetime: publishedDatetime(event.datetime) } }
+    const payload = includeRelated ? { data: eventData, included: doc.included } : { data: eventData }
     return { external_id: event.id, topic: topicForMetric(metric.name, opts.topics), payload }
   })
   const now = new Date()

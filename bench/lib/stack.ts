@@ -5,25 +5,17 @@
  * kept in memory after the first fetch, so hundreds of page loads do not pay a Playwright
  * round-trip to the collector each (the collector still serves the first copy of every asset).
  */
-import { chromium, type Browser, type BrowserContext, type Route } from '@playwright/test'
+import { chromium, type Browser, type BrowserContext } from '@playwright/test'
 import { chromiumLaunchOptions } from '../../scripts/browser'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSite, type Site } from '../../e2e/support/site'
-import { segmentSnippet } from '../../e2e/support/snippet'
+import { routeOffline, scriptTag, storefrontPage, type CdnAnswer, type StorefrontOptions } from '../../e2e/support/storefront'
 
 export const WRITE_KEY = 'wk_bench'
 export const COMPANY_ID = 'AbC123'
 export const LIST_ID = 'XyZ789'
-
-/** The Shopify newsletter form as Dawn's footer renders `{% form 'customer' %}` (as in the e2e fixtures). */
-export const shopifyNewsletterForm = `
-<form method="post" action="/contact#ContactFooter" id="ContactFooter" accept-charset="UTF-8" class="footer__newsletter newsletter-form">
-  <input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">
-  <input type="hidden" name="contact[tags]" value="newsletter">
-  <input id="NewsletterForm--footer" type="email" name="contact[email]" required autocorrect="off" autocapitalize="off" autocomplete="email" placeholder="Email">
-  <button type="submit" id="Subscribe">Subscribe</button>
-</form>`
+export { shopifyNewsletterForm } from '../../e2e/support/storefront'
 
 export interface Stack {
   browser: Browser
@@ -41,7 +33,7 @@ export interface Stack {
   /** The contract's script tag pointing at the built bundle and the local Klaviyo emulator. */
   scriptTag(attrs?: Record<string, string>): string
   /** A storefront page: optional tag before the snippet, the real Segment snippet, optional tag after. */
-  storefront(o: { before?: string; after?: string; body?: string; snippet?: boolean; head?: string; title?: string }): string
+  storefront(o: StorefrontOptions): string
   close(): Promise<void>
 }
 
@@ -59,17 +51,7 @@ export async function startStack(): Promise<Stack> {
       return chromium.launch({ ...o, args: [...o.args, ...extra], headless: true })
     })(),
   ])
-  const cdnCache = new Map<string, Promise<{ status: number; headers: Record<string, string>; body: Buffer }>>()
-  const cdn = (url: URL, route: Route) => {
-    const key = url.pathname + url.search
-    let hit = cdnCache.get(key)
-    if (!hit) {
-      hit = route.fetch({ url: collector.url + key }).then(async (r) => ({ status: r.status(), headers: r.headers(), body: await r.body() }))
-      cdnCache.set(key, hit)
-      hit.catch(() => cdnCache.delete(key))
-    }
-    return hit
-  }
+  const cdnCache = new Map<string, Promise<CdnAnswer>>()
   const contexts = new Set<BrowserContext>()
   const stack: Stack = {
     browser,
@@ -81,32 +63,11 @@ export async function startStack(): Promise<Stack> {
       const context = await browser.newContext()
       contexts.add(context)
       context.on('close', () => contexts.delete(context))
-      await context.route(/^https?:\/\/(?!(?:127\.0\.0\.1|localhost|[a-z0-9-]+\.localhost)[:/])/, async (route) => {
-        const u = new URL(route.request().url())
-        if (u.hostname === 'cdn.segment.com' && route.request().method() === 'GET') {
-          try {
-            const r = await cdn(u, route)
-            return await route.fulfill({ status: r.status, headers: r.headers, body: r.body })
-          } catch {
-            return route.abort('failed').catch(() => {})
-          }
-        }
-        return route.abort('blockedbyclient').catch(() => {})
-      })
+      await routeOffline(context, { collectorUrl: collector.url, cdnCache })
       return context
     },
-    scriptTag(attrs = {}) {
-      const all: Record<string, string> = {
-        'data-klaviyo-company-id': COMPANY_ID,
-        'data-klaviyo-list-id': LIST_ID,
-        'data-klaviyo-api-base': klaviyo.url,
-        ...attrs,
-      }
-      return `<script src="/dist/mailstitch.min.js" ${Object.entries(all).map(([k, v]) => `${k}="${v}"`).join(' ')}></script>`
-    },
-    storefront({ before = '', after = '', body = '', snippet = true, head = '', title = 'Store' }) {
-      return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}${before}${snippet ? segmentSnippet(WRITE_KEY) : ''}${after}</head><body>${body}</body></html>`
-    },
+    scriptTag: (attrs) => scriptTag({ apiBase: klaviyo.url, companyId: COMPANY_ID, listId: LIST_ID }, attrs),
+    storefront: (o) => storefrontPage(WRITE_KEY, o),
     async close() {
       await Promise.all([...contexts].map((c) => c.close().catch(() => {})))
       await browser.close().catch(() => {})
@@ -114,6 +75,17 @@ export async function startStack(): Promise<Stack> {
     },
   }
   return stack
+}
+
+/** Run one bench row on its own (`node --import tsx bench/<row>.ts`): a fresh stack, the result printed as JSON. */
+export async function runAlone(moduleUrl: string, row: (stack: Stack) => Promise<unknown>): Promise<void> {
+  if (moduleUrl !== `file://${process.argv[1]}`) return
+  const stack = await startStack()
+  try {
+    console.log(JSON.stringify(await row(stack), null, 1))
+  } finally {
+    await stack.close()
+  }
 }
 
 /** Run `fn` over `items` with at most `n` running at once; results keep the input order. */

@@ -1,8 +1,8 @@
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test'
+import { test as base, expect, type BrowserContext } from '@playwright/test'
 import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
 import { startSite, type Site } from './site'
-import { segmentSnippet } from './snippet'
+import { routeOffline, scriptTag, storefrontPage } from './storefront'
 
 export { expect }
 export const WRITE_KEY = 'wk_e2e'
@@ -22,29 +22,11 @@ export interface Stack {
   storefront(o: { before?: string; after?: string; body?: string; snippet?: boolean; title?: string }): string
 }
 
-/** The Shopify newsletter form as Dawn's footer renders `{% form 'customer' %}`. */
-export const shopifyNewsletterForm = `
-<form method="post" action="/contact#ContactFooter" id="ContactFooter" accept-charset="UTF-8" class="footer__newsletter newsletter-form">
-  <input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">
-  <input type="hidden" name="contact[tags]" value="newsletter">
-  <input id="NewsletterForm--footer" type="email" name="contact[email]" required autocorrect="off" autocapitalize="off" autocomplete="email" placeholder="Email">
-  <button type="submit" id="Subscribe">Subscribe</button>
-</form>`
+export { shopifyNewsletterForm } from './shopify-form'
 
 /** Route the CDN and tracking hosts to the local collector; refuse every other non-local host. */
 async function offline(context: BrowserContext, collectorUrl: string, blockAnalytics: boolean): Promise<void> {
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, async (route) => {
-    const u = new URL(route.request().url())
-    try {
-      if (!blockAnalytics && (u.hostname === 'cdn.segment.com' || u.hostname === 'api.segment.io')) {
-        const response = await route.fetch({ url: collectorUrl + u.pathname + u.search })
-        return await route.fulfill({ response })
-      }
-      return await route.abort('blockedbyclient')
-    } catch {
-      // The device (context) was closed while this request was in flight: nothing to answer.
-    }
-  })
+  await routeOffline(context, { collectorUrl, blockAnalytics })
 }
 
 export const test = base.extend<{ stack: Stack }>({
@@ -63,18 +45,8 @@ export const test = base.extend<{ stack: Stack }>({
         contexts.push(context)
         return context
       },
-      scriptTag(attrs = {}) {
-        const all: Record<string, string> = {
-          'data-klaviyo-company-id': COMPANY_ID,
-          'data-klaviyo-list-id': LIST_ID,
-          'data-klaviyo-api-base': klaviyo.url,
-          ...attrs,
-        }
-        return `<script src="/dist/mailstitch.min.js" ${Object.entries(all).map(([k, v]) => `${k}="${v}"`).join(' ')}></script>`
-      },
-      storefront({ before = '', after = '', body = '', snippet = true, title = 'Store' }) {
-        return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${before}${snippet ? segmentSnippet(WRITE_KEY) : ''}${after}</head><body>${body}</body></html>`
-      },
+      scriptTag: (attrs) => scriptTag({ apiBase: klaviyo.url, companyId: COMPANY_ID, listId: LIST_ID }, attrs),
+      storefront: (o) => storefrontPage(WRITE_KEY, o),
     }
     await use(stack)
     await Promise.all(contexts.map((c) => c.close().catch(() => {})))
@@ -82,13 +54,4 @@ export const test = base.extend<{ stack: Stack }>({
   },
 })
 
-/** The page's Segment anonymousId, once analytics.js has loaded. */
-export async function anonymousIdOf(page: Page): Promise<string> {
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const w = window as unknown as { analytics: { ready(cb: () => void): void; user(): { anonymousId(): string } } }
-        w.analytics.ready(() => resolve(w.analytics.user().anonymousId()))
-      }),
-  )
-}
+export { anonymousIdOf } from './demo-walk'

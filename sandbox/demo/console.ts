@@ -29,6 +29,24 @@ export interface ConsoleConfig {
   clientJs: (name: 'inbox' | 'journey') => string
   posts: ContactPost[]
   relayStatus: () => RelayStatus
+  /**
+   * Run one poll of a second relay whose Segment write key has a typo. Segment answers its
+   * requests `200 {"success":true}` and drops the events (rules.ts in sandbox/segment cites why),
+   * so the relay reports them as sent; the viewer shows them as dropped.
+   */
+  mistypedKeyRelay?: () => Promise<{ sent: number; writeKey: string }>
+}
+
+/** Events the collector dropped (Segment answered 200 and kept nothing), by reason. */
+export interface DroppedSummary {
+  total: number
+  byReason: Record<string, number>
+}
+
+function droppedSummary(rejected: ReadonlyArray<{ reason: string }>): DroppedSummary {
+  const byReason: Record<string, number> = {}
+  for (const r of rejected) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1
+  return { total: rejected.length, byReason }
 }
 
 export interface RelayStatus {
@@ -148,6 +166,10 @@ export function consoleHandler(c: ConsoleConfig) {
           return json(200, sent)
         }
         if (p === '/api/open') return json(200, c.mailer.open(String(body.id ?? '')))
+        if (p === '/api/mistyped-key' && c.mistypedKeyRelay) {
+          const run = await c.mistypedKeyRelay()
+          return json(200, { ...run, segmentAnswered: '200 {"success":true}', dropped: droppedSummary(c.collector.rejected()) })
+        }
         if (p === '/api/settings') {
           if (typeof body.utm === 'boolean') c.mailer.utm = body.utm
           return json(200, { utm: c.mailer.utm })
@@ -179,6 +201,8 @@ export function consoleHandler(c: ConsoleConfig) {
         storeOtherUrl: c.storeOtherUrl,
         relay: c.relayStatus(),
         skipped: problems.length,
+        dropped: droppedSummary(c.collector.rejected()),
+        canSendMistyped: !!c.mistypedKeyRelay,
         ...compareJourneys(events),
       })
     }

@@ -10,6 +10,7 @@ import path from 'node:path'
 import { CURRENCY, PRODUCTS, STORE_NAME, productBySlug, productSvg, type Product } from './catalog'
 import { html, raw, scriptJson, type Html } from './html'
 import { segmentSnippet } from './snippet'
+import type { PlacedShopifyOrder, ShopifyCart } from '../shopify/checkout'
 
 export interface StoreConfig {
   /** Segment write key of the website source. */
@@ -27,6 +28,8 @@ export interface StoreConfig {
   clientJs: () => string
   /** Origin of the demo console (email simulator, journey viewer), for the header links. */
   consoleUrl: string
+  /** With `--checkout shopify`: places the cart as a Shopify order (POST /checkout). */
+  shopifyCheckout?: (cart: ShopifyCart) => Promise<PlacedShopifyOrder>
 }
 
 /** A newsletter signup the store received (what Shopify would have stored). */
@@ -66,7 +69,7 @@ function layout(c: StoreConfig, req: { host: string; other: boolean }, o: { titl
 <title>${o.title} – ${STORE_NAME}</title><style>${raw(CSS)}</style>
 ${segmentSnippet(c.writeKey, collectorOrigin)}
 ${tag}
-<script>window.__store=${scriptJson({ page: o.page, currency: CURRENCY, ...o.data })}</script>
+<script>window.__store=${scriptJson({ page: o.page, currency: CURRENCY, checkout: c.shopifyCheckout ? 'shopify' : 'browser', ...o.data })}</script>
 <script src="/assets/store.js" defer></script>
 </head><body data-page="${o.page}">
 <div class="strip"><span class="dev${req.other ? ' other' : ''}" title="The two host names have separate cookies, like two devices">${req.host.replace(/:\d+$/, '')} · ${device}</span>
@@ -152,6 +155,13 @@ export function storeHandler(c: StoreConfig, posts: ContactPost[]) {
       res.end()
       return
     }
+    if (req.method === 'POST' && p === '/checkout' && c.shopifyCheckout) {
+      // Shopify's checkout: the cart (with its mailstitch_anonymous_id attribute) becomes an order.
+      const cart = parseCheckout(await readBody(req))
+      if (!cart) return send(400, JSON.stringify({ error: 'bad cart' }), 'application/json')
+      const placed = await c.shopifyCheckout(cart)
+      return send(200, JSON.stringify({ order_id: placed.orderId, webhook_status: placed.webhookStatus }), 'application/json')
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain')
     if (p === '/dist/mailstitch.min.js' || p === '/dist/mailstitch.min.js.map') {
       try {
@@ -184,4 +194,36 @@ export function storeHandler(c: StoreConfig, posts: ContactPost[]) {
     if (p === '/thank-you') return page('Thank you', 'thank-you', thankYou((url.searchParams.get('order') ?? '').slice(0, 64)))
     send(404, layout(c, { host, other }, { title: 'Not found', page: 'not-found', body: html`<h1>Not found</h1><p><a href="/">Back to the shop</a></p>` }))
   }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  let body = ''
+  for await (const chunk of req) {
+    body += chunk
+    if (body.length > 64 * 1024) break
+  }
+  return body
+}
+
+/** `{ lines: [{ slug, qty }], bridgeId }` from the store page → a Shopify cart, or null. */
+function parseCheckout(body: string): ShopifyCart | null {
+  let v: unknown
+  try {
+    v = JSON.parse(body)
+  } catch {
+    return null
+  }
+  if (!v || typeof v !== 'object' || !Array.isArray((v as { lines?: unknown }).lines)) return null
+  const lines: ShopifyCart['lines'] = []
+  for (const l of (v as { lines: unknown[] }).lines) {
+    const line = l as { slug?: unknown; qty?: unknown }
+    const p = typeof line?.slug === 'string' ? productBySlug(line.slug) : undefined
+    const qty = Number(line?.qty)
+    if (!p || !Number.isInteger(qty) || qty < 1 || qty > 99) return null
+    // Shopify ids are numbers: the catalog's `prod_1001` becomes product 1001, variant 1001001.
+    const n = Number(p.id.replace(/\D/g, ''))
+    lines.push({ productId: n, variantId: n * 1000 + 1, title: p.name, sku: p.sku, vendor: STORE_NAME, price: p.price, quantity: qty })
+  }
+  const bridge = (v as { bridgeId?: unknown }).bridgeId
+  return { lines, ...(typeof bridge === 'string' && bridge ? { bridgeId: bridge } : {}) }
 }

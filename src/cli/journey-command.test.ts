@@ -107,6 +107,20 @@ describe('mailstitch journey', () => {
     expect(g.text()).toMatch(/\(no visitor\)/)
   })
 
+  it('--site-host names the store\'s own hosts: a referrer there is not a referral', async () => {
+    const page = (s: number, url: string, referrer: string) =>
+      JSON.stringify({ type: 'page', anonymousId: 'a-1', messageId: `p${s}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString(), context: { library: { name: 'analytics.js' }, page: { url, referrer } } })
+    const file = path.join(dir, 'hosts.jsonl')
+    writeFileSync(file, [page(0, 'https://shop.example/', 'https://blog.shop.example/post'), page(1, 'https://shop.example/cart', 'https://shop.example/'), JSON.stringify({ type: 'track', event: 'Order Completed', anonymousId: 'a-1', messageId: 'o1', timestamp: '2026-01-01T00:00:02Z', properties: { revenue: 1 }, context: { library: { name: 'analytics.js' }, page: { url: 'https://shop.example/cart' } } })].join('\n'))
+    const firstTouch = async (...flags: string[]) => {
+      const t = io()
+      expect(await runJourney([file, '--json', ...flags], t.cli)).toBe(0)
+      return JSON.parse(t.text()).with.visitors[0].orders[0].order.firstTouch
+    }
+    expect(await firstTouch()).toMatchObject({ channel: 'referral', referrer: 'blog.shop.example' })
+    expect(await firstTouch('--site-host', 'blog.shop.example')).toMatchObject({ channel: 'direct' })
+  })
+
   it('reads stdin with "-"', async () => {
     const t = io()
     expect(await runJourney(['-', '--with'], t.cli, { stdin: Readable.from([readFileSync(FIXTURE)]) })).toBe(0)

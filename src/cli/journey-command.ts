@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import type { CliIO, Command } from './io'
-import { normalizeEvent, type InputProblem, type JEvent } from '../journey/events'
+import { readJsonlLine, type InputProblem, type JEvent } from '../journey/events'
 import { compareJourneys } from '../journey/model'
 import { clean, formatComparison } from '../journey/format'
 
@@ -25,6 +25,8 @@ Input: Segment events, one JSON object per line (the demo writes .sandbox/events
   --with           only the view with mailstitch
   --without        only the view without mailstitch
   --json           print the model as JSON instead of text
+  --site-host <host>   a host of the store itself (repeatable): a referrer there is not a referral
+                   (default: every host the events' pages were on)
   --color / --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)
   -h, --help       this help
 
@@ -41,22 +43,13 @@ export async function readJsonlStream(input: Readable, onProblem: (p: InputProbl
   let lineNo = 0
   for await (const raw of rl) {
     lineNo++
-    const line = raw.trim()
-    if (!line) continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (err) {
+    const r = readJsonlLine(raw, lineNo, events.length)
+    if (!r) continue
+    if ('message' in r) {
       problems++
-      onProblem({ line: lineNo, message: `malformed JSON (${err instanceof Error ? err.message : String(err)})` })
-      continue
-    }
-    const ev = normalizeEvent(value, events.length)
-    if (typeof ev === 'string') {
-      problems++
-      onProblem({ line: lineNo, message: ev })
+      onProblem(r)
     } else {
-      events.push(ev)
+      events.push(r)
     }
   }
   return { events, problems, lines: lineNo }
@@ -83,6 +76,7 @@ export async function runJourney(argv: string[], io: CliIO, o: JourneyRunOptions
         json: { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
+        'site-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -121,7 +115,7 @@ export async function runJourney(argv: string[], io: CliIO, o: JourneyRunOptions
   }
   if (result.problems > MAX_REPORTED) io.err(`${clean(shown, 200)}: ${result.problems - MAX_REPORTED} more bad lines skipped`)
 
-  const comparison = compareJourneys(result.events)
+  const comparison = compareJourneys(result.events, values['site-host'] ? { siteHosts: values['site-host'] } : {})
   if (values.json) {
     io.out(JSON.stringify(comparison, null, 2))
     return 0

@@ -65,6 +65,12 @@ describe('mailstitch relay arguments', () => {
       [['poll', '--once', '--since', '2999-01-01T00:00:00Z'], /in the future/],
       [['poll', '--once', '--nope'], /Unknown option '--nope'/],
       [['poll', '--once', 'extra'], /positional/i],
+      [['poll', '--follow', '--redrive', '2026-01-01T00:00:00Z'], /--redrive only applies with --once/],
+      [['poll', '--once', '--redrive', '2026-01-01T00:00:00Z', '--since', '2026-01-01T00:00:00Z'], /not both/],
+      [['poll', '--once', '--redrive', 'yesterday'], /--redrive: "yesterday" is not an ISO time/],
+      [['poll', '--once', '--page-size', '5000'], /--page-size: "5000" is not a whole number from 1 to 1000/],
+      [['poll', '--once', '--region', 'mars'], /--region: "mars" is not a Segment region/],
+      [['check', '--region', 'apac'], /--region: "apac" is not a Segment region/],
       [['serve', '--port', '99999'], /not a port number/],
       [['dance'], /unknown command "relay dance"/],
     ]
@@ -73,6 +79,12 @@ describe('mailstitch relay arguments', () => {
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.err, args.join(' ')).toMatch(msg)
     }
+  })
+
+  it('has help for check, and refuses an unknown SEGMENT_REGION with exit 2', async () => {
+    expect(await run(['check', '--help'])).toMatchObject({ code: 0, out: expect.stringMatching(/source's Debugger[\s\S]*Exit codes: 0 usable/) })
+    expect(await run(['poll', '--help'])).toMatchObject({ code: 0, out: expect.stringMatching(/--redrive[\s\S]*24 hours[\s\S]*5 another poller/) })
+    expect(await run(['poll', '--once'], { KLAVIYO_PRIVATE_KEY: 'pk', SEGMENT_WRITE_KEY: 'wk', SEGMENT_REGION: 'mars' })).toMatchObject({ code: 2, err: expect.stringMatching(/SEGMENT_REGION: "mars" is not a Segment region/) })
   })
 
   it('names the missing environment variable', async () => {

@@ -10,6 +10,8 @@ import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary 
 import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from '../relay/relay'
 import { DEFAULT_PORT } from '../relay/serve'
 import { DEFAULT_STATE_PATH } from '../relay/state'
+import { checkRelay, formatCheckReport } from '../relay/check'
+import { parseSegmentRegion } from '../relay/segment-region'
 
 const RELAY_HELP = `Usage: mailstitch relay <command> [options]
 
@@ -19,6 +21,7 @@ into Segment as track events keyed to the visitor's bridge id.
 Commands:
   poll    Read events from the Klaviyo API (once, or continuously)
   serve   Receive Klaviyo system webhooks over HTTP
+  check   Validate keys, scopes, metrics, region and reachability; exit 0 when usable
 
 Run "mailstitch relay <command> --help" for the options of a command.`
 
@@ -26,36 +29,67 @@ const POLL_HELP = `Usage: mailstitch relay poll --once | --follow [options]
 
   --once              Poll once and exit
   --follow            Poll every --interval seconds until SIGTERM/SIGINT
-  --since <ISO time>  Start the window here instead of at the saved cursor (backfill)
+  --since <ISO time>  Where to start when the state file has no cursor yet (first run / backfill).
+                      Once a cursor is saved the saved state wins: rerunning the same command
+                      sends nothing it sent before.
+  --redrive <ISO time>  With --once: re-send every event from this time up to the saved cursor,
+                      then exit; the cursor does not move. Segment drops repeated messageIds for
+                      about 24 hours only: older events arrive twice in destinations.
   --interval <s>      Seconds between polls with --follow (default ${DEFAULT_INTERVAL_SECONDS})
   --state <file>      State file (default ${DEFAULT_STATE_PATH})
   --lookback <s>      Re-read this many seconds before the cursor for late events (default ${DEFAULT_LOOKBACK_SECONDS})
+  --drop-machine-opens  Do not send opens Klaviyo flagged as Apple Mail Privacy machine opens
+                      (default: send them with machine_open: true)
+  --region <us|eu>    Segment workspace region (default SEGMENT_REGION, else us); SEGMENT_API_HOST wins
+  --page-size <n>     Klaviyo events per page, 1–1000 (default 1000). A killed run re-sends at most
+                      one page per metric in flight.
   -h, --help          Show this help
 
 Environment:
   KLAVIYO_PRIVATE_KEY  Klaviyo private key (scopes events:read, metrics:read, profiles:read)
   SEGMENT_WRITE_KEY    Segment source write key
   KLAVIYO_API_BASE     Default https://a.klaviyo.com
-  SEGMENT_API_HOST     Default https://api.segment.io
+  SEGMENT_API_HOST     Default https://api.segment.io (or the region's host)
+  SEGMENT_REGION       us (default) or eu: https://events.eu1.segmentapis.com
 
 Prints one line per poll: fetched N, sent N, skipped N.
 Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
-3 a key was rejected, 4 a host was unreachable.`
+3 a key was rejected, 4 a host was unreachable, 5 another poller is using the state file.`
 
-const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0]
+const SERVE_HELP = `Usage: mailstitch relay serve [--port ${DEFAULT_PORT}] [--host 0.0.0.0] [--drop-machine-opens]
 
-Receive Klaviyo system webhooks (POST, any path; GET /healthz answers 200). Each request is
-verified (Klaviyo-Signature, 5-minute timestamp window, webhook id) and answered 200 only
-after Segment accepted its events. Stateless: run as many copies as you like.
+Receive Klaviyo system webhooks (and Shopify order webhooks) over HTTP: POST on any path,
+told apart by their signature headers (Klaviyo-Signature, X-Shopify-Hmac-Sha256); GET /healthz
+answers 200. Each request is verified (signature; for Klaviyo a 12-hour timestamp window and the
+webhook id) and answered 200 only after Segment accepted its events, 503 otherwise so the sender
+retries. Profiles that Klaviyo's payload only references are looked up (batched, cached) with
+KLAVIYO_PRIVATE_KEY. Stateless: run as many copies as you like.
 
   --port <n>     Port to listen on (default ${DEFAULT_PORT})
   --host <addr>  Interface to bind (default 0.0.0.0)
+  --drop-machine-opens  Do not send opens Klaviyo flagged as Apple Mail Privacy machine opens
   -h, --help     Show this help
 
-Environment:
-  KLAVIYO_WEBHOOK_SECRET  The webhook's secret_key
+Environment (at least one of the two webhook secrets):
+  KLAVIYO_WEBHOOK_SECRET  The Klaviyo webhook's secret_key (comma-separated during a rotation)
+  KLAVIYO_PRIVATE_KEY     Required with KLAVIYO_WEBHOOK_SECRET (scopes profiles:read, metrics:read)
+  SHOPIFY_WEBHOOK_SECRET  Shopify webhook signing secret (order webhooks)
   SEGMENT_WRITE_KEY       Segment source write key
+  KLAVIYO_API_BASE        Default https://a.klaviyo.com
   SEGMENT_API_HOST        Default https://api.segment.io`
+
+const CHECK_HELP = `Usage: mailstitch relay check [--region us|eu]
+
+Check, before any event is lost, that the relay can run with the current environment:
+  Klaviyo: KLAVIYO_PRIVATE_KEY set and accepted (not 401), read access to metrics, events and
+           profiles (not 403), email metrics in the account, webhook topics (with KLAVIYO_WEBHOOK_SECRET)
+  Segment: SEGMENT_WRITE_KEY set and shaped like a write key, the Tracking API reachable
+  Shopify: SHOPIFY_WEBHOOK_SECRET shaped like a webhook secret (when set)
+Segment answers 200 to any write key and to an EU workspace posting to the US endpoint, so those
+two are printed as warnings naming where to look (the source's Debugger in Segment).
+
+Exit codes: 0 usable (warnings allowed), else the code the relay itself would exit with:
+2 missing/malformed key or no email metrics, 3 a key was refused, 4 a host was unreachable.`
 
 /** The `relay` command of the `mailstitch` CLI. */
 export const relayCommand: Command = {
@@ -69,7 +103,8 @@ export const relayCommand: Command = {
       }
       if (sub === 'poll') return await poll(rest, io)
       if (sub === 'serve') return await serve(rest, io)
-      throw new UsageError(`unknown command "relay ${sub}". Use "relay poll" or "relay serve".`)
+      if (sub === 'check') return await check(rest, io)
+      throw new UsageError(`unknown command "relay ${sub}". Use "relay poll", "relay serve" or "relay check".`)
     } catch (err) {
       return report(err, io)
     }
@@ -81,9 +116,13 @@ async function poll(args: string[], io: CliIO): Promise<number> {
     once: { type: 'boolean' },
     follow: { type: 'boolean' },
     since: { type: 'string' },
+    redrive: { type: 'string' },
     interval: { type: 'string' },
     state: { type: 'string' },
     lookback: { type: 'string' },
+    'page-size': { type: 'string' },
+    'drop-machine-opens': { type: 'boolean' },
+    region: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -92,16 +131,36 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   }
   if (values.once === values.follow) throw new UsageError('give exactly one of --once or --follow.')
   if (values.interval !== undefined && !values.follow) throw new UsageError('--interval only applies with --follow.')
-  const since = values.since === undefined ? undefined : parseTime(values.since)
+  if (values.redrive !== undefined && !values.once) throw new UsageError('--redrive only applies with --once.')
+  if (values.redrive !== undefined && values.since !== undefined) throw new UsageError('give --since (seed a new state) or --redrive (re-send a window), not both.')
+  const since = values.since === undefined ? undefined : parseTime('--since', values.since)
+  const redrive = values.redrive === undefined ? undefined : parseTime('--redrive', values.redrive)
   const interval = values.interval === undefined ? DEFAULT_INTERVAL_SECONDS : seconds('--interval', values.interval, 1)
   const lookback = values.lookback === undefined ? undefined : seconds('--lookback', values.lookback, 0)
   if (values.state !== undefined && !values.state.trim()) throw new UsageError('--state needs a file path.')
+  const pageSizeArg = values['page-size']
+  if (pageSizeArg !== undefined && !(/^\d+$/.test(pageSizeArg.trim()) && +pageSizeArg >= 1 && +pageSizeArg <= 1000)) throw new UsageError(`--page-size: "${pageSizeArg}" is not a whole number from 1 to 1000.`)
 
-  const relay = makeRelay(io, { statePath: values.state, lookbackSeconds: lookback })
+  const segmentRegion = values.region === undefined ? undefined : parseSegmentRegion(values.region, '--region')
+  const relay = makeRelay(io, { segmentRegion, statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let signalled = false
   const release = onStopSignal(io, relay, undefined, () => (signalled = true))
   try {
-    if (values.once) {
+    if (redrive) {
+      const summary = await relay.redrive({
+        from: redrive,
+        onPlan: (plan) => {
+          const to = plan.windows.length ? new Date(Math.max(...plan.windows.map((w) => w.toMs))).toISOString() : 'the saved cursor'
+          io.out(`relay: re-driving ${plan.events} event(s) from ${redrive.toISOString()} to ${to} (the saved cursor stays where it is)`)
+          if (!plan.windows.length) io.out('relay: nothing to re-drive: no metric in the state file has a cursor after that time.')
+          const dayAgo = Date.now() - 24 * 3600_000
+          if (plan.events && redrive.getTime() < dayAgo) {
+            io.err('relay: warning: Segment drops repeated messageIds for about 24 hours only (segment-docs, guides/duplicate-data); ' + 'events older than that arrive a second time in every destination except warehouses, which deduplicate on messageId.')
+          }
+        },
+      })
+      io.out(formatSummary(summary))
+    } else if (values.once) {
       const summary = await relay.pollOnce({ since })
       io.out(formatSummary(summary))
     } else {
@@ -127,6 +186,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   const { values } = parse(args, {
     port: { type: 'string' },
     host: { type: 'string' },
+    'drop-machine-opens': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -134,7 +194,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     return 0
   }
   const port = values.port === undefined ? DEFAULT_PORT : portNumber(values.port)
-  const relay = makeRelay(io, {})
+  const relay = makeRelay(io, { machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let server
   try {
     server = await relay.serve({ port, host: values.host })
@@ -143,7 +203,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use; pick another with --port.`)
     throw err
   }
-  io.out(`relay: listening on ${server.url} for Klaviyo webhooks (GET /healthz for health checks)`)
+  io.out(`relay: listening on ${server.url} for webhooks (GET /healthz for health checks)`)
   await new Promise<void>((resolve) => {
     const release = onStopSignal(io, relay, () => {
       release()
@@ -155,11 +215,28 @@ async function serve(args: string[], io: CliIO): Promise<number> {
   return 0
 }
 
+async function check(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { region: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+  if (values.help) {
+    io.out(CHECK_HELP)
+    return 0
+  }
+  const relay = relayOptionsFromEnv(io.env)
+  if (values.region !== undefined) relay.segmentRegion = parseSegmentRegion(values.region, '--region')
+  const shopify = io.env.SHOPIFY_WEBHOOK_SECRET
+  const report = await checkRelay({ relay, shopifyWebhookSecret: shopify === undefined ? undefined : shopify })
+  for (const line of formatCheckReport(report)) io.out(line)
+  return report.exitCode
+}
+
 function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
   const env = relayOptionsFromEnv(io.env)
   const opts: RelayOptions = { ...env, log: (line) => io.out(line) }
   if (extra.statePath) opts.statePath = extra.statePath
   if (extra.lookbackSeconds !== undefined) opts.lookbackSeconds = extra.lookbackSeconds
+  if (extra.pageSize !== undefined) opts.pageSize = extra.pageSize
+  if (extra.machineOpens !== undefined) opts.machineOpens = extra.machineOpens
+  if (extra.segmentRegion !== undefined) opts.segmentRegion = extra.segmentRegion
   return createRelay(opts)
 }
 
@@ -198,13 +275,13 @@ function parse<T extends OptionSpec>(args: string[], options: T) {
   }
 }
 
-function parseTime(v: string): Date {
+function parseTime(flag: string, v: string): Date {
   // Date.parse also takes "March 7"; insist on an ISO date so a typo cannot silently backfill a year.
   if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.trim()) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(`--since: "${v}" is not an ISO time, e.g. 2026-01-31T00:00:00Z.`)
+    throw new UsageError(`${flag}: "${v}" is not an ISO time, e.g. 2026-01-31T00:00:00Z.`)
   }
   const d = new Date(Date.parse(v))
-  if (d.getTime() > Date.now()) throw new UsageError('--since is in the future.')
+  if (d.getTime() > Date.now()) throw new UsageError(`${flag} is in the future.`)
   return d
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { EMAIL_EVENTS, parseJsonl, readEvents, sourceOf } from './events'
+import { EMAIL_EVENTS, byTime, parseJsonl, readEvents, sourceOf } from './events'
+import { journeyEvents, relayEvent } from '../../test/helpers/journey-events'
 import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
 
 describe('parseJsonl', () => {
@@ -57,4 +58,9 @@ describe('sourceOf', () => {
 
 it('knows every Segment event the relay emits', () => {
   expect([...new Set(Object.values(METRIC_TO_EVENT))].sort()).toEqual([...EMAIL_EVENTS].sort())
+})
+
+it('orders Klaviyo events of the same second by email lifecycle', () => {
+  const list = journeyEvents([relayEvent('A', 5, 'Email Link Clicked'), relayEvent('A', 5, 'Email Opened'), relayEvent('A', 5, 'Email Delivered')])
+  expect([...list].sort(byTime).map((e) => e.event)).toEqual(['Email Delivered', 'Email Opened', 'Email Link Clicked'])
 })

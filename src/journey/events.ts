@@ -3,6 +3,9 @@
  * Segment's event format) and loose objects, normalised into {@link JEvent}s the model can trust.
  * Everything here is untrusted input: nothing throws, bad lines are reported with their number.
  */
+import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
+import { isRecord, parseJson, recordOf as rec } from '../shared/json'
+import { RELAY_NAME } from '../shared/version'
 
 /** A Segment event as stored (collector JSONL, warehouse export); only the fields we read. */
 export interface SegmentLikeEvent {
@@ -57,31 +60,22 @@ export interface ReadResult {
   problems: InputProblem[]
 }
 
-/** Segment events the relay emits for Klaviyo email metrics (Segment's email spec; CONTRACT.md). */
-export const EMAIL_EVENTS: readonly string[] = [
-  'Email Delivered',
-  'Email Opened',
-  'Email Link Clicked',
-  'Email Bounced',
-  'Email Marked as Spam',
-  'Unsubscribed',
-]
+/** Segment events the relay emits for Klaviyo email metrics: the relay's own mapping, deduplicated. */
+export const EMAIL_EVENTS: readonly string[] = [...new Set<string>(Object.values(METRIC_TO_EVENT))]
 
 /** Name the relay puts in `context.integration.name` (and may put in `context.library.name`). */
-export const RELAY_INTEGRATION = 'mailstitch-relay'
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return isRecord(v) ? v : {}
-}
+export const RELAY_INTEGRATION = RELAY_NAME
 
 /** A non-empty string (numbers are accepted as ids, as Segment does). */
 export function str(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v)
   return typeof v === 'string' && v.length > 0 ? v : undefined
+}
+
+/** A finite number, or a numeric string (`"12.50"`) as one. */
+export function numberOf(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
+  return Number.isFinite(n) ? n : undefined
 }
 
 function timeOf(...candidates: unknown[]): number | undefined {
@@ -144,24 +138,29 @@ export function normalizeEvent(raw: unknown, index: number): JEvent | string {
   return ev
 }
 
+/**
+ * One line of a JSON-lines file: the event (numbered `index`), a problem for line `lineNo`, or
+ * undefined for a blank line.
+ */
+export function readJsonlLine(raw: string, lineNo: number, index: number): JEvent | InputProblem | undefined {
+  const line = raw.trim()
+  if (!line) return undefined
+  const parsed = parseJson(line)
+  if (!parsed.ok) return { line: lineNo, message: `malformed JSON (${parsed.error})` }
+  const ev = normalizeEvent(parsed.value, index)
+  return typeof ev === 'string' ? { line: lineNo, message: ev } : ev
+}
+
 /** Read JSON lines; blank lines are skipped silently, malformed ones reported by line number. */
 export function parseJsonl(text: string): ReadResult {
   const events: JEvent[] = []
   const problems: InputProblem[] = []
   const lines = text.split(/\r?\n/)
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim()
-    if (!line) continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (err) {
-      problems.push({ line: i + 1, message: `malformed JSON (${err instanceof Error ? err.message : String(err)})` })
-      continue
-    }
-    const ev = normalizeEvent(value, events.length)
-    if (typeof ev === 'string') problems.push({ line: i + 1, message: ev })
-    else events.push(ev)
+    const r = readJsonlLine(lines[i]!, i + 1, events.length)
+    if (!r) continue
+    if ('message' in r) problems.push(r)
+    else events.push(r)
   }
   return { events, problems }
 }
@@ -176,4 +175,22 @@ export function readEvents(list: readonly unknown[]): ReadResult {
     else events.push(ev)
   })
   return { events, problems }
+}
+
+/** Email lifecycle order, for events Klaviyo stamped with the same second. */
+const LIFECYCLE: Record<string, number> = { 'Email Delivered': 1, 'Email Opened': 2, 'Email Link Clicked': 3, 'Email Bounced': 1, 'Email Marked as Spam': 4, Unsubscribed: 4 }
+
+/** Sort by time, then email lifecycle (Klaviyo times have second precision), then input order. */
+export function byTime(a: JEvent, b: JEvent): number {
+  return a.time - b.time || (LIFECYCLE[a.event ?? ''] ?? 0) - (LIFECYCLE[b.event ?? ''] ?? 0) || a.index - b.index
+}
+
+/** A relayed email event (one of {@link EMAIL_EVENTS}). */
+export function isEmailEvent(e: JEvent): boolean {
+  return e.source === 'relay' && e.type === 'track' && !!e.event && EMAIL_EVENTS.includes(e.event)
+}
+
+/** The email address an event names in its traits, if any. */
+export function emailOf(e: JEvent): string | undefined {
+  return str(e.traits.email) ?? str(rec(e.context.traits).email)
 }

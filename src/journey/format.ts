@@ -6,6 +6,7 @@
  */
 import { NEW_ID_PREFIX, type Comparison, type Entry, type Journey, type Touch, type Visitor } from './model'
 
+/** Options of the terminal formatting. */
 export interface FormatOptions {
   /** ANSI colours (default false). */
   color?: boolean
@@ -44,6 +45,7 @@ function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
+/** One touch in words. */
 export function touchText(t: Touch | undefined): string {
   if (!t) return 'none'
   const how: Record<Touch['via'], string> = {

@@ -18,7 +18,7 @@
  * analytics-node itself does (500 KB per request, 32 KB per event, X-Retry-Count, no retry of 400).
  */
 import { SegmentAuthError, networkErrorCode } from './errors'
-import { sleep } from './sleep'
+import { retryWithBackoff } from './retry'
 
 /** Segment's limits for `/v1/batch`, with a little headroom under 500 KB for the envelope. */
 const MAX_BATCH_BYTES = 475 * 1024
@@ -117,9 +117,8 @@ export class BatchSender {
     let body = '{"batch":['
     for (let i = 0; i < batch.length; i++) body += (i ? ',' : '') + batch[i].json
     body += `],"sentAt":"${new Date().toISOString()}"}`
-    for (let attempt = 0; ; attempt++) {
-      let reason: string
-      let retryAfterMs: number | undefined
+    const policy = { retries: this.o.maxRetries, baseDelayMs: this.o.baseDelayMs, maxDelayMs: 60_000, jitter: true }
+    return retryWithBackoff<string | null>(async (attempt) => {
       try {
         const res = await fetch(this.url, {
           method: 'POST',
@@ -136,24 +135,21 @@ export class BatchSender {
         await res.arrayBuffer().catch(() => undefined)
         if (res.status >= 200 && res.status < 300) {
           this.authFailure = undefined
-          return null
+          return { value: null, retry: false }
         }
-        reason = `[${res.status}] ${res.statusText || 'HTTP error'}`
+        const reason = `[${res.status}] ${res.statusText || 'HTTP error'}`
         if (res.status === 401 || res.status === 403) {
           this.authFailure = res.status
-          return reason
+          return { value: reason, retry: false }
         }
         const retriable = res.status === 408 || res.status === 429 || (res.status >= 500 && res.status !== 501 && res.status !== 505)
-        if (!retriable) return reason
         const ra = Number(res.headers.get('retry-after'))
-        if (res.status === 429 && Number.isFinite(ra) && ra >= 0) retryAfterMs = Math.min(ra, MAX_RETRY_AFTER_SECONDS) * 1000
+        const retryAfterMs = res.status === 429 && res.headers.has('retry-after') && Number.isFinite(ra) && ra >= 0 ? Math.min(ra, MAX_RETRY_AFTER_SECONDS) * 1000 : undefined
+        return { value: reason, retry: retriable, retryAfterMs }
       } catch (err) {
         const code = networkErrorCode(err) ?? ((err as Error).name === 'TimeoutError' ? 'ETIMEDOUT' : undefined)
-        reason = code ? `network error ${code}` : `network error ${(err as Error).message}`
+        return { value: code ? `network error ${code}` : `network error ${(err as Error).message}`, retry: true }
       }
-      if (attempt >= this.o.maxRetries || this.o.signal?.aborted) return reason
-      const backoff = Math.min(this.o.baseDelayMs * 2 ** attempt, 60_000) * (0.5 + Math.random())
-      await sleep(Math.max(backoff, retryAfterMs ?? 0), this.o.signal)
-    }
+    }, policy, this.o.signal)
   }
 }

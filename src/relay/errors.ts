@@ -14,13 +14,18 @@ export type RelayErrorCode =
   | 'klaviyo_api'
   | 'segment_delivery'
   | 'state_file'
+  | 'state_locked'
 
-/** CLI exit codes: 2 bad usage/configuration, 3 a key was rejected, 4 a host was unreachable, 1 anything else. */
+/**
+ * CLI exit codes: 2 bad usage/configuration, 3 a key was rejected, 4 a host was unreachable,
+ * 5 another poller holds the state file, 1 anything else.
+ */
 export const EXIT_CODES: Record<RelayErrorCode, number> = {
   usage: 2,
   missing_key: 2,
   unknown_metric: 2,
   state_file: 2,
+  state_locked: 5,
   klaviyo_auth: 3,
   segment_auth: 3,
   unreachable: 4,
@@ -145,6 +150,23 @@ export class StateFileError extends RelayError {
     super('state_file', `State file ${path}: ${problem}`, { cause })
     this.name = 'StateFileError'
     this.path = path
+  }
+}
+
+/** Another poller holds the lock of this state file (two pollers on one state would both send). */
+export class StateLockedError extends RelayError {
+  readonly path: string
+  readonly owner: { pid: number; host: string; startedAt: string }
+  constructor(statePath: string, lockPath: string, owner: { pid: number; host: string; startedAt: string }) {
+    super(
+      'state_locked',
+      `State file ${statePath} is in use by another relay poll (pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}); ` +
+        `two pollers on one state file would send the same events twice. Let that one finish, stop it, or give this one its own --state. ` +
+        `If no poller is running, delete ${lockPath}.`,
+    )
+    this.name = 'StateLockedError'
+    this.path = statePath
+    this.owner = owner
   }
 }
 

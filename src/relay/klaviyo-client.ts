@@ -3,9 +3,9 @@
  * a request timeout and retries of network errors (its RetryWithExponentialBackoff only retries
  * HTTP statuses, honouring Retry-After on 429). Also turns SDK/axios errors into typed errors.
  */
-import { ApiKeySession, EventsApi, MetricsApi, RetryWithExponentialBackoff, type Session } from 'klaviyo-api'
+import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, WebhooksApi, type Session } from 'klaviyo-api'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
-import { sleep } from './sleep'
+import { retryWithBackoff } from './retry'
 
 // axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
 type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
@@ -49,10 +49,12 @@ export interface KlaviyoClientOptions {
   signal?: AbortSignal
 }
 
-/** The two SDK clients the relay uses. */
+/** The SDK clients the relay uses (profiles and webhooks only for `relay check`). */
 export interface KlaviyoClients {
   events: EventsApi
   metrics: MetricsApi
+  profiles: ProfilesApi
+  webhooks: WebhooksApi
   apiBase: string
 }
 
@@ -86,15 +88,18 @@ class RelaySession implements Session {
   }
 
   async requestWithRetry(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    for (let attempt = 1; ; attempt++) {
+    // HTTP statuses are retried inside the SDK session (429 with Retry-After); this adds network errors.
+    const policy = { retries: Math.max(0, this.opts.networkAttempts - 1), baseDelayMs: this.opts.networkBaseDelayMs, maxDelayMs: 30_000 }
+    const out = await retryWithBackoff<{ response: AxiosResponse } | { error: unknown }>(async () => {
       try {
-        return await this.inner.requestWithRetry(config)
-      } catch (err) {
-        const network = !httpResponse(err) && networkErrorCode(err) !== undefined
-        if (!network || attempt >= this.opts.networkAttempts || this.signal?.aborted) throw err
-        await sleep(Math.min(this.opts.networkBaseDelayMs * 2 ** (attempt - 1), 30_000), this.signal)
+        return { value: { response: await this.inner.requestWithRetry(config) }, retry: false }
+      } catch (error) {
+        const network = !httpResponse(error) && networkErrorCode(error) !== undefined
+        return { value: { error }, retry: network }
       }
-    }
+    }, policy, this.signal)
+    if ('error' in out) throw out.error
+    return out.response
   }
 
   refreshAndRetry(): boolean {
@@ -102,16 +107,17 @@ class RelaySession implements Session {
   }
 }
 
-/** Create EventsApi and MetricsApi clients sharing one retrying session. */
+/** Create the SDK clients, sharing one retrying session. */
 export function createKlaviyoClients(options: KlaviyoClientOptions): KlaviyoClients {
   const apiBase = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
   const session = new RelaySession(options.privateKey, options.retry ?? {}, options.signal)
   const events = new EventsApi(session)
   const metrics = new MetricsApi(session)
+  const profiles = new ProfilesApi(session)
+  const webhooks = new WebhooksApi(session)
   // The generated clients build every URL as `this.basePath + '/api/…'`.
-  events.basePath = apiBase
-  metrics.basePath = apiBase
-  return { events, metrics, apiBase }
+  for (const api of [events, metrics, profiles, webhooks]) api.basePath = apiBase
+  return { events, metrics, profiles, webhooks, apiBase }
 }
 
 /** Translate an SDK/axios failure into a typed relay error (401/403, unreachable, other status). */

@@ -105,7 +105,8 @@ describe('findEmailMetrics', () => {
       const cursor = query(r).get('page[cursor]')
       const m = (id: string, name: string) => ({ type: 'metric', id, attributes: { name, integration: { name: 'Klaviyo' } }, links: { self: 'x' } })
       if (!cursor) return { status: 200, body: { data: [m('A', 'Received Email'), m('B', 'Placed Order'), m('C', 'Opened Email')], links: { self: 'x', next: `${server!.url}/api/metrics?page%5Bcursor%5D=P2` } } }
-      return { status: 200, body: { data: [m('D', 'Unsubscribed from Email Marketing'), m('E', 'Dropped Email')], links: { self: 'x' } } }
+      // The account has both unsubscribe metrics: only the newer one is polled (one unsubscribe, one event).
+      return { status: 200, body: { data: [m('U', 'Unsubscribed'), m('D', 'Unsubscribed from Email Marketing'), m('E', 'Dropped Email')], links: { self: 'x' } } }
     })
     const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
     const metrics = await findEmailMetrics(clients.metrics, clients.apiBase)

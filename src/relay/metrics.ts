@@ -5,7 +5,7 @@
  */
 import type { MetricsApi } from 'klaviyo-api'
 import { UnknownMetricError } from './errors'
-import { METRIC_TO_EVENT, isRelayedMetric, type RelayEventName, type RelayedMetricName } from '../shared/klaviyo-map'
+import { METRIC_TO_EVENT, isRelayedMetric, relayedMetricNames, type RelayEventName, type RelayedMetricName } from '../shared/klaviyo-map'
 import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
 
 /** A Klaviyo metric the relay polls. */
@@ -16,7 +16,8 @@ export interface EmailMetric {
 }
 
 /**
- * List the account's Klaviyo-integration metrics and keep those in the contract table.
+ * List the account's Klaviyo-integration metrics and keep those in the contract table (only
+ * `Unsubscribed from Email Marketing` when the account has both unsubscribe metrics).
  * Throws {@link UnknownMetricError} when none of them exists (a fresh account, or a key of another account).
  */
 export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Promise<EmailMetric[]> {
@@ -46,5 +47,6 @@ export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Pr
     if (!cursor) break
   }
   if (!found.length) throw new UnknownMetricError(Object.keys(METRIC_TO_EVENT), otherNames)
-  return found
+  const keep = new Set(relayedMetricNames(found.map((m) => m.name)))
+  return found.filter((m) => keep.has(m.name))
 }

@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { KlaviyoApiError, SegmentDeliveryError, UnreachableHostError } from './e
 import type { EventPage, SourceEvent, WindowQuery } from './klaviyo-source'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EmailMetric } from './metrics'
-import { Poller, formatSummary, isTransient, type MessageSink, type PageSource } from './poll'
+import { Poller, formatSummary, isTransient, type MessageSink, type PageSource, type RedrivePlan } from './poll'
 import type { SendResult } from './segment-sink'
 import { MetricProgress, StateStore } from './state'
 
@@ -29,7 +29,10 @@ class FakeSource implements PageSource {
   queries: WindowQuery[] = []
   fetches = 0
   failOnFetch: number | undefined
-  delayMs = 0
+  /** Awaited before each page is returned (tests hold pages back with it; no wall-clock sleeps). */
+  gate: (() => Promise<void>) | undefined
+  inFlight = 0
+  maxInFlight = 0
   pageSize = 3
   add(metricId: string, ...e: SourceEvent[]) {
     const list = this.events.get(metricId) ?? []
@@ -45,7 +48,10 @@ class FakeSource implements PageSource {
     })
     for (let i = 0; i === 0 || i < all.length; i += this.pageSize) {
       this.fetches++
-      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs))
+      this.inFlight++
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
+      await (this.gate?.() ?? turn())
+      this.inFlight--
       if (this.failOnFetch === this.fetches) throw new KlaviyoApiError(500, 'boom')
       yield { events: all.slice(i, i + this.pageSize), nextCursor: i + this.pageSize < all.length ? String(i + this.pageSize) : undefined }
     }
@@ -63,7 +69,7 @@ class FakeSink implements MessageSink {
   async send(messages: readonly RelayTrackMessage[]): Promise<SendResult> {
     this.sendsInFlight++
     this.log.push(`send ${messages.length}`)
-    await new Promise((r) => setTimeout(r, 5))
+    await turn()
     this.sendsInFlight--
     const res: SendResult = { accepted: new Set(), failed: [] }
     for (const m of messages) {
@@ -79,6 +85,16 @@ class FakeSink implements MessageSink {
   ids() {
     return this.received.map((m) => m.messageId)
   }
+}
+
+/** Let every other ready task run once (an event-loop turn, not a timed sleep). */
+const turn = () => new Promise<void>((r) => setImmediate(r))
+
+/** A promise resolved by hand. */
+function deferred() {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
 }
 
 let dir: string
@@ -132,12 +148,53 @@ describe('Poller', () => {
     expect(sink.ids()).toEqual(['klaviyo-a', 'klaviyo-late'])
   })
 
-  it('--since overrides the start of the window', async () => {
+  it('a seed (--since) starts a metric that has no cursor yet', async () => {
     const src = new FakeSource()
     src.add(opened.id, ev('old', T0 - 3 * 60 * MIN), ev('new', T0 - MIN))
     const sink = new FakeSink()
-    await poller(src, sink, T0).pollOnce(T0 - 24 * 60 * MIN)
+    await poller(src, sink, T0).pollOnce({ seedMs: T0 - 24 * 60 * MIN })
     expect(sink.ids()).toEqual(['klaviyo-old', 'klaviyo-new'])
+  })
+
+  it('the saved state wins: a cron rerun with the same seed sends nothing, a new metric still starts at the seed', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('old', T0 - 3 * 60 * MIN), ev('new', T0 - MIN))
+    const sink = new FakeSink()
+    const seedMs = T0 - 24 * 60 * MIN
+    await poller(src, sink, T0, { resolveMetrics: async () => [opened] }).pollOnce({ seedMs })
+    src.add(clicked.id, ev('k-old', T0 - 2 * 60 * MIN))
+    const later = T0 + 60 * MIN
+    const s = await poller(src, sink, later).pollOnce({ seedMs })
+    // Opened continued from its cursor (nothing new); Clicked had no cursor and started at the seed.
+    expect(src.queries.filter((q) => q.metricId === opened.id).at(-1)).toMatchObject({ startMs: T0 - 10 * MIN, endMs: later })
+    expect(src.queries.filter((q) => q.metricId === clicked.id).at(-1)).toMatchObject({ startMs: seedMs })
+    expect(s).toMatchObject({ sent: 1 })
+    expect(sink.ids()).toEqual(['klaviyo-old', 'klaviyo-new', 'klaviyo-k-old'])
+    const s3 = await poller(src, sink, later).pollOnce({ seedMs })
+    expect(s3.sent).toBe(0)
+  })
+
+  it('a re-drive says how many events it will send, re-sends [from, cursor) and leaves the cursor', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 50 * MIN), ev('b', T0 - 40 * MIN), ev('c', T0 - 5 * MIN))
+    src.add(clicked.id, ev('k', T0 - 45 * MIN))
+    const sink = new FakeSink()
+    const store = new StateStore(statePath)
+    await poller(src, sink, T0, { store }).pollOnce({ seedMs: T0 - 60 * MIN })
+    const before = await readFile(statePath, 'utf8')
+    const plans: RedrivePlan[] = []
+    let sentWhenPlanned = -1
+    const s = await poller(src, sink, T0 + 30 * MIN, { store }).redrive(T0 - 42 * MIN, (plan) => {
+      plans.push(plan)
+      sentWhenPlanned = sink.received.length
+    })
+    expect(plans).toHaveLength(1)
+    expect(plans[0].events).toBe(2) // b and c of Opened; k of Clicked is before the start
+    expect(plans[0].windows.find((w) => w.metric === 'Opened Email')).toMatchObject({ fromMs: T0 - 42 * MIN, toMs: T0, events: 2 })
+    expect(sentWhenPlanned).toBe(4) // nothing of the re-drive was sent before the plan was told
+    expect(sink.ids().slice(4)).toEqual(['klaviyo-b', 'klaviyo-c'])
+    expect(s).toMatchObject({ sent: 2, failed: 0 })
+    expect(await readFile(statePath, 'utf8')).toBe(before)
   })
 
   it('skips events it cannot map, without blocking the cursor', async () => {
@@ -212,14 +269,12 @@ describe('Poller', () => {
 
   it('prefetches the next page while the current one is being sent', async () => {
     const src = new FakeSource()
-    src.delayMs = 20
     src.add(opened.id, ...Array.from({ length: 9 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
     const sink = new FakeSink()
     const fetchesAtSend: number[] = []
     const send = sink.send.bind(sink)
     sink.send = async (m) => {
       fetchesAtSend.push(src.fetches)
-      await new Promise((r) => setTimeout(r, 40))
       return send(m)
     }
     await poller(src, sink, T0, { resolveMetrics: async () => [opened] }).pollOnce()
@@ -241,24 +296,30 @@ describe('Poller', () => {
     }
     const s = await p.pollOnce()
     expect(s.stopped).toBe(true)
-    // The first page of each metric being polled was in flight; each was finished, nothing more.
-    expect(sink.ids().sort()).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2', 'klaviyo-k'])
+    // The first page was in flight and was finished (so was Clicked's, if it had arrived); nothing more.
+    const sent = sink.ids().sort()
+    expect(sent.slice(0, 3)).toEqual(['klaviyo-e0', 'klaviyo-e1', 'klaviyo-e2'])
+    expect(sent.length === 3 || sent[3] === 'klaviyo-k').toBe(true)
+    expect(sent.length).toBeLessThanOrEqual(4)
     const s2 = await poller(src, new FakeSink(), T0).pollOnce()
-    expect(s2.sent).toBe(6) // e3..e8: nothing acknowledged was lost or resent
+    expect(s2.sent).toBe(10 - sent.length) // nothing acknowledged was lost or resent
   })
 
   it('stop() does not wait for a page still being fetched (e.g. Klaviyo throttling)', async () => {
     const src = new FakeSource()
-    src.delayMs = 5_000
+    const held = deferred() // the page never comes while the poll runs
+    src.gate = () => held.promise
     src.add(opened.id, ev('a', T0 - MIN))
     const sink = new FakeSink()
     const p = poller(src, sink, T0)
-    const t0 = Date.now()
-    setTimeout(() => p.stop(), 50)
-    const s = await p.pollOnce()
-    expect(Date.now() - t0).toBeLessThan(1_000)
+    const poll = p.pollOnce()
+    while (src.inFlight === 0) await turn() // a fetch is pending
+    p.stop()
+    const s = await poll
+    expect(src.inFlight).toBeGreaterThan(0) // returned while the fetch was still pending
     expect(s).toMatchObject({ stopped: true, sent: 0 })
     expect(sink.ids()).toEqual([])
+    held.resolve()
   })
 
   it('leaves no stop listener behind per page (each would keep its page in memory)', async () => {
@@ -272,14 +333,12 @@ describe('Poller', () => {
 
   it('polls metrics concurrently; a failing metric does not lose the others’ progress', async () => {
     const src = new FakeSource()
-    src.delayMs = 30
     src.add(opened.id, ...Array.from({ length: 6 }, (_, i) => ev(`o${i}`, T0 - (9 - i) * MIN)))
     src.add(clicked.id, ...Array.from({ length: 6 }, (_, i) => ev(`c${i}`, T0 - (9 - i) * MIN)))
     const sink = new FakeSink()
     sink.refuse.add('klaviyo-o4')
-    const t0 = Date.now()
     await expect(poller(src, sink, T0).pollOnce()).rejects.toBeInstanceOf(SegmentDeliveryError)
-    expect(Date.now() - t0).toBeLessThan(4 * 30 + 100) // both metrics' pages were fetched side by side
+    expect(src.maxInFlight).toBeGreaterThanOrEqual(2) // both metrics' pages were fetched side by side
     expect(sink.ids().filter((id) => id.startsWith('klaviyo-c'))).toHaveLength(6)
     sink.refuse.clear()
     const s = await poller(src, sink, T0).pollOnce()
@@ -293,7 +352,7 @@ describe('Poller', () => {
     src.add(opened.id, ...Array.from({ length: 500 }, (_, i) => ev(`e${i}`, T0 - (500 - i) * MIN)))
     const sink = new FakeSink()
     const store = new StateStore(statePath)
-    await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce(T0 - 1000 * MIN)
+    await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce({ seedMs: T0 - 1000 * MIN })
     const state = await store.load()
     expect(sink.ids()).toHaveLength(500)
     expect(state.get(opened.id)!.seenCount).toBeLessThanOrEqual(10)

@@ -4,10 +4,14 @@
  *
  * Guarantees:
  * - at least once: the cursor never passes an event Segment did not accept;
+ * - the saved state wins: a seed time (`--since`) only starts a metric that has no cursor yet, so
+ *   a cron rerun of the same command sends nothing it sent before (Singer/Meltano/Airbyte taps
+ *   behave the same way); re-sending a window is the separate, explicit {@link Poller.redrive};
  * - no second messageId for one event (messageId is derived from the Klaviyo event id), and no
- *   re-send on reruns or overlapping windows (the state's seen ids), except the events of the last
- *   page when the process dies between Segment's answer and the state write; those go out again
- *   with the same messageId, which Segment deduplicates;
+ *   re-send on reruns or overlapping windows (the state's seen ids). The state is written after
+ *   every page, before the next page is sent, so a process killed at any moment (even SIGKILL)
+ *   re-sends at most the one page per metric that was in flight; those go out again with the same
+ *   messageId, which Segment deduplicates for about 24 hours (segment-docs guides/duplicate-data);
  * - streaming: one page is processed while the next is fetched; nothing else is held.
  */
 import type { EmailMetric } from './metrics'
@@ -67,7 +71,10 @@ export interface PollerOptions {
   /** Resolves the metrics to poll (called at every poll so new metrics are picked up). */
   resolveMetrics: () => Promise<EmailMetric[]>
   lookbackMs?: number
-  /** Write the state at most this often while paging (always at the end, on stop and on failure). Default 1000 ms. */
+  /**
+   * Write the state at most this often while paging (always at the end, on stop and on failure).
+   * Default 0: after every page, which bounds what a killed process re-sends to one page per metric.
+   */
   saveEveryMs?: number
   /** Metrics polled at the same time. Default 3. */
   metricConcurrency?: number
@@ -75,7 +82,23 @@ export interface PollerOptions {
   integrations?: Record<string, boolean> | null
   /** Bridge-token query parameter to strip from clicked links (see map.ts). */
   linkParam?: string
+  /** Apple Mail Privacy machine opens: 'keep' (default, sent with machine_open: true) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
   now?: () => number
+}
+
+/** Options of {@link Poller.pollOnce}. */
+export interface PollRunOptions {
+  /** Start of the window for metrics that have no saved cursor yet (the CLI's `--since`); ignored for the others. */
+  seedMs?: number
+}
+
+/** What a re-drive will send, reported before it sends anything. */
+export interface RedrivePlan {
+  /** Events in the re-driven windows (all metrics). */
+  events: number
+  /** Per metric: the window re-sent, [fromMs, toMs), and its event count. Metrics without a cursor are left out. */
+  windows: Array<{ metric: string; fromMs: number; toMs: number; events: number }>
 }
 
 /** Runs polls; holds the loaded state between polls of a `--follow` run. */
@@ -98,62 +121,115 @@ export class Poller {
     this.stopCtl.abort()
   }
 
+  /** Forget the loaded state; the next poll reads the state file again. */
+  reload(): void {
+    this.progress = undefined
+  }
+
   /** True once stop() was called. */
   get stopped(): boolean {
     return this.stopping
   }
 
   /**
-   * One poll over every metric. `sinceMs` replaces the stored cursor as the window start
-   * (backfill / re-drive); otherwise it is `cursor - lookback`, or `now - lookback` for a new metric.
+   * One poll over every metric: from `cursor - lookback` for a metric with a saved cursor (the saved
+   * state wins), else from `seedMs`, else from `now - lookback`.
    * Throws a typed error after saving the state if Klaviyo or Segment keep failing.
    */
-  async pollOnce(sinceMs?: number): Promise<PollSummary> {
-    const started = Date.now()
+  async pollOnce(options: PollRunOptions = {}): Promise<PollSummary> {
     const now = this.o.now?.() ?? Date.now()
     const endMs = Math.floor(now / 1000) * 1000
-    const summary: PollSummary = { fetched: 0, sent: 0, skipped: 0, failed: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
+    const summary = emptySummary(endMs)
+    const started = Date.now()
     this.progress ??= await this.o.store.load()
     const progress = this.progress
     const metrics = await this.o.resolveMetrics()
-    const pollOne = async (metric: EmailMetric) => {
-      let p = progress.get(metric.id)
-      if (!p) {
-        p = new MetricProgress(metric.id, metric.name)
-        progress.set(metric.id, p)
-      }
-      p.name = metric.name
-      const startMs = sinceMs ?? (p.cursor !== undefined ? p.cursor - this.lookbackMs : endMs - this.lookbackMs)
-      // Nothing before the window start is wanted, so it is a valid cursor even before the first page
-      // succeeds; without it a failed first poll would restart later and skip the events in between.
-      if (p.cursor === undefined) p.cursor = startMs
-      summary.metrics++
-      await this.pollMetric(metric, p, startMs, endMs, summary)
-    }
     try {
-      // Metrics are independent streams (own cursor, own Klaviyo paging), so a few run at once:
-      // paging within one metric is sequential by nature (each cursor comes from the previous page),
-      // and overlapping several keeps the CPU busy while one waits on Klaviyo or Segment.
-      let next = 0
-      const errors: unknown[] = []
-      const worker = async () => {
-        while (next < metrics.length && !this.stopping && !errors.length) {
-          const metric = metrics[next++]
-          try {
-            await pollOne(metric)
-          } catch (err) {
-            errors.push(err)
-          }
+      await this.eachMetric(metrics, async (metric) => {
+        let p = progress.get(metric.id)
+        if (!p) {
+          p = new MetricProgress(metric.id, metric.name)
+          progress.set(metric.id, p)
         }
-      }
-      const width = Math.max(1, Math.min(this.o.metricConcurrency ?? DEFAULT_METRIC_CONCURRENCY, metrics.length))
-      await Promise.all(Array.from({ length: width }, worker))
-      if (errors.length) throw errors[0]
+        p.name = metric.name
+        const startMs = p.cursor !== undefined ? p.cursor - this.lookbackMs : (options.seedMs ?? endMs - this.lookbackMs)
+        // Nothing before the window start is wanted, so it is a valid cursor even before the first page
+        // succeeds; without it a failed first poll would restart later and skip the events in between.
+        if (p.cursor === undefined) p.cursor = startMs
+        summary.metrics++
+        await this.pollMetric(metric, p, startMs, endMs, summary)
+      })
     } finally {
       summary.stopped = this.stopping
       summary.durationMs = Date.now() - started
     }
     return summary
+  }
+
+  /**
+   * Re-send every event in [fromMs, saved cursor) of each metric, whether or not it was sent before,
+   * with its usual messageId. The cursor and the seen ids are left as they are. `onPlan` is told how
+   * many events will be sent before the first one goes out (a counting pass over the same window).
+   */
+  async redrive(fromMs: number, onPlan?: (plan: RedrivePlan) => void): Promise<PollSummary> {
+    const started = Date.now()
+    this.progress ??= await this.o.store.load()
+    const progress = this.progress
+    const metrics = await this.o.resolveMetrics()
+    const windows: Array<{ metric: EmailMetric; fromMs: number; toMs: number; events: number }> = []
+    for (const metric of metrics) {
+      const cursor = progress.get(metric.id)?.cursor
+      if (cursor === undefined || cursor <= fromMs) continue
+      let events = 0
+      for await (const page of this.o.source.pages({ metricId: metric.id, startMs: fromMs, endMs: cursor })) {
+        events += page.events.length
+        if (this.stopping) break
+      }
+      windows.push({ metric, fromMs, toMs: cursor, events })
+    }
+    onPlan?.({ events: windows.reduce((n, w) => n + w.events, 0), windows: windows.map((w) => ({ metric: w.metric.name, fromMs: w.fromMs, toMs: w.toMs, events: w.events })) })
+    const summary = emptySummary(windows.reduce((m, w) => Math.max(m, w.toMs), fromMs))
+    try {
+      await this.eachMetric(
+        windows.map((w) => w.metric),
+        async (metric) => {
+          const w = windows.find((x) => x.metric === metric)!
+          summary.metrics++
+          for await (const page of this.o.source.pages({ metricId: metric.id, startMs: w.fromMs, endMs: w.toMs })) {
+            await this.processPage(metric, progress.get(metric.id)!, page, summary, true)
+            if (this.stopping) break
+          }
+        },
+      )
+    } finally {
+      summary.stopped = this.stopping
+      summary.durationMs = Date.now() - started
+    }
+    return summary
+  }
+
+  /**
+   * Run `fn` for each metric, a few at a time. Metrics are independent streams (own cursor, own
+   * Klaviyo paging), so a few run at once: paging within one metric is sequential by nature (each
+   * cursor comes from the previous page), and overlapping several keeps the CPU busy while one
+   * waits on Klaviyo or Segment. The first error is rethrown once the others finished their page.
+   */
+  private async eachMetric(metrics: EmailMetric[], fn: (metric: EmailMetric) => Promise<void>): Promise<void> {
+    let next = 0
+    const errors: unknown[] = []
+    const worker = async () => {
+      while (next < metrics.length && !this.stopping && !errors.length) {
+        const metric = metrics[next++]
+        try {
+          await fn(metric)
+        } catch (err) {
+          errors.push(err)
+        }
+      }
+    }
+    const width = Math.max(1, Math.min(this.o.metricConcurrency ?? DEFAULT_METRIC_CONCURRENCY, metrics.length))
+    await Promise.all(Array.from({ length: width }, worker))
+    if (errors.length) throw errors[0]
   }
 
   private async pollMetric(metric: EmailMetric, p: MetricProgress, startMs: number, endMs: number, summary: PollSummary): Promise<void> {
@@ -216,7 +292,8 @@ export class Poller {
     })
   }
 
-  private async processPage(metric: EmailMetric, p: MetricProgress, page: EventPage, summary: PollSummary): Promise<void> {
+  /** Map and send one page; with `redrive`, send even events already sent and leave the progress alone. */
+  private async processPage(metric: EmailMetric, p: MetricProgress, page: EventPage, summary: PollSummary, redrive = false): Promise<void> {
     const messages: RelayTrackMessage[] = []
     // Per event, in page (= time) order: its time, and its ids if it is sent now.
     const order: Array<{ eventId: string; messageId?: string; timeMs: number }> = []
@@ -229,12 +306,12 @@ export class Poller {
         summary.skipped++
         continue
       }
-      if (p.has(id)) {
+      if (!redrive && p.has(id)) {
         summary.skipped++
         order.push({ eventId: id, timeMs })
         continue
       }
-      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations, linkParam: this.o.linkParam })
+      const msg = mapKlaviyoEvent({ event, profile, metricName: metric.name }, { integrations: this.o.integrations, linkParam: this.o.linkParam, machineOpens: this.o.machineOpens })
       if (!msg) {
         summary.skipped++
         order.push({ eventId: id, timeMs })
@@ -247,6 +324,10 @@ export class Poller {
     const result = messages.length ? await this.o.sink.send(messages) : { accepted: new Set<string>(), failed: [] }
     summary.sent += result.accepted.size
     summary.failed += result.failed.length
+    if (redrive) {
+      if (result.failed.length) throw deliveryError(result, this.o.sink.host)
+      return
+    }
 
     // Remember every accepted event, even after a failure further on, so a retry skips it; move the
     // cursor only to the last event of the unbroken accepted prefix.
@@ -263,11 +344,15 @@ export class Poller {
   }
 
   private async save(force: boolean): Promise<void> {
-    const saveEvery = this.o.saveEveryMs ?? 1000
+    const saveEvery = this.o.saveEveryMs ?? 0
     if (!force && Date.now() - this.lastSave < saveEvery) return
     this.lastSave = Date.now()
     if (this.progress) await this.o.store.save(this.progress.values())
   }
+}
+
+function emptySummary(endMs: number): PollSummary {
+  return { fetched: 0, sent: 0, skipped: 0, failed: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
 }
 
 /** True for errors a `--follow` loop should log and retry at the next interval rather than exit on. */

@@ -3,15 +3,19 @@
  * handler together behind one object. Clients are created on first use, so a webhook-only
  * deployment needs no Klaviyo private key and a poll-only one needs no webhook secret.
  */
-import { MissingKeyError } from './errors'
+import { MissingKeyError, RelayError } from './errors'
 import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
-import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary } from './poll'
+import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
 import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
+import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
 import { DEFAULT_STATE_PATH, StateStore } from './state'
-import { createWebhookHandler, type HeadersInput, type WebhookHandler, type WebhookResponse } from './webhook'
+import { StateLock } from './state-lock'
+import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../webhook/config'
+import type { FetchHandler } from '../webhook/dispatch'
+import type { WebhookResponseBody } from '../webhook/http'
 
 /** Default pause between polls of `follow()`, seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 60
@@ -22,12 +26,18 @@ export interface RelayOptions {
   klaviyoPrivateKey?: string
   /** Segment source write key. Always needed. */
   segmentWriteKey?: string
-  /** Klaviyo webhook secret_key (several during a rotation). Needed for webhooks. */
+  /** Klaviyo webhook secret_key (several during a rotation). Needed for Klaviyo webhooks (with `klaviyoPrivateKey`, for profile look-ups). */
   webhookSecret?: string | readonly string[]
+  /** Shopify webhook signing secret(s) (SHOPIFY_WEBHOOK_SECRET). Needed for Shopify order webhooks. */
+  shopifyWebhookSecret?: string | readonly string[]
+  /** SHOPIFY_ORDERS: 'completed' (default) sends Order Completed; 'link' sends Order Linked. */
+  shopifyOrders?: 'completed' | 'link'
   /** Default https://a.klaviyo.com. */
   klaviyoApiBase?: string
-  /** Default https://api.segment.io. */
+  /** Default https://api.segment.io, or the {@link segmentRegion}'s host. Wins over the region. */
   segmentApiHost?: string
+  /** Segment workspace region: 'us' (default) or 'eu' (https://events.eu1.segmentapis.com). */
+  segmentRegion?: SegmentRegion
   /** Poll state file. Default `.mailstitch-state.json` in the working directory. */
   statePath?: string
   /** How far each poll re-reads before the cursor to catch late events. Default 600. */
@@ -40,8 +50,12 @@ export interface RelayOptions {
   integrations?: Record<string, boolean> | null
   /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
   linkParam?: string
-  /** Replay window of webhook timestamps, seconds. Default 300. */
+  /** Apple Mail Privacy machine opens (poll and serve): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
+  machineOpens?: 'keep' | 'drop'
+  /** How far in the past a webhook's `Klaviyo-Timestamp` may lie, seconds. Default 43,200 (12 hours; see src/webhook/signature.ts). */
   webhookToleranceSeconds?: number
+  /** Time a webhook request may spend on Segment (retries included) before answering 503, ms. Default 10,000. */
+  webhookSegmentBudgetMs?: number
   /** Webhook body cap in bytes. Default 4 MiB. */
   maxBodyBytes?: number
   /** Klaviyo retry/timeout tuning. */
@@ -54,8 +68,16 @@ export interface RelayOptions {
 
 /** Options of {@link Relay.pollOnce}. */
 export interface PollOnceOptions {
-  /** Start of the window instead of the stored cursor (backfill / re-drive). */
+  /** Start of the window for metrics with no saved cursor yet; once a cursor is saved, the saved state wins. */
   since?: Date | string
+}
+
+/** Options of {@link Relay.redrive}. */
+export interface RedriveOptions {
+  /** Re-send every event from this time up to the saved cursor. */
+  from: Date | string
+  /** Told how many events will be sent, before the first one goes out. */
+  onPlan?: (plan: RedrivePlan) => void
 }
 
 /** Options of {@link Relay.follow}. */
@@ -72,14 +94,28 @@ export interface FollowOptions extends PollOnceOptions {
 export interface Relay {
   /** One poll over every email metric; resolves with its counts. */
   pollOnce(options?: PollOnceOptions): Promise<PollSummary>
+  /** Re-send [from, saved cursor) of every metric with its usual messageIds; the cursor does not move. */
+  redrive(options: RedriveOptions): Promise<PollSummary>
   /** Poll every `intervalSeconds` until {@link Relay.stop}; rejects on configuration errors (keys, metrics, state file). */
   follow(options?: FollowOptions): Promise<void>
-  /** Handle one Klaviyo webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
+  /** Handle one webhook request (raw body bytes + headers); answers 2xx only after Segment accepted. */
   handleWebhook(rawBody: Uint8Array | string, headers: HeadersInput): Promise<WebhookResponse>
-  /** Listen for Klaviyo webhooks on a node:http server. */
+  /** The fetch-style webhook app (`Request` → `Response`) that `serve()` runs. */
+  webhookApp(): FetchHandler
+  /** Listen for Klaviyo (and Shopify) webhooks on a node:http server. */
   serve(options?: { port?: number; host?: string }): Promise<WebhookServer>
   /** Finish the page in flight, save state, close the server, flush Segment. Idempotent. */
   stop(): Promise<void>
+}
+
+/** Request headers: Node's IncomingHttpHeaders, a plain object, or a fetch `Headers`. */
+export type HeadersInput = Record<string, string | string[] | undefined> | Headers
+
+/** What a webhook request was answered. */
+export interface WebhookResponse {
+  status: number
+  headers: Record<string, string>
+  body: WebhookResponseBody
 }
 
 /** Create a relay. Nothing connects until a method is called. */
@@ -89,7 +125,8 @@ export function createRelay(options: RelayOptions): Relay {
   let sink: SegmentSink | undefined
   let klaviyo: KlaviyoClients | undefined
   let poller: Poller | undefined
-  let handler: WebhookHandler | undefined
+  let lock: StateLock | undefined
+  let app: FetchHandler | undefined
   const servers: WebhookServer[] = []
   let running: Promise<unknown> = Promise.resolve()
   let wake: (() => void) | undefined
@@ -98,7 +135,7 @@ export function createRelay(options: RelayOptions): Relay {
   const getSink = (): SegmentSink => {
     if (sink) return sink
     if (!options.segmentWriteKey) throw new MissingKeyError('SEGMENT_WRITE_KEY', 'the write key of the Segment source that receives the email events')
-    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: options.segmentApiHost })
+    sink = new SegmentSink({ ...options.segment, writeKey: options.segmentWriteKey, host: segmentHost(options.segmentApiHost, options.segmentRegion) })
     return sink
   }
 
@@ -106,37 +143,53 @@ export function createRelay(options: RelayOptions): Relay {
     if (poller) return poller
     if (!options.klaviyoPrivateKey) throw new MissingKeyError('KLAVIYO_PRIVATE_KEY', 'a Klaviyo private API key with scopes events:read, metrics:read, profiles:read')
     const s = getSink()
+    const store = new StateStore(options.statePath ?? DEFAULT_STATE_PATH)
+    lock = new StateLock(store.path, { log })
     klaviyo = createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
     const k = klaviyo
     poller = new Poller({
       source: new KlaviyoSource(k.events, k.apiBase, clampPageSize(options.pageSize)),
       sink: s,
-      store: new StateStore(options.statePath ?? DEFAULT_STATE_PATH),
+      store,
       resolveMetrics: () => findEmailMetrics(k.metrics, k.apiBase),
       lookbackMs: (options.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) * 1000,
       metricConcurrency: options.metricConcurrency,
       integrations: options.integrations,
       linkParam: options.linkParam,
+      machineOpens: options.machineOpens,
     })
     return poller
   }
 
-  const getHandler = (): WebhookHandler => {
-    if (handler) return handler
-    const secret = options.webhookSecret
-    if (!secret || (typeof secret !== 'string' && !secret.length)) {
-      throw new MissingKeyError('KLAVIYO_WEBHOOK_SECRET', 'the secret_key the Klaviyo webhook was created with, to verify Klaviyo-Signature')
+  // The Web-API webhook core (src/webhook), configured from the same names as the environment.
+  const getApp = (): FetchHandler => {
+    if (app) return app
+    const join = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.join(','))
+    try {
+      const config = webhookConfigFromEnv({
+        KLAVIYO_WEBHOOK_SECRET: join(options.webhookSecret),
+        KLAVIYO_PRIVATE_KEY: options.klaviyoPrivateKey,
+        KLAVIYO_API_BASE: options.klaviyoApiBase,
+        SEGMENT_WRITE_KEY: options.segmentWriteKey,
+        SEGMENT_API_HOST: options.segmentApiHost,
+        SEGMENT_REGION: options.segmentRegion,
+        SHOPIFY_WEBHOOK_SECRET: join(options.shopifyWebhookSecret),
+        SHOPIFY_ORDERS: options.shopifyOrders,
+      })
+      app = createWebhookApp(config, {
+        toleranceSeconds: options.webhookToleranceSeconds,
+        maxBodyBytes: options.maxBodyBytes,
+        segmentBudgetMs: options.webhookSegmentBudgetMs,
+        integrations: options.integrations,
+        linkParam: options.linkParam,
+        machineOpens: options.machineOpens,
+        log,
+      })
+    } catch (err) {
+      if (err instanceof WebhookConfigError) throw Object.assign(new RelayError('missing_key', err.message), { variable: err.variable })
+      throw err
     }
-    handler = createWebhookHandler({
-      secret,
-      sink: getSink(),
-      toleranceSeconds: options.webhookToleranceSeconds,
-      maxBodyBytes: options.maxBodyBytes,
-      integrations: options.integrations,
-      linkParam: options.linkParam,
-      log,
-    })
-    return handler
+    return app
   }
 
   const assertLive = () => {
@@ -144,8 +197,23 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   // Polls are serialised: two overlapping polls on one state file would both send the same events.
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = running.then(fn, fn)
+  // Across processes the state file's lock does the same (the second poller stops at once). A
+  // `--follow` run holds it from its first poll to stop(); a single poll holds it while it runs.
+  let following = false
+  const exclusive = <T>(p: Poller, fn: () => Promise<T>): Promise<T> => {
+    const locked = async () => {
+      if (stopped) throw new Error('relay is stopped')
+      if (!lock!.isHeld) {
+        await lock!.acquire()
+        p.reload() // another process may have moved the state on while we did not hold it
+      }
+      try {
+        return await fn()
+      } finally {
+        if (!following) await lock!.release()
+      }
+    }
+    const next = running.then(locked, locked)
     running = next.catch(() => undefined)
     return next
   }
@@ -155,18 +223,27 @@ export function createRelay(options: RelayOptions): Relay {
       assertLive()
       const since = parseSince(opts.since)
       const p = getPoller()
-      return exclusive(() => p.pollOnce(since))
+      return exclusive(p, () => p.pollOnce({ seedMs: since }))
+    },
+
+    redrive(opts) {
+      assertLive()
+      const from = parseSince(opts.from)
+      if (from === undefined) throw new RangeError('redrive: a start time is required')
+      const p = getPoller()
+      return exclusive(p, () => p.redrive(from, opts.onPlan))
     },
 
     async follow(opts = {}) {
       assertLive()
       const p = getPoller()
       const intervalMs = Math.max(0, (opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000)
-      let since = parseSince(opts.since)
+      const since = parseSince(opts.since)
+      following = true
       while (!p.stopped) {
         try {
-          const summary = await exclusive(() => p.pollOnce(since))
-          since = undefined // keep --since until one poll got through
+          // --since only seeds metrics without a cursor; after the first poll every metric has one.
+          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since }))
           ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
         } catch (err) {
           if (!isTransient(err)) throw err
@@ -186,14 +263,26 @@ export function createRelay(options: RelayOptions): Relay {
       }
     },
 
-    handleWebhook(rawBody, headers) {
+    async handleWebhook(rawBody, headers) {
       assertLive()
-      return getHandler()(rawBody, headers)
+      const h = new Headers()
+      if (headers instanceof Headers) headers.forEach((v, k) => h.set(k, v))
+      else for (const [k, v] of Object.entries(headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v)
+      const body = typeof rawBody === 'string' ? rawBody : new Uint8Array(rawBody)
+      const res = await getApp()(new Request('http://relay.local/', { method: 'POST', headers: h, body }))
+      const out: Record<string, string> = {}
+      res.headers.forEach((v, k) => (out[k] = v))
+      return { status: res.status, headers: out, body: (await res.json()) as WebhookResponseBody }
+    },
+
+    webhookApp() {
+      assertLive()
+      return getApp()
     },
 
     async serve(opts = {}) {
       assertLive()
-      const server = await startWebhookServer({ handler: getHandler(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
+      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
       servers.push(server)
       return server
     },
@@ -208,6 +297,7 @@ export function createRelay(options: RelayOptions): Relay {
         await sink?.close()
         await Promise.allSettled(servers.map((s) => s.close()))
         await running.catch(() => undefined)
+        await lock?.release()
       })()
       return stopped
     },

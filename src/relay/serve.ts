@@ -1,12 +1,14 @@
 /**
- * `mailstitch relay serve`: a node:http server around the webhook handler.
- * POST (any path) → webhook; GET /healthz → 200. Bodies are read under a cap; past it the rest is
- * drained (not reset) so the sender actually sees the 413, up to a hard limit where the socket is cut.
+ * `mailstitch relay serve`: a thin node:http adapter around the Web-API webhook core
+ * (src/webhook): each request becomes a fetch `Request`, the core answers with a `Response`, and
+ * that is written back. The same core runs on Cloudflare Workers and AWS Lambda.
+ * Bodies are read under a cap here too; past it the rest is drained (not reset) so the sender
+ * actually sees the 413, up to a hard limit where the socket is cut.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { WebhookHandler } from './webhook'
-import { DEFAULT_MAX_BODY_BYTES } from './webhook'
+import type { FetchHandler } from '../webhook/dispatch'
+import { DEFAULT_MAX_BODY_BYTES } from '../webhook/http'
 
 /** Default port of `relay serve`. */
 export const DEFAULT_PORT = 8787
@@ -16,7 +18,8 @@ const DRAIN_LIMIT = 64 * 1024 * 1024
 
 /** Options of {@link startWebhookServer}. */
 export interface ServeOptions {
-  handler: WebhookHandler
+  /** The fetch-style webhook app (see `createWebhookApp`). */
+  handler: FetchHandler
   port?: number
   host?: string
   maxBodyBytes?: number
@@ -36,7 +39,7 @@ export async function startWebhookServer(options: ServeOptions): Promise<Webhook
   const inFlight = new Set<Promise<void>>()
   const server = http.createServer((req, res) => {
     const p = handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, { ok: false, error: 'internal_error' })
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error' })
       else res.destroy()
     })
     inFlight.add(p)
@@ -45,17 +48,23 @@ export async function startWebhookServer(options: ServeOptions): Promise<Webhook
   server.keepAliveTimeout = 5_000
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]
-    if (req.method === 'GET' && (path === '/healthz' || path === '/')) return send(res, 200, { ok: true })
-    if (req.method !== 'POST') {
+    const method = (req.method ?? 'GET').toUpperCase()
+    let body: Buffer | undefined
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      const read = await readCapped(req, maxBody)
+      if (read === 'too_large') return sendJson(res, 413, { ok: false, error: `body larger than ${maxBody} bytes` }, { Connection: 'close' })
+      if (read === 'aborted') return
+      body = read
+    } else {
       req.resume()
-      return send(res, 405, { ok: false, error: 'method_not_allowed' }, { Allow: 'POST' })
     }
-    const body = await readCapped(req, maxBody)
-    if (body === 'too_large') return send(res, 413, { ok: false, error: `body larger than ${maxBody} bytes` }, { Connection: 'close' })
-    if (body === 'aborted') return
-    const out = await options.handler(body, req.headers)
-    send(res, out.status, out.body, out.headers)
+    const response = await options.handler(toRequest(req, method, body))
+    const headers: Record<string, string> = {}
+    response.headers.forEach((value, name) => (headers[name] = value))
+    const out = Buffer.from(await response.arrayBuffer())
+    if (res.writableEnded || res.destroyed) return
+    res.writeHead(response.status, { ...headers, 'content-length': String(out.length) })
+    res.end(out)
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -78,6 +87,18 @@ export async function startWebhookServer(options: ServeOptions): Promise<Webhook
       await Promise.allSettled([...inFlight])
     },
   }
+}
+
+/** node:http request → fetch Request (the body is the exact bytes received). */
+function toRequest(req: http.IncomingMessage, method: string, body: Buffer | undefined): Request {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    else headers.set(name, value)
+  }
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`)
+  return new Request(url, { method, headers, body: body ? new Uint8Array(body) : undefined })
 }
 
 function readCapped(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
@@ -114,7 +135,7 @@ function readCapped(req: http.IncomingMessage, limit: number): Promise<Buffer | 
   })
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.writableEnded || res.destroyed) return
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent } from './klaviyo-map'
+import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent, relayedMetricNames } from './klaviyo-map'
 import type { KlaviyoEventLike, KlaviyoProfileLike } from './klaviyo-map'
 import { version as RELAY_VERSION } from './version'
 
@@ -51,6 +51,7 @@ describe('mapKlaviyoEvent', () => {
         email_subject: 'Spring sale',
         campaign_id: 'MSG1',
         campaign_name: 'Spring 2026',
+        send_type: 'campaign',
         link_url: 'https://shop.example/p' /* the bridge token is stripped */,
         klaviyo_profile_id: 'PROF1',
       },
@@ -64,11 +65,74 @@ describe('mapKlaviyoEvent', () => {
     expect(m?.properties.link_url).toBeUndefined()
   })
 
-  it('uses the flow id as campaign_id for flow sends', () => {
+  it('puts a flow send under flow_id, never under campaign_id', () => {
     const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00+00:00', eventProperties: { $message: 'FLOWMSG', $flow: 'FLOW9', 'Campaign Name': 'Welcome: Email 1' } } })
     const m = mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Received Email' })
-    expect(m?.properties).toMatchObject({ email_id: 'FLOWMSG', campaign_id: 'FLOW9', campaign_name: 'Welcome: Email 1' })
+    expect(m?.properties).toMatchObject({ email_id: 'FLOWMSG', flow_id: 'FLOW9', flow_message_name: 'Welcome: Email 1', send_type: 'flow' })
+    expect(m?.properties.campaign_id).toBeUndefined()
+    expect(m?.properties.campaign_name).toBeUndefined()
     expect(m?.properties.email_subject).toBeUndefined()
+  })
+
+  it('never takes an id from a property Klaviyo does not send ($campaign)', () => {
+    const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00+00:00', eventProperties: { $campaign: 'INVENTED', Subject: 'x' } } })
+    const m = mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Opened Email' })
+    expect(m?.properties.campaign_id).toBeUndefined()
+    expect(JSON.stringify(m)).not.toContain('INVENTED')
+  })
+
+  it('maps the properties of the published example payload (help centre, "Understand webhooks in Advanced KDP")', () => {
+    const published = {
+      $ESP: 0,
+      Subject: 'Your order is on its way',
+      $message: '01H7C5TSWZQ5V8KGBK36XJ9GHM',
+      $event_id: '01H7C5TSWZQ5V8KGBK36XJ9GHM:jane@example.com',
+      $group_ids: [],
+      $attribution: { $send_ts: 1691652116, $attributed_event_id: 'x' },
+      'Email Domain': 'example.com',
+      'Campaign Name': 'August newsletter',
+      'Inbox Provider': 'Gmail',
+      '$_cohort$message_send_cohort': '1691652116:01H7C5TSWZQ5V8KGBK36XJ9GHM',
+    }
+    const ev = sdkEvent({ attributes: { datetime: '2023-08-10 07:21:56+00:00', event_properties: published } })
+    const m = mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Received Email' })
+    expect(m?.timestamp).toBe('2023-08-10T07:21:56.000Z')
+    expect(m?.properties).toEqual({
+      provider: 'Klaviyo',
+      email_id: '01H7C5TSWZQ5V8KGBK36XJ9GHM',
+      email_subject: 'Your order is on its way',
+      send_type: 'campaign',
+      campaign_id: '01H7C5TSWZQ5V8KGBK36XJ9GHM',
+      campaign_name: 'August newsletter',
+      inbox_provider: 'Gmail',
+      email_domain: 'example.com',
+      esp: '0',
+      klaviyo_profile_id: 'PROF1',
+    })
+  })
+
+  it('carries the bounce type of a bounce', () => {
+    const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00Z', eventProperties: { $message: 'M', 'Bounce Type': 'hard' } } })
+    expect(mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Bounced Email' })?.properties.bounce_type).toBe('hard')
+    expect(mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Opened Email' })?.properties.bounce_type).toBeUndefined()
+  })
+
+  it('flags Apple Privacy machine opens (either spelling) and drops them when asked', () => {
+    for (const flag of [{ 'Apple Privacy Open': true }, { 'Apple Privacy Open': 'True' }, { machine_open: true }, { machine_open: 1 }]) {
+      const ev = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00Z', eventProperties: { $message: 'M', ...flag } } })
+      expect(mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Opened Email' })?.properties.machine_open).toBe(true)
+      expect(mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Opened Email' }, { machineOpens: 'drop' })).toBeNull()
+      // Only opens are machine opens; a click with the flag is still a click.
+      expect(mapKlaviyoEvent({ event: ev, profile: sdkProfile(), metricName: 'Clicked Email' }, { machineOpens: 'drop' })?.properties.machine_open).toBeUndefined()
+    }
+    const human = sdkEvent({ attributes: { datetime: '2026-01-01T00:00:00Z', eventProperties: { $message: 'M', 'Apple Privacy Open': false, machine_open: 'false' } } })
+    const m = mapKlaviyoEvent({ event: human, profile: sdkProfile(), metricName: 'Opened Email' }, { machineOpens: 'drop' })
+    expect(m?.properties.machine_open).toBeUndefined()
+  })
+
+  it('relays only "Unsubscribed from Email Marketing" when the account has both unsubscribe metrics', () => {
+    expect(relayedMetricNames(['Opened Email', 'Unsubscribed', 'Unsubscribed from Email Marketing', 'Placed Order'])).toEqual(['Opened Email', 'Unsubscribed from Email Marketing'])
+    expect(relayedMetricNames(['Unsubscribed', 'Received Email'])).toEqual(['Unsubscribed', 'Received Email'])
   })
 
   it('adds userId from external_id when it differs from the bridge id', () => {

@@ -1,5 +1,5 @@
 /**
- * Klaviyo email event + profile → Segment `track` message, per the "Relay" table of CONTRACT.md.
+ * Klaviyo email event + profile → Segment `track` message, per docs/relay.md, "What arrives in Segment".
  * Pure: no I/O, no clock. Accepts both the camelCase objects the klaviyo-api SDK returns and the
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
@@ -67,13 +67,35 @@ export interface KlaviyoProfileLike {
   } | null
 }
 
-/** Properties of a relayed event (Segment email spec names plus `provider`). */
+/**
+ * Properties of a relayed event: Segment email spec names plus `provider`, each taken only from a
+ * property Klaviyo records on its email events (`$message`, `$flow`, `Campaign Name`, `Subject`,
+ * `URL`, `Bounce Type`, `Inbox Provider`, `Email Domain`, `$ESP`; see the example payload in the
+ * help centre's "Understand webhooks in Advanced KDP" and ../shared/research/klaviyo.md).
+ */
 export interface RelayEventProperties {
+  /** Klaviyo `$message`: the id of the message sent (a campaign's, or a flow message's). */
   email_id?: string
   email_subject?: string
+  /** Campaign sends only: the campaign (Klaviyo's `$message` of a campaign send). */
   campaign_id?: string
+  /** Campaign sends only: Klaviyo's `Campaign Name`. */
   campaign_name?: string
+  /** Flow sends only: Klaviyo's `$flow`. */
+  flow_id?: string
+  /** Flow sends only: Klaviyo's `Campaign Name`, which for a flow send names the flow message. */
+  flow_message_name?: string
+  /** `'flow'` when Klaviyo recorded a `$flow`, else `'campaign'`. */
+  send_type?: 'campaign' | 'flow'
   link_url?: string
+  /** Bounced Email: Klaviyo's `Bounce Type` (e.g. hard, soft). */
+  bounce_type?: string
+  inbox_provider?: string
+  email_domain?: string
+  /** Klaviyo's `$ESP` code (which sending infrastructure delivered it). */
+  esp?: string
+  /** Opened Email: true when Klaviyo flagged the open as a machine open (Apple Mail Privacy Protection). */
+  machine_open?: true
   provider: 'Klaviyo'
   /** Klaviyo profile id, so warehouse users can join back to Klaviyo. */
   klaviyo_profile_id?: string
@@ -99,6 +121,11 @@ export interface MapOptions {
   integrations?: Record<string, boolean> | null
   /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
   linkParam?: string
+  /**
+   * Apple Mail Privacy Protection opens: `'keep'` (default) sends them with `machine_open: true`;
+   * `'drop'` does not send them (the mapper returns null).
+   */
+  machineOpens?: 'keep' | 'drop'
 }
 
 /**
@@ -148,19 +175,33 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
   }
 
   const ep = asRecord(attrs.eventProperties ?? attrs.event_properties)
+  const machineOpen = metricName === 'Opened Email' && isMachineOpen(ep)
+  if (machineOpen && options.machineOpens === 'drop') return null
   const properties: RelayEventProperties = { provider: 'Klaviyo' }
-  // `$message` is the id of the message that was sent (campaign message, or flow message).
-  setIf(properties, 'email_id', str(ep.$message))
+  const messageId = str(ep.$message)
+  const flowId = str(ep.$flow)
+  setIf(properties, 'email_id', messageId)
   setIf(properties, 'email_subject', str(ep.Subject))
-  // Campaign sends carry their campaign in `$message` (older data) or `$campaign`; flow sends carry
-  // the flow in `$flow`, which plays the campaign's role in Segment's email spec.
-  setIf(properties, 'campaign_id', str(ep.$campaign) ?? str(ep.$flow) ?? str(ep.$message))
-  // Klaviyo fills 'Campaign Name' for campaigns and with the flow message name for flows.
-  setIf(properties, 'campaign_name', str(ep['Campaign Name']))
+  // Klaviyo records `$flow` on flow sends only; a campaign send's `$message` is its campaign.
+  // No id comes from a property Klaviyo does not send (real events carry no `$campaign`).
+  if (flowId) {
+    properties.send_type = 'flow'
+    properties.flow_id = flowId
+    setIf(properties, 'flow_message_name', str(ep['Campaign Name']))
+  } else if (messageId || str(ep['Campaign Name'])) {
+    properties.send_type = 'campaign'
+    setIf(properties, 'campaign_id', messageId)
+    setIf(properties, 'campaign_name', str(ep['Campaign Name']))
+  }
   // Klaviyo records the link as rendered for this recipient, bridge token included; the token
   // must not reach any destination as part of a URL (see docs/threat-model.md).
   const url = str(ep.URL)
   if (metricName === 'Clicked Email') setIf(properties, 'link_url', url && scan(url, options.linkParam || 'mst')[1])
+  if (metricName === 'Bounced Email') setIf(properties, 'bounce_type', str(ep['Bounce Type']))
+  setIf(properties, 'inbox_provider', str(ep['Inbox Provider']))
+  setIf(properties, 'email_domain', str(ep['Email Domain']))
+  setIf(properties, 'esp', str(ep.$ESP))
+  if (machineOpen) properties.machine_open = true
   setIf(properties, 'klaviyo_profile_id', profileId)
 
   const message: RelayTrackMessage = {
@@ -177,6 +218,29 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
   const integrations = options.integrations === undefined ? DEFAULT_INTEGRATIONS : options.integrations
   if (integrations) message.integrations = { ...integrations }
   return message
+}
+
+/**
+ * True when Klaviyo flagged an open as a machine open: the help centre names the property
+ * `Apple Privacy Open`; community threads show `machine_open`. Either, as a boolean or its text.
+ */
+export function isMachineOpen(eventProperties: Record<string, unknown>): boolean {
+  return truthy(eventProperties['Apple Privacy Open']) || truthy(eventProperties.machine_open)
+}
+
+/**
+ * The metrics to relay out of those an account has: with both `Unsubscribed` and `Unsubscribed
+ * from Email Marketing`, Klaviyo records one unsubscribe under both, so only the latter is kept
+ * (one unsubscribe is one Segment `Unsubscribed`).
+ */
+export function relayedMetricNames<T extends string>(names: readonly T[]): T[] {
+  const both = names.includes('Unsubscribed' as T) && names.includes('Unsubscribed from Email Marketing' as T)
+  return names.filter((n) => isRelayedMetric(n) && !(both && n === 'Unsubscribed'))
+}
+
+function truthy(v: unknown): boolean {
+  if (v === true || v === 1) return true
+  return typeof v === 'string' && /^(true|1|yes)$/i.test(v.trim())
 }
 
 /** ISO time of a Klaviyo event from `datetime` (Date or string) or `timestamp` (epoch seconds). */

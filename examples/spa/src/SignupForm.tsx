@@ -1,5 +1,6 @@
 // A controlled signup form the way SPAs write them: state in React, preventDefault, fetch.
-// Nothing here knows about mailstitch: its capturing submit listener sees the form anyway.
+// mailstitch's capturing submit listener sees the form anyway; `data-mailstitch-subscribe` marks
+// it as an opt-in, so the email is also subscribed to the Klaviyo list.
 import { useState, type FormEvent } from 'react'
 
 export function SignupForm({ id, label }: { id: string; label: string }) {
@@ -23,7 +24,7 @@ export function SignupForm({ id, label }: { id: string; label: string }) {
 
   if (state === 'done') return <p id={`${id}-done`}>Thanks! Check your inbox.</p>
   return (
-    <form id={id} onSubmit={onSubmit}>
+    <form id={id} onSubmit={onSubmit} data-mailstitch-subscribe>
       <label htmlFor={`${id}-email`}>{label}</label>
       <input id={`${id}-email`} type="email" name="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
       <button type="submit" id={`${id}-submit`} disabled={state === 'sending'}>Subscribe</button>

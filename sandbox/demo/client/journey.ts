@@ -6,16 +6,9 @@
  */
 import type { Comparison, Device, Entry, Journey, Touch, Visitor } from '../../../src/journey/model'
 import { visitorLabel } from '../../../src/journey/format'
+import type { DroppedSummary, RelayStatus } from '../console'
 import { clock, h, mount, type Child } from './dom'
 
-interface RelayStatus {
-  running: boolean
-  intervalSeconds: number
-  polls: number
-  sent: number
-  lastPollAt?: string
-  lastError?: string
-}
 interface JourneyResponse extends Comparison {
   generatedAt: string
   eventsFile: string | null
@@ -23,6 +16,9 @@ interface JourneyResponse extends Comparison {
   storeOtherUrl: string
   relay: RelayStatus
   skipped: number
+  /** Events Segment answered 200 for and dropped (e.g. sent under a mistyped write key). */
+  dropped: DroppedSummary
+  canSendMistyped: boolean
 }
 
 const CSS = `
@@ -230,6 +226,31 @@ function render(): void {
       ' · ',
       h('a', { href: '/api/events.jsonl' }, 'download events.jsonl'),
     ),
+    droppedPanel(d),
+  )
+}
+
+/**
+ * Segment's silent drops: a request under a mistyped write key is answered 200 {"success":true}
+ * and its events never arrive. The panel shows them, and lets you send some.
+ */
+function droppedPanel(d: JourneyResponse): HTMLElement | null {
+  if (!d.dropped.total && !d.canSendMistyped) return null
+  const reasons = Object.entries(d.dropped.byReason).map(([r, n]) => `${n} × ${r}`).join(', ')
+  const button = d.canSendMistyped ? h('button', { type: 'button', data: { action: 'mistyped' } }, 'Relay with a mistyped write key') : null
+  button?.addEventListener('click', () => {
+    button.setAttribute('disabled', '')
+    void fetch('/api/mistyped-key', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      .then(() => refresh())
+      .finally(() => button.removeAttribute('disabled'))
+  })
+  return h(
+    'div',
+    { class: 'foot dropped', data: { dropped: String(d.dropped.total) } },
+    h('b', null, `Dropped by Segment: ${d.dropped.total} event${d.dropped.total === 1 ? '' : 's'}`),
+    reasons ? ` (${reasons})` : '',
+    '. Segment answered each request 200 {"success":true}: the relay counted them as sent. Only the source debugger shows they never arrived; run mailstitch relay check before going live. ',
+    button,
   )
 }
 
@@ -237,7 +258,8 @@ function showStatus(): void {
   if (!data) return
   const r = data.relay
   const relay = r.lastError ? `relay: ${r.lastError}` : r.running ? `relay polling every ${r.intervalSeconds} s · ${r.sent} email events relayed${r.lastPollAt ? ` · last poll ${clock(r.lastPollAt)}` : ''}` : 'relay stopped'
-  status.textContent = `${relay} · updated ${clock(data.generatedAt)}`
+  const dropped = data.dropped.total ? ` · ${data.dropped.total} dropped by Segment` : ''
+  status.textContent = `${relay}${dropped} · updated ${clock(data.generatedAt)}`
 }
 
 async function refresh(): Promise<void> {
@@ -246,7 +268,7 @@ async function refresh(): Promise<void> {
   data = JSON.parse(text) as JourneyResponse
   showStatus()
   // Re-render only when the journey changed (generatedAt and relay status always do).
-  const key = JSON.stringify([data.with, data.without])
+  const key = JSON.stringify([data.with, data.without, data.dropped])
   if (key === lastText) return
   lastText = key
   render()

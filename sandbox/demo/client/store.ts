@@ -16,7 +16,7 @@ interface Analytics {
 }
 interface StoreWindow {
   analytics: Analytics
-  __store: { page: string; product?: string }
+  __store: { page: string; product?: string; checkout?: 'browser' | 'shopify' }
   mailstitch?: { instance?: { linkParams(): Record<string, string> } }
 }
 
@@ -119,6 +119,21 @@ function cartPage(): void {
       writeCart([])
       localStorage.removeItem('hl_cart_id')
       location.href = `/thank-you?order=${encodeURIComponent(orderId)}`
+    }
+    if (cfg.checkout === 'shopify') {
+      // The purchase happens in Shopify's checkout: the store sends the cart, with the bridge id
+      // the Shopify add-on would have written into its attributes, and Shopify's orders/create
+      // webhook brings the order to Segment through the relay.
+      const bridgeId = w.mailstitch?.instance?.linkParams().mst ?? ''
+      fetch('/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines, bridgeId }) })
+        .then((r) => r.json() as Promise<{ order_id?: string }>)
+        .then((placed) => {
+          writeCart([])
+          localStorage.removeItem('hl_cart_id')
+          location.href = `/thank-you?order=${encodeURIComponent(placed.order_id ?? '')}`
+        })
+        .catch(() => button.removeAttribute('disabled'))
+      return
     }
     w.analytics.track(
       'Order Completed',

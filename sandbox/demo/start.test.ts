@@ -1,13 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_PORTS, DemoPortError, SITE_WRITE_KEY, demoOptionsFromArgs, startDemo, type Demo } from '../demo'
-import { deviceUrl } from './console'
+import { DemoPortError, SITE_WRITE_KEY, startDemo, type Demo } from '../demo'
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..')
-const built = existsSync(path.join(ROOT, 'dist', 'mailstitch.min.js'))
 const ephemeral = { store: 0, collector: 0, klaviyo: 0, console: 0 }
 
 /** GET/POST without following redirects, with an optional Host header. */
@@ -27,38 +24,8 @@ function request(url: string, o: { method?: string; host?: string; body?: string
   })
 }
 
-describe('demoOptionsFromArgs', () => {
-  it('reads ports from env and flags (flags win), and other options', () => {
-    expect(demoOptionsFromArgs(['--port', '9000', '--klaviyo-port=9002', '--keep-events', '--data-dir', '/tmp/x'], { MAILSTITCH_DEMO_PORT: '8000', MAILSTITCH_CONSOLE_PORT: '9003' })).toEqual({
-      ports: { store: 9000, klaviyo: 9002, console: 9003 },
-      keepEvents: true,
-      dataDir: '/tmp/x',
-    })
-  })
-
-  it('refuses bad values with a message, and knows --help', () => {
-    expect(demoOptionsFromArgs(['--port', 'abc'], {})).toMatch(/--port must be a port number/)
-    expect(demoOptionsFromArgs([], { MAILSTITCH_COLLECTOR_PORT: '70000' })).toMatch(/MAILSTITCH_COLLECTOR_PORT must be a port number/)
-    expect(demoOptionsFromArgs(['--what'], {})).toMatch(/unknown option "--what"/)
-    expect(demoOptionsFromArgs(['--port'], {})).toMatch(/--port must be/)
-    expect(demoOptionsFromArgs(['-h'], {})).toBe('help')
-  })
-
-  it('has fixed default ports', () => {
-    expect(DEFAULT_PORTS).toEqual({ store: 8780, collector: 8781, klaviyo: 8782, console: 8783 })
-  })
-})
-
-it('deviceUrl moves a store link to the other host name, and nothing else', () => {
-  const a = 'http://127.0.0.1:8780'
-  const b = 'http://localhost:8780'
-  expect(deviceUrl(`${a}/p?mst=x#r`, 'other', a, b)).toBe(`${b}/p?mst=x#r`)
-  expect(deviceUrl(`${a}/p`, 'same', a, b)).toBe(`${a}/p`)
-  expect(deviceUrl('https://elsewhere.test/p', 'other', a, b)).toBe('https://elsewhere.test/p')
-  expect(deviceUrl('not a url', 'other', a, b)).toBe('not a url')
-})
-
-describe.skipIf(!built)('startDemo', () => {
+// Needs the built bundle: startDemo fails with "run `npm run build` first" without it (npm test builds first).
+describe('startDemo', () => {
   let demo: Demo
   let dataDir: string
 
@@ -151,6 +118,22 @@ describe.skipIf(!built)('startDemo', () => {
     const lines = readFileSync(demo.eventsFile, 'utf8').trim().split('\n')
     expect(lines.length).toBe(demo.collector.events().length)
     expect((await request(demo.urls.console + '/api/events.jsonl')).body.trim().split('\n')).toHaveLength(lines.length)
+  })
+
+  it('shows the events a relay with a mistyped write key "sent" as dropped: Segment answered 200 to each request', async () => {
+    const journey = async () => JSON.parse((await request(demo.urls.console + '/api/journey')).body)
+    expect((await journey()).dropped).toEqual({ total: 0, byReason: {} })
+    const before = demo.collector.events().length
+    const r = await request(demo.urls.console + '/api/mistyped-key', { method: 'POST', type: 'application/json', body: '{}' })
+    expect(r.status).toBe(200)
+    const run = JSON.parse(r.body)
+    expect(run).toMatchObject({ writeKey: 'demo_klaviyo_relay_typo', segmentAnswered: '200 {"success":true}' })
+    expect(run.sent).toBeGreaterThanOrEqual(3) // the relay believes it sent them…
+    const j = await journey()
+    expect(j.dropped).toEqual({ total: run.sent, byReason: { unknown_write_key: run.sent } }) // …and none arrived
+    expect(demo.collector.events()).toHaveLength(before)
+    expect((await request(demo.urls.journey)).body).toContain('/assets/journey.js')
+    expect((await request(demo.urls.console + '/assets/journey.js')).body).toContain('Dropped by Segment')
   })
 
   it('refuses to start on a taken port, with a clear message, and leaves the running demo’s files alone', async () => {

@@ -1,0 +1,86 @@
+/**
+ * The demo with `checkout: 'shopify'` (`npm run demo -- --checkout shopify`): the shopper's
+ * purchase goes through a Shopify checkout stand-in instead of the store page's own
+ * `Order Completed`: the email click on a second device, then the order (bridge id in
+ * `note_attributes`, as the cart bridge writes it) and Shopify's `orders/create` webhook (shaped
+ * like Shopify's example) through the relay's Shopify handler into Segment. The journey viewer
+ * must credit that order to the email click.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { test, expect, type Browser } from '@playwright/test'
+import { startDemo, type Demo } from '../sandbox/demo'
+import { readEvents } from '../src/journey/events'
+import { compareJourneys } from '../src/journey/model'
+import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from './support/demo-walk'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Ev = Record<string, any>
+const EMAIL = 'grace@example.com'
+
+const device = (browser: Browser) => demoDevice(browser, { viewport: { width: 1360, height: 900 } })
+
+let demo: Demo
+let dataDir: string
+
+test.beforeEach(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
+  demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1, checkout: 'shopify' })
+})
+
+test.afterEach(async () => {
+  await demo?.close()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+test('demo --checkout shopify: the Shopify order (orders/create webhook) after an email click is credited to the click in the journey viewer', async ({ browser }) => {
+  // --- Laptop: browse, subscribe in the footer form.
+  const laptop = await device(browser)
+  const shop = await laptop.newPage()
+  await shop.goto(demo.urls.store + '/')
+  const A = await anonymousIdOf(shop)
+  await shop.fill('#NewsletterForm--footer', EMAIL)
+  await Promise.all([shop.waitForURL('**/?customer_posted=true*'), shop.click('#Subscribe')])
+  await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
+
+  // --- A campaign, opened; its link clicked on another device.
+  await new Promise((r) => setTimeout(r, 1000)) // Klaviyo stamps events to the second (see journey.spec.ts)
+  const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
+  const phone = await device(browser)
+  const p2 = await phone.newPage()
+  await p2.goto(href)
+  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  expect(await anonymousIdOf(p2)).toBe(A)
+  await demo.collector.waitFor((e) => e.event === 'Email Link Landed', 15_000)
+
+  // --- The checkout happens on Shopify: the order carries the bridge id the cart bridge wrote
+  // into the cart attributes (a guest checkout), and its orders/create webhook reaches the relay.
+  await p2.click('#add-to-cart')
+  await p2.click('#cart-link')
+  await p2.waitForURL('**/cart')
+  await Promise.all([p2.waitForURL('**/thank-you?order=*'), p2.click('#place-order')])
+  const orderId = new URL(p2.url()).searchParams.get('order')!
+  expect(orderId).toMatch(/^\d+$/)
+  await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)
+  await demo.pollNow()
+  await expect.poll(() => demo.collector.events().filter((e) => e.event === 'Email Link Clicked').length, { timeout: 20_000 }).toBe(1)
+
+  // --- The model: one visitor, the Shopify order credited to the click.
+  const all = demo.collector.events() as Ev[]
+  const order = all.find((e) => e.event === 'Order Completed')!
+  expect(order).toMatchObject({ anonymousId: A, messageId: `shopify-order-${orderId}`, context: { library: { name: 'mailstitch-relay' } }, properties: { order_id: orderId, total: 68, currency: 'USD', products: [{ name: 'Linen Overshirt', quantity: 1 }] } })
+  // Only the relay sent an order: the store page did not.
+  expect(all.filter((e) => e.event === 'Order Completed')).toHaveLength(1)
+  const model = compareJourneys(readEvents(all).events)
+  expect(model.with.visitors.map((v) => v.id)).toEqual([A])
+  const [o] = model.with.visitors[0]!.orders
+  expect(o!.order).toMatchObject({ emailClick: true, orderId, lastTouch: { channel: 'email', via: 'email-click' } })
+
+  // --- The journey viewer shows it.
+  const viewer = await (await device(browser)).newPage()
+  await viewer.goto(demo.urls.journey)
+  await expect(viewer.locator('[data-col="with"] .callout.order')).toContainText('credited to the email click')
+  await expect(viewer.locator('[data-col="with"]')).toContainText(`#${orderId}`)
+  await expect(viewer.locator('[data-summary="with"] .stat', { hasText: 'orders credited to an email click' })).toContainText('1/1')
+})

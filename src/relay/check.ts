@@ -1,0 +1,215 @@
+/**
+ * `mailstitch relay check`: find out before any data is lost whether the relay can run. Checks
+ * what can be checked (keys present and shaped right, Klaviyo accepting the key, each read scope,
+ * email metrics, webhook topics, Segment reachable) and says plainly what cannot: Segment answers
+ * `200 {"success":true}` to any write key and to an EU workspace posting to the US endpoint
+ * (segment-docs http-api; analytics-node issue 59), so whether the key belongs to a real source
+ * and which region the workspace is in can only be seen in the source's debugger.
+ */
+import { WEBHOOK_TOPIC_TO_METRIC } from '../shared/klaviyo-map'
+import { EXIT_CODES, KlaviyoAuthError, RelayError, UnknownMetricError, UnreachableHostError, networkErrorCode } from './errors'
+import { createKlaviyoClients, toKlaviyoError, type KlaviyoClients } from './klaviyo-client'
+import { findEmailMetrics } from './metrics'
+import type { RelayOptions } from './relay'
+import { segmentHost } from './segment-region'
+
+/** Outcome of one check. */
+export type CheckStatus = 'ok' | 'warn' | 'fail'
+
+/** One line of the report. */
+export interface CheckResult {
+  /** Short name of what was checked, e.g. `klaviyo.events`. */
+  name: string
+  status: CheckStatus
+  message: string
+  /** For failures: the exit code the relay itself would exit with. */
+  exitCode?: number
+}
+
+/** The whole report: exit code 0 when the relay can run (warnings allowed). */
+export interface CheckReport {
+  results: CheckResult[]
+  exitCode: number
+}
+
+/** Input of {@link checkRelay}. */
+export interface CheckInput {
+  relay: RelayOptions
+  /** SHOPIFY_WEBHOOK_SECRET (comma-separated during a rotation), when set. */
+  shopifyWebhookSecret?: string
+  /** Per-request timeout, ms. Default 10 000. */
+  timeoutMs?: number
+}
+
+/** Run every check; never throws for a failed check (it is a line of the report). */
+export async function checkRelay(input: CheckInput): Promise<CheckReport> {
+  const results: CheckResult[] = []
+  const o = input.relay
+  const timeoutMs = input.timeoutMs ?? 10_000
+  await checkKlaviyo(o, timeoutMs, results)
+  await checkSegment(o, timeoutMs, results)
+  if (input.shopifyWebhookSecret !== undefined) checkShopifySecret(input.shopifyWebhookSecret, results)
+  const failure = results.find((r) => r.status === 'fail')
+  return { results, exitCode: failure ? (failure.exitCode ?? 1) : 0 }
+}
+
+/** The report as lines, one per check: `ok   …`, `warn …`, `FAIL …`, then a verdict. */
+export function formatCheckReport(report: CheckReport): string[] {
+  const tag = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const
+  const lines = report.results.map((r) => `${tag[r.status]} ${r.name}: ${r.message}`)
+  const warnings = report.results.filter((r) => r.status === 'warn').length
+  lines.push(
+    report.exitCode === 0
+      ? `relay check: usable${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'}: read them)` : ''}.`
+      : `relay check: not usable; fix the FAIL lines (exit code ${report.exitCode}).`,
+  )
+  return lines
+}
+
+const ok = (name: string, message: string): CheckResult => ({ name, status: 'ok', message })
+const warn = (name: string, message: string): CheckResult => ({ name, status: 'warn', message })
+const fail = (name: string, message: string, exitCode: number): CheckResult => ({ name, status: 'fail', message, exitCode })
+
+/** The scope each read needs, as Klaviyo names it when creating a private key. */
+const SCOPE_OF = { metrics: 'metrics:read', events: 'events:read', profiles: 'profiles:read' } as const
+
+async function checkKlaviyo(o: RelayOptions, timeoutMs: number, results: CheckResult[]): Promise<void> {
+  const key = o.klaviyoPrivateKey
+  if (!key) {
+    results.push(fail('klaviyo.key', 'KLAVIYO_PRIVATE_KEY is not set: create a private API key with read access to Events, Metrics and Profiles (Klaviyo → Settings → API keys).', EXIT_CODES.missing_key))
+    return
+  }
+  if (!/^pk_[A-Za-z0-9]+$/.test(key)) {
+    results.push(warn('klaviyo.key', 'KLAVIYO_PRIVATE_KEY does not look like a private API key (pk_…); the 6-character public key (site id) cannot read events.'))
+  }
+  const clients = createKlaviyoClients({ privateKey: key, apiBase: o.klaviyoApiBase, retry: { httpAttempts: 2, maxIntervalSeconds: 2, networkAttempts: 1, timeoutMs } })
+  const base = clients.apiBase
+
+  // Metrics first: a 401 here means the key itself is refused, and nothing else is worth asking.
+  const metrics = await klaviyoRead(() => clients.metrics.getMetrics({ filter: 'equals(integration.name,"Klaviyo")', fieldsMetric: ['name'] }), base)
+  if (metrics.error instanceof KlaviyoAuthError && metrics.error.status === 401) {
+    results.push(fail('klaviyo.key', `Klaviyo refused KLAVIYO_PRIVATE_KEY (401) at ${base}: wrong account, revoked, or not a private key.`, EXIT_CODES.klaviyo_auth))
+    return
+  }
+  if (metrics.error instanceof UnreachableHostError) {
+    results.push(fail('klaviyo.reachable', metrics.error.message, EXIT_CODES.unreachable))
+    return
+  }
+  if (!metrics.error) results.push(ok('klaviyo.key', `accepted by ${base}`))
+
+  for (const [scope, read] of [
+    ['metrics', async () => metrics],
+    ['events', () => klaviyoRead(() => clients.events.getEvents({ fieldsEvent: ['datetime'], pageSize: 1 }), base)],
+    ['profiles', () => klaviyoRead(() => clients.profiles.getProfiles({ fieldsProfile: ['email'], pageSize: 1 }), base)],
+  ] as const) {
+    const r = await read()
+    const name = `klaviyo.scope.${SCOPE_OF[scope]}`
+    if (!r.error) results.push(ok(name, `${scope} can be read`))
+    else if (r.error instanceof KlaviyoAuthError) results.push(fail(name, `Klaviyo refused to list ${scope} (${r.error.status}): give the private key read access to ${scope[0].toUpperCase()}${scope.slice(1)} (${SCOPE_OF[scope]}).`, EXIT_CODES.klaviyo_auth))
+    else results.push(fail(name, r.error.message, exitCodeOf(r.error)))
+  }
+
+  if (!metrics.error) await checkEmailMetrics(clients, results)
+  if (o.webhookSecret) await checkWebhookTopics(clients, results)
+}
+
+async function checkEmailMetrics(clients: KlaviyoClients, results: CheckResult[]): Promise<void> {
+  try {
+    const found = await findEmailMetrics(clients.metrics, clients.apiBase)
+    results.push(ok('klaviyo.metrics', `email metrics found: ${found.map((m) => m.name).join(', ')}`))
+  } catch (err) {
+    if (err instanceof UnknownMetricError) results.push(fail('klaviyo.metrics', err.message, EXIT_CODES.unknown_metric))
+    else results.push(fail('klaviyo.metrics', (err as Error).message, exitCodeOf(err)))
+  }
+}
+
+async function checkWebhookTopics(clients: KlaviyoClients, results: CheckResult[]): Promise<void> {
+  const r = await klaviyoRead(() => clients.webhooks.getWebhookTopics(), clients.apiBase)
+  if (r.error) {
+    const why = r.error instanceof KlaviyoAuthError ? `Klaviyo answered ${r.error.status}` : r.error.message
+    results.push(
+      warn(
+        'klaviyo.webhooks',
+        `cannot list webhook topics (${why}): the key needs webhooks:read to check them, and system webhooks need Advanced KDP. Check Klaviyo → Settings → Webhooks that a webhook sends the email topics to relay serve.`,
+      ),
+    )
+    return
+  }
+  const ids = ((r.value as { body?: { data?: Array<{ id?: unknown }> } }).body?.data ?? []).map((t) => String(t.id))
+  const relayed = ids.filter((id) => Object.prototype.hasOwnProperty.call(WEBHOOK_TOPIC_TO_METRIC, id))
+  if (!relayed.length) {
+    results.push(fail('klaviyo.webhooks', `KLAVIYO_WEBHOOK_SECRET is set but the account offers none of the email webhook topics (it has: ${ids.slice(0, 8).join(', ') || 'none'}). System webhooks need Advanced KDP; use relay poll instead.`, EXIT_CODES.unknown_metric))
+  } else {
+    results.push(ok('klaviyo.webhooks', `email webhook topics available: ${relayed.join(', ')}`))
+  }
+}
+
+async function checkSegment(o: RelayOptions, timeoutMs: number, results: CheckResult[]): Promise<void> {
+  const key = o.segmentWriteKey
+  const host = segmentHost(o.segmentApiHost, o.segmentRegion).replace(/\/+$/, '')
+  if (!key) {
+    results.push(fail('segment.key', 'SEGMENT_WRITE_KEY is not set: copy the write key of an HTTP API (or Node.js) source in Segment.', EXIT_CODES.missing_key))
+  } else if (!/^[A-Za-z0-9_-]{16,64}$/.test(key)) {
+    const why = /\s|["']/.test(key) ? 'it holds spaces or quotes' : /:/.test(key) ? 'it holds a colon (paste the key alone, not "user:password" or a header)' : 'it is not 16–64 letters and digits'
+    results.push(fail('segment.key', `SEGMENT_WRITE_KEY is not shaped like a Segment write key: ${why}.`, EXIT_CODES.missing_key))
+  } else {
+    results.push(ok('segment.key', 'set and shaped like a write key'))
+  }
+
+  // Reachability: an empty batch carries no event, so nothing lands in the source.
+  try {
+    const res = await fetch(`${host}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${key ?? ''}:`).toString('base64')}`, 'user-agent': 'mailstitch-relay-check' },
+      body: JSON.stringify({ batch: [], sentAt: new Date().toISOString() }),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    await res.arrayBuffer().catch(() => undefined)
+    if (res.status === 401 || res.status === 403) results.push(fail('segment.reachable', `${host} refused the write key (${res.status}).`, EXIT_CODES.segment_auth))
+    else results.push(ok('segment.reachable', `${host} answers (HTTP ${res.status})`))
+  } catch (err) {
+    results.push(fail('segment.reachable', new UnreachableHostError('Segment', host, networkErrorCode(err) ? err : Object.assign(new Error((err as Error).message), { code: 'ETIMEDOUT' })).message, EXIT_CODES.unreachable))
+  }
+
+  const region = o.segmentApiHost ? `SEGMENT_API_HOST=${host}` : `region ${o.segmentRegion ?? 'us'} (${host})`
+  results.push(
+    warn(
+      'segment.unverifiable',
+      `Segment answers 200 to any write key and to an EU workspace posting to the US endpoint, so neither can be verified from here (${region}). ` +
+        'After the first poll, open the source in Segment (Connections → Sources → your source → Debugger) and check the email events arrive; an EU workspace needs SEGMENT_REGION=eu or --region eu.',
+    ),
+  )
+}
+
+/** Shopify webhook secrets: an app's client secret (`shpss_…`) or the admin's 64-hex signing secret. */
+function checkShopifySecret(raw: string, results: CheckResult[]): void {
+  const secrets = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  if (!secrets.length) {
+    results.push(fail('shopify.secret', 'SHOPIFY_WEBHOOK_SECRET is set but empty.', EXIT_CODES.missing_key))
+    return
+  }
+  for (const [i, s] of secrets.entries()) {
+    const which = secrets.length > 1 ? ` (secret ${i + 1} of ${secrets.length})` : ''
+    if (/^shp(at|ca|pa|ua)_/.test(s)) {
+      results.push(fail('shopify.secret', `SHOPIFY_WEBHOOK_SECRET${which} is an Admin API access token, not a webhook signing secret: use the app's client secret or the secret shown under Settings → Notifications → Webhooks.`, EXIT_CODES.missing_key))
+    } else if (/\s|["']/.test(s) || s.length < 16) {
+      results.push(fail('shopify.secret', `SHOPIFY_WEBHOOK_SECRET${which} is not shaped like a Shopify secret (spaces, quotes, or under 16 characters).`, EXIT_CODES.missing_key))
+    } else if (/^shpss_[0-9a-f]{32}$/.test(s) || /^[0-9a-f]{64}$/.test(s) || /^[0-9a-f]{32}$/.test(s)) {
+      results.push(ok('shopify.secret', `shaped like a Shopify webhook secret${which}`))
+    } else {
+      results.push(warn('shopify.secret', `SHOPIFY_WEBHOOK_SECRET${which} is neither an app client secret (shpss_…) nor a 64-hex admin signing secret; a wrong secret refuses every order webhook (401).`))
+    }
+  }
+}
+
+async function klaviyoRead<T>(call: () => Promise<T>, apiBase: string): Promise<{ value?: T; error?: Error }> {
+  try {
+    return { value: await call() }
+  } catch (err) {
+    return { error: toKlaviyoError(err, apiBase) }
+  }
+}
+
+function exitCodeOf(err: unknown): number {
+  return err instanceof RelayError ? err.exitCode : 1
+}

@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { KlaviyoLookup, KlaviyoLookupError } from './klaviyo-lookup'
+
+/** A fake Get Profiles endpoint answering from a table, recording each call's URL. */
+function fakeKlaviyo(profiles: Record<string, Record<string, unknown>>, reply?: (url: URL, n: number) => Response | undefined) {
+  const calls: URL[] = []
+  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input))
+    calls.push(url)
+    expect(new Headers(init?.headers).get('authorization')).toBe('Klaviyo-API-Key pk_x')
+    expect(new Headers(init?.headers).get('revision')).toBe('2026-07-15')
+    const custom = reply?.(url, calls.length)
+    if (custom) return custom
+    const ids = JSON.parse((/^any\(id,(\[.*\])\)$/.exec(url.searchParams.get('filter') ?? '') ?? [, '[]'])[1]!) as string[]
+    const data = ids.filter((id) => profiles[id]).map((id) => ({ type: 'profile', id, attributes: profiles[id] }))
+    return Response.json({ data, links: { next: null } })
+  }) as typeof fetch
+  return { calls, fetchFn }
+}
+
+const table = Object.fromEntries(Array.from({ length: 300 }, (_, j) => [`P${j}`, { email: `p${j}@example.com`, properties: { segment_anonymous_id: `b${j}` } }]))
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  vi.setSystemTime(Date.parse('2026-04-14T00:00:00Z'))
+})
+afterEach(() => vi.useRealTimers())
+
+describe('KlaviyoLookup.profiles', () => {
+  it('batches 100 ids per Get Profiles call, with the sparse fields the mapper reads', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table)
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn })
+    const ids = Array.from({ length: 250 }, (_, j) => `P${j}`)
+    const found = await lookup.profiles([...ids, ...ids], Date.now() + 10_000)
+    expect(calls).toHaveLength(3)
+    expect(calls[0].searchParams.get('page[size]')).toBe('100')
+    expect(calls[0].searchParams.get('fields[profile]')).toBe('email,external_id,properties')
+    expect(found.size).toBe(250)
+    expect(found.get('P7')).toMatchObject({ id: 'P7', attributes: { email: 'p7@example.com' } })
+  })
+
+  it('caches what it found, and what Klaviyo does not know, until the TTL passes', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table)
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, cacheTtlMs: 60_000 })
+    const far = Date.now() + 10_000
+    const a = await lookup.profiles(['P1', 'NOPE'], far)
+    expect(calls).toHaveLength(1)
+    expect(a.get('NOPE')).toBeNull()
+    expect(a.get('P1')?.id).toBe('P1')
+    await lookup.profiles(['P1', 'NOPE'], far)
+    expect(calls).toHaveLength(1)
+    vi.advanceTimersByTime(61_000)
+    await lookup.profiles(['P1'], Date.now() + 10_000)
+    expect(calls).toHaveLength(2)
+  })
+
+  it("waits out a 429's Retry-After when the deadline allows, and fails fast when it does not", async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table, (_u, n) => (n === 1 ? new Response('{}', { status: 429, headers: { 'retry-after': '2' } }) : undefined))
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn })
+    const p = lookup.profiles(['P1'], Date.now() + 10_000)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect((await p).get('P1')?.id).toBe('P1')
+    expect(calls).toHaveLength(2)
+
+    const slow = fakeKlaviyo(table, () => new Response('{}', { status: 429, headers: { 'retry-after': '60' } }))
+    const strict = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: slow.fetchFn })
+    await expect(strict.profiles(['P1'], Date.now() + 10_000)).rejects.toBeInstanceOf(KlaviyoLookupError)
+    expect(slow.calls).toHaveLength(1)
+  })
+
+  it('does not retry a refused key (401), and says so', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table, () => new Response('{}', { status: 401 }))
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn })
+    await expect(lookup.profiles(['P1'], Date.now() + 10_000)).rejects.toMatchObject({ status: 401 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('stays inside its own rate budget: past it a delivery fails rather than waiting a minute', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table)
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, cacheTtlMs: 0, profilesRate: [{ limit: 2, windowMs: 60_000 }] })
+    await lookup.profiles(['P1'], Date.now() + 5000)
+    await lookup.profiles(['P2'], Date.now() + 5000)
+    await expect(lookup.profiles(['P3'], Date.now() + 5000)).rejects.toMatchObject({ status: 429 })
+    expect(calls).toHaveLength(2)
+  })
+})
+
+describe('KlaviyoLookup.metricName', () => {
+  it("reads a metric's own name once and keeps it", async () => {
+    let n = 0
+    const fetchFn = (async (input: RequestInfo | URL) => {
+      n++
+      expect(String(input)).toBe('https://k.test/api/metrics/M1?fields[metric]=name')
+      return Response.json({ data: { type: 'metric', id: 'M1', attributes: { name: 'Opened Email' } } })
+    }) as typeof fetch
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn })
+    expect(await lookup.metricName('M1', Date.now() + 5000)).toBe('Opened Email')
+    expect(await lookup.metricName('M1', Date.now() + 5000)).toBe('Opened Email')
+    expect(n).toBe(1)
+  })
+})
+
+describe('KlaviyoLookup.metricName, failures', () => {
+  it('keeps "no such metric" (404): a deleted metric costs one call, not one per delivery; a 401 is tried again', async () => {
+    const seen: string[] = []
+    const fetchFn = (async (input: RequestInfo | URL) => {
+      seen.push(String(input))
+      return new Response('{}', { status: String(input).includes('GONE') ? 404 : 401 })
+    }) as typeof fetch
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, sleep: async () => undefined })
+    expect(await lookup.metricName('GONE', Date.now() + 5000)).toBeUndefined()
+    expect(await lookup.metricName('GONE', Date.now() + 5000)).toBeUndefined()
+    expect(seen.filter((u) => u.includes('GONE'))).toHaveLength(1)
+    expect(await lookup.metricName('M3', Date.now() + 5000)).toBeUndefined()
+    expect(await lookup.metricName('M3', Date.now() + 5000)).toBeUndefined()
+    expect(seen.filter((u) => u.includes('M3'))).toHaveLength(2)
+  })
+})
