@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { builtinModules } from 'node:module'
 import esbuild from 'rollup-plugin-esbuild'
 import resolve from '@rollup/plugin-node-resolve'
@@ -21,12 +22,31 @@ const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
 const hasWebhook = existsSync('src/webhook/worker.ts')
 
+/**
+ * The script tag reaches its runner (landing decision, job runner) as a second file (src/browser/runner-loader.script.ts)
+ * instead of the npm build's dynamic import: an IIFE cannot split, and most pages never need it.
+ */
+const runnerAsSecondFile = {
+  name: 'runner-as-second-file',
+  resolveId(source, importer) {
+    if (source === './runner-loader' && importer?.includes('src/browser')) return path.resolve('src/browser/runner-loader.script.ts')
+    return null
+  },
+}
+
 export default [
-  // Script tag / Shopify theme: one self-contained, minified IIFE. Its source map ships beside it
-  // without a sourceMappingURL comment (load it in devtools when needed): every byte counts here.
+  // Script tag / Shopify theme: the core, a minified IIFE on every page. Its source map ships
+  // beside it without a sourceMappingURL comment (load it in devtools when needed): every byte
+  // counts here.
   {
     input: 'src/browser/script-tag.ts',
     output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser(browserTerser(3))] },
+    plugins: [runnerAsSecondFile, resolve({ browser: true }), esbuild({ target: browserTarget })],
+  },
+  // Its runner, loaded by the core from beside itself on a page with a landing or a job to run.
+  {
+    input: 'src/browser/runner-tag.ts',
+    output: { file: 'dist/mailstitch-runner.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser(browserTerser(3))] },
     plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
   // Shopify theme add-on (cart bridge, logged-in customer id), loaded after mailstitch.min.js.
@@ -39,8 +59,9 @@ export default [
   {
     input: 'src/browser/index.ts',
     output: [
-      { file: 'dist/index.mjs', format: 'es', sourcemap: true },
-      { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+      // One file each: the runner's dynamic import is bundled in (the app's bundler may split it).
+      { file: 'dist/index.mjs', format: 'es', sourcemap: true, inlineDynamicImports: true },
+      { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named', inlineDynamicImports: true },
     ],
     plugins: [esbuild({ target: browserTarget })],
   },

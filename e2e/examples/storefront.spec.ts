@@ -20,7 +20,9 @@ function file(name: string, stack: Stack): string {
 function serve(stack: Stack) {
   stack.site.page('/index.html', file('index.html', stack))
   stack.site.page('/product.html', file('product.html', stack))
-  stack.site.route('GET', '/mailstitch.min.js', () => ({ headers: { 'content-type': 'application/javascript' }, body: readFileSync(resolve(ROOT, 'dist/mailstitch.min.js')) }))
+  for (const file of ['mailstitch.min.js', 'mailstitch-runner.min.js']) {
+    stack.site.route('GET', '/' + file, () => ({ headers: { 'content-type': 'application/javascript' }, body: readFileSync(resolve(ROOT, 'dist', file)) }))
+  }
   stack.site.route('POST', '/subscribe', () => ({ status: 303, headers: { location: '/index.html?subscribed=1' } }))
   stack.site.route('POST', '/restock', () => ({ status: 204 }))
 }

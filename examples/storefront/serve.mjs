@@ -3,7 +3,8 @@
 //
 //   SEGMENT_WRITE_KEY=… KLAVIYO_PUBLIC_KEY=… [KLAVIYO_LIST_ID=…] [PORT=8080] node serve.mjs
 //
-// /mailstitch.min.js comes from the package's dist/ (MAILSTITCH_JS overrides the path). POST
+// /mailstitch.min.js and the runner it loads, /mailstitch-runner.min.js, come from the package's
+// dist/ (MAILSTITCH_JS overrides the path of the first; the runner is read beside it). POST
 // /subscribe and /restock stand in for your backend (a newsletter endpoint, a restock alert).
 import { createServer } from 'node:http'
 import { readFile } from 'node:fs/promises'
@@ -30,6 +31,9 @@ createServer(async (req, res) => {
     if (req.method === 'POST' && url.pathname === '/restock') return res.writeHead(204).end()
     if (url.pathname === '/mailstitch.min.js')
       return res.writeHead(200, { 'content-type': 'application/javascript' }).end(await readFile(sdk))
+    // The runner mailstitch.min.js loads from beside itself on a page with a landing or a capture.
+    if (url.pathname === '/mailstitch-runner.min.js')
+      return res.writeHead(200, { 'content-type': 'application/javascript' }).end(await readFile(join(dirname(sdk), 'mailstitch-runner.min.js')))
     const file = normalize(join(here, url.pathname === '/' ? 'index.html' : url.pathname))
     if (!file.startsWith(here) || !file.endsWith('.html')) return res.writeHead(404).end('not found')
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(fill(await readFile(file, 'utf8')))

@@ -163,13 +163,14 @@ export function storeHandler(c: StoreConfig, posts: ContactPost[]) {
       return send(200, JSON.stringify({ order_id: placed.orderId, webhook_status: placed.webhookStatus }), 'application/json')
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain')
-    if (p === '/dist/mailstitch.min.js' || p === '/dist/mailstitch.min.js.map') {
+    // The script tag and the runner it loads from beside itself (dist/mailstitch-runner.min.js).
+    if (/^\/dist\/mailstitch(-runner)?\.min\.js(\.map)?$/.test(p)) {
       try {
         const data = await readFile(path.join(c.distDir, path.basename(p)))
         res.writeHead(200, { 'content-type': TYPES[path.extname(p)]!, 'cache-control': 'no-store' })
         res.end(data)
       } catch {
-        send(404, 'dist/mailstitch.min.js is missing: run `npm run build`', 'text/plain')
+        send(404, `dist/${path.basename(p)} is missing: run \`npm run build\``, 'text/plain')
       }
       return
     }

@@ -4,8 +4,8 @@
 import type { CaptureFailure, CaptureOptions, CaptureResult } from './types'
 import { failure, type Context } from './context'
 import { normalizeEmail } from './email'
-import { newJobId, saveJob, type Job } from './outbox'
-import { runJob } from './job-runner'
+import { addJob, newJobId, type Job } from './outbox'
+import { runJobLater } from './handoff'
 
 /** What a form, a Klaviyo form or a `capture()` call asks to capture. */
 export interface CaptureRequest {
@@ -35,7 +35,7 @@ export function checkEmail(context: Context, raw: unknown): string | CaptureFail
 /** Write the job for `email` to the outbox. */
 export function persistJob(email: string, request: CaptureRequest): Job {
   const job: Job = { id: newJobId(), capturedAt: Date.now(), runs: 0, email, source: request.source, formId: request.formId, traits: request.traits, subscribe: request.subscribe, sent: [] }
-  saveJob(job)
+  addJob(job)
   return job
 }
 
@@ -92,9 +92,6 @@ export function afterSubmit(event: Event): Schedule {
 /** When a capture's sends start: `afterThisTask` unless the caller knows better (see `afterSubmit`). */
 export type Schedule = (work: () => void) => void
 
-const ranLater = (context: Context, job: Job, schedule: Schedule): Promise<CaptureResult> =>
-  new Promise((resolve) => schedule(() => void runJob(context, job).then(resolve)))
-
 /**
  * A capture from `capture()`, a form or a Klaviyo form, resolved to its result; never throws,
  * never rejects. An async function runs synchronously up to its first await, and `beginCapture`
@@ -106,7 +103,7 @@ export async function capture(context: Context, raw: unknown, options: CaptureOp
     const job = await beginCapture(context, raw, request)
     if (typeof job !== 'object') return failure(context, job)
     context.runningJobs.add(job.id) // ours: the start-up flush leaves it alone
-    return await ranLater(context, job, schedule)
+    return await runJobLater(context, job, schedule)
   } catch {
     return failure(context, 'no_analytics')
   }

@@ -8,7 +8,7 @@ import { emailFrom } from './email-field'
 import { land } from './landing'
 import { clearJobs } from './outbox'
 import { clearState } from './state'
-import { flushOutbox } from './job-runner'
+import { flushStoredJobs } from './handoff'
 
 /** Add an event listener (a locked-down page may refuse: capture() still works) and remember how to remove it. */
 export function listen(context: Context, target: EventTarget, type: string, handler: (event: Event) => void, capture?: boolean): void {
@@ -104,6 +104,6 @@ export function watchShopifyConsent(context: Context): void {
       return
     }
     if (context.pendingToken) land(context, context.pendingToken)
-    void flushOutbox(context)
+    void flushStoredJobs(context)
   })
 }

@@ -5,7 +5,7 @@ import type { CaptureOptions, Mailstitch, MailstitchOptions } from './types'
 import { createContext, type Context } from './context'
 import { startLanding } from './landing'
 import { afterThisTask, capture } from './capture'
-import { flushOutbox } from './job-runner'
+import { flushStoredJobs } from './handoff'
 import { watchForms, watchKlaviyoForms, watchShopifyConsent } from './forms'
 import { readState } from './state'
 
@@ -31,7 +31,7 @@ export function inertInstance(): Mailstitch {
 /** Start-up work that can wait: the outbox a previous page left, after this task. */
 function startOutbox(context: Context): Promise<void> {
   return new Promise<void>((resolve) => afterThisTask(resolve))
-    .then(() => Promise.all([context.adoption, flushOutbox(context)]))
+    .then(() => Promise.all([context.adoption, flushStoredJobs(context)]))
     .then(() => {}, () => {})
 }
 

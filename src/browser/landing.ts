@@ -1,10 +1,12 @@
 // Step 1, landing: a visit from an email link (`?mst=<token>`). The token is scrubbed from the
-// address bar and from every Segment event whatever consent says; the browser adopts it as its
-// Segment anonymousId only with consent, and only when it is fresh (CONTRACT.md "What a landing does").
-import type { LandingOutcome, PluginContext, SegmentPlugin } from './types'
+// address bar and from every Segment event whatever consent says, here, at once; whether the
+// browser adopts it as its Segment anonymousId (only with consent, only when it is fresh:
+// CONTRACT.md "What a landing does") is decided by the runner (landing-decision.ts), which events
+// wait for.
+import type { PluginContext, SegmentPlugin } from './types'
 import type { Context } from './context'
-import { callAnalytics, currentVisitor, registerPlugin } from './analytics'
-import { readState, writeState } from './state'
+import { registerPlugin } from './analytics'
+import { loadRunner } from './runner-loader'
 import { TOKEN, scan } from '../shared/url'
 import { version } from '../shared/version'
 
@@ -54,41 +56,22 @@ export function scrubPlugin(param: string, adoption: () => Promise<Adoption>): S
   return { name: 'mailstitch', type: 'before', version, isLoaded: () => true, load: ready, unload: ready, page: handle, track: handle, identify: handle, alias: handle, group: handle, screen: handle }
 }
 
-/** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
-export function landingOutcome(context: Context, token: string): LandingOutcome {
-  const visitor = currentVisitor(context.analytics)
-  if (visitor.anonymousId === token) return 'same'
-  if (context.options.linkPolicy === 'never-adopt') return 'kept'
-  const state = readState()
-  const fresh = !visitor.userId && !visitor.email && !state.captured && !state.adopted
-  return fresh ? 'adopted' : 'kept'
-}
-
-/** Decide, adopt if so, and report `Email Link Landed`. */
-async function decideLanding(context: Context, token: string): Promise<Adoption> {
-  if (!(await context.consent()) || context.destroyed) {
-    context.pendingToken = token // landed once consent is given
-    return null
-  }
-  const from = currentVisitor(context.analytics).anonymousId
-  const outcome = landingOutcome(context, token)
-  context.log('landing', outcome)
-  const properties: Record<string, unknown> = { outcome }
-  if (outcome === 'adopted') {
-    callAnalytics(context.analytics, 'setAnonymousId', [token])
-    writeState({ adopted: token, bridgeId: token })
-    if (from) properties.previous_anonymous_id = from
-  }
-  callAnalytics(context.analytics, 'track', ['Email Link Landed', properties])
-  return outcome === 'adopted' ? { from, to: token } : null
-}
-
-/** Resolve a landing with `token`; events are held until the decision, never longer than 3 s. */
+/**
+ * Resolve a landing with `token`; events are held until the decision, never longer than 3 s (a
+ * runner that cannot load leaves identity alone: the token is scrubbed all the same).
+ */
 export function land(context: Context, token: string): void {
   // Taken before the await: a second consent event meanwhile must not land it again.
   context.pendingToken = undefined
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, DECISION_WAIT_MS))
-  context.adoption = Promise.race([decideLanding(context, token), timeout])
+  const decision = Promise.resolve(context.consent()).then((allowed) => {
+    if (!allowed || context.destroyed) {
+      context.pendingToken = token // landed once consent is given
+      return null
+    }
+    return loadRunner().then((runner) => runner.decideLanding(context, token), () => null)
+  })
+  context.adoption = Promise.race([decision, timeout])
 }
 
 /**

@@ -130,6 +130,15 @@ export function hasStoredJobs(): boolean {
   }
 }
 
+/**
+ * Add a new job as it is captured: appended to the stored list as stored (nothing parsed or
+ * upgraded here, inside the submit event; the job runner does that), the 30 newest kept.
+ */
+export function addJob(job: Job): void {
+  const stored = readStored<object[]>(OUTBOX_KEY)
+  writeStored(OUTBOX_KEY, (Array.isArray(stored) ? stored : []).concat(toStored(job)).slice(-MAX_JOBS))
+}
+
 /** Store `job`, replacing the stored job with its id (the 30 newest are kept). */
 export function saveJob(job: Job): void {
   writeJobs(readJobs().filter((other) => other.id !== job.id).concat(job))

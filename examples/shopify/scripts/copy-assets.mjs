@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Copy the two browser scripts from mailstitch's dist/ into the theme app extension's assets/
+// Copy the three browser scripts from mailstitch's dist/ into the theme app extension's assets/
 // and into the example theme's assets/ (the classic snippet install).
 //
 //   node scripts/copy-assets.mjs                                # from this repository's dist/
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)))
 const from = resolve(process.argv[2] || join(here, '../../dist'))
-const files = ['mailstitch.min.js', 'mailstitch-shopify.min.js']
+// mailstitch.min.js loads mailstitch-runner.min.js from beside itself, so both go to the same assets/.
+const files = ['mailstitch.min.js', 'mailstitch-runner.min.js', 'mailstitch-shopify.min.js']
 const targets = [join(here, 'extensions/mailstitch/assets'), join(here, 'theme/assets')]
 
 for (const f of files) {
