@@ -574,3 +574,39 @@ describe('landing with createMailstitch', () => {
     expect(location.search).toBe('?utm_source=x')
   })
 })
+
+// --- the runner as the script tag may find it ------------------------------------------------
+
+describe('land, with the decision in the runner', () => {
+  afterEach(() => {
+    vi.doUnmock('./runner-loader')
+    vi.resetModules()
+  })
+
+  async function landingWith(loadRunner: () => Promise<unknown>) {
+    vi.resetModules()
+    vi.doMock('./runner-loader', () => ({ loadRunner }))
+    const { land } = await import('./landing')
+    const { createContext } = await import('./context')
+    return { land, createContext }
+  }
+
+  it('a runner that cannot load leaves identity alone: events go on, unchanged, without waiting 3 s', async () => {
+    const { land, createContext } = await landingWith(() => Promise.reject(new Error('blocked')))
+    const fake = fakeAnalytics()
+    const context = createContext({ analytics: fake.analytics })
+    land(context, T)
+    await expect(context.adoption).resolves.toBeNull()
+    expect(fake.calls).toEqual([])
+  })
+
+  it('without consent the runner is not even loaded; the token waits for consent', async () => {
+    const loadRunner = vi.fn(() => Promise.reject(new Error('must not load')))
+    const { land, createContext } = await landingWith(loadRunner)
+    const context = createContext({ analytics: fakeAnalytics().analytics, consent: () => false })
+    land(context, T)
+    await expect(context.adoption).resolves.toBeNull()
+    expect(context.pendingToken).toBe(T)
+    expect(loadRunner).not.toHaveBeenCalled()
+  })
+})

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, clearJobs, fromLegacy, fromStored, newJobId, readJobs, removeJob, saveJob, toStored, type Job } from './outbox'
+import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, addJob, clearJobs, fromLegacy, fromStored, newJobId, readJobs, removeJob, saveJob, toStored, type Job } from './outbox'
 
 const job = (over: Partial<Job> = {}): Job => ({ id: newJobId(), capturedAt: Date.now(), runs: 0, email: 'ada@example.com', source: 'form', subscribe: false, sent: [], ...over })
 const stored = () => JSON.parse(localStorage.getItem(OUTBOX_KEY) || 'null')
@@ -93,6 +93,20 @@ describe('reading, saving, removing', () => {
     expect(jobs).toHaveLength(30)
     expect(jobs[0]!.id).toBe('j5')
     expect(jobs.at(-1)).toMatchObject({ id: 'j34', runs: 3 })
+  })
+
+  it('addJob appends a captured job as stored, leaves what is stored as it is, keeps the 30 newest', () => {
+    localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'old', t: Date.now(), n: 0, email: 'a@b.co', source: 'form', d: 0 }]))
+    localStorage.setItem(OUTBOX_KEY, JSON.stringify([{ unknown: 'kept for the job runner to judge' }]))
+    addJob(job({ id: 'new' }))
+    expect(stored()).toEqual([{ unknown: 'kept for the job runner to judge' }, toStored(job({ id: 'new', capturedAt: stored()[1].t }))])
+    expect(localStorage.getItem(LEGACY_OUTBOX_KEY)).not.toBeNull() // upgraded by the job runner, not inside a submit
+    for (let i = 0; i < 35; i++) addJob(job({ id: 'j' + i }))
+    expect(stored()).toHaveLength(30)
+    expect(readJobs().map((each) => each.id)).toContain('old')
+    localStorage.setItem(OUTBOX_KEY, '{corrupt')
+    addJob(job({ id: 'after-corrupt' }))
+    expect(readJobs().map((each) => each.id)).toContain('after-corrupt')
   })
 
   it('removeJob and clearJobs (consent withdrawn: also the legacy key)', () => {

@@ -26,10 +26,11 @@ let loading: Promise<Runner> | undefined
 
 /** Add the runner's script once; resolves what it registers as `window.mailstitch.runner`. */
 export function loadRunner(): Promise<Runner> {
+  if (!url) return Promise.reject(new Error('mailstitch: no address for the runner'))
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       const script = document.createElement('script')
-      script.src = url!
+      script.src = url
       script.onload = () => {
         const runner = (window as { mailstitch?: { runner?: Runner } }).mailstitch?.runner
         if (runner) resolve(runner)
