@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
+import { afterSubmitSends } from '../../test/helpers/browser-fakes'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 
 type Captured = { email: string; source: string; formId?: string }
@@ -30,18 +30,17 @@ function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void
 /** Klaviyo onsite forms only (`forms: false`). */
 const watchKlaviyoForms = (cb: (c: Captured) => void) => watchForms(false, cb)
 /** Let a capture run: a submit nothing prevented (no navigation in happy-dom) sends after SEND_DELAY_MS + NAVIGATION_GRACE_MS. */
-const settle = async () => {
-  await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS + 5))
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0))
-}
+const settle = afterSubmitSends
 
 beforeEach(() => {
+  vi.useFakeTimers()
   got = []
   localStorage.clear() // no outbox from an earlier test
   document.body.innerHTML = ''
 })
 afterEach(() => {
   offs.splice(0).forEach((f) => f())
+  vi.useRealTimers()
 })
 
 /** Put a form in the page from HTML and return it. */
@@ -139,7 +138,7 @@ describe('watchForms', async () => {
 
   it('sees forms added to the DOM later (delegated listener)', async () => {
     offs.push(watchForms('auto', onEmail))
-    await new Promise((r) => setTimeout(r, 0))
+    await vi.advanceTimersByTimeAsync(0)
     const late = document.createElement('form')
     late.innerHTML = '<input type="email" name="email" value="late@example.com">'
     document.body.appendChild(late)
@@ -282,7 +281,6 @@ describe('watchKlaviyoForms', async () => {
     kf({ type: 'stepSubmit', formId: 'MULTI', metaData: { $email: 'step@example.com', $phone_number: '+15555550100' } })
     kf({ type: 'submit', formId: 'MULTI', metaData: { $email: 'step@example.com' } })
     await settle()
-    vi.useRealTimers()
     expect(got).toHaveLength(1)
   })
 

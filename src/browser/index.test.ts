@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { SEND_DELAY_MS } from './capture'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
+import { afterSubmitSends, runFakeTime } from '../../test/helpers/browser-fakes'
 import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
@@ -56,8 +57,6 @@ function fakeFetch(...replies: Reply[]) {
 const OUTBOX = OUTBOX_KEY
 const outbox = (): any[] => JSON.parse(localStorage.getItem(OUTBOX) || '[]')
 const tick = () => new Promise((r) => setTimeout(r, 0))
-/** Past the delay after which a capture's sends start. */
-const afterSendDelay = () => new Promise((r) => setTimeout(r, SEND_DELAY_MS + 5))
 /** Await a capture; under fake timers, let its sends start (SEND_DELAY_MS after it, plus the 1 ms fake timers add to a timer set during a tick). */
 async function settled<T>(p: Promise<T>): Promise<T> {
   if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
@@ -377,13 +376,15 @@ describe('duplicates', () => {
   })
 
   it('a form submit and the Klaviyo form event for the same email send once', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     submit(emailForm('ada@example.com'))
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { $email: 'Ada@Example.com' } } }))
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
-    await tick()
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
+    await runFakeTime(NAVIGATION_GRACE_MS) // and nothing more later
     expect(reqs).toHaveLength(1)
     expect(fa.of('track').map((a) => a[1])).toEqual([{ source: 'form', form_id: null }])
   })
@@ -401,17 +402,20 @@ describe('duplicates', () => {
 
 describe('forms wiring', () => {
   it("forms: 'auto' captures a form submit with source and form_id, and never prevents it", async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     const e = submit(emailForm('  Ada@Example.com ', 'id="newsletter"'))
     expect(e.defaultPrevented).toBe(false)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'newsletter' })
   })
 
   it('inside the submit event only the job is stored; everything else runs after it (navigation starts at once)', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const store = vi.spyOn(Storage.prototype, 'setItem')
@@ -423,11 +427,13 @@ describe('forms wiring', () => {
     expect(reqs).toEqual([])
     expect(document.cookie).not.toContain('mst_state')
     store.mockRestore()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')).toHaveLength(1)
   })
 
   it('Shopify customer form → source shopify-customer-form', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics })
@@ -435,53 +441,60 @@ describe('forms wiring', () => {
     wrap.innerHTML = '<form method="post" action="/contact#ContactFooter" id="ContactFooter"><input type="hidden" name="form_type" value="customer"><input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="shop@example.com"></form>'
     document.body.appendChild(wrap)
     submit(wrap.querySelector('form')!)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'shopify-customer-form', form_id: 'ContactFooter' })
   })
 
   it('a site handler that calls preventDefault: still captured', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     const f = emailForm('ajax@example.com')
     f.addEventListener('submit', (e) => e.preventDefault())
     expect(submit(f).defaultPrevented).toBe(true)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await runFakeTime(SEND_DELAY_MS + 1) // a prevented submit (an AJAX form) sends after SEND_DELAY_MS
+    expect(reqs).toHaveLength(1)
     expect(reqs[0]!.body.data.attributes.email).toBe('ajax@example.com')
   })
 
   it('forms: selector captures only matching forms', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics, forms: '#footer-signup' })
     submit(emailForm('login@example.com', 'id="login"'))
     submit(emailForm('news@example.com', 'id="footer-signup"'))
-    await vi.waitFor(() => expect(fa.of('identify')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
-    await tick()
+    await afterSubmitSends()
     expect(fa.of('identify').map((a) => (a[0] as { email: string }).email)).toEqual(['news@example.com'])
   })
 
   it('forms: false ignores form submits but still captures Klaviyo forms and capture()', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     const s = start({ analytics: fa.analytics, forms: false })
     submit(emailForm('form@example.com'))
-    await tick()
+    await afterSubmitSends()
     expect(fa.calls).toEqual([])
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { email: 'kl@example.com' } } }))
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await runFakeTime(SEND_DELAY_MS + 1) // a Klaviyo form sends after SEND_DELAY_MS
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'klaviyo-form', form_id: 'K1' })
     expect(await settled(s.capture('api@example.com'))).toMatchObject({ ok: true })
   })
 
   it('a form added to the DOM later is captured', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics })
-    await tick()
+    await runFakeTime(0)
     const f = emailForm('late@example.com', 'id="late"')
     submit(f)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'late' })
   })
 
@@ -807,13 +820,13 @@ describe('outbox across page loads', () => {
   it('a capture whose page unloaded before analytics.js loaded is sent by the next page, with the same messageIds', async () => {
     // Page 1 (a returning visitor: analytics.js's stored id is known before it loads): the form
     // posts and the page goes away before analytics.js has loaded.
+    vi.useFakeTimers()
     localStorage.setItem('ajs_anonymous_id', JSON.stringify('anon-aaaa-1111'))
     const page1 = fakeAnalytics({ loaded: false })
     const reqs1 = fakeFetch('hang')
     const s1 = start({ analytics: page1.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
     void s1.capture('ada@example.com', { source: 'footer', formId: 'f', subscribe: true })
-    await afterSendDelay()
-    await tick()
+    await runFakeTime(SEND_DELAY_MS + 1)
     expect(page1.calls).toEqual([]) // nothing handed to a Segment that is not there
     expect(reqs1).toHaveLength(2) // the keepalive requests are on their way, unanswered
     s1.destroy()
@@ -824,8 +837,8 @@ describe('outbox across page loads', () => {
     const page2 = fakeAnalytics()
     const reqs2 = fakeFetch({ status: 202 })
     const s2 = start({ analytics: page2.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
+    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
     await s2.ready()
-    await tick()
     const ids = page2.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
     const jobId = ids[0]![1].slice(4, -2)
     expect(ids).toEqual([['identify', `mst-${jobId}-i`], ['track', `mst-${jobId}-t`]])
@@ -835,7 +848,9 @@ describe('outbox across page loads', () => {
     // Page 3: nothing left to send.
     const page3 = fakeAnalytics()
     const reqs3 = fakeFetch()
-    await start({ analytics: page3.analytics }).ready()
+    const s3 = start({ analytics: page3.analytics })
+    await runFakeTime(SEND_DELAY_MS + 1)
+    await s3.ready()
     expect(page3.calls).toEqual([])
     expect(reqs3).toEqual([])
   })
@@ -900,13 +915,15 @@ describe('outbox across page loads', () => {
   it('a capture persisted before it ran (page unloaded at once) is run by the next instance', async () => {
     // The shape 0.1.0's capture() wrote before its first await (id, time, email, source, form).
     localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'c1', t: Date.now() - 1000, n: 0, k: 'capture', email: 'ada@example.com', source: 'form', formId: 'f' }]))
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
-    await start({ analytics: fa.analytics }).ready()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    const s = start({ analytics: fa.analytics })
+    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
+    await s.ready()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })
-    await tick()
     expect(outbox()).toEqual([])
   })
 

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
+import { SEND_DELAY_MS } from './capture'
+import { afterSubmitSends, runFakeTime } from '../../test/helpers/browser-fakes'
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'
 
@@ -35,6 +36,7 @@ afterEach(() => {
   delete w.analytics
   delete w.cmp
   delete (document as { currentScript?: unknown }).currentScript
+  vi.useRealTimers()
   vi.unstubAllGlobals()
   vi.restoreAllMocks()
 })
@@ -182,12 +184,15 @@ describe('the IIFE entry', () => {
     }
     vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ status: 202, headers: { get: () => null } })))
     await load(tag({ 'data-klaviyo-company-id': 'AbC123', ...attrs }))
+    vi.useFakeTimers()
     document.body.innerHTML = '<form id="a"><input type="email" value="a@example.com"></form><form id="b"><input type="email" value="b@example.com"></form>'
     for (const f of Array.from(document.forms)) f.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
     // Then a capture() that always goes through: once it arrived, the form captures (sent
     // SEND_DELAY_MS + NAVIGATION_GRACE_MS after their submits, no navigation in happy-dom) had their turn.
-    await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS))
-    await w.mailstitch!.instance!.capture('marker@example.com')
+    await afterSubmitSends()
+    const marker = w.mailstitch!.instance!.capture('marker@example.com')
+    await runFakeTime(SEND_DELAY_MS + 1)
+    await marker
     expect(emails.at(-1)).toBe('marker@example.com')
     expect(emails.slice(0, -1).sort()).toEqual(expected)
   })
