@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { afterSubmitSends } from '../../test/helpers/browser-fakes'
+import { addForm as form, afterSubmitSends, resetPage, submit } from '../../test/helpers/browser-fakes'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 
 type Captured = { email: string; source: string; formId?: string }
@@ -35,28 +35,12 @@ const settle = afterSubmitSends
 beforeEach(() => {
   vi.useFakeTimers()
   got = []
-  localStorage.clear() // no outbox from an earlier test
-  document.body.innerHTML = ''
+  resetPage() // no outbox from an earlier test
 })
 afterEach(() => {
   offs.splice(0).forEach((f) => f())
   vi.useRealTimers()
 })
-
-/** Put a form in the page from HTML and return it. */
-function form(html: string, attrs = ''): HTMLFormElement {
-  const wrap = document.createElement('div')
-  wrap.innerHTML = `<form ${attrs}>${html}</form>`
-  document.body.appendChild(wrap)
-  return wrap.querySelector('form')!
-}
-
-/** Submit as a browser does (a cancelable, bubbling `submit` on the form); returns the event. */
-function submit(f: HTMLFormElement): Event {
-  const e = new Event('submit', { bubbles: true, cancelable: true })
-  f.dispatchEvent(e)
-  return e
-}
 
 describe('watchForms', async () => {
   it('captures the submit of an email form with source "form" and the form id', async () => {

@@ -2,109 +2,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
 import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
-import { afterSubmitSends, runFakeTime } from '../../test/helpers/browser-fakes'
 import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
-
-// --- fakes -------------------------------------------------------------------------------
-
-type Call = { m: string; args: unknown[] }
-
-/**
- * A loaded analytics.js stand-in: records calls (the trailing callback stripped) and, unless
- * `deliver: false`, invokes that callback as analytics.js does once delivery was attempted.
- */
-function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string; deliver?: boolean; loaded?: boolean } = {}) {
-  let anon = init.anonymousId === undefined ? 'anon-aaaa-1111' : init.anonymousId
-  const calls: Call[] = []
-  const rec = (m: string) => (...args: unknown[]) => {
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
-    calls.push({ m, args })
-    if (cb && init.deliver !== false) cb({ failedDelivery: () => undefined })
-    return undefined
-  }
-  const analytics = {
-    initialized: init.loaded !== false, // false: analytics.js not loaded (yet), as on a page that unloads first or with an ad blocker
-    user: () => ({ anonymousId: () => anon, id: () => init.userId ?? null, traits: () => (init.email ? { email: init.email } : {}) }),
-    identify: rec('identify'),
-    track: rec('track'),
-    page: rec('page'),
-    ready: (cb?: () => void) => void (init.loaded !== false && cb?.()),
-    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    register: () => {},
-  }
-  return { analytics: analytics as AnalyticsLike, calls, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
-}
-
-type Req = { url: string; init: RequestInit; body: { data: { type: string; attributes: Record<string, any>; relationships?: any } } }
-type Reply = { status: number; retryAfter?: string } | 'reject' | 'hang'
-
-/** Stub `fetch`: records each request, answers from `replies` in turn (the last one repeats). */
-function fakeFetch(...replies: Reply[]) {
-  const reqs: Req[] = []
-  const fn = vi.fn((url: string, init: RequestInit) => {
-    reqs.push({ url: String(url), init, body: JSON.parse(String(init.body)) })
-    const r = replies.length ? (replies.length > 1 ? replies.shift()! : replies[0]!) : { status: 202 }
-    if (r === 'reject') return Promise.reject(new TypeError('Failed to fetch'))
-    if (r === 'hang') return new Promise<never>(() => {})
-    return Promise.resolve({ status: r.status, headers: { get: (h: string) => (h.toLowerCase() === 'retry-after' ? r.retryAfter ?? null : null) } })
-  })
-  vi.stubGlobal('fetch', fn)
-  return reqs
-}
+import {
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick,
+} from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
 const outbox = (): any[] => JSON.parse(localStorage.getItem(OUTBOX) || '[]')
-const tick = () => new Promise((r) => setTimeout(r, 0))
-/** Await a capture; under fake timers, let its sends start (SEND_DELAY_MS after it, plus the 1 ms fake timers add to a timer set during a tick). */
-async function settled<T>(p: Promise<T>): Promise<T> {
-  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
-  return p
-}
-const stateCookie = () => {
-  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
-  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
-}
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const n = c.split('=')[0]!.trim()
-    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
-  }
-}
+const start = (o: MailstitchOptions) => startWith({ klaviyo: { companyId: 'AbC123' } }, o)
 
-let instances: Mailstitch[] = []
-const start = (o: MailstitchOptions) => {
-  const s = createMailstitch({ klaviyo: { companyId: 'AbC123' }, ...o })
-  instances.push(s)
-  return s
-}
-
-beforeEach(() => {
-  localStorage.clear()
-  clearCookies()
-  history.replaceState(null, '', '/')
-  document.body.innerHTML = ''
-  delete (window as { analytics?: unknown }).analytics
-})
-afterEach(() => {
-  instances.splice(0).forEach((s) => s.destroy())
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
-})
-
-const emailForm = (email: string, attrs = '') => {
-  const wrap = document.createElement('div')
-  wrap.innerHTML = `<form ${attrs}><input type="email" name="email" value="${email}"><button>Join</button></form>`
-  document.body.appendChild(wrap)
-  return wrap.querySelector('form')!
-}
-const submit = (f: HTMLFormElement) => {
-  const e = new Event('submit', { bubbles: true, cancelable: true })
-  f.dispatchEvent(e)
-  return e
-}
+beforeEach(resetPage)
+afterEach(endTest)
 
 // --- capture: Segment ------------------------------------------------------------------------
 
@@ -166,7 +76,7 @@ describe('capture → Segment', () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const s = createMailstitch({ analytics: fa.analytics })
-    instances.push(s)
+    destroyAfterTest(s)
     expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
     expect(fa.of('identify')).toHaveLength(1)
     expect(reqs).toEqual([])
@@ -608,7 +518,7 @@ describe('capture() never rejects', () => {
     vi.spyOn(document, 'addEventListener').mockImplementation(() => { throw new Error('locked down') })
     let s: Mailstitch | undefined
     expect(() => { s = createMailstitch({ analytics: fakeAnalytics().analytics }) }).not.toThrow()
-    instances.push(s!)
+    destroyAfterTest(s!)
     // Listeners refused: capture() still works.
     return expect(s!.capture('ada@example.com')).resolves.toMatchObject({ ok: true })
   })
