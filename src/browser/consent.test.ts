@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
 import { SEND_DELAY_MS } from './capture'
-import type { AnalyticsLike, Mailstitch, PluginContext, SegmentPlugin } from './types'
+import type { MailstitchOptions, PluginContext } from './types'
+import { endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, resetPage, settled, startWith, tick, type Req } from '../../test/helpers/browser-fakes'
 import { OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import { writeState } from './state'
 
@@ -27,67 +28,24 @@ function shopify(p: Privacy, o: { loaded?: boolean; delay?: number; answer?: boo
 /** What Shopify does when the visitor answers the banner. */
 const collected = () => document.dispatchEvent(new CustomEvent('visitorConsentCollected', { detail: {} }))
 
-function fakeAnalytics() {
-  let anon: string | null = PREV
-  const calls: { m: string; args: unknown[] }[] = []
-  const plugins: SegmentPlugin[] = []
-  const rec = (m: string) => (...args: unknown[]) => {
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (c: unknown) => void) : undefined
-    calls.push({ m, args })
-    cb?.({})
-  }
-  const analytics = {
-    initialized: true,
-    user: () => ({ anonymousId: () => anon, id: () => null, traits: () => ({}) }),
-    identify: rec('identify'),
-    track: rec('track'),
-    ready: (cb?: () => void) => void cb?.(),
-    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    register: (plugin: SegmentPlugin) => void plugins.push(plugin),
-  }
-  return { analytics: analytics as AnalyticsLike, calls, plugins, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
-}
+const fakeAnalytics = () => sharedFakeAnalytics({ anonymousId: PREV })
 
-const tick = () => new Promise((r) => setTimeout(r, 0))
-/** Past the delay after which a capture's sends start. */
-const afterSendDelay = () => new Promise((r) => setTimeout(r, SEND_DELAY_MS + 5))
-/** Await a capture; under fake timers, let the task it runs in come first. */
-async function settled<T>(p: Promise<T>): Promise<T> {
-  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
-  return p
-}
 /** A job an earlier page left in the outbox, and the state cookie it wrote. */
 function leftByEarlierPage() {
   saveJob({ id: newJobId(), capturedAt: Date.now(), runs: 1, email: 'ada@example.com', source: 'form', subscribe: false, bridgeId: PREV, sent: ['identify', 'track'] })
   writeState({ captured: true, bridgeId: PREV })
 }
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const n = c.split('=')[0]!.trim()
-    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
-  }
-}
-let reqs: string[] = []
-let instances: Mailstitch[] = []
-const start = (o: Parameters<typeof createMailstitch>[0]) => {
-  const s = createMailstitch({ klaviyo: { companyId: 'AbC123' }, ...o })
-  instances.push(s)
-  return s
-}
+let reqs: Req[] = []
+const urls = () => reqs.map((r) => r.url)
+const start = (o: MailstitchOptions) => startWith({ klaviyo: { companyId: 'AbC123' } }, o)
 
 beforeEach(() => {
-  localStorage.clear()
-  clearCookies()
-  history.replaceState(null, '', '/')
-  reqs = []
-  vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), Promise.resolve({ status: 202, headers: { get: () => null } }))))
+  resetPage()
+  reqs = fakeFetch()
 })
 afterEach(() => {
-  instances.splice(0).forEach((s) => s.destroy())
   delete (window as unknown as { Shopify?: unknown }).Shopify
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
+  endTest()
 })
 
 // --- function gates --------------------------------------------------------------------------
@@ -229,7 +187,7 @@ describe("consent: 'shopify' on createMailstitch", () => {
     shopify({ analytics: true, marketing: true }, { loaded: true })
     const fa = fakeAnalytics()
     expect(await start({ analytics: fa.analytics, consent: 'shopify' }).capture('ada@example.com')).toMatchObject({ ok: true })
-    expect(reqs).toEqual(['https://a.klaviyo.com/client/profiles?company_id=AbC123'])
+    expect(urls()).toEqual(['https://a.klaviyo.com/client/profiles?company_id=AbC123'])
   })
 
   it('marketing declined → no_consent, nothing stored', async () => {
@@ -297,7 +255,7 @@ describe("consent: 'shopify' on createMailstitch", () => {
     await start({ analytics: fa.analytics, consent: 'shopify' }).ready()
     collected()
     await tick()
-    expect(fa.calls).toEqual([])
+    expect(fa.calls).toEqual([{ m: 'register', args: [] }]) // the scrubber only: no adoption, no event
   })
 
   it('consent given later flushes nothing twice and allows captures', async () => {
@@ -331,7 +289,7 @@ describe("consent: 'shopify' on createMailstitch", () => {
     const p = { analytics: true, marketing: true }
     shopify(p, { loaded: true })
     const fa = fakeAnalytics()
-    vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), Promise.resolve({ status: 503, headers: { get: () => null } }))))
+    reqs = fakeFetch({ status: 503 })
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
     await settled(s.capture('ada@example.com'))
     expect(reqs).toHaveLength(1)
@@ -348,14 +306,14 @@ describe("consent: 'shopify' on createMailstitch", () => {
     shopify(p, { loaded: true })
     const fa = fakeAnalytics()
     let answer!: (r: unknown) => void
-    vi.stubGlobal('fetch', vi.fn((u: string) => (reqs.push(u), new Promise((r) => (answer = r)))))
+    vi.stubGlobal('fetch', vi.fn(() => new Promise((r) => (answer = r))))
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
     await settled(s.capture('ada@example.com'))
     p.marketing = false
     collected()
     answer({ status: 500, headers: { get: () => null } })
     await vi.advanceTimersByTimeAsync(60_000)
-    expect(reqs).toHaveLength(1)
+    expect(fetch).toHaveBeenCalledTimes(1)
     expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
   })
 })

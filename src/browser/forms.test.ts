@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
+import { addForm as form, afterSubmitSends, resetPage, submit } from '../../test/helpers/browser-fakes'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 
 type Captured = { email: string; source: string; formId?: string }
@@ -30,34 +30,17 @@ function watchForms(forms: MailstitchOptions['forms'], cb: (c: Captured) => void
 /** Klaviyo onsite forms only (`forms: false`). */
 const watchKlaviyoForms = (cb: (c: Captured) => void) => watchForms(false, cb)
 /** Let a capture run: a submit nothing prevented (no navigation in happy-dom) sends after SEND_DELAY_MS + NAVIGATION_GRACE_MS. */
-const settle = async () => {
-  await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS + 5))
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0))
-}
+const settle = afterSubmitSends
 
 beforeEach(() => {
+  vi.useFakeTimers()
   got = []
-  localStorage.clear() // no outbox from an earlier test
-  document.body.innerHTML = ''
+  resetPage() // no outbox from an earlier test
 })
 afterEach(() => {
   offs.splice(0).forEach((f) => f())
+  vi.useRealTimers()
 })
-
-/** Put a form in the page from HTML and return it. */
-function form(html: string, attrs = ''): HTMLFormElement {
-  const wrap = document.createElement('div')
-  wrap.innerHTML = `<form ${attrs}>${html}</form>`
-  document.body.appendChild(wrap)
-  return wrap.querySelector('form')!
-}
-
-/** Submit as a browser does (a cancelable, bubbling `submit` on the form); returns the event. */
-function submit(f: HTMLFormElement): Event {
-  const e = new Event('submit', { bubbles: true, cancelable: true })
-  f.dispatchEvent(e)
-  return e
-}
 
 describe('watchForms', async () => {
   it('captures the submit of an email form with source "form" and the form id', async () => {
@@ -139,7 +122,7 @@ describe('watchForms', async () => {
 
   it('sees forms added to the DOM later (delegated listener)', async () => {
     offs.push(watchForms('auto', onEmail))
-    await new Promise((r) => setTimeout(r, 0))
+    await vi.advanceTimersByTimeAsync(0)
     const late = document.createElement('form')
     late.innerHTML = '<input type="email" name="email" value="late@example.com">'
     document.body.appendChild(late)
@@ -282,7 +265,6 @@ describe('watchKlaviyoForms', async () => {
     kf({ type: 'stepSubmit', formId: 'MULTI', metaData: { $email: 'step@example.com', $phone_number: '+15555550100' } })
     kf({ type: 'submit', formId: 'MULTI', metaData: { $email: 'step@example.com' } })
     await settle()
-    vi.useRealTimers()
     expect(got).toHaveLength(1)
   })
 

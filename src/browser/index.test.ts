@@ -1,111 +1,20 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { SEND_DELAY_MS } from './capture'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
 import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
-
-// --- fakes -------------------------------------------------------------------------------
-
-type Call = { m: string; args: unknown[] }
-
-/**
- * A loaded analytics.js stand-in: records calls (the trailing callback stripped) and, unless
- * `deliver: false`, invokes that callback as analytics.js does once delivery was attempted.
- */
-function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string; deliver?: boolean; loaded?: boolean } = {}) {
-  let anon = init.anonymousId === undefined ? 'anon-aaaa-1111' : init.anonymousId
-  const calls: Call[] = []
-  const rec = (m: string) => (...args: unknown[]) => {
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
-    calls.push({ m, args })
-    if (cb && init.deliver !== false) cb({ failedDelivery: () => undefined })
-    return undefined
-  }
-  const analytics = {
-    initialized: init.loaded !== false, // false: analytics.js not loaded (yet), as on a page that unloads first or with an ad blocker
-    user: () => ({ anonymousId: () => anon, id: () => init.userId ?? null, traits: () => (init.email ? { email: init.email } : {}) }),
-    identify: rec('identify'),
-    track: rec('track'),
-    page: rec('page'),
-    ready: (cb?: () => void) => void (init.loaded !== false && cb?.()),
-    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    register: () => {},
-  }
-  return { analytics: analytics as AnalyticsLike, calls, of: (m: string) => calls.filter((c) => c.m === m).map((c) => c.args) }
-}
-
-type Req = { url: string; init: RequestInit; body: { data: { type: string; attributes: Record<string, any>; relationships?: any } } }
-type Reply = { status: number; retryAfter?: string } | 'reject' | 'hang'
-
-/** Stub `fetch`: records each request, answers from `replies` in turn (the last one repeats). */
-function fakeFetch(...replies: Reply[]) {
-  const reqs: Req[] = []
-  const fn = vi.fn((url: string, init: RequestInit) => {
-    reqs.push({ url: String(url), init, body: JSON.parse(String(init.body)) })
-    const r = replies.length ? (replies.length > 1 ? replies.shift()! : replies[0]!) : { status: 202 }
-    if (r === 'reject') return Promise.reject(new TypeError('Failed to fetch'))
-    if (r === 'hang') return new Promise<never>(() => {})
-    return Promise.resolve({ status: r.status, headers: { get: (h: string) => (h.toLowerCase() === 'retry-after' ? r.retryAfter ?? null : null) } })
-  })
-  vi.stubGlobal('fetch', fn)
-  return reqs
-}
+import {
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick,
+} from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
 const outbox = (): any[] => JSON.parse(localStorage.getItem(OUTBOX) || '[]')
-const tick = () => new Promise((r) => setTimeout(r, 0))
-/** Past the delay after which a capture's sends start. */
-const afterSendDelay = () => new Promise((r) => setTimeout(r, SEND_DELAY_MS + 5))
-/** Await a capture; under fake timers, let its sends start (SEND_DELAY_MS after it, plus the 1 ms fake timers add to a timer set during a tick). */
-async function settled<T>(p: Promise<T>): Promise<T> {
-  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
-  return p
-}
-const stateCookie = () => {
-  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
-  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
-}
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const n = c.split('=')[0]!.trim()
-    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
-  }
-}
+const start = (o: MailstitchOptions) => startWith({ klaviyo: { companyId: 'AbC123' } }, o)
 
-let instances: Mailstitch[] = []
-const start = (o: MailstitchOptions) => {
-  const s = createMailstitch({ klaviyo: { companyId: 'AbC123' }, ...o })
-  instances.push(s)
-  return s
-}
-
-beforeEach(() => {
-  localStorage.clear()
-  clearCookies()
-  history.replaceState(null, '', '/')
-  document.body.innerHTML = ''
-  delete (window as { analytics?: unknown }).analytics
-})
-afterEach(() => {
-  instances.splice(0).forEach((s) => s.destroy())
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
-})
-
-const emailForm = (email: string, attrs = '') => {
-  const wrap = document.createElement('div')
-  wrap.innerHTML = `<form ${attrs}><input type="email" name="email" value="${email}"><button>Join</button></form>`
-  document.body.appendChild(wrap)
-  return wrap.querySelector('form')!
-}
-const submit = (f: HTMLFormElement) => {
-  const e = new Event('submit', { bubbles: true, cancelable: true })
-  f.dispatchEvent(e)
-  return e
-}
+beforeEach(resetPage)
+afterEach(endTest)
 
 // --- capture: Segment ------------------------------------------------------------------------
 
@@ -167,7 +76,7 @@ describe('capture → Segment', () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const s = createMailstitch({ analytics: fa.analytics })
-    instances.push(s)
+    destroyAfterTest(s)
     expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
     expect(fa.of('identify')).toHaveLength(1)
     expect(reqs).toEqual([])
@@ -377,13 +286,15 @@ describe('duplicates', () => {
   })
 
   it('a form submit and the Klaviyo form event for the same email send once', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     submit(emailForm('ada@example.com'))
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { $email: 'Ada@Example.com' } } }))
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
-    await tick()
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
+    await runFakeTime(NAVIGATION_GRACE_MS) // and nothing more later
     expect(reqs).toHaveLength(1)
     expect(fa.of('track').map((a) => a[1])).toEqual([{ source: 'form', form_id: null }])
   })
@@ -401,17 +312,20 @@ describe('duplicates', () => {
 
 describe('forms wiring', () => {
   it("forms: 'auto' captures a form submit with source and form_id, and never prevents it", async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     const e = submit(emailForm('  Ada@Example.com ', 'id="newsletter"'))
     expect(e.defaultPrevented).toBe(false)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'newsletter' })
   })
 
   it('inside the submit event only the job is stored; everything else runs after it (navigation starts at once)', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const store = vi.spyOn(Storage.prototype, 'setItem')
@@ -423,11 +337,13 @@ describe('forms wiring', () => {
     expect(reqs).toEqual([])
     expect(document.cookie).not.toContain('mst_state')
     store.mockRestore()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')).toHaveLength(1)
   })
 
   it('Shopify customer form → source shopify-customer-form', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics })
@@ -435,53 +351,60 @@ describe('forms wiring', () => {
     wrap.innerHTML = '<form method="post" action="/contact#ContactFooter" id="ContactFooter"><input type="hidden" name="form_type" value="customer"><input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="shop@example.com"></form>'
     document.body.appendChild(wrap)
     submit(wrap.querySelector('form')!)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'shopify-customer-form', form_id: 'ContactFooter' })
   })
 
   it('a site handler that calls preventDefault: still captured', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     start({ analytics: fa.analytics })
     const f = emailForm('ajax@example.com')
     f.addEventListener('submit', (e) => e.preventDefault())
     expect(submit(f).defaultPrevented).toBe(true)
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await runFakeTime(SEND_DELAY_MS + 1) // a prevented submit (an AJAX form) sends after SEND_DELAY_MS
+    expect(reqs).toHaveLength(1)
     expect(reqs[0]!.body.data.attributes.email).toBe('ajax@example.com')
   })
 
   it('forms: selector captures only matching forms', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics, forms: '#footer-signup' })
     submit(emailForm('login@example.com', 'id="login"'))
     submit(emailForm('news@example.com', 'id="footer-signup"'))
-    await vi.waitFor(() => expect(fa.of('identify')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
-    await tick()
+    await afterSubmitSends()
     expect(fa.of('identify').map((a) => (a[0] as { email: string }).email)).toEqual(['news@example.com'])
   })
 
   it('forms: false ignores form submits but still captures Klaviyo forms and capture()', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     const s = start({ analytics: fa.analytics, forms: false })
     submit(emailForm('form@example.com'))
-    await tick()
+    await afterSubmitSends()
     expect(fa.calls).toEqual([])
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'K1', metaData: { email: 'kl@example.com' } } }))
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await runFakeTime(SEND_DELAY_MS + 1) // a Klaviyo form sends after SEND_DELAY_MS
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'klaviyo-form', form_id: 'K1' })
     expect(await settled(s.capture('api@example.com'))).toMatchObject({ ok: true })
   })
 
   it('a form added to the DOM later is captured', async () => {
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     fakeFetch()
     start({ analytics: fa.analytics })
-    await tick()
+    await runFakeTime(0)
     const f = emailForm('late@example.com', 'id="late"')
     submit(f)
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    await afterSubmitSends()
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'late' })
   })
 
@@ -595,7 +518,7 @@ describe('capture() never rejects', () => {
     vi.spyOn(document, 'addEventListener').mockImplementation(() => { throw new Error('locked down') })
     let s: Mailstitch | undefined
     expect(() => { s = createMailstitch({ analytics: fakeAnalytics().analytics }) }).not.toThrow()
-    instances.push(s!)
+    destroyAfterTest(s!)
     // Listeners refused: capture() still works.
     return expect(s!.capture('ada@example.com')).resolves.toMatchObject({ ok: true })
   })
@@ -807,13 +730,13 @@ describe('outbox across page loads', () => {
   it('a capture whose page unloaded before analytics.js loaded is sent by the next page, with the same messageIds', async () => {
     // Page 1 (a returning visitor: analytics.js's stored id is known before it loads): the form
     // posts and the page goes away before analytics.js has loaded.
+    vi.useFakeTimers()
     localStorage.setItem('ajs_anonymous_id', JSON.stringify('anon-aaaa-1111'))
     const page1 = fakeAnalytics({ loaded: false })
     const reqs1 = fakeFetch('hang')
     const s1 = start({ analytics: page1.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
     void s1.capture('ada@example.com', { source: 'footer', formId: 'f', subscribe: true })
-    await afterSendDelay()
-    await tick()
+    await runFakeTime(SEND_DELAY_MS + 1)
     expect(page1.calls).toEqual([]) // nothing handed to a Segment that is not there
     expect(reqs1).toHaveLength(2) // the keepalive requests are on their way, unanswered
     s1.destroy()
@@ -824,8 +747,8 @@ describe('outbox across page loads', () => {
     const page2 = fakeAnalytics()
     const reqs2 = fakeFetch({ status: 202 })
     const s2 = start({ analytics: page2.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
+    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
     await s2.ready()
-    await tick()
     const ids = page2.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
     const jobId = ids[0]![1].slice(4, -2)
     expect(ids).toEqual([['identify', `mst-${jobId}-i`], ['track', `mst-${jobId}-t`]])
@@ -835,7 +758,9 @@ describe('outbox across page loads', () => {
     // Page 3: nothing left to send.
     const page3 = fakeAnalytics()
     const reqs3 = fakeFetch()
-    await start({ analytics: page3.analytics }).ready()
+    const s3 = start({ analytics: page3.analytics })
+    await runFakeTime(SEND_DELAY_MS + 1)
+    await s3.ready()
     expect(page3.calls).toEqual([])
     expect(reqs3).toEqual([])
   })
@@ -900,13 +825,15 @@ describe('outbox across page loads', () => {
   it('a capture persisted before it ran (page unloaded at once) is run by the next instance', async () => {
     // The shape 0.1.0's capture() wrote before its first await (id, time, email, source, form).
     localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'c1', t: Date.now() - 1000, n: 0, k: 'capture', email: 'ada@example.com', source: 'form', formId: 'f' }]))
+    vi.useFakeTimers()
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
-    await start({ analytics: fa.analytics }).ready()
-    await vi.waitFor(() => expect(reqs).toHaveLength(1), { timeout: 3000 }) // a submit that is not prevented sends after NAVIGATION_GRACE_MS
+    const s = start({ analytics: fa.analytics })
+    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
+    await s.ready()
+    expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })
-    await tick()
     expect(outbox()).toEqual([])
   })
 

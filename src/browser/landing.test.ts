@@ -1,78 +1,26 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin } from './types'
-
-/** A registered plugin as analytics-next runs it on one event: the handler of its type, then on. */
-type Runner = (ctx: { payload: { obj: object }; next(payload: unknown): void }) => Promise<unknown>
-const asMiddleware = (plugin: SegmentPlugin): Runner => ({ payload, next }) => {
-  const type = ((payload.obj as { type?: string }).type ?? 'track') as 'page' | 'track' | 'identify'
-  return plugin[type]({ event: payload.obj } as PluginContext).then(() => next(payload))
-}
+import type { AnalyticsLike, MailstitchOptions, PluginContext, SegmentPlugin } from './types'
+import {
+  endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, resetPage, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
+} from '../../test/helpers/browser-fakes'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
 const PREV = 'anon-prev-2222'
 
-// --- fakes -------------------------------------------------------------------------------
-
-type Call = { m: string; args: unknown[] }
-function fakeAnalytics(init: { anonymousId?: string | null; userId?: string | null; email?: string } = {}) {
-  let anon = init.anonymousId === undefined ? PREV : init.anonymousId
-  const calls: Call[] = []
-  const mws: Runner[] = []
-  const rec = (m: string) => (...args: unknown[]) => {
-    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
-    calls.push({ m, args })
-    cb?.({})
-  }
-  const analytics = {
-    initialized: true,
-    user: () => ({ anonymousId: () => anon, id: () => init.userId ?? null, traits: () => (init.email ? { email: init.email } : {}) }),
-    identify: rec('identify'),
-    track: rec('track'),
-    ready: (cb?: () => void) => void cb?.(),
-    setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    register: (plugin: SegmentPlugin) => { calls.push({ m: 'register', args: [] }); mws.push(asMiddleware(plugin)) },
-    deregister: (name: string) => { calls.push({ m: 'deregister', args: [name] }) },
-  }
-  const of = (m: string) => calls.filter((c) => c.m === m).map((c) => c.args)
-  return { analytics: analytics as AnalyticsLike, calls, mws, of, landed: () => of('track').filter((a) => a[0] === 'Email Link Landed').map((a) => a[1]) }
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 0))
-const stateCookie = () => {
-  const m = document.cookie.match(/(?:^|; )mst_state=([^;]*)/)
-  return m ? JSON.parse(decodeURIComponent(m[1]!)) : undefined
-}
+/** The shared fake analytics.js, on the id this browser had before the landing. */
+const fakeAnalytics = (init: FakeAnalyticsInit = {}) =>
+  sharedFakeAnalytics({ ...init, anonymousId: init.anonymousId === undefined ? PREV : init.anonymousId })
 const setState = (v: object) => { document.cookie = 'mst_state=' + encodeURIComponent(JSON.stringify(v)) + '; path=/' }
-function clearCookies() {
-  for (const c of document.cookie.split(';')) {
-    const n = c.split('=')[0]!.trim()
-    if (n) document.cookie = n + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
-  }
-}
 const go = (pathAndQuery: string) => history.replaceState(null, '', pathAndQuery)
-
-let instances: Mailstitch[] = []
-const start = (o: MailstitchOptions) => {
-  const s = createMailstitch(o)
-  instances.push(s)
-  return s
-}
+const start = (o: MailstitchOptions) => startWith({}, o)
 
 beforeEach(() => {
-  localStorage.clear()
-  clearCookies()
-  go('/')
-  delete (window as { analytics?: unknown }).analytics
-  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ status: 202, headers: { get: () => null } })))
+  resetPage()
+  fakeFetch()
 })
-afterEach(() => {
-  instances.splice(0).forEach((s) => s.destroy())
-  vi.useRealTimers()
-  vi.unstubAllGlobals()
-  vi.restoreAllMocks()
-})
+afterEach(endTest)
 
 // --- the address bar ---------------------------------------------------------------------
 
@@ -241,7 +189,7 @@ describe('the scrubber plugin', () => {
     start({ analytics: fa.analytics, ...o })
     return { mw: fa.mws[0]!, fa }
   }
-  const run = async (mw: Runner, obj: Record<string, unknown>) => {
+  const run = async (mw: PluginRun, obj: Record<string, unknown>) => {
     const next = vi.fn()
     mw({ payload: { obj }, next })
     await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1))

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
+import { SEND_DELAY_MS } from './capture'
+import { afterSubmitSends, fakeFetch, runFakeTime } from '../../test/helpers/browser-fakes'
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'
 
@@ -35,6 +36,7 @@ afterEach(() => {
   delete w.analytics
   delete w.cmp
   delete (document as { currentScript?: unknown }).currentScript
+  vi.useRealTimers()
   vi.unstubAllGlobals()
   vi.restoreAllMocks()
 })
@@ -157,13 +159,12 @@ describe('the IIFE entry', () => {
       identify: (...a: unknown[]) => void calls.push(['identify', ...a]),
       track: (...a: unknown[]) => void calls.push(['track', ...a]),
     } satisfies AnalyticsLike
-    const urls: string[] = []
-    vi.stubGlobal('fetch', vi.fn((u: string) => (urls.push(u), Promise.resolve({ status: 202, headers: { get: () => null } }))))
+    const reqs = fakeFetch()
     await load(tag({ 'data-klaviyo-company-id': 'AbC123', 'data-klaviyo-list-id': 'L1', 'data-klaviyo-api-base': 'http://kl.test', 'data-link-param': 'ref' }))
     const inst = w.mailstitch!.instance!
     expect(inst).toBeDefined()
     expect(await inst.capture('ada@example.com', { subscribe: true })).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-tag-1' })
-    expect(urls).toEqual(['http://kl.test/client/profiles?company_id=AbC123', 'http://kl.test/client/subscriptions?company_id=AbC123'])
+    expect(reqs.map((r) => r.url)).toEqual(['http://kl.test/client/profiles?company_id=AbC123', 'http://kl.test/client/subscriptions?company_id=AbC123'])
     expect(inst.linkParams()).toEqual({ ref: 'anon-tag-1' })
   })
 
@@ -180,14 +181,17 @@ describe('the IIFE entry', () => {
       identify: (traits: { email: string }) => void emails.push(traits.email),
       track() {},
     }
-    vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ status: 202, headers: { get: () => null } })))
+    fakeFetch()
     await load(tag({ 'data-klaviyo-company-id': 'AbC123', ...attrs }))
+    vi.useFakeTimers()
     document.body.innerHTML = '<form id="a"><input type="email" value="a@example.com"></form><form id="b"><input type="email" value="b@example.com"></form>'
     for (const f of Array.from(document.forms)) f.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
     // Then a capture() that always goes through: once it arrived, the form captures (sent
     // SEND_DELAY_MS + NAVIGATION_GRACE_MS after their submits, no navigation in happy-dom) had their turn.
-    await new Promise((r) => setTimeout(r, SEND_DELAY_MS + NAVIGATION_GRACE_MS))
-    await w.mailstitch!.instance!.capture('marker@example.com')
+    await afterSubmitSends()
+    const marker = w.mailstitch!.instance!.capture('marker@example.com')
+    await runFakeTime(SEND_DELAY_MS + 1)
+    await marker
     expect(emails.at(-1)).toBe('marker@example.com')
     expect(emails.slice(0, -1).sort()).toEqual(expected)
   })

@@ -26,10 +26,17 @@ function start(o: Partial<Parameters<typeof startCartBridge>[0]> = {}) {
   return b
 }
 
-const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms))
+/** Let `ms` of fake time pass (debounces, back-off sleeps) and what it starts finish. */
+const settle = (ms = 60) => vi.advanceTimersByTimeAsync(ms)
+/** Await `p` while fake time runs on under it (a sync whose retries sleep). */
+async function run<T>(p: Promise<T>, ms = 60): Promise<T> {
+  await settle(ms)
+  return p
+}
 const posts = () => calls.filter((c) => c.method === 'POST')
 
 beforeEach(() => {
+  vi.useFakeTimers()
   calls = []
   updateStatuses = []
   cart = { item_count: 0, token: 'hWN-not-stored', attributes: {} }
@@ -47,6 +54,7 @@ beforeEach(() => {
 })
 afterEach(() => {
   bridges.splice(0).forEach((b) => b.stop())
+  vi.useRealTimers()
   vi.unstubAllGlobals()
 })
 
@@ -75,7 +83,7 @@ describe('cart bridge', () => {
   it('retries 5xx with back-off and gives up after three attempts on 4xx, never rejecting', async () => {
     cart.item_count = 2
     updateStatuses = [500, 503]
-    await start().sync()
+    await run(start().sync())
     expect(posts()).toHaveLength(3)
     expect(cart.attributes[CART_ATTRIBUTE]).toBe('bridge-123456')
 
@@ -83,7 +91,7 @@ describe('cart bridge', () => {
     cart.attributes = {}
     updateStatuses = [422, 422, 422, 422]
     bridges.splice(0).forEach((b) => b.stop())
-    await expect(start().sync()).resolves.toBeUndefined()
+    await expect(run(start().sync())).resolves.toBeUndefined()
     expect(posts()).toHaveLength(3)
     expect(cart.attributes[CART_ATTRIBUTE]).toBeUndefined()
   })
@@ -93,7 +101,7 @@ describe('cart bridge', () => {
     const real = globalThis.fetch
     let fail = 2
     vi.stubGlobal('fetch', async (u: string, i?: RequestInit) => (i?.method === 'POST' && fail-- > 0 ? Promise.reject(new TypeError('Failed to fetch')) : real(u, i)))
-    await start().sync()
+    await run(start().sync())
     expect(cart.attributes[CART_ATTRIBUTE]).toBe('bridge-123456')
   })
 
