@@ -66,6 +66,16 @@ async function checkout(page: Page) {
 
 const bridgeOf = async (shop: Shop, context: BrowserContext) => (await shop.cartOf(context))?.attributes[CART_ATTRIBUTE]
 
+/**
+ * The add-on's cart check has run to its end on this page: `mailstitch.shopify.sync()` (its
+ * documented "re-check the cart now") resolves once a check, and any write it makes, is done;
+ * a check already running is joined, not raced.
+ */
+const cartChecked = (page: Page) => page.evaluate(() => (window as any).mailstitch.shopify.sync())
+
+/** The SDK's start-up work on this page is done: sending what an earlier page left, a landing. */
+const sdkStarted = (page: Page) => page.evaluate(() => (window as any).mailstitch.instance.ready())
+
 test.beforeEach(({ shop, stack }) => useEmulator(shop, stack))
 
 test('the app embed block: schema targets head with the documented settings; renders no email, only customer.id', async ({ shop, stack }) => {
@@ -142,7 +152,9 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
   await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'buyer@example.com')
   await expectStitched(stack, 'buyer@example.com', anon)
   expect(await page.evaluate(() => (window as any).mailstitch.instance.linkParams())).toEqual({ mst: anon })
-  await page.waitForTimeout(1200) // the bridge read /cart.js (an empty cart) and must not create one
+  // The bridge, holding the id now, read /cart.js (no cart yet) and must not create one.
+  await expect.poll(() => shop.reads.filter((r) => r.items === 0).length, { timeout: 10_000 }).toBeGreaterThan(0)
+  await cartChecked(page)
   expect(shop.updates).toEqual([])
   expect(await shop.cartOf(context)).toBeUndefined()
 
@@ -150,7 +162,9 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
   await page.reload()
   await addToCart(page)
-  await page.waitForTimeout(1000)
+  // The theme's cart bubble and the bridge each read the two-item cart; the bridge found its id there.
+  await expect.poll(() => shop.reads.filter((r) => r.items === 2).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+  await cartChecked(page)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1) // written once, not on every change
 
   await checkout(page)
@@ -166,7 +180,7 @@ test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart
   const a = await anonymousIdOf(first.page)
   await first.page.click(`#QuickAdd-template--17204592107841__featured_product`)
   await expect(first.page.locator('.cart-count')).toHaveText('1')
-  await first.page.waitForTimeout(800)
+  await cartChecked(first.page)
   expect(shop.updates).toEqual([])
   await subscribe(first.page, '#NewsletterForm--footer', '#Subscribe', 'early-cart@example.com')
   await expect.poll(() => bridgeOf(shop, first.context), { timeout: 10_000 }).toBe(a)
@@ -193,6 +207,7 @@ test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attemp
   expect(shop.updates.map((u) => u.status)).toEqual([500, 503, 200])
 
   shop.updates.length = 0
+  const readsBefore = shop.reads.length
   shop.failUpdates(422, 422, 422)
   const two = await visitor(stack, shop)
   await two.page.goto(stack.site.url + '/')
@@ -200,12 +215,15 @@ test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attemp
   await subscribe(two.page, '#NewsletterForm--footer', '#Subscribe', 'refused@example.com')
   await addToCart(two.page)
   await expect.poll(() => shop.updates.length, { timeout: 15_000 }).toBe(3)
-  await two.page.waitForTimeout(6000)
-  expect(shop.updates.map((u) => u.status)).toEqual([422, 422, 422]) // gave up after three attempts
-  expect(await bridgeOf(shop, two.context)).toBeUndefined()
-  // The page still works, and the next cart change (here: the next page) tries again.
-  await addToCart(two.page)
+  // The page still works, and the next cart change (a theme announcing it) tries again.
+  await two.page.evaluate(() => document.dispatchEvent(new CustomEvent('cart:updated')))
   await expect.poll(() => bridgeOf(shop, two.context), { timeout: 15_000 }).toBe(b)
+  expect(shop.updates.map((u) => u.status)).toEqual([422, 422, 422, 200])
+  // Gave up after three attempts: before the fourth write the bridge read the cart afresh (a new
+  // check, not a retry), and the cart held no id then.
+  const fresh = shop.reads.slice(readsBefore).filter((r) => r.updatesBefore === 3)
+  expect(fresh.length).toBeGreaterThan(0)
+  expect(fresh.map((r) => r.attributes[CART_ATTRIBUTE])).toEqual(fresh.map(() => undefined))
   expect(one.errors.concat(two.errors)).toEqual([])
 })
 
@@ -217,7 +235,9 @@ test('Customer Privacy API missing: nothing stored or sent, the form still posts
   await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'noapi@example.com')
   expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('noapi@example.com')
   await addToCart(page)
-  await page.waitForTimeout(1500)
+  // This page's SDK has started (it would send what the form's page left) and the bridge has checked the cart.
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.klaviyo.requests()).toEqual([])
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || /^Email /.test(e.event ?? ''))).toEqual([])
   expect(shop.updates).toEqual([])
@@ -227,19 +247,26 @@ test('Customer Privacy API missing: nothing stored or sent, the form still posts
 })
 
 test('Customer Privacy API slow to load: nothing before it answers, everything after', async ({ shop, stack }) => {
-  shop.privacy = { mode: 'present', delayMs: 2500, initial: { analytics: true, marketing: true } }
+  // On this first page the API loads only when the test says so.
+  shop.privacy = { mode: 'present', delayMs: null, initial: { analytics: true, marketing: true } }
   const { context, page } = await visitor(stack, shop)
   await page.goto(stack.site.url + '/')
   const anon = await anonymousIdOf(page)
-  const t0 = Date.now()
+  const asked = await page.evaluate(() => (window as any).__privacyAsked as number)
   // A capture asked for while the API is still loading waits for the answer, then proceeds.
-  const result = page.evaluate(() => (window as any).mailstitch.instance.capture('slow@example.com', { source: 'test' }))
-  await page.waitForTimeout(1000)
+  await page.evaluate(() => {
+    const w = window as any
+    w.__slow = w.mailstitch.instance.capture('slow@example.com', { source: 'test' }).then((r: unknown) => (w.__slowSettled = true, r))
+  })
+  // The capture has asked the Customer Privacy API and waits for it: nothing sent, not settled.
+  await expect.poll(() => page.evaluate(() => (window as any).__privacyAsked as number)).toBeGreaterThan(asked)
   expect(stack.klaviyo.requests()).toEqual([])
-  expect(await page.evaluate(() => !!(window as any).Shopify.customerPrivacy)).toBe(false)
-  expect(await result).toEqual({ ok: true, email: 'slow@example.com', anonymousId: anon })
-  expect(Date.now() - t0).toBeGreaterThan(1200)
+  expect(stack.collector.events().some((e: Ev) => e.traits?.email === 'slow@example.com')).toBe(false)
+  expect(await page.evaluate(() => (window as any).__slowSettled)).toBeUndefined()
+  await page.evaluate(() => (window as any).__privacyLoad())
+  expect(await page.evaluate(() => (window as any).__slow)).toEqual({ ok: true, email: 'slow@example.com', anonymousId: anon })
   await expectStitched(stack, 'slow@example.com', anon)
+  shop.privacy = { ...shop.privacy, delayMs: 2500 } // later pages: slow, on their own
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
 })
@@ -250,7 +277,7 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
   await page.goto(stack.site.url + '/')
   const anon = await anonymousIdOf(page)
   await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'undecided@example.com')
-  await page.waitForTimeout(800)
+  await sdkStarted(page) // the page after the post would send what the form's page left
   expect(stack.klaviyo.requests()).toEqual([])
 
   // The banner: accept.
@@ -267,7 +294,8 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
   const sent = stack.klaviyo.requests().length
   await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'withdrawn@example.com')
   await addToCart(page)
-  await page.waitForTimeout(1500)
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.klaviyo.requests()).toHaveLength(sent)
   expect(stack.collector.events().some((e: Ev) => e.traits?.email === 'withdrawn@example.com')).toBe(false)
   await checkout(page)
@@ -276,6 +304,7 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
 })
 
 test('logged-in customer: identified by customer.id, Klaviyo external_id = customer id, the order carries both', async ({ shop, stack }) => {
+  shop.install = { kind: 'app-embed', settings: { debug: true } } // the add-on says what it decided
   const { context, page, errors } = await visitor(stack, shop)
   await shop.logIn(context)
   await page.goto(stack.site.url + '/')
@@ -288,9 +317,10 @@ test('logged-in customer: identified by customer.id, Klaviyo external_id = custo
   expect(identify.userId).toBe(String(CUSTOMER.id))
   expect(stack.klaviyo.store.findProfile({ email: CUSTOMER.email })?.external_id).toBe(String(CUSTOMER.id))
   // Identified once: later pages do not identify the customer again.
+  const decided = page.waitForEvent('console', (m) => m.text().includes('customer: Segment already has userId'))
   await page.reload()
   await anonymousIdOf(page)
-  await page.waitForTimeout(500)
+  await decided
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' && !e.traits?.email)).toHaveLength(1)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
@@ -345,7 +375,8 @@ test('app embed and the classic snippet both present: one instance, one capture,
   await expectStitched(stack, 'twice@example.com', anon)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
-  await page.waitForTimeout(1500)
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toHaveLength(1)
   expect(stack.klaviyo.requests().filter((r: Ev) => r.path.startsWith('/client/profiles'))).toHaveLength(1)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1)
@@ -357,7 +388,7 @@ test('a Klaviyo onsite form on the theme: captured without a reload, and an exis
   const anon = await anonymousIdOf(page)
   await page.click('#QuickAdd-template--17204592107841__featured_product')
   await expect(page.locator('.cart-count')).toHaveText('1')
-  await page.waitForTimeout(800)
+  await cartChecked(page)
   expect(shop.updates).toEqual([]) // a cart, but no bridge id yet
   await page.evaluate(() =>
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'RkX2aB', formVersionId: 4812345, metaData: { $email: 'popup@example.com', $source: 'Flyout' } } })),
