@@ -13,7 +13,7 @@ import { test, expect, type Browser } from '@playwright/test'
 import { startDemo, type Demo } from '../sandbox/demo'
 import { readEvents } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from './support/demo-walk'
+import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -37,15 +37,11 @@ test.afterEach(async () => {
 test('demo --checkout shopify: the Shopify order (orders/create webhook) after an email click is credited to the click in the journey viewer', async ({ browser }) => {
   // --- Laptop: browse, subscribe in the footer form.
   const laptop = await device(browser)
-  const shop = await laptop.newPage()
-  await shop.goto(demo.urls.store + '/')
-  const A = await anonymousIdOf(shop)
-  await shop.fill('#NewsletterForm--footer', EMAIL)
-  await Promise.all([shop.waitForURL('**/?customer_posted=true*'), shop.click('#Subscribe')])
+  const { anonymousId: A } = await laptopSignup(demo, laptop, EMAIL)
   await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
 
-  // --- A campaign, opened; its link clicked on another device.
-  await new Promise((r) => setTimeout(r, 1000)) // Klaviyo stamps events to the second (see journey.spec.ts)
+  // --- A campaign, opened (in a later second than the signup); its link clicked on another device.
+  await nextSecond()
   const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
   const phone = await device(browser)
   const p2 = await phone.newPage()

@@ -16,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from '@playwright/test'
 import { DEFAULT_PORTS, startDemo, type Demo } from '../sandbox/demo'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from '../e2e/support/demo-walk'
+import { campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond } from '../e2e/support/demo-walk'
 import { chromiumLaunchOptions } from './browser'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -34,17 +34,10 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
 async function walk(demo: Demo, browser: Browser): Promise<void> {
   // Device 1 (laptop, 127.0.0.1): anonymous browsing, then the footer newsletter form.
   const laptop = await demoDevice(browser)
-  const shop = await laptop.newPage()
-  await shop.goto(demo.urls.store + '/')
-  const anonymousId = await anonymousIdOf(shop)
-  await shop.click('a[data-product="stoneware-mug"]')
-  await shop.waitForURL('**/products/stoneware-mug')
-  await demo.collector.waitFor((e) => e.event === 'Product Viewed' && e.anonymousId === anonymousId, 15_000)
-  await shop.fill('#NewsletterForm--footer', EMAIL)
-  await Promise.all([shop.waitForURL('**/products/stoneware-mug?customer_posted=true*'), shop.click('#Subscribe')])
+  const { anonymousId } = await laptopSignup(demo, laptop, EMAIL, 'stoneware-mug')
   await until('the bridge id on the profile', () => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id === anonymousId)
-  // Klaviyo stamps events to the second: a send within the signup's second would sort before it.
-  await new Promise((r) => setTimeout(r, 1000))
+  // Klaviyo stamps events to the second: the campaign goes out in a later second than the signup.
+  await nextSecond()
 
   // The email simulator: send the campaign, open it, take its first link to "another device".
   const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
