@@ -15,7 +15,7 @@ import { startDemo, type Demo } from '../sandbox/demo'
 import type { SegmentEvent } from '../sandbox/segment-collector'
 import { readEvents, sourceOf } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, demoDevice, laptopSignup, nextSecond } from './support/demo-walk'
+import { anonymousIdOf, demoDevice, laptopSignup, nextSecond, openEmailLink } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -74,10 +74,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   const href = new URL((await link.getAttribute('href'))!, demo.urls.console).toString()
 
   // --- Device 2 (phone, localhost: its own cookies): the email link, more browsing, the order.
-  const phone = await demoDevice(browser)
-  const p2 = await phone.newPage()
-  await p2.goto(href)
-  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  const p2 = await openEmailLink(demo, await demoDevice(browser), href)
   expect(p2.url()).not.toContain('mst=')
   expect(await anonymousIdOf(p2)).toBe(A)
   await p2.click('#add-to-cart')

@@ -16,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from '@playwright/test'
 import { DEFAULT_PORTS, startDemo, type Demo } from '../sandbox/demo'
-import { campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond } from '../e2e/support/demo-walk'
+import { campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond, openEmailLink, placeOrder } from '../e2e/support/demo-walk'
 import { chromiumLaunchOptions } from './browser'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -44,13 +44,9 @@ async function walk(demo: Demo, browser: Browser): Promise<void> {
 
   // Device 2 (phone, localhost: its own cookies): the link, the overshirt into the cart, the order.
   const phone = await demoDevice(browser)
-  const p2 = await phone.newPage()
-  await p2.goto(href)
-  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  const p2 = await openEmailLink(demo, phone, href)
   await p2.click('#add-to-cart')
-  await p2.click('#cart-link')
-  await p2.waitForURL('**/cart')
-  await Promise.all([p2.waitForURL('**/thank-you?order=*'), p2.click('#place-order')])
+  await placeOrder(p2)
   await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)
   await p2.waitForLoadState('load')
   await demo.collector.waitFor((e) => e.type === 'page' && String((e.context as { page?: { path?: string } } | undefined)?.page?.path) === '/thank-you', 15_000)

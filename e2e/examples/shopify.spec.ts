@@ -31,6 +31,13 @@ async function visitor(stack: Stack, shop: Shop): Promise<{ context: BrowserCont
   return { context, page, errors }
 }
 
+/** A visitor on the shop's home page, once analytics.js has loaded there, with its anonymousId. */
+async function atHome(stack: Stack, shop: Shop): Promise<{ context: BrowserContext; page: Page; errors: string[]; anon: string }> {
+  const v = await visitor(stack, shop)
+  await v.page.goto(stack.site.url + '/')
+  return { ...v, anon: await anonymousIdOf(v.page) }
+}
+
 /** The app embed points at the emulator instead of a.klaviyo.com (as a test-only attribute). */
 function useEmulator(shop: Shop, stack: Stack) {
   const render = shop.render.bind(shop)
@@ -51,6 +58,9 @@ async function expectStitched(stack: Stack, email: string, anon: string) {
   expect(stack.klaviyo.store.findProfile({ email })?.properties?.segment_anonymous_id).toBe(anon)
   return identify
 }
+
+/** The footer's newsletter form, filled and posted. */
+const subscribeInFooter = (page: Page, email: string) => subscribe(page, '#NewsletterForm--footer', '#Subscribe', email)
 
 async function addToCart(page: Page) {
   await page.goto(new URL(`/products/${PRODUCT.handle}`, page.url()).href)
@@ -113,12 +123,10 @@ test('the app embed block: schema targets head with the documented settings; ren
 })
 
 test('two newsletter forms on one page (section + footer): both captured across the full-page POST', async ({ shop, stack }) => {
-  const { page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { page, errors, anon } = await atHome(stack, shop)
   await subscribe(page, `#NewsletterForm--${NEWSLETTER_SECTION}`, `#Subscribe-${NEWSLETTER_SECTION}`, ' Grace@Example.com ')
   await expect(page.locator('#ContactForm-newsletter-success')).toBeVisible()
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'linus@example.com')
+  await subscribeInFooter(page, 'linus@example.com')
   await expectStitched(stack, 'grace@example.com', anon)
   await expectStitched(stack, 'linus@example.com', anon)
   // Shopify received exactly what the shopper typed, from each form.
@@ -134,9 +142,7 @@ test('two newsletter forms on one page (section + footer): both captured across 
 })
 
 test('a form inside a section re-rendered by the Section Rendering API is captured', async ({ shop, stack }) => {
-  const { page } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { page, anon } = await atHome(stack, shop)
   await page.evaluate(() => document.querySelector('.newsletter')!.setAttribute('data-old', '1'))
   await page.evaluate((id) => (window as any).theme.renderSections([id]), NEWSLETTER_SECTION)
   await expect(page.locator('.newsletter[data-old]')).toHaveCount(0) // the section's HTML was replaced
@@ -146,10 +152,8 @@ test('a form inside a section re-rendered by the Section Rendering API is captur
 })
 
 test('no cart yet: no cart update; add to cart writes the bridge id; the order placed after carries it', async ({ shop, stack }) => {
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'buyer@example.com')
+  const { context, page, errors, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'buyer@example.com')
   await expectStitched(stack, 'buyer@example.com', anon)
   expect(await page.evaluate(() => (window as any).mailstitch.instance.linkParams())).toEqual({ mst: anon })
   // The bridge, holding the id now, read /cart.js (no cart yet) and must not create one.
@@ -175,21 +179,19 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
 
 test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart that existed before gets it on the next page', async ({ shop, stack }) => {
   // Cart first (no bridge id yet: nothing written), capture after: the reload writes it.
-  const first = await visitor(stack, shop)
-  await first.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(first.page)
+  const first = await atHome(stack, shop)
+  const a = first.anon
   await first.page.click(`#QuickAdd-template--17204592107841__featured_product`)
   await expect(first.page.locator('.cart-count')).toHaveText('1')
   await cartChecked(first.page)
   expect(shop.updates).toEqual([])
-  await subscribe(first.page, '#NewsletterForm--footer', '#Subscribe', 'early-cart@example.com')
+  await subscribeInFooter(first.page, 'early-cart@example.com')
   await expect.poll(() => bridgeOf(shop, first.context), { timeout: 10_000 }).toBe(a)
 
   // Capture first, then the theme's XHR quick add.
-  const second = await visitor(stack, shop)
-  await second.page.goto(stack.site.url + '/')
-  const b = await anonymousIdOf(second.page)
-  await subscribe(second.page, '#NewsletterForm--footer', '#Subscribe', 'xhr@example.com')
+  const second = await atHome(stack, shop)
+  const b = second.anon
+  await subscribeInFooter(second.page, 'xhr@example.com')
   await expectStitched(stack, 'xhr@example.com', b)
   await second.page.click(`#QuickAdd-template--17204592107841__featured_product`)
   await expect.poll(() => bridgeOf(shop, second.context), { timeout: 10_000 }).toBe(b)
@@ -198,10 +200,9 @@ test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart
 
 test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attempts, no page errors, the next cart change tries again', async ({ shop, stack }) => {
   shop.failUpdates(500, 503)
-  const one = await visitor(stack, shop)
-  await one.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(one.page)
-  await subscribe(one.page, '#NewsletterForm--footer', '#Subscribe', 'flaky@example.com')
+  const one = await atHome(stack, shop)
+  const a = one.anon
+  await subscribeInFooter(one.page, 'flaky@example.com')
   await addToCart(one.page)
   await expect.poll(() => bridgeOf(shop, one.context), { timeout: 15_000 }).toBe(a)
   expect(shop.updates.map((u) => u.status)).toEqual([500, 503, 200])
@@ -209,10 +210,9 @@ test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attemp
   shop.updates.length = 0
   const readsBefore = shop.reads.length
   shop.failUpdates(422, 422, 422)
-  const two = await visitor(stack, shop)
-  await two.page.goto(stack.site.url + '/')
-  const b = await anonymousIdOf(two.page)
-  await subscribe(two.page, '#NewsletterForm--footer', '#Subscribe', 'refused@example.com')
+  const two = await atHome(stack, shop)
+  const b = two.anon
+  await subscribeInFooter(two.page, 'refused@example.com')
   await addToCart(two.page)
   await expect.poll(() => shop.updates.length, { timeout: 15_000 }).toBe(3)
   // The page still works, and the next cart change (a theme announcing it) tries again.
@@ -229,10 +229,8 @@ test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attemp
 
 test('Customer Privacy API missing: nothing stored or sent, the form still posts, the cart is untouched', async ({ shop, stack }) => {
   shop.privacy = { mode: 'missing', delayMs: 0, initial: null }
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'noapi@example.com')
+  const { context, page, errors } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'noapi@example.com')
   expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('noapi@example.com')
   await addToCart(page)
   // This page's SDK has started (it would send what the form's page left) and the bridge has checked the cart.
@@ -249,9 +247,7 @@ test('Customer Privacy API missing: nothing stored or sent, the form still posts
 test('Customer Privacy API slow to load: nothing before it answers, everything after', async ({ shop, stack }) => {
   // On this first page the API loads only when the test says so.
   shop.privacy = { mode: 'present', delayMs: null, initial: { analytics: true, marketing: true } }
-  const { context, page } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { context, page, anon } = await atHome(stack, shop)
   const asked = await page.evaluate(() => (window as any).__privacyAsked as number)
   // A capture asked for while the API is still loading waits for the answer, then proceeds.
   await page.evaluate(() => {
@@ -273,16 +269,14 @@ test('Customer Privacy API slow to load: nothing before it answers, everything a
 
 test('consent: nothing before the banner is answered, resumes when given, stops and clears the cart when withdrawn', async ({ shop, stack }) => {
   shop.privacy = { mode: 'present', delayMs: 50, initial: null } // the visitor has not decided yet
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'undecided@example.com')
+  const { context, page, errors, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'undecided@example.com')
   await sdkStarted(page) // the page after the post would send what the form's page left
   expect(stack.klaviyo.requests()).toEqual([])
 
   // The banner: accept.
   await page.evaluate(() => (window as any).__privacyBanner(true, true))
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'given@example.com')
+  await subscribeInFooter(page, 'given@example.com')
   await expectStitched(stack, 'given@example.com', anon)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
@@ -292,7 +286,7 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBeUndefined()
   expect((await context.cookies()).map((c) => c.name)).not.toContain('mst_state')
   const sent = stack.klaviyo.requests().length
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'withdrawn@example.com')
+  await subscribeInFooter(page, 'withdrawn@example.com')
   await addToCart(page)
   await sdkStarted(page)
   await cartChecked(page)
@@ -312,7 +306,7 @@ test('logged-in customer: identified by customer.id, Klaviyo external_id = custo
   expect(await page.content()).not.toContain(CUSTOMER.email) // never in the HTML
   const who = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.userId === String(CUSTOMER.id), 15_000)) as Ev
   expect(who.anonymousId).toBe(anon)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', CUSTOMER.email)
+  await subscribeInFooter(page, CUSTOMER.email)
   const identify = await expectStitched(stack, CUSTOMER.email, anon)
   expect(identify.userId).toBe(String(CUSTOMER.id))
   expect(stack.klaviyo.store.findProfile({ email: CUSTOMER.email })?.external_id).toBe(String(CUSTOMER.id))
@@ -331,10 +325,9 @@ test('logged-in customer: identified by customer.id, Klaviyo external_id = custo
 })
 
 test('an email click on another device: that device\'s cart and order carry the same bridge id', async ({ shop, stack }) => {
-  const laptop = await visitor(stack, shop)
-  await laptop.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(laptop.page)
-  await subscribe(laptop.page, '#NewsletterForm--footer', '#Subscribe', 'two-devices@example.com')
+  const laptop = await atHome(stack, shop)
+  const a = laptop.anon
+  await subscribeInFooter(laptop.page, 'two-devices@example.com')
   await expectStitched(stack, 'two-devices@example.com', a)
   const link = await laptop.page.evaluate(() => new URLSearchParams((window as any).mailstitch.instance.linkParams()).toString())
   expect(link).toBe(`mst=${a}`)
@@ -371,7 +364,7 @@ test('app embed and the classic snippet both present: one instance, one capture,
   await page.goto(stack.site.url + '/')
   expect((await page.content()).match(/mailstitch\.min\.js/g)).toHaveLength(2)
   const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'twice@example.com')
+  await subscribeInFooter(page, 'twice@example.com')
   await expectStitched(stack, 'twice@example.com', anon)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
@@ -383,9 +376,7 @@ test('app embed and the classic snippet both present: one instance, one capture,
 })
 
 test('a Klaviyo onsite form on the theme: captured without a reload, and an existing cart gets the bridge id at once', async ({ shop, stack }) => {
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { context, page, errors, anon } = await atHome(stack, shop)
   await page.click('#QuickAdd-template--17204592107841__featured_product')
   await expect(page.locator('.cart-count')).toHaveText('1')
   await cartChecked(page)

@@ -2,8 +2,8 @@
  * Steps of the demo walk (docs/sandbox.md, "Walk it by hand") shared by the demo's e2e specs and
  * scripts/record-demo-journey.ts: a "device" that reaches only the demo's own hosts, the page's
  * Segment anonymousId, the laptop's anonymous visit and footer signup, the wait for Klaviyo's
- * next second, and a campaign sent from the email simulator whose link is taken to the other
- * device.
+ * next second, a campaign sent from the email simulator whose link is taken to the other device,
+ * that link opened there, and an order placed.
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
@@ -82,4 +82,19 @@ export async function campaignLinkForOtherDevice(demo: Demo, context: BrowserCon
   const href = await link.getAttribute('href')
   if (!href || !/device=other$/.test(href)) throw new Error(`the email's first link is not for the other device: ${href}`)
   return new URL(href, demo.urls.console).toString()
+}
+
+/** Device 2 opens the email link: the page it lands on (the product, on the store's other host name). */
+export async function openEmailLink(demo: Demo, context: BrowserContext, href: string, product = 'linen-overshirt'): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(href)
+  await page.waitForURL(`${demo.urls.storeOtherDevice}/products/${product}?**`)
+  return page
+}
+
+/** From a store page with something in the cart: the cart page, then the order placed (its thank-you page). */
+export async function placeOrder(page: Page): Promise<void> {
+  await page.click('#cart-link')
+  await page.waitForURL('**/cart')
+  await Promise.all([page.waitForURL('**/thank-you?order=*'), page.click('#place-order')])
 }
