@@ -5,17 +5,15 @@
  * file rollup builds that export from, with the toml's compatibility date and vars.
  */
 import { readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { build } from 'esbuild'
-import { Miniflare } from 'miniflare'
-import { parse } from 'smol-toml'
+import { join, resolve } from 'node:path'
+import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildKlaviyoWebhook, type KlaviyoWebhookOptions } from '../../sandbox/webhook-sender'
 import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
+import { bundleWorker, readWranglerConfig, startWorkerd, type WranglerConfig } from '../../test/helpers/cloudflare-worker'
 import { useSandboxServices } from '../../test/helpers/sandbox-services'
 
 const ROOT = resolve(__dirname, '../..')
-const TOML_PATH = join(ROOT, 'deploy/cloudflare/wrangler.toml')
 const PK = 'pk_worker'
 const WK = 'wk_worker'
 const SECRET = 'whsec_worker'
@@ -23,31 +21,14 @@ const SHOPIFY_SECRET = 'shpss_worker'
 
 const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] }, segment: { writeKeys: [WK] } })
 let script: string
-let config: { main: string; compatibility_date: string; vars?: Record<string, string>; compatibility_flags?: string[] }
+let config: WranglerConfig
 const workers: Miniflare[] = []
 
 beforeAll(async () => {
-  config = parse(readFileSync(TOML_PATH, 'utf8')) as typeof config
+  config = readWranglerConfig()
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { import: string }> }
   expect(pkg.exports['./relay/worker'].import).toBe('./dist/relay/worker.mjs')
-  const bundle = await build({
-    entryPoints: [join(dirname(TOML_PATH), config.main)],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    platform: 'neutral',
-    plugins: [
-      {
-        name: 'mailstitch-self',
-        setup(b) {
-          // rollup.config.mjs builds dist/relay/worker.mjs from this file.
-          b.onResolve({ filter: /^mailstitch\/relay\/worker$/ }, () => ({ path: join(ROOT, 'src/webhook/worker.ts') }))
-        },
-      },
-    ],
-  })
-  script = bundle.outputFiles[0].text
+  script = await bundleWorker(config)
 }, 60_000)
 
 afterAll(async () => {
@@ -56,24 +37,16 @@ afterAll(async () => {
 
 /** The Worker on workerd with the toml's vars plus these bindings (secrets). */
 async function worker(bindings: Record<string, string> = {}): Promise<Miniflare> {
-  const mf = new Miniflare({
-    modules: true,
-    script,
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags ?? [],
-    bindings: {
-      ...config.vars,
-      KLAVIYO_WEBHOOK_SECRET: SECRET,
-      SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
-      KLAVIYO_PRIVATE_KEY: PK,
-      SEGMENT_WRITE_KEY: WK,
-      KLAVIYO_API_BASE: sandbox.klaviyo.url,
-      SEGMENT_API_HOST: sandbox.segment.url,
-      ...bindings,
-    },
+  const mf = await startWorkerd(script, config, {
+    KLAVIYO_WEBHOOK_SECRET: SECRET,
+    SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
+    KLAVIYO_PRIVATE_KEY: PK,
+    SEGMENT_WRITE_KEY: WK,
+    KLAVIYO_API_BASE: sandbox.klaviyo.url,
+    SEGMENT_API_HOST: sandbox.segment.url,
+    ...bindings,
   })
   workers.push(mf)
-  await mf.ready
   return mf
 }
 
