@@ -167,7 +167,7 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
   await page.reload()
   await addToCart(page)
   // The theme's cart bubble and the bridge each read the two-item cart; the bridge found its id there.
-  await expect.poll(() => shop.reads.filter((r) => r.items === 2).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+  await expect.poll(() => shop.reads.filter((r) => r.items === 2 && r.attributes[CART_ATTRIBUTE] === anon).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
   await cartChecked(page)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1) // written once, not on every change
 
