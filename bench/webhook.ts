@@ -9,8 +9,9 @@
  * - Segment is a counting `/v1/batch` sink (the sandbox collector keeps every event in memory and
  *   would measure itself).
  * `relay serve` runs as the CLI in a child process (dist/cli.mjs); the Worker runs on workerd via
- * miniflare, bundled from deploy/cloudflare/index.mjs as in src/webhook/worker.test.ts. Both are
- * separate processes from this one, which holds the emulator, the sink and the sender.
+ * miniflare, built from deploy/cloudflare/wrangler.toml by the helper src/webhook/worker.test.ts
+ * uses too (test/helpers/cloudflare-worker.ts). Both are separate processes from this one, which
+ * holds the emulator, the sink and the sender.
  *
  * Run just these rows: BENCH_ONLY=webhook npm run bench   (or: node --import tsx bench/webhook.ts 20000)
  */
@@ -142,18 +143,9 @@ async function startServe(env: Record<string, string>): Promise<{ url: string; c
 }
 
 async function startWorker(env: Record<string, string>): Promise<{ url: string; dispose: () => Promise<void> }> {
-  const { build } = await import('esbuild')
-  const { Miniflare } = await import('miniflare')
-  const bundle = await build({
-    entryPoints: [join(ROOT, 'deploy/cloudflare/index.mjs')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    platform: 'neutral',
-    plugins: [{ name: 'self', setup: (b) => void b.onResolve({ filter: /^mailstitch\/relay\/worker$/ }, () => ({ path: join(ROOT, 'src/webhook/worker.ts') })) }],
-  })
-  const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0].text, compatibilityDate: '2026-04-01', bindings: env })
+  const { bundleWorker, readWranglerConfig, startWorkerd } = await import('../test/helpers/cloudflare-worker')
+  const config = readWranglerConfig()
+  const mf = await startWorkerd(await bundleWorker(config), config, env)
   const url = (await mf.ready).toString()
   return { url, dispose: () => mf.dispose() }
 }

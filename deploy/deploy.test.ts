@@ -7,34 +7,22 @@
  * builds (`npm run build` → dist/cli.mjs) is. The Worker's wrangler.toml is exercised by
  * src/webhook/worker.test.ts, the Lambda bundle below.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join, posix, resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../sandbox/klaviyo-emulator'
-import { startSegmentCollector, type SegmentCollector } from '../sandbox/segment-collector'
+import { runChild } from '../test/helpers/child-process'
+import { useSandboxServices } from '../test/helpers/sandbox-services'
+import { useTempDir } from '../test/helpers/temp-dir'
 
 const ROOT = resolve(__dirname, '..')
 const PK = 'pk_deploy'
 const WK = 'wk_deploy'
 
-let klaviyo: KlaviyoEmulator
-let segment: SegmentCollector
-let dir: string
-
-beforeAll(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
-  segment = await startSegmentCollector({ writeKeys: [WK] })
-  dir = await mkdtemp(join(tmpdir(), 'mst-deploy-'))
-})
-afterAll(async () => {
-  await klaviyo.close()
-  await segment.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] }, segment: { writeKeys: [WK] } })
+const tmp = useTempDir('mst-deploy-', 'file')
 
 /** Dockerfile instructions as [keyword, argument] (comments and continuations handled). */
 function dockerfile(): Array<[string, string]> {
@@ -58,22 +46,11 @@ function imageCommand(args: string[], stateDir: string): string[] {
 
 function run(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [cmd, ...args] = argv
-  return new Promise((res) => {
-    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
-      cwd: ROOT,
-      env: { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url },
-      stdio: 'pipe',
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('exit', (code) => res({ code, stdout, stderr }))
-  })
+  return runChild(cmd, args, { cwd: ROOT, env: { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: sandbox.klaviyo.url, SEGMENT_API_HOST: sandbox.segment.url } })
 }
 
 function seedEvents(n: number) {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const p = store.createOrUpdateProfile({ email: `d${Date.now()}@example.com`, properties: { segment_anonymous_id: 'anon-deploy' } }).profile
   for (let i = 0; i < n; i++) store.recordEvent({ metricName: 'Opened Email', profileId: p.id, time: new Date(Date.now() - 120_000 + i * 1000) })
 }
@@ -81,15 +58,13 @@ function seedEvents(n: number) {
 /** Run a poll command twice on one state folder: the first sends the events, the rerun nothing. */
 async function pollsFromItsVolume(argv: string[]) {
   expect(existsSync(join(ROOT, 'dist/cli.mjs')), 'dist/cli.mjs is missing: run `npm run build` first').toBe(true)
-  klaviyo.reset()
-  segment.reset()
   seedEvents(3)
   const first = await run(argv)
   expect(first.stderr).toBe('')
   expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/fetched 3, sent 3/) })
   const second = await run(argv)
   expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/sent 0/) })
-  expect(segment.events()).toHaveLength(3)
+  expect(sandbox.segment.events()).toHaveLength(3)
 }
 
 describe('deploy/container/Dockerfile', () => {
@@ -112,8 +87,8 @@ describe('deploy/container/Dockerfile', () => {
 
   it("its ENTRYPOINT + CMD polls, and a rerun continues from the state on the volume", async () => {
     const cmd = JSON.parse(lastOf(dockerfile(), 'CMD')!) as string[]
-    await pollsFromItsVolume(imageCommand(cmd, join(dir, 'container')))
-    expect(JSON.parse(await readFile(join(dir, 'container', 'state.json'), 'utf8'))).toHaveProperty('metrics')
+    await pollsFromItsVolume(imageCommand(cmd, tmp.file('container')))
+    expect(JSON.parse(await readFile(tmp.file('container', 'state.json'), 'utf8'))).toHaveProperty('metrics')
   }, 60_000)
 })
 
@@ -136,7 +111,7 @@ describe('deploy/kubernetes/relay-poll.yaml', () => {
   })
 
   it("its container args, run as the image runs them, poll and resume from the claim's state", async () => {
-    await pollsFromItsVolume(imageCommand(pod.containers[0].args, join(dir, 'kubernetes')))
+    await pollsFromItsVolume(imageCommand(pod.containers[0].args, tmp.file('kubernetes')))
   }, 60_000)
 })
 
@@ -172,7 +147,7 @@ describe('deploy/systemd timer', () => {
 
   it('its ExecStart, with the CLI from this checkout, polls and resumes from the state directory', async () => {
     const exec = service.Service.ExecStart.split(' ')
-    const args = exec.slice(exec.indexOf('mailstitch') + 1).map((a) => a.replace('/var/lib/mailstitch', join(dir, 'systemd')))
+    const args = exec.slice(exec.indexOf('mailstitch') + 1).map((a) => a.replace('/var/lib/mailstitch', tmp.file('systemd')))
     await pollsFromItsVolume(['node', join(ROOT, 'dist/cli.mjs'), ...args])
   }, 60_000)
 })

@@ -15,7 +15,7 @@ import { startDemo, type Demo } from '../sandbox/demo'
 import type { SegmentEvent } from '../sandbox/segment-collector'
 import { readEvents, sourceOf } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, demoDevice } from './support/demo-walk'
+import { anonymousIdOf, demoDevice, laptopSignup, nextSecond, openEmailLink } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -53,21 +53,14 @@ test('one shopper, two devices, one journey: email events stitched and the purch
 
   // --- Device 1 (laptop, 127.0.0.1): anonymous browsing, then the footer newsletter form.
   const laptop = await demoDevice(browser)
-  const shop = await laptop.newPage()
-  await shop.goto(demo.urls.store + '/')
-  const A = await anonymousIdOf(shop)
-  await shop.click('a[data-product="stoneware-mug"]')
-  await shop.waitForURL('**/products/stoneware-mug')
-  await demo.collector.waitFor((e) => e.event === 'Product Viewed' && e.anonymousId === A, 15_000)
-  await shop.fill('#NewsletterForm--footer', EMAIL)
-  await Promise.all([shop.waitForURL('**/products/stoneware-mug?customer_posted=true*'), shop.click('#Subscribe')])
+  const { page: shop, anonymousId: A } = await laptopSignup(demo, laptop, EMAIL, 'stoneware-mug')
+  expect(shop.url()).toContain('/products/stoneware-mug?customer_posted=true')
   await expect(shop.locator('#subscribed')).toBeVisible()
   expect(demo.posts.at(-1)?.email).toBe(EMAIL) // the store got its form post, untouched
   await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
 
-  // --- The email simulator (on the laptop): send a campaign, open it. Klaviyo stamps events to the
-  // second; a campaign sent within the second of the signup would sort before the signup's page.
-  await new Promise((r) => setTimeout(r, 1000))
+  // --- The email simulator (on the laptop): send a campaign, open it, in a later second than the signup.
+  await nextSecond()
   const inbox = await laptop.newPage()
   await inbox.goto(demo.urls.inbox)
   await inbox.locator('.profile', { hasText: EMAIL }).click()
@@ -81,10 +74,7 @@ test('one shopper, two devices, one journey: email events stitched and the purch
   const href = new URL((await link.getAttribute('href'))!, demo.urls.console).toString()
 
   // --- Device 2 (phone, localhost: its own cookies): the email link, more browsing, the order.
-  const phone = await demoDevice(browser)
-  const p2 = await phone.newPage()
-  await p2.goto(href)
-  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  const p2 = await openEmailLink(demo, await demoDevice(browser), href)
   expect(p2.url()).not.toContain('mst=')
   expect(await anonymousIdOf(p2)).toBe(A)
   await p2.click('#add-to-cart')

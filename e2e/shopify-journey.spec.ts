@@ -13,7 +13,7 @@ import { test, expect, type Browser } from '@playwright/test'
 import { startDemo, type Demo } from '../sandbox/demo'
 import { readEvents } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from './support/demo-walk'
+import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond, openEmailLink, placeOrder } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -37,29 +37,20 @@ test.afterEach(async () => {
 test('demo --checkout shopify: the Shopify order (orders/create webhook) after an email click is credited to the click in the journey viewer', async ({ browser }) => {
   // --- Laptop: browse, subscribe in the footer form.
   const laptop = await device(browser)
-  const shop = await laptop.newPage()
-  await shop.goto(demo.urls.store + '/')
-  const A = await anonymousIdOf(shop)
-  await shop.fill('#NewsletterForm--footer', EMAIL)
-  await Promise.all([shop.waitForURL('**/?customer_posted=true*'), shop.click('#Subscribe')])
+  const { anonymousId: A } = await laptopSignup(demo, laptop, EMAIL)
   await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
 
-  // --- A campaign, opened; its link clicked on another device.
-  await new Promise((r) => setTimeout(r, 1000)) // Klaviyo stamps events to the second (see journey.spec.ts)
+  // --- A campaign, opened (in a later second than the signup); its link clicked on another device.
+  await nextSecond()
   const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
-  const phone = await device(browser)
-  const p2 = await phone.newPage()
-  await p2.goto(href)
-  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  const p2 = await openEmailLink(demo, await device(browser), href)
   expect(await anonymousIdOf(p2)).toBe(A)
   await demo.collector.waitFor((e) => e.event === 'Email Link Landed', 15_000)
 
   // --- The checkout happens on Shopify: the order carries the bridge id the cart bridge wrote
   // into the cart attributes (a guest checkout), and its orders/create webhook reaches the relay.
   await p2.click('#add-to-cart')
-  await p2.click('#cart-link')
-  await p2.waitForURL('**/cart')
-  await Promise.all([p2.waitForURL('**/thank-you?order=*'), p2.click('#place-order')])
+  await placeOrder(p2)
   const orderId = new URL(p2.url()).searchParams.get('order')!
   expect(orderId).toMatch(/^\d+$/)
   await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)

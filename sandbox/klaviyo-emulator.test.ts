@@ -1,25 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, type ProfileResponseObjectResource } from 'klaviyo-api'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from './klaviyo-emulator'
 import { advanceUntil } from '../test/helpers/fake-time'
+import { useSandboxServices } from '../test/helpers/sandbox-services'
 
 const COMPANY = 'AbC123'
 const REVISION = '2026-07-15'
 
-let k: KlaviyoEmulator
-
-beforeAll(async () => {
-  k = await startKlaviyoEmulator({ companyIds: [COMPANY] })
-})
-afterAll(() => k.close())
-afterEach(() => k.reset())
+const sandbox = useSandboxServices({ klaviyo: { companyIds: [COMPANY] } })
 
 /** POST to the client API the way the browser SDK does (fetch, JSON:API, revision header). */
 function client(path: string, body: unknown, opts: { company?: string | null; revision?: string | null; method?: string } = {}) {
   const company = opts.company === undefined ? COMPANY : opts.company
   const headers: Record<string, string> = { 'content-type': 'application/vnd.api+json', accept: 'application/vnd.api+json' }
   if (opts.revision !== null) headers.revision = opts.revision ?? REVISION
-  return fetch(`${k.url}${path}${company === null ? '' : `?company_id=${company}`}`, {
+  return fetch(`${sandbox.klaviyo.url}${path}${company === null ? '' : `?company_id=${company}`}`, {
     method: opts.method ?? 'POST',
     headers,
     body: opts.method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -41,7 +35,7 @@ function apis(key = 'pk_test') {
   const events = new EventsApi(session)
   const metrics = new MetricsApi(session)
   const profiles = new ProfilesApi(session)
-  for (const api of [events, metrics, profiles]) api.basePath = k.url
+  for (const api of [events, metrics, profiles]) api.basePath = sandbox.klaviyo.url
   return { events, metrics, profiles }
 }
 
@@ -54,10 +48,10 @@ describe('client API', () => {
     const res = await client('/client/profiles', profileBody({ email: 'ada@example.com', anonymous_id: 'anon-1234', properties: { segment_anonymous_id: 'anon-1234' } }))
     expect(res.status).toBe(202)
     expect(await res.text()).toBe('')
-    const p = k.store.findProfile({ email: 'ada@example.com' })!
+    const p = sandbox.klaviyo.store.findProfile({ email: 'ada@example.com' })!
     expect(p).toMatchObject({ anonymous_id: 'anon-1234', properties: { segment_anonymous_id: 'anon-1234' } })
-    expect(k.store.findProfile({ anonymous_id: 'anon-1234' })?.id).toBe(p.id)
-    const [req] = k.requests()
+    expect(sandbox.klaviyo.store.findProfile({ anonymous_id: 'anon-1234' })?.id).toBe(p.id)
+    const [req] = sandbox.klaviyo.requests()
     expect(req).toMatchObject({ method: 'POST', path: '/client/profiles', query: { company_id: COMPANY }, headers: { revision: REVISION } })
     expect((req.body as { data: { type: string } }).data.type).toBe('profile')
   })
@@ -66,7 +60,7 @@ describe('client API', () => {
     await client('/client/profiles', profileBody({ email: 'ada@example.com', external_id: 'u1', properties: { a: 1 } }))
     await client('/client/profiles', profileBody({ email: 'ADA@example.com', external_id: 'u2', anonymous_id: 'anon-5678', first_name: 'Ada', properties: { b: 2 } }))
     await client('/client/profiles', profileBody({ email: 'ada@example.com', anonymous_id: 'anon-other' }))
-    const all = k.store.listProfiles()
+    const all = sandbox.klaviyo.store.listProfiles()
     expect(all).toHaveLength(1)
     expect(all[0]).toMatchObject({ email: 'ada@example.com', external_id: 'u1', anonymous_id: 'anon-5678', first_name: 'Ada', properties: { a: 1, b: 2 } })
   })
@@ -74,9 +68,9 @@ describe('client API', () => {
   it('identifies an anonymous profile by anonymous_id, but not one that already belongs to someone else', async () => {
     await client('/client/profiles', profileBody({ anonymous_id: 'device-0001' }))
     await client('/client/profiles', profileBody({ email: 'first@example.com', anonymous_id: 'device-0001' }))
-    expect(k.store.listProfiles()).toHaveLength(1)
+    expect(sandbox.klaviyo.store.listProfiles()).toHaveLength(1)
     await client('/client/profiles', profileBody({ email: 'second@example.com', anonymous_id: 'device-0001' }))
-    expect(k.store.listProfiles().map((p) => p.email)).toEqual(['first@example.com', 'second@example.com'])
+    expect(sandbox.klaviyo.store.listProfiles().map((p) => p.email)).toEqual(['first@example.com', 'second@example.com'])
   })
 
   it('accepts the old trailing-slash path', async () => {
@@ -115,8 +109,8 @@ describe('client API', () => {
 
     expect((await client('/client/profiles', '', { method: 'GET' })).status).toBe(405)
     expect((await client('/client/nothing', {})).status).toBe(404)
-    expect(k.requests()).toHaveLength(0)
-    expect(k.store.listProfiles()).toHaveLength(0)
+    expect(sandbox.klaviyo.requests()).toHaveLength(0)
+    expect(sandbox.klaviyo.store.listProfiles()).toHaveLength(0)
   })
 
   it('survives malformed input of every kind', async () => {
@@ -125,9 +119,9 @@ describe('client API', () => {
       expect(res.status, body).toBeGreaterThanOrEqual(400)
       expect(res.status, body).toBeLessThan(500)
     }
-    const res = await fetch(`${k.url}/api/events/%E0%A4%A`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
+    const res = await fetch(`${sandbox.klaviyo.url}/api/events/%E0%A4%A`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
     expect(res.status).toBe(404)
-    const badCursor = await fetch(`${k.url}/api/events?page%5Bcursor%5D=%%%`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
+    const badCursor = await fetch(`${sandbox.klaviyo.url}/api/events?page%5Bcursor%5D=%%%`, { headers: { Authorization: 'Klaviyo-API-Key pk_test', revision: REVISION } })
     expect(badCursor.status).toBe(400)
     expect((await client('/client/profiles', profileBody({ email: 'fine@example.com' }))).status).toBe(202)
   })
@@ -149,7 +143,7 @@ describe('client API', () => {
     expect(badEmail.status).toBe(400)
 
     expect((await client('/client/subscriptions', sub({ email: 'sub@example.com' }))).status).toBe(202)
-    const p = k.store.findProfile({ email: 'sub@example.com' })!
+    const p = sandbox.klaviyo.store.findProfile({ email: 'sub@example.com' })!
     expect(p.lists.XyZ789).toMatchObject({ consent: 'SUBSCRIBED', channel: 'email', customSource: 'footer' })
   })
 
@@ -166,14 +160,14 @@ describe('client API', () => {
       },
     })
     expect(res.status).toBe(202)
-    const [e] = k.store.events()
+    const [e] = sandbox.klaviyo.store.events()
     expect(e).toMatchObject({ datetime: '2026-07-01T12:00:00+00:00', timestamp: 1782907200, event_properties: { path: '/cart' } })
-    expect(k.store.getMetric(e.metric_id)?.integration.key).toBe('api')
-    expect(k.store.getProfile(e.profile_id)?.anonymous_id).toBe('anon-7777')
+    expect(sandbox.klaviyo.store.getMetric(e.metric_id)?.integration.key).toBe('api')
+    expect(sandbox.klaviyo.store.getProfile(e.profile_id)?.anonymous_id).toBe('anon-7777')
   })
 
   it('answers CORS preflights for the browser SDK', async () => {
-    const res = await fetch(`${k.url}/client/profiles?company_id=${COMPANY}`, {
+    const res = await fetch(`${sandbox.klaviyo.url}/client/profiles?company_id=${COMPANY}`, {
       method: 'OPTIONS',
       headers: { Origin: 'http://localhost:8080', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,revision' },
     })
@@ -183,7 +177,7 @@ describe('client API', () => {
   })
 
   it('can fail client requests on demand (scope client), leaving the server API alone', async () => {
-    k.setFault({ status: 429, count: 1, retryAfter: 3, scope: 'client' })
+    sandbox.klaviyo.setFault({ status: 429, count: 1, retryAfter: 3, scope: 'client' })
     const limited = await client('/client/profiles', profileBody({ email: 'r@example.com' }))
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('3')
@@ -193,7 +187,7 @@ describe('client API', () => {
 
 describe('server API through the real klaviyo-api client', () => {
   function seed() {
-    const store = k.store
+    const store = sandbox.klaviyo.store
     const ada = store.createOrUpdateProfile({ email: 'ada@example.com', external_id: 'u1', anonymous_id: 'anon-ada', properties: { segment_anonymous_id: 'anon-ada' } }).profile
     const bob = store.createOrUpdateProfile({ email: 'bob@example.com' }).profile
     const base = Date.parse('2026-07-01T00:00:00Z')
@@ -273,9 +267,9 @@ describe('server API through the real klaviyo-api client', () => {
   it('refuses a bad key (401), an unscoped key (403), missing revision and bad filters (400)', async () => {
     await expect(apis('pk_wrong').events.getEvents()).rejects.toSatisfy((e) => statusOf(e) === 401)
     await expect(apis('pk_noscope').metrics.getMetrics()).rejects.toSatisfy((e) => statusOf(e) === 403)
-    const noRev = await fetch(`${k.url}/api/events`, { headers: { Authorization: 'Klaviyo-API-Key pk_test' } })
+    const noRev = await fetch(`${sandbox.klaviyo.url}/api/events`, { headers: { Authorization: 'Klaviyo-API-Key pk_test' } })
     expect(noRev.status).toBe(400)
-    const noAuth = await fetch(`${k.url}/api/events`, { headers: { revision: REVISION } })
+    const noAuth = await fetch(`${sandbox.klaviyo.url}/api/events`, { headers: { revision: REVISION } })
     expect(noAuth.status).toBe(401)
     expect((await errorOf(noAuth)).code).toBe('not_authenticated')
     await expect(apis().events.getEvents({ filter: 'equals(name,"x")' })).rejects.toSatisfy((e) => statusOf(e) === 400)
@@ -292,8 +286,8 @@ describe('server API through the real klaviyo-api client', () => {
     expect(again.response.status).toBe(200)
     expect(again.body.data.attributes.externalId).toBe('u8')
     await profiles.updateProfile(id, { data: { type: 'profile', id, attributes: { email: 'new@example.com' } } })
-    expect(k.store.getProfile(id)).toMatchObject({ email: 'new@example.com', external_id: 'u8', properties: { plan: 'pro' } })
-    k.store.createOrUpdateProfile({ email: 'taken@example.com' })
+    expect(sandbox.klaviyo.store.getProfile(id)).toMatchObject({ email: 'new@example.com', external_id: 'u8', properties: { plan: 'pro' } })
+    sandbox.klaviyo.store.createOrUpdateProfile({ email: 'taken@example.com' })
     type Rejection = { response: { status: number; data: { errors: Array<{ code: string; meta: Record<string, string> }> } } }
     const clash = await profiles.updateProfile(id, { data: { type: 'profile', id, attributes: { email: 'taken@example.com', externalId: 'u9' } } }).then(
       () => undefined,
@@ -301,7 +295,7 @@ describe('server API through the real klaviyo-api client', () => {
     )
     expect(clash?.status).toBe(409)
     expect(clash?.data.errors[0].code).toBe('duplicate_profile')
-    expect(k.store.getProfile(id)?.external_id).toBe('u8')
+    expect(sandbox.klaviyo.store.getProfile(id)?.external_id).toBe('u8')
     const ev = await events.createEvent({
       data: {
         type: 'event',
@@ -313,20 +307,20 @@ describe('server API through the real klaviyo-api client', () => {
       },
     })
     expect(ev.response.status).toBe(202)
-    expect(k.store.events().map((e) => e.profile_id)).toEqual([id])
+    expect(sandbox.klaviyo.store.events().map((e) => e.profile_id)).toEqual([id])
   })
 
   it("honours Retry-After through the client's own retry", async () => {
     seed()
-    k.setFault({ status: 429, count: 1, retryAfter: 1 })
+    sandbox.klaviyo.setFault({ status: 429, count: 1, retryAfter: 1 })
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
       const call = apis().events.getEvents({ pageSize: 3 })
-      await vi.waitFor(() => expect(k.serverRequests().map((r) => r.status)).toEqual([429]))
-      await advanceUntil(() => k.serverRequests().length === 2, 100, 5000)
+      await vi.waitFor(() => expect(sandbox.klaviyo.serverRequests().map((r) => r.status)).toEqual([429]))
+      await advanceUntil(() => sandbox.klaviyo.serverRequests().length === 2, 100, 5000)
       const { body } = await call
       expect(body.data).toHaveLength(3)
-      const [limited, retried] = k.serverRequests()
+      const [limited, retried] = sandbox.klaviyo.serverRequests()
       expect(retried!.status).toBe(200)
       // The log is stamped with the (fake) clock: the retry came a full Retry-After second later.
       expect(Date.parse(retried!.at) - Date.parse(limited!.at)).toBeGreaterThanOrEqual(1000)
@@ -338,9 +332,9 @@ describe('server API through the real klaviyo-api client', () => {
 
 describe('synthetic bulk mode', () => {
   it('pages a metric out of 1,000,000 generated events without materialising them', async () => {
-    k.store.seedSynthetic({ profiles: 10_000, events: 1_000_000, start: new Date('2026-01-01T00:00:00Z') })
-    expect(k.store.events()).toHaveLength(0)
-    expect(k.store.eventCount()).toBe(1_000_000)
+    sandbox.klaviyo.store.seedSynthetic({ profiles: 10_000, events: 1_000_000, start: new Date('2026-01-01T00:00:00Z') })
+    expect(sandbox.klaviyo.store.events()).toHaveLength(0)
+    expect(sandbox.klaviyo.store.eventCount()).toBe(1_000_000)
     const { events, metrics } = apis()
     const clicked = (await metrics.getMetrics({ filter: 'equals(integration.name,"Klaviyo")' })).body.data.find((m) => m.attributes.name === 'Clicked Email')!.id
     // A window deep in the range: events 600,000 … 600,059; clicks are i % 6 == 2 (600,002, 600,008, …).
@@ -362,10 +356,10 @@ describe('synthetic bulk mode', () => {
     }
     expect(ids).toHaveLength(10)
     expect(new Set(ids).size).toBe(10)
-    const first = k.store.getEvent(ids[0])!
+    const first = sandbox.klaviyo.store.getEvent(ids[0])!
     expect(first.datetime).toBe(new Date(Date.parse(from) + 2000).toISOString().replace('.000Z', '+00:00'))
-    const profile = k.store.getProfile(first.profile_id)!
+    const profile = sandbox.klaviyo.store.getProfile(first.profile_id)!
     expect(profile.email).toMatch(/^synthetic\.\d+@example\.com$/)
-    expect(k.store.findProfile({ email: profile.email! })?.id).toBe(profile.id)
+    expect(sandbox.klaviyo.store.findProfile({ email: profile.email! })?.id).toBe(profile.id)
   })
 })

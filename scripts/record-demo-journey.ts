@@ -16,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from '@playwright/test'
 import { DEFAULT_PORTS, startDemo, type Demo } from '../sandbox/demo'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice } from '../e2e/support/demo-walk'
+import { campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond, openEmailLink, placeOrder } from '../e2e/support/demo-walk'
 import { chromiumLaunchOptions } from './browser'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -34,30 +34,19 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
 async function walk(demo: Demo, browser: Browser): Promise<void> {
   // Device 1 (laptop, 127.0.0.1): anonymous browsing, then the footer newsletter form.
   const laptop = await demoDevice(browser)
-  const shop = await laptop.newPage()
-  await shop.goto(demo.urls.store + '/')
-  const anonymousId = await anonymousIdOf(shop)
-  await shop.click('a[data-product="stoneware-mug"]')
-  await shop.waitForURL('**/products/stoneware-mug')
-  await demo.collector.waitFor((e) => e.event === 'Product Viewed' && e.anonymousId === anonymousId, 15_000)
-  await shop.fill('#NewsletterForm--footer', EMAIL)
-  await Promise.all([shop.waitForURL('**/products/stoneware-mug?customer_posted=true*'), shop.click('#Subscribe')])
+  const { anonymousId } = await laptopSignup(demo, laptop, EMAIL, 'stoneware-mug')
   await until('the bridge id on the profile', () => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id === anonymousId)
-  // Klaviyo stamps events to the second: a send within the signup's second would sort before it.
-  await new Promise((r) => setTimeout(r, 1000))
+  // Klaviyo stamps events to the second: the campaign goes out in a later second than the signup.
+  await nextSecond()
 
   // The email simulator: send the campaign, open it, take its first link to "another device".
   const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
 
   // Device 2 (phone, localhost: its own cookies): the link, the overshirt into the cart, the order.
   const phone = await demoDevice(browser)
-  const p2 = await phone.newPage()
-  await p2.goto(href)
-  await p2.waitForURL(`${demo.urls.storeOtherDevice}/products/linen-overshirt?**`)
+  const p2 = await openEmailLink(demo, phone, href)
   await p2.click('#add-to-cart')
-  await p2.click('#cart-link')
-  await p2.waitForURL('**/cart')
-  await Promise.all([p2.waitForURL('**/thank-you?order=*'), p2.click('#place-order')])
+  await placeOrder(p2)
   await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)
   await p2.waitForLoadState('load')
   await demo.collector.waitFor((e) => e.type === 'page' && String((e.context as { page?: { path?: string } } | undefined)?.page?.path) === '/thank-you', 15_000)

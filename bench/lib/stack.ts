@@ -7,21 +7,16 @@
  */
 import { chromium, type Browser, type BrowserContext } from '@playwright/test'
 import { chromiumLaunchOptions } from '../../scripts/browser'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
-import { startSite, type Site } from '../../e2e/support/site'
-import { routeOffline, scriptTag, storefrontPage, type CdnAnswer, type StorefrontOptions } from '../../e2e/support/storefront'
+import { startEmulators, stopEmulators, type Emulators } from '../../e2e/support/emulators'
+import { routeOffline, storefrontPage, type CdnAnswer, type StorefrontOptions } from '../../e2e/support/storefront'
 
 export const WRITE_KEY = 'wk_bench'
-export const COMPANY_ID = 'AbC123'
-export const LIST_ID = 'XyZ789'
+export { COMPANY_ID, LIST_ID } from '../../e2e/support/emulators'
 export { shopifyNewsletterForm } from '../../e2e/support/storefront'
 
-export interface Stack {
+/** The bench's world: the emulators and one Chromium. */
+export interface Stack extends Emulators {
   browser: Browser
-  collector: SegmentCollector
-  klaviyo: KlaviyoEmulator
-  site: Site
   chromiumVersion: string
   /**
    * A fresh "device" (browser context) with the CDN routed to the collector, all else blocked.
@@ -30,18 +25,14 @@ export interface Stack {
    * answers the page's synchronous cookie IPC.
    */
   device(): Promise<BrowserContext>
-  /** The contract's script tag pointing at the built bundle and the local Klaviyo emulator. */
-  scriptTag(attrs?: Record<string, string>): string
   /** A storefront page: optional tag before the snippet, the real Segment snippet, optional tag after. */
   storefront(o: StorefrontOptions): string
   close(): Promise<void>
 }
 
 export async function startStack(): Promise<Stack> {
-  const [collector, klaviyo, site, browser] = await Promise.all([
-    startSegmentCollector(),
-    startKlaviyoEmulator(),
-    startSite(),
+  const [emulators, browser] = await Promise.all([
+    startEmulators(),
     (() => {
       const o = chromiumLaunchOptions()
       // Belt and braces: no external host even resolves (routed CDN requests never reach DNS),
@@ -54,24 +45,21 @@ export async function startStack(): Promise<Stack> {
   const cdnCache = new Map<string, Promise<CdnAnswer>>()
   const contexts = new Set<BrowserContext>()
   const stack: Stack = {
+    ...emulators,
     browser,
-    collector,
-    klaviyo,
-    site,
     chromiumVersion: browser.version(),
     async device() {
       const context = await browser.newContext()
       contexts.add(context)
       context.on('close', () => contexts.delete(context))
-      await routeOffline(context, { collectorUrl: collector.url, cdnCache })
+      await routeOffline(context, { collectorUrl: emulators.collector.url, cdnCache })
       return context
     },
-    scriptTag: (attrs) => scriptTag({ apiBase: klaviyo.url, companyId: COMPANY_ID, listId: LIST_ID }, attrs),
     storefront: (o) => storefrontPage(WRITE_KEY, o),
     async close() {
       await Promise.all([...contexts].map((c) => c.close().catch(() => {})))
       await browser.close().catch(() => {})
-      await Promise.all([collector.close(), klaviyo.close(), site.close()])
+      await stopEmulators(emulators)
     },
   }
   return stack

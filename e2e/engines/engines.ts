@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core'
 import { Builder, By, type WebDriver } from 'selenium-webdriver'
 import { CHROMIUM_ARGS } from '../../scripts/browser'
@@ -22,6 +23,8 @@ export type EngineName = (typeof ENGINE_NAMES)[number]
 const START_TIMEOUT_MS = 45_000
 /** How long a navigation or a script in the page may take. */
 const STEP_TIMEOUT_MS = 30_000
+/** How often a poll asks again. */
+const POLL_MS = 100
 
 /** One fresh browser profile ("device"): no cookies or storage shared with any other device. */
 export interface Device {
@@ -62,6 +65,44 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     return await Promise.race([promise, timeout])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/**
+ * Ask `probe` every {@link POLL_MS} until it answers true (then true) or `timeoutMs` has passed
+ * (then false). A probe that throws has not answered yet.
+ */
+export async function pollUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      if (await probe()) return true
+    } catch {
+      // Not yet (a server not listening, a page between documents).
+    }
+    if (Date.now() >= deadline) return false
+    await delay(POLL_MS)
+  }
+}
+
+/**
+ * What an engine has opened (browser contexts, WebDriver sessions): `add` returns the function
+ * that closes that one; `closeAll` closes what is still open. Each is closed once; errors on
+ * closing are ignored (the browser may be gone already).
+ */
+function openHandles<T>(closeOne: (handle: T) => Promise<unknown>): { add(handle: T): () => Promise<void>; closeAll(): Promise<void> } {
+  const open = new Set<T>()
+  const close = async (handle: T) => {
+    if (open.delete(handle)) await closeOne(handle).catch(() => {})
+  }
+  return {
+    add(handle) {
+      open.add(handle)
+      return () => close(handle)
+    },
+    async closeAll() {
+      await Promise.all([...open].map(close))
+    },
   }
 }
 
@@ -116,23 +157,20 @@ async function launchPuppeteer(name: 'chromium' | 'firefox', executablePath: str
     START_TIMEOUT_MS + 5_000,
     `starting ${name} (${executablePath})`,
   )
-  const contexts = new Set<BrowserContext>()
+  const contexts = openHandles((context: BrowserContext) => context.close())
   return {
     name,
     version: await browser.version(),
     async device() {
       const context = await withTimeout(browser.createBrowserContext(), START_TIMEOUT_MS, `${name}: new browser context`)
-      contexts.add(context)
+      const closeContext = contexts.add(context)
       const page = await context.newPage()
       page.setDefaultTimeout(STEP_TIMEOUT_MS)
       page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS)
-      return puppeteerDevice(page, async () => {
-        contexts.delete(context)
-        await context.close().catch(() => {})
-      })
+      return puppeteerDevice(page, closeContext)
     },
     async close() {
-      await Promise.all([...contexts].map((c) => c.close().catch(() => {})))
+      await contexts.closeAll()
       await browser.close().catch(() => {})
     },
   }
@@ -195,18 +233,11 @@ async function startXvfb(xvfb: string): Promise<{ display: string; process: Chil
   return { display, process: child }
 }
 
-/** Wait until WebKitWebDriver answers /status. */
+/** Wait until WebKitWebDriver answers /status; fails when it exits or stays silent. */
 async function waitForDriver(base: string, driver: ChildProcess): Promise<void> {
-  for (;;) {
-    if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited with ${driver.exitCode}`)
-    try {
-      const res = await fetch(base + '/status')
-      if (res.ok) return
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  const answered = await pollUntil(async () => driver.exitCode !== null || (await fetch(base + '/status', { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })).ok, START_TIMEOUT_MS)
+  if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited with ${driver.exitCode}`)
+  if (!answered) throw new Error(`starting WebKitWebDriver: no answer within ${START_TIMEOUT_MS / 1000} s`)
 }
 
 async function launchWebKit(paths: Record<string, string>): Promise<Engine> {
@@ -232,9 +263,9 @@ async function launchWebKit(paths: Record<string, string>): Promise<Engine> {
     const driver = spawn(paths.driver!, [`--port=${port}`, '--host=127.0.0.1'], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: 'ignore' })
     children.push(driver)
     const base = `http://127.0.0.1:${port}`
-    await withTimeout(waitForDriver(base, driver), START_TIMEOUT_MS, 'starting WebKitWebDriver')
+    await waitForDriver(base, driver)
     const capabilities = { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: paths.browser, args: ['--automation'] } }
-    const sessions = new Set<WebDriver>()
+    const sessions = openHandles((session: WebDriver) => session.quit())
     const newSession = async (): Promise<WebDriver> => {
       // Without a working display the new-session request hangs silently: bound it.
       const session = await withTimeout(new Builder().usingServer(base).withCapabilities(capabilities).build(), START_TIMEOUT_MS, `WebKitWebDriver new session (DISPLAY=${xvfb.display})`)
@@ -250,14 +281,10 @@ async function launchWebKit(paths: Record<string, string>): Promise<Engine> {
       version,
       async device() {
         const session = await newSession()
-        sessions.add(session)
-        return webDriverDevice(session, async () => {
-          sessions.delete(session)
-          await session.quit().catch(() => {})
-        })
+        return webDriverDevice(session, sessions.add(session))
       },
       async close() {
-        await Promise.all([...sessions].map((s) => s.quit().catch(() => {})))
+        await sessions.closeAll()
         killAll()
         release()
       },
@@ -291,16 +318,11 @@ function webDriverDevice(session: WebDriver, close: () => Promise<void>): Device
 
 /** Poll until the URL matches and its document has loaded (evaluations fail mid-navigation). */
 async function waitForLoadedUrl(url: () => Promise<string> | string, evaluate: (e: string) => Promise<unknown>, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
   let last = ''
-  while (Date.now() < deadline) {
-    try {
-      last = await url()
-      if (pattern.test(last) && (await evaluate('document.readyState')) === 'complete') return
-    } catch {
-      // The page is between documents; ask again.
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  const loaded = await pollUntil(async () => {
+    last = await url()
+    return pattern.test(last) && (await evaluate('document.readyState')) === 'complete'
+  }, timeoutMs)
+  if (loaded) return
   throw new Error(`URL did not match ${pattern} within ${timeoutMs / 1000} s (last: ${last})`)
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import type { SegmentEvent } from '../../sandbox/segment-collector'
 import { shopifyNewsletterForm } from '../support/shopify-form'
-import { ENGINE_NAMES, launchEngine, type Device, type Engine, type EngineName } from './engines'
+import { ENGINE_NAMES, launchEngine, pollUntil, type Device, type Engine, type EngineName } from './engines'
 import { startStack, type EngineStack } from './stack'
 
 const TEST_TIMEOUT_MS = 90_000
@@ -33,13 +33,8 @@ function anonymousIdOf(device: Device): Promise<string> {
 
 /** Poll `read` until it returns `want` (deep-equal), or fail with the last value. */
 async function eventually<T>(read: () => T, want: T, what: string): Promise<void> {
-  const deadline = Date.now() + ARRIVAL_MS
   let last = read()
-  while (Date.now() < deadline) {
-    last = read()
-    if (JSON.stringify(last) === JSON.stringify(want)) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await pollUntil(() => JSON.stringify((last = read())) === JSON.stringify(want), ARRIVAL_MS)
   assert.deepEqual(last, want, `${what}: still not there after ${ARRIVAL_MS / 1000} s`)
 }
 

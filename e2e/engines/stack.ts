@@ -6,14 +6,11 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
-import { startSite, type Site } from '../support/site'
+import { COMPANY_ID, startEmulators, stopEmulators, type Emulators } from '../support/emulators'
 import { segmentSnippet } from '../support/snippet'
 
 export const WRITE_KEY = 'wk_engines'
-export const COMPANY_ID = 'AbC123'
-export const LIST_ID = 'XyZ789'
+export { COMPANY_ID, LIST_ID } from '../support/emulators'
 const BUNDLE = resolve(import.meta.dirname, '../../dist/mailstitch.min.js')
 const ERRORS_PATH = '/__page-errors'
 
@@ -29,14 +26,9 @@ var original=console.error;console.error=function(){var parts=[];for(var i=0;i<a
 })()</script>`
 
 /** The emulators and the storefront for one scenario. */
-export interface EngineStack {
-  collector: SegmentCollector
-  klaviyo: KlaviyoEmulator
-  site: Site
+export interface EngineStack extends Emulators {
   /** Page errors reported so far (`kind: message @ path`). */
   pageErrors: string[]
-  /** The mailstitch script tag with the contract's data attributes, pointed at the emulators. */
-  scriptTag(attrs?: Record<string, string>): string
   /** A storefront page: the error reporter, an optional tag, Segment's snippet, an optional tag. */
   storefront(o: { before?: string; after?: string; body?: string; title?: string }): string
   close(): Promise<void>
@@ -45,35 +37,22 @@ export interface EngineStack {
 /** Start the stack; fails (never skips) when the released bundle has not been built. */
 export async function startStack(): Promise<EngineStack> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (npm test builds before it tests)`)
-  const collector = await startSegmentCollector({ writeKeys: [WRITE_KEY] })
-  const klaviyo = await startKlaviyoEmulator({ companyIds: [COMPANY_ID] })
-  const site = await startSite()
+  const emulators = await startEmulators({ collector: { writeKeys: [WRITE_KEY] }, klaviyo: { companyIds: [COMPANY_ID] } })
   const pageErrors: string[] = []
-  site.route('POST', ERRORS_PATH, (req) => {
+  emulators.site.route('POST', ERRORS_PATH, (req) => {
     pageErrors.push(req.body.toString('utf8'))
     return { status: 204 }
   })
   // analytics.js comes from the collector as from a self-hosted CDN; every call stays on 127.0.0.1.
-  const snippet = segmentSnippet(WRITE_KEY, { cdn: collector.url })
+  const snippet = segmentSnippet(WRITE_KEY, { cdn: emulators.collector.url })
   return {
-    collector,
-    klaviyo,
-    site,
+    ...emulators,
     pageErrors,
-    scriptTag(attrs = {}) {
-      const all: Record<string, string> = {
-        'data-klaviyo-company-id': COMPANY_ID,
-        'data-klaviyo-list-id': LIST_ID,
-        'data-klaviyo-api-base': klaviyo.url,
-        ...attrs,
-      }
-      return `<script src="/dist/mailstitch.min.js" ${Object.entries(all).map(([k, v]) => `${k}="${v}"`).join(' ')}></script>`
-    },
     storefront({ before = '', after = '', body = '', title = 'Store' }) {
       return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${ERROR_REPORTER}${before}${snippet}${after}</head><body>${body}</body></html>`
     },
     async close() {
-      await Promise.all([collector.close(), klaviyo.close(), site.close()])
+      await stopEmulators(emulators)
     },
   }
 }

@@ -31,6 +31,13 @@ async function visitor(stack: Stack, shop: Shop): Promise<{ context: BrowserCont
   return { context, page, errors }
 }
 
+/** A visitor on the shop's home page, once analytics.js has loaded there, with its anonymousId. */
+async function atHome(stack: Stack, shop: Shop): Promise<{ context: BrowserContext; page: Page; errors: string[]; anon: string }> {
+  const v = await visitor(stack, shop)
+  await v.page.goto(stack.site.url + '/')
+  return { ...v, anon: await anonymousIdOf(v.page) }
+}
+
 /** The app embed points at the emulator instead of a.klaviyo.com (as a test-only attribute). */
 function useEmulator(shop: Shop, stack: Stack) {
   const render = shop.render.bind(shop)
@@ -52,6 +59,9 @@ async function expectStitched(stack: Stack, email: string, anon: string) {
   return identify
 }
 
+/** The footer's newsletter form, filled and posted. */
+const subscribeInFooter = (page: Page, email: string) => subscribe(page, '#NewsletterForm--footer', '#Subscribe', email)
+
 async function addToCart(page: Page) {
   await page.goto(new URL(`/products/${PRODUCT.handle}`, page.url()).href)
   const before = Number(await page.locator('.cart-count').textContent())
@@ -65,6 +75,16 @@ async function checkout(page: Page) {
 }
 
 const bridgeOf = async (shop: Shop, context: BrowserContext) => (await shop.cartOf(context))?.attributes[CART_ATTRIBUTE]
+
+/**
+ * The add-on's cart check has run to its end on this page: `mailstitch.shopify.sync()` (its
+ * documented "re-check the cart now") resolves once a check, and any write it makes, is done;
+ * a check already running is joined, not raced.
+ */
+const cartChecked = (page: Page) => page.evaluate(() => (window as any).mailstitch.shopify.sync())
+
+/** The SDK's start-up work on this page is done: sending what an earlier page left, a landing. */
+const sdkStarted = (page: Page) => page.evaluate(() => (window as any).mailstitch.instance.ready())
 
 test.beforeEach(({ shop, stack }) => useEmulator(shop, stack))
 
@@ -103,12 +123,10 @@ test('the app embed block: schema targets head with the documented settings; ren
 })
 
 test('two newsletter forms on one page (section + footer): both captured across the full-page POST', async ({ shop, stack }) => {
-  const { page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { page, errors, anon } = await atHome(stack, shop)
   await subscribe(page, `#NewsletterForm--${NEWSLETTER_SECTION}`, `#Subscribe-${NEWSLETTER_SECTION}`, ' Grace@Example.com ')
   await expect(page.locator('#ContactForm-newsletter-success')).toBeVisible()
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'linus@example.com')
+  await subscribeInFooter(page, 'linus@example.com')
   await expectStitched(stack, 'grace@example.com', anon)
   await expectStitched(stack, 'linus@example.com', anon)
   // Shopify received exactly what the shopper typed, from each form.
@@ -126,9 +144,7 @@ test('two newsletter forms on one page (section + footer): both captured across 
 })
 
 test('a form inside a section re-rendered by the Section Rendering API is captured', async ({ shop, stack }) => {
-  const { page } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { page, anon } = await atHome(stack, shop)
   await page.evaluate(() => document.querySelector('.newsletter')!.setAttribute('data-old', '1'))
   await page.evaluate((id) => (window as any).theme.renderSections([id]), NEWSLETTER_SECTION)
   await expect(page.locator('.newsletter[data-old]')).toHaveCount(0) // the section's HTML was replaced
@@ -138,13 +154,13 @@ test('a form inside a section re-rendered by the Section Rendering API is captur
 })
 
 test('no cart yet: no cart update; add to cart writes the bridge id; the order placed after carries it', async ({ shop, stack }) => {
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'buyer@example.com')
+  const { context, page, errors, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'buyer@example.com')
   await expectStitched(stack, 'buyer@example.com', anon)
   expect(await page.evaluate(() => (window as any).mailstitch.instance.linkParams())).toEqual({ mst: anon })
-  await page.waitForTimeout(1200) // the bridge read /cart.js (an empty cart) and must not create one
+  // The bridge, holding the id now, read /cart.js (no cart yet) and must not create one.
+  await expect.poll(() => shop.reads.filter((r) => r.items === 0).length, { timeout: 10_000 }).toBeGreaterThan(0)
+  await cartChecked(page)
   expect(shop.updates).toEqual([])
   expect(await shop.cartOf(context)).toBeUndefined()
 
@@ -152,7 +168,9 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
   await page.reload()
   await addToCart(page)
-  await page.waitForTimeout(1000)
+  // The theme's cart bubble and the bridge each read the two-item cart; the bridge found its id there.
+  await expect.poll(() => shop.reads.filter((r) => r.items === 2 && r.attributes[CART_ATTRIBUTE] === anon).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+  await cartChecked(page)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1) // written once, not on every change
 
   await checkout(page)
@@ -163,21 +181,19 @@ test('no cart yet: no cart update; add to cart writes the bridge id; the order p
 
 test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart that existed before gets it on the next page', async ({ shop, stack }) => {
   // Cart first (no bridge id yet: nothing written), capture after: the reload writes it.
-  const first = await visitor(stack, shop)
-  await first.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(first.page)
+  const first = await atHome(stack, shop)
+  const a = first.anon
   await first.page.click(`#QuickAdd-template--17204592107841__featured_product`)
   await expect(first.page.locator('.cart-count')).toHaveText('1')
-  await first.page.waitForTimeout(800)
+  await cartChecked(first.page)
   expect(shop.updates).toEqual([])
-  await subscribe(first.page, '#NewsletterForm--footer', '#Subscribe', 'early-cart@example.com')
+  await subscribeInFooter(first.page, 'early-cart@example.com')
   await expect.poll(() => bridgeOf(shop, first.context), { timeout: 10_000 }).toBe(a)
 
   // Capture first, then the theme's XHR quick add.
-  const second = await visitor(stack, shop)
-  await second.page.goto(stack.site.url + '/')
-  const b = await anonymousIdOf(second.page)
-  await subscribe(second.page, '#NewsletterForm--footer', '#Subscribe', 'xhr@example.com')
+  const second = await atHome(stack, shop)
+  const b = second.anon
+  await subscribeInFooter(second.page, 'xhr@example.com')
   await expectStitched(stack, 'xhr@example.com', b)
   await second.page.click(`#QuickAdd-template--17204592107841__featured_product`)
   await expect.poll(() => bridgeOf(shop, second.context), { timeout: 10_000 }).toBe(b)
@@ -186,40 +202,42 @@ test('quick add by XMLHttpRequest after the capture writes the bridge id; a cart
 
 test('/cart/update.js answering 5xx: retried until accepted; 4xx: bounded attempts, no page errors, the next cart change tries again', async ({ shop, stack }) => {
   shop.failUpdates(500, 503)
-  const one = await visitor(stack, shop)
-  await one.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(one.page)
-  await subscribe(one.page, '#NewsletterForm--footer', '#Subscribe', 'flaky@example.com')
+  const one = await atHome(stack, shop)
+  const a = one.anon
+  await subscribeInFooter(one.page, 'flaky@example.com')
   await addToCart(one.page)
   await expect.poll(() => bridgeOf(shop, one.context), { timeout: 15_000 }).toBe(a)
   expect(shop.updates.map((u) => u.status)).toEqual([500, 503, 200])
 
   shop.updates.length = 0
+  const readsBefore = shop.reads.length
   shop.failUpdates(422, 422, 422)
-  const two = await visitor(stack, shop)
-  await two.page.goto(stack.site.url + '/')
-  const b = await anonymousIdOf(two.page)
-  await subscribe(two.page, '#NewsletterForm--footer', '#Subscribe', 'refused@example.com')
+  const two = await atHome(stack, shop)
+  const b = two.anon
+  await subscribeInFooter(two.page, 'refused@example.com')
   await addToCart(two.page)
   await expect.poll(() => shop.updates.length, { timeout: 15_000 }).toBe(3)
-  await two.page.waitForTimeout(6000)
-  expect(shop.updates.map((u) => u.status)).toEqual([422, 422, 422]) // gave up after three attempts
-  expect(await bridgeOf(shop, two.context)).toBeUndefined()
-  // The page still works, and the next cart change (here: the next page) tries again.
-  await addToCart(two.page)
+  // The page still works, and the next cart change (a theme announcing it) tries again.
+  await two.page.evaluate(() => document.dispatchEvent(new CustomEvent('cart:updated')))
   await expect.poll(() => bridgeOf(shop, two.context), { timeout: 15_000 }).toBe(b)
+  expect(shop.updates.map((u) => u.status)).toEqual([422, 422, 422, 200])
+  // Gave up after three attempts: before the fourth write the bridge read the cart afresh (a new
+  // check, not a retry), and the cart held no id then.
+  const fresh = shop.reads.slice(readsBefore).filter((r) => r.updatesBefore === 3)
+  expect(fresh.length).toBeGreaterThan(0)
+  expect(fresh.map((r) => r.attributes[CART_ATTRIBUTE])).toEqual(fresh.map(() => undefined))
   expect(one.errors.concat(two.errors)).toEqual([])
 })
 
 test('Customer Privacy API missing: nothing stored or sent, the form still posts, the cart is untouched', async ({ shop, stack }) => {
   shop.privacy = { mode: 'missing', delayMs: 0, initial: null }
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'noapi@example.com')
+  const { context, page, errors } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'noapi@example.com')
   expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('noapi@example.com')
   await addToCart(page)
-  await page.waitForTimeout(1500)
+  // This page's SDK has started (it would send what the form's page left) and the bridge has checked the cart.
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.klaviyo.requests()).toEqual([])
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || /^Email /.test(e.event ?? ''))).toEqual([])
   expect(shop.updates).toEqual([])
@@ -229,35 +247,38 @@ test('Customer Privacy API missing: nothing stored or sent, the form still posts
 })
 
 test('Customer Privacy API slow to load: nothing before it answers, everything after', async ({ shop, stack }) => {
-  shop.privacy = { mode: 'present', delayMs: 2500, initial: { analytics: true, marketing: true } }
-  const { context, page } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
-  const t0 = Date.now()
+  // On this first page the API loads only when the test says so.
+  shop.privacy = { mode: 'present', delayMs: null, initial: { analytics: true, marketing: true } }
+  const { context, page, anon } = await atHome(stack, shop)
+  const asked = await page.evaluate(() => (window as any).__privacyAsked as number)
   // A capture asked for while the API is still loading waits for the answer, then proceeds.
-  const result = page.evaluate(() => (window as any).mailstitch.instance.capture('slow@example.com', { source: 'test' }))
-  await page.waitForTimeout(1000)
+  await page.evaluate(() => {
+    const w = window as any
+    w.__slow = w.mailstitch.instance.capture('slow@example.com', { source: 'test' }).then((r: unknown) => (w.__slowSettled = true, r))
+  })
+  // The capture has asked the Customer Privacy API and waits for it: nothing sent, not settled.
+  await expect.poll(() => page.evaluate(() => (window as any).__privacyAsked as number)).toBeGreaterThan(asked)
   expect(stack.klaviyo.requests()).toEqual([])
-  expect(await page.evaluate(() => !!(window as any).Shopify.customerPrivacy)).toBe(false)
-  expect(await result).toEqual({ ok: true, email: 'slow@example.com', anonymousId: anon })
-  expect(Date.now() - t0).toBeGreaterThan(1200)
+  expect(stack.collector.events().some((e: Ev) => e.traits?.email === 'slow@example.com')).toBe(false)
+  expect(await page.evaluate(() => (window as any).__slowSettled)).toBeUndefined()
+  await page.evaluate(() => (window as any).__privacyLoad())
+  expect(await page.evaluate(() => (window as any).__slow)).toEqual({ ok: true, email: 'slow@example.com', anonymousId: anon })
   await expectStitched(stack, 'slow@example.com', anon)
+  shop.privacy = { ...shop.privacy, delayMs: 2500 } // later pages: slow, on their own
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
 })
 
 test('consent: nothing before the banner is answered, resumes when given, stops and clears the cart when withdrawn', async ({ shop, stack }) => {
   shop.privacy = { mode: 'present', delayMs: 50, initial: null } // the visitor has not decided yet
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'undecided@example.com')
-  await page.waitForTimeout(800)
+  const { context, page, errors, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'undecided@example.com')
+  await sdkStarted(page) // the page after the post would send what the form's page left
   expect(stack.klaviyo.requests()).toEqual([])
 
   // The banner: accept.
   await page.evaluate(() => (window as any).__privacyBanner(true, true))
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'given@example.com')
+  await subscribeInFooter(page, 'given@example.com')
   await expectStitched(stack, 'given@example.com', anon)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
@@ -267,9 +288,10 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBeUndefined()
   expect((await context.cookies()).map((c) => c.name)).not.toContain('mst_state')
   const sent = stack.klaviyo.requests().length
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'withdrawn@example.com')
+  await subscribeInFooter(page, 'withdrawn@example.com')
   await addToCart(page)
-  await page.waitForTimeout(1500)
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.klaviyo.requests()).toHaveLength(sent)
   expect(stack.collector.events().some((e: Ev) => e.traits?.email === 'withdrawn@example.com')).toBe(false)
   await checkout(page)
@@ -278,6 +300,7 @@ test('consent: nothing before the banner is answered, resumes when given, stops 
 })
 
 test('logged-in customer: identified by customer.id, Klaviyo external_id = customer id, the order carries both', async ({ shop, stack }) => {
+  shop.install = { kind: 'app-embed', settings: { debug: true } } // the add-on says what it decided
   const { context, page, errors } = await visitor(stack, shop)
   await shop.logIn(context)
   await page.goto(stack.site.url + '/')
@@ -285,14 +308,15 @@ test('logged-in customer: identified by customer.id, Klaviyo external_id = custo
   expect(await page.content()).not.toContain(CUSTOMER.email) // never in the HTML
   const who = (await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.userId === String(CUSTOMER.id), 15_000)) as Ev
   expect(who.anonymousId).toBe(anon)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', CUSTOMER.email)
+  await subscribeInFooter(page, CUSTOMER.email)
   const identify = await expectStitched(stack, CUSTOMER.email, anon)
   expect(identify.userId).toBe(String(CUSTOMER.id))
   expect(stack.klaviyo.store.findProfile({ email: CUSTOMER.email })?.external_id).toBe(String(CUSTOMER.id))
   // Identified once: later pages do not identify the customer again.
+  const decided = page.waitForEvent('console', (m) => m.text().includes('customer: Segment already has userId'))
   await page.reload()
   await anonymousIdOf(page)
-  await page.waitForTimeout(500)
+  await decided
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' && !e.traits?.email)).toHaveLength(1)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
@@ -303,10 +327,9 @@ test('logged-in customer: identified by customer.id, Klaviyo external_id = custo
 })
 
 test('an email click on another device: that device\'s cart and order carry the same bridge id', async ({ shop, stack }) => {
-  const laptop = await visitor(stack, shop)
-  await laptop.page.goto(stack.site.url + '/')
-  const a = await anonymousIdOf(laptop.page)
-  await subscribe(laptop.page, '#NewsletterForm--footer', '#Subscribe', 'two-devices@example.com')
+  const laptop = await atHome(stack, shop)
+  const a = laptop.anon
+  await subscribeInFooter(laptop.page, 'two-devices@example.com')
   await expectStitched(stack, 'two-devices@example.com', a)
   const link = await laptop.page.evaluate(() => new URLSearchParams((window as any).mailstitch.instance.linkParams()).toString())
   expect(link).toBe(`mst=${a}`)
@@ -343,23 +366,22 @@ test('app embed and the classic snippet both present: one instance, one capture,
   await page.goto(stack.site.url + '/')
   expect((await page.content()).match(/mailstitch\.min\.js/g)).toHaveLength(2)
   const anon = await anonymousIdOf(page)
-  await subscribe(page, '#NewsletterForm--footer', '#Subscribe', 'twice@example.com')
+  await subscribeInFooter(page, 'twice@example.com')
   await expectStitched(stack, 'twice@example.com', anon)
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
-  await page.waitForTimeout(1500)
+  await sdkStarted(page)
+  await cartChecked(page)
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toHaveLength(1)
   expect(stack.klaviyo.requests().filter((r: Ev) => r.path.startsWith('/client/profiles'))).toHaveLength(1)
   expect(shop.updates.filter((u) => u.status === 200)).toHaveLength(1)
 })
 
 test('a Klaviyo onsite form on the theme: captured without a reload, and an existing cart gets the bridge id at once', async ({ shop, stack }) => {
-  const { context, page, errors } = await visitor(stack, shop)
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { context, page, errors, anon } = await atHome(stack, shop)
   await page.click('#QuickAdd-template--17204592107841__featured_product')
   await expect(page.locator('.cart-count')).toHaveText('1')
-  await page.waitForTimeout(800)
+  await cartChecked(page)
   expect(shop.updates).toEqual([]) // a cart, but no bridge id yet
   await page.evaluate(() =>
     window.dispatchEvent(new CustomEvent('klaviyoForms', { detail: { type: 'submit', formId: 'RkX2aB', formVersionId: 4812345, metaData: { $email: 'popup@example.com', $source: 'Flyout' } } })),

@@ -146,9 +146,7 @@ test('a controlled form that preventDefaults and posts with fetch is captured', 
 
 test('a form that mounts after a client-side route change is captured; each route sends a page event', async ({ stack }) => {
   serve(stack)
-  const page = await (await stack.device()).newPage()
-  await page.goto(stack.site.url + '/')
-  const anon = await anonymousIdOf(page)
+  const { page, anonymousId: anon } = await stack.visit('/', anonymousIdOf)
   await page.click('#to-product')
   await page.waitForURL('**/products/stitched-tee')
   await page.click('#to-newsletter')
@@ -167,9 +165,7 @@ test('a form that mounts after a client-side route change is captured; each rout
 
 test('logged in (analytics.identify(userId)): the capture keeps the userId and Klaviyo gets it as external_id', async ({ stack }) => {
   serve(stack)
-  const page = await (await stack.device()).newPage()
-  await page.goto(stack.site.url + '/account')
-  const anon = await anonymousIdOf(page)
+  const { page, anonymousId: anon } = await stack.visit('/account', anonymousIdOf)
   await page.click('#log-in')
   await expect(page.locator('#signed-in')).toBeVisible()
   await page.fill('#account-signup-email', 'ada.spa@example.com')

@@ -50,9 +50,7 @@ test('the files are the standard snippet plus the tag, after it on index.html an
 
 test('tag after the snippet: the full-page newsletter post produces the identify and the profile', async ({ stack }) => {
   serve(stack)
-  const page = await (await stack.device()).newPage()
-  await page.goto(stack.site.url + '/index.html')
-  const anon = await anonymousIdOf(page)
+  const { page, anonymousId: anon } = await stack.visit('/index.html')
   await page.fill('#newsletter-email', 'Store.Front@Example.com')
   await Promise.all([page.waitForURL('**/index.html?subscribed=1'), page.click('#newsletter-submit')])
   await expect(page.locator('#thanks')).toBeVisible()
@@ -64,9 +62,7 @@ test('tag after the snippet: the full-page newsletter post produces the identify
 
 test('tag before the snippet: a fetch-posted form is captured; an email-link landing is bridged from the first event', async ({ stack }) => {
   serve(stack)
-  const page = await (await stack.device()).newPage()
-  await page.goto(stack.site.url + '/product.html')
-  const anon = await anonymousIdOf(page)
+  const { page, anonymousId: anon } = await stack.visit('/product.html')
   await page.fill('#restock-email', 'restock@example.com')
   await page.click('#restock-submit')
   await expect(page.locator('#restock-done')).toBeVisible()

@@ -1,23 +1,21 @@
-import { test as base, expect, type BrowserContext } from '@playwright/test'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
-import { startSite, type Site } from './site'
-import { routeOffline, scriptTag, storefrontPage } from './storefront'
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test'
+import { startEmulators, stopEmulators, type Emulators } from './emulators'
+import { anonymousIdOf } from './demo-walk'
+import { routeOffline, storefrontPage } from './storefront'
 
 export { expect }
+export { COMPANY_ID, LIST_ID } from './emulators'
 export const WRITE_KEY = 'wk_e2e'
-export const COMPANY_ID = 'AbC123'
-export const LIST_ID = 'XyZ789'
 
 /** Everything a storefront journey needs, fresh for each test. */
-export interface Stack {
-  collector: SegmentCollector
-  klaviyo: KlaviyoEmulator
-  site: Site
+export interface Stack extends Emulators {
   /** A new "device": a browser context whose third-party traffic goes to the emulators. */
   device(opts?: { blockAnalytics?: boolean }): Promise<BrowserContext>
-  /** The mailstitch script tag for this stack (data attributes per the contract). */
-  scriptTag(attrs?: Record<string, string>): string
+  /**
+   * A new device's first page at `path` of the site and its Segment anonymousId, read by `idOf`
+   * (default: from `window.analytics` once it has loaded).
+   */
+  visit(path: string, idOf?: (page: Page) => Promise<string>): Promise<{ page: Page; anonymousId: string }>
   /** A storefront page: optional tag before the snippet, the snippet, optional tag after. */
   storefront(o: { before?: string; after?: string; body?: string; snippet?: boolean; title?: string }): string
 }
@@ -31,27 +29,27 @@ async function offline(context: BrowserContext, collectorUrl: string, blockAnaly
 
 export const test = base.extend<{ stack: Stack }>({
   stack: async ({ browser }, use) => {
-    const collector = await startSegmentCollector()
-    const klaviyo = await startKlaviyoEmulator()
-    const site = await startSite()
+    const emulators = await startEmulators()
     const contexts: BrowserContext[] = []
     const stack: Stack = {
-      collector,
-      klaviyo,
-      site,
+      ...emulators,
       async device(opts = {}) {
         const context = await browser.newContext()
-        await offline(context, collector.url, !!opts.blockAnalytics)
+        await offline(context, emulators.collector.url, !!opts.blockAnalytics)
         contexts.push(context)
         return context
       },
-      scriptTag: (attrs) => scriptTag({ apiBase: klaviyo.url, companyId: COMPANY_ID, listId: LIST_ID }, attrs),
+      async visit(path, idOf = anonymousIdOf) {
+        const page = await (await stack.device()).newPage()
+        await page.goto(emulators.site.url + path)
+        return { page, anonymousId: await idOf(page) }
+      },
       storefront: (o) => storefrontPage(WRITE_KEY, o),
     }
     await use(stack)
     await Promise.all(contexts.map((c) => c.close().catch(() => {})))
-    await Promise.all([collector.close(), klaviyo.close(), site.close()])
+    await stopEmulators(emulators)
   },
 })
 
-export { anonymousIdOf } from './demo-walk'
+export { anonymousIdOf }

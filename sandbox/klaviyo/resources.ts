@@ -14,64 +14,56 @@ export function pick(attrs: Record<string, unknown>, fields: Fields): Record<str
   return out
 }
 
+/**
+ * A JSON:API resource as Klaviyo's API answers it: `links.self` is `{base}/api/{type}s/{id}/`, and
+ * each relationship (with its `data`, when given) carries `self` and `related` links below it.
+ */
+function resource(type: string, id: string, base: string, attributes: Record<string, unknown>, relationships: Record<string, { data?: unknown }>): Record<string, unknown> {
+  const self = `${base}/api/${type}s/${id}/`
+  const linked: Record<string, unknown> = {}
+  for (const [name, relationship] of Object.entries(relationships)) {
+    linked[name] = { ...relationship, links: { self: `${self}relationships/${name}/`, related: `${self}${name}/` } }
+  }
+  return { type, id, attributes, relationships: linked, links: { self } }
+}
+
 /** JSON:API resource of an event, as Get Events returns it. */
 export function eventResource(e: KlaviyoEvent, base: string, fields?: SparseFields): Record<string, unknown> {
-  const self = `${base}/api/events/${e.id}/`
-  return {
-    type: 'event',
-    id: e.id,
-    attributes: pick({ timestamp: e.timestamp, event_properties: e.event_properties, datetime: e.datetime, uuid: e.uuid }, fields),
-    relationships: {
-      profile: { data: { type: 'profile', id: e.profile_id }, links: { self: `${self}relationships/profile/`, related: `${self}profile/` } },
-      metric: { data: { type: 'metric', id: e.metric_id }, links: { self: `${self}relationships/metric/`, related: `${self}metric/` } },
-    },
-    links: { self },
-  }
+  const attributes = pick({ timestamp: e.timestamp, event_properties: e.event_properties, datetime: e.datetime, uuid: e.uuid }, fields)
+  return resource('event', e.id, base, attributes, {
+    profile: { data: { type: 'profile', id: e.profile_id } },
+    metric: { data: { type: 'metric', id: e.metric_id } },
+  })
 }
 
 /** JSON:API resource of a profile. Never carries `anonymous_id` or `_kx`, like Klaviyo's. */
 export function profileResource(p: KlaviyoProfile, base: string, fields?: SparseFields): Record<string, unknown> {
-  const self = `${base}/api/profiles/${p.id}/`
-  return {
-    type: 'profile',
-    id: p.id,
-    attributes: pick(
-      {
-        email: p.email,
-        phone_number: p.phone_number,
-        external_id: p.external_id,
-        first_name: p.first_name,
-        last_name: p.last_name,
-        organization: p.organization,
-        locale: p.locale,
-        title: p.title,
-        image: p.image,
-        created: p.created,
-        updated: p.updated,
-        last_event_date: p.last_event_date,
-        location: p.location ?? {},
-        properties: p.properties,
-      },
-      fields,
-    ),
-    relationships: {
-      lists: { links: { self: `${self}relationships/lists/`, related: `${self}lists/` } },
-      segments: { links: { self: `${self}relationships/segments/`, related: `${self}segments/` } },
+  const attributes = pick(
+    {
+      email: p.email,
+      phone_number: p.phone_number,
+      external_id: p.external_id,
+      first_name: p.first_name,
+      last_name: p.last_name,
+      organization: p.organization,
+      locale: p.locale,
+      title: p.title,
+      image: p.image,
+      created: p.created,
+      updated: p.updated,
+      last_event_date: p.last_event_date,
+      location: p.location ?? {},
+      properties: p.properties,
     },
-    links: { self },
-  }
+    fields,
+  )
+  return resource('profile', p.id, base, attributes, { lists: {}, segments: {} })
 }
 
 /** JSON:API resource of a metric. */
 export function metricResource(m: KlaviyoMetric, base: string, fields?: SparseFields): Record<string, unknown> {
-  const self = `${base}/api/metrics/${m.id}/`
-  return {
-    type: 'metric',
-    id: m.id,
-    attributes: pick({ name: m.name, created: m.created, updated: m.updated, integration: m.integration }, fields),
-    relationships: { 'flow-triggers': { links: { self: `${self}relationships/flow-triggers/`, related: `${self}flow-triggers/` } } },
-    links: { self },
-  }
+  const attributes = pick({ name: m.name, created: m.created, updated: m.updated, integration: m.integration }, fields)
+  return resource('metric', m.id, base, attributes, { 'flow-triggers': {} })
 }
 
 /** Where {@link eventDocument} finds an event's profile and metric (a {@link KlaviyoStore} will do). */

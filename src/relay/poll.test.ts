@@ -1,8 +1,7 @@
 import { getEventListeners } from 'node:events'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { readFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+import { useTempDir } from '../../test/helpers/temp-dir'
 import { KlaviyoApiError, SegmentDeliveryError, UnreachableHostError } from './errors'
 import type { EventPage, SourceEvent, WindowQuery } from './klaviyo-source'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
@@ -97,18 +96,11 @@ function deferred() {
   return { promise, resolve }
 }
 
-let dir: string
-let statePath: string
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mst-poll-'))
-  statePath = join(dir, 'state.json')
-})
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
+const tmp = useTempDir('mst-poll-')
+const statePath = () => tmp.file('state.json')
 
 function poller(source: PageSource, sink: MessageSink, now: number, extra: Partial<ConstructorParameters<typeof Poller>[0]> = {}) {
-  return new Poller({ source, sink, store: new StateStore(statePath), resolveMetrics: async () => [opened, clicked], now: () => now, lookbackMs: 10 * MIN, ...extra })
+  return new Poller({ source, sink, store: new StateStore(statePath()), resolveMetrics: async () => [opened, clicked], now: () => now, lookbackMs: 10 * MIN, ...extra })
 }
 
 describe('Poller', () => {
@@ -179,9 +171,9 @@ describe('Poller', () => {
     src.add(opened.id, ev('a', T0 - 50 * MIN), ev('b', T0 - 40 * MIN), ev('c', T0 - 5 * MIN))
     src.add(clicked.id, ev('k', T0 - 45 * MIN))
     const sink = new FakeSink()
-    const store = new StateStore(statePath)
+    const store = new StateStore(statePath())
     await poller(src, sink, T0, { store }).pollOnce({ seedMs: T0 - 60 * MIN })
-    const before = await readFile(statePath, 'utf8')
+    const before = await readFile(statePath(), 'utf8')
     const plans: RedrivePlan[] = []
     let sentWhenPlanned = -1
     const s = await poller(src, sink, T0 + 30 * MIN, { store }).redrive(T0 - 42 * MIN, (plan) => {
@@ -194,7 +186,7 @@ describe('Poller', () => {
     expect(sentWhenPlanned).toBe(4) // nothing of the re-drive was sent before the plan was told
     expect(sink.ids().slice(4)).toEqual(['klaviyo-b', 'klaviyo-c'])
     expect(s).toMatchObject({ sent: 2, failed: 0 })
-    expect(await readFile(statePath, 'utf8')).toBe(before)
+    expect(await readFile(statePath(), 'utf8')).toBe(before)
   })
 
   it('skips events it cannot map, without blocking the cursor', async () => {
@@ -252,7 +244,7 @@ describe('Poller', () => {
     const src = new FakeSource()
     src.add(opened.id, ...Array.from({ length: 6 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
     const sink = new FakeSink()
-    const store = new StateStore(statePath)
+    const store = new StateStore(statePath())
     // The process "dies" right after the first page's state write: every later write is lost.
     let saves = 0
     const dying = Object.assign(Object.create(store) as StateStore, {
@@ -351,7 +343,7 @@ describe('Poller', () => {
     src.pageSize = 50
     src.add(opened.id, ...Array.from({ length: 500 }, (_, i) => ev(`e${i}`, T0 - (500 - i) * MIN)))
     const sink = new FakeSink()
-    const store = new StateStore(statePath)
+    const store = new StateStore(statePath())
     await new Poller({ source: src, sink, store, resolveMetrics: async () => [opened], now: () => T0, lookbackMs: 10 * MIN }).pollOnce({ seedMs: T0 - 1000 * MIN })
     const state = await store.load()
     expect(sink.ids()).toHaveLength(500)

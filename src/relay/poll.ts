@@ -15,7 +15,7 @@
  * - streaming: one page is processed while the next is fetched; nothing else is held.
  */
 import type { EmailMetric } from './metrics'
-import { eventTime, mapKlaviyoEvent, type RelayTrackMessage } from '../shared/klaviyo-map'
+import { eventTime, mapKlaviyoEvent, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EventPage, WindowQuery } from './klaviyo-source'
 import type { SendResult } from './segment-sink'
 import { deliveryError } from './segment-sink'
@@ -63,8 +63,8 @@ export interface MessageSink {
   send(messages: readonly RelayTrackMessage[]): Promise<SendResult>
 }
 
-/** Dependencies and tuning of a {@link Poller}. */
-export interface PollerOptions {
+/** Dependencies and tuning of a {@link Poller}; the mapper's options ({@link MapOptions}) apply to every message. */
+export interface PollerOptions extends MapOptions {
   source: PageSource
   sink: MessageSink
   store: StateStore
@@ -78,12 +78,6 @@ export interface PollerOptions {
   saveEveryMs?: number
   /** Metrics polled at the same time. Default 3. */
   metricConcurrency?: number
-  /** Segment `integrations` object for every message (see map.ts). */
-  integrations?: Record<string, boolean> | null
-  /** Bridge-token query parameter to strip from clicked links (see map.ts). */
-  linkParam?: string
-  /** Apple Mail Privacy machine opens: 'keep' (default, sent with machine_open: true) or 'drop'. */
-  machineOpens?: 'keep' | 'drop'
   now?: () => number
 }
 

@@ -2,62 +2,40 @@
  * The relay end to end against the sandbox Klaviyo emulator (driven by the real klaviyo-api client)
  * and the sandbox Segment collector (fed by the relay's own /v1/batch sender, see batch-sender.ts).
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startKlaviyoEmulator, type KlaviyoEmulator, type KlaviyoEvent } from '../../sandbox/klaviyo-emulator'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { KlaviyoEvent } from '../../sandbox/klaviyo-emulator'
 import { buildKlaviyoWebhook, sendKlaviyoWebhook } from '../../sandbox/webhook-sender'
+import { runChild, startChild } from '../../test/helpers/child-process'
+import { useRelays } from '../../test/helpers/relays'
+import { useSandboxServices } from '../../test/helpers/sandbox-services'
+import { useTempDir } from '../../test/helpers/temp-dir'
 import { KlaviyoAuthError, KlaviyoApiError } from './errors'
-import { createRelay, type Relay, type RelayOptions } from './relay'
 
 const ROOT = resolve(__dirname, '../..')
 const PK = 'pk_test'
 const WK = 'wk_test'
 const SECRET = 'whsec_integration'
 
-let klaviyo: KlaviyoEmulator
-let segment: SegmentCollector
-let dir: string
-let statePath: string
-const relays: Relay[] = []
-
-beforeEach(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
-  segment = await startSegmentCollector({ writeKeys: [WK] })
-  dir = await mkdtemp(join(tmpdir(), 'mst-relay-it-'))
-  statePath = join(dir, 'state.json')
-})
-
-afterEach(async () => {
-  await Promise.all(relays.splice(0).map((r) => r.stop()))
-  await klaviyo.close()
-  await segment.close()
-  await rm(dir, { recursive: true, force: true })
-})
-
-function relay(extra: Partial<RelayOptions> = {}): Relay {
-  const r = createRelay({
-    klaviyoPrivateKey: PK,
-    segmentWriteKey: WK,
-    webhookSecret: SECRET,
-    klaviyoApiBase: klaviyo.url,
-    segmentApiHost: segment.url,
-    statePath,
-    klaviyoRetry: { httpAttempts: 5, maxIntervalSeconds: 2, networkAttempts: 2, networkBaseDelayMs: 20 },
-    ...extra,
-  })
-  relays.push(r)
-  return r
-}
+const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] }, segment: { writeKeys: [WK] }, lifetime: 'test' })
+const tmp = useTempDir('mst-relay-it-')
+const statePath = () => tmp.file('state.json')
+const relay = useRelays(() => ({
+  klaviyoPrivateKey: PK,
+  segmentWriteKey: WK,
+  webhookSecret: SECRET,
+  klaviyoApiBase: sandbox.klaviyo.url,
+  segmentApiHost: sandbox.segment.url,
+  statePath: statePath(),
+  klaviyoRetry: { httpAttempts: 5, maxIntervalSeconds: 2, networkAttempts: 2, networkBaseDelayMs: 20 },
+}))
 
 const ago = (s: number) => new Date(Date.now() - s * 1000)
 
 /** A realistic small account: three kinds of profile, every email metric, plus noise metrics. */
 function seedAccount() {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const bridged = store.createOrUpdateProfile({ email: 'ada@example.com', external_id: 'user-ada', properties: { segment_anonymous_id: 'anon-ada' } }).profile
   const sameIds = store.createOrUpdateProfile({ email: 'bo@example.com', external_id: 'anon-bo', properties: { segment_anonymous_id: 'anon-bo' } }).profile
   const externalOnly = store.createOrUpdateProfile({ email: 'cy@example.com', external_id: 'user-cy' }).profile
@@ -87,7 +65,7 @@ function seedAccount() {
 
 /** Many events over the last few minutes, round-robin over bridged profiles. */
 function seedMany(n: number) {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const profiles = Array.from({ length: 20 }, (_, j) => store.createOrUpdateProfile({ email: `p${j}@example.com`, properties: { segment_anonymous_id: `anon-${j}` } }).profile)
   const metrics = ['Received Email', 'Opened Email', 'Clicked Email']
   const out: KlaviyoEvent[] = []
@@ -96,7 +74,7 @@ function seedMany(n: number) {
 }
 
 function expectExactlyOnce(ids: string[]) {
-  const got = segment.events().map((e) => e.messageId)
+  const got = sandbox.segment.events().map((e) => e.messageId)
   expect(new Set(got)).toEqual(new Set(ids.map((id) => `klaviyo-${id}`)))
   expect(got).toHaveLength(ids.length)
 }
@@ -108,7 +86,7 @@ describe('relay poll against the emulators', () => {
     expect(summary).toMatchObject({ fetched: relayed.length, sent: relayed.length, skipped: 0, failed: 0 })
     expectExactlyOnce(relayed.map((r) => r.e.id))
     for (const r of relayed) {
-      const got = segment.events().find((e) => e.messageId === `klaviyo-${r.e.id}`)!
+      const got = sandbox.segment.events().find((e) => e.messageId === `klaviyo-${r.e.id}`)!
       expect(got.type).toBe('track')
       expect(got.event).toBe(r.event)
       expect(got.anonymousId ?? undefined).toBe(r.anonymousId)
@@ -119,9 +97,9 @@ describe('relay poll against the emulators', () => {
       expect(got.context?.library).toMatchObject({ name: 'mailstitch-relay' })
       expect(got.integrations).toMatchObject({ Klaviyo: false })
     }
-    const click = segment.events().find((e) => e.event === 'Email Link Clicked')!
+    const click = sandbox.segment.events().find((e) => e.event === 'Email Link Clicked')!
     expect(click.properties?.link_url).toBe('https://shop.example/p/1') // bridge token stripped
-    expect(segment.rejected()).toEqual([])
+    expect(sandbox.segment.rejected()).toEqual([])
   })
 
   it('a rerun over the same window sends nothing new', async () => {
@@ -129,50 +107,50 @@ describe('relay poll against the emulators', () => {
     await relay().pollOnce()
     const again = await relay().pollOnce() // a new process: only the state file carries over
     expect(again).toMatchObject({ sent: 0, skipped: relayed.length })
-    expect(segment.duplicates()).toBe(0)
+    expect(sandbox.segment.duplicates()).toBe(0)
     expectExactlyOnce(relayed.map((r) => r.e.id))
-    const state = JSON.parse(await readFile(statePath, 'utf8'))
+    const state = JSON.parse(await readFile(statePath(), 'utf8'))
     expect(Object.keys(state.metrics).length).toBeGreaterThanOrEqual(6)
   })
 
   it('rides out Klaviyo 429s (Retry-After) and Segment 5xx without losing or duplicating events', async () => {
     const { events } = seedMany(1200)
-    klaviyo.setFault({ status: 429, count: 3, retryAfter: 1 })
-    segment.setFault({ status: 503, count: 3 })
+    sandbox.klaviyo.setFault({ status: 429, count: 3, retryAfter: 1 })
+    sandbox.segment.setFault({ status: 503, count: 3 })
     const s = await relay({ pageSize: 100 }).pollOnce()
     expect(s.sent).toBe(1200)
     expectExactlyOnce(events.map((e) => e.id))
-    expect(segment.duplicates()).toBe(0)
-    expect(klaviyo.serverRequests().filter((r) => r.status === 429)).toHaveLength(3)
-    expect(segment.requestLog().filter((r) => r.status === 503)).toHaveLength(3)
+    expect(sandbox.segment.duplicates()).toBe(0)
+    expect(sandbox.klaviyo.serverRequests().filter((r) => r.status === 429)).toHaveLength(3)
+    expect(sandbox.segment.requestLog().filter((r) => r.status === 503)).toHaveLength(3)
   }, 60_000)
 
   it('a Klaviyo page failing half-way: state is kept, the rerun sends the rest and nothing twice', async () => {
     const { events } = seedMany(300)
     let armed = true
-    segment.subscribe(() => {
+    sandbox.segment.subscribe(() => {
       if (armed) {
         armed = false
-        klaviyo.setFault({ status: 500, count: 1000 })
+        sandbox.klaviyo.setFault({ status: 500, count: 1000 })
       }
     })
     const first = relay({ pageSize: 50, klaviyoRetry: { httpAttempts: 2, maxIntervalSeconds: 1 } })
     await expect(first.pollOnce()).rejects.toBeInstanceOf(KlaviyoApiError)
-    const partial = segment.events().length
+    const partial = sandbox.segment.events().length
     expect(partial).toBeGreaterThan(0)
     expect(partial).toBeLessThan(300)
-    klaviyo.clearFault()
+    sandbox.klaviyo.clearFault()
     const s = await relay({ pageSize: 50 }).pollOnce()
     expect(s.sent).toBe(300 - partial)
     expectExactlyOnce(events.map((e) => e.id))
-    expect(segment.duplicates()).toBe(0)
+    expect(sandbox.segment.duplicates()).toBe(0)
   }, 60_000)
 
   it('Segment failing past its retries fails the poll; the next poll delivers', async () => {
     const relayed = seedAccount()
-    segment.setFault({ status: 500, count: 1000 })
+    sandbox.segment.setFault({ status: 500, count: 1000 })
     await expect(relay({ segment: { maxRetries: 1 } }).pollOnce()).rejects.toThrow(/Segment did not accept/)
-    segment.clearFault()
+    sandbox.segment.clearFault()
     await relay().pollOnce()
     expectExactlyOnce(relayed.map((r) => r.e.id))
   }, 30_000)
@@ -188,109 +166,94 @@ describe('relay poll against the emulators', () => {
     const summary = await relay({ segmentWriteKey: 'wk_tset' }).pollOnce()
     // This is why `relay check` warns and points at the source debugger: nothing here can tell.
     expect(summary).toMatchObject({ sent: relayed.length, failed: 0 })
-    expect(segment.events()).toHaveLength(0)
-    expect(segment.rejected().map((r) => r.reason)).toEqual(Array(relayed.length).fill('unknown_write_key'))
+    expect(sandbox.segment.events()).toHaveLength(0)
+    expect(sandbox.segment.rejected().map((r) => r.reason)).toEqual(Array(relayed.length).fill('unknown_write_key'))
   }, 30_000)
 
   it('survives being killed between Segment accepting a page and saving state; the restart re-sends only with the same messageIds', async () => {
     const { events, bridgeOf } = seedMany(3000)
-    const env = { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env, stdio: 'pipe' })
+    const env = cliEnv()
     // SIGKILL from inside the collector, before it answers the first batch: the relay cannot have saved it.
-    const off = segment.subscribe(() => {
-      off()
-      child.kill('SIGKILL')
-    })
-    const killed = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, sig) => res(sig)))
+    const killed = await killedAfterAccepting(1, ['relay', 'poll', '--once', '--state', statePath()], env)
     expect(killed).toBe('SIGKILL')
-    const beforeRestart = segment.events().length
+    const beforeRestart = sandbox.segment.events().length
     expect(beforeRestart).toBeGreaterThan(0)
     expect(beforeRestart).toBeLessThan(3000)
 
     // Restart (in a child too, like cron would) through injected 429s and 5xx.
-    klaviyo.setFault({ status: 429, count: 2, retryAfter: 1 })
-    segment.setFault({ status: 502, count: 2 })
-    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env)
+    sandbox.klaviyo.setFault({ status: 429, count: 2, retryAfter: 1 })
+    sandbox.segment.setFault({ status: 502, count: 2 })
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath()], env)
     expect(out.code).toBe(0)
     expect(out.stdout).toMatch(/fetched \d+, sent \d+, skipped \d+/)
 
     expectExactlyOnce(events.map((e) => e.id))
     // What was accepted but not recorded went out again with the same messageId (Segment dedupes it).
-    expect(segment.duplicates()).toBeGreaterThan(0)
-    expect(segment.duplicates()).toBeLessThanOrEqual(beforeRestart)
-    for (const e of segment.events()) {
+    expect(sandbox.segment.duplicates()).toBeGreaterThan(0)
+    expect(sandbox.segment.duplicates()).toBeLessThanOrEqual(beforeRestart)
+    for (const e of sandbox.segment.events()) {
       const ev = events.find((x) => `klaviyo-${x.id}` === e.messageId)!
       expect(e.anonymousId).toBe(bridgeOf.get(ev.profile_id))
     }
     // And a third run has nothing left to do.
-    const third = await runCli(['relay', 'poll', '--once', '--state', statePath], env)
+    const third = await runCli(['relay', 'poll', '--once', '--state', statePath()], env)
     expect(third.stdout).toMatch(/fetched 3000, sent 0, skipped 3000/)
   }, 90_000)
 })
 
 describe('relay poll: killed and resumed, reruns and re-drives', () => {
-  const env = () => ({ ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url })
-
   it('SIGKILLed mid-run and resumed, it re-sends at most one page per metric in flight', async () => {
     const { events } = seedMany(3000) // 1,000 events in each of 3 metrics, polled side by side
     const pageSize = 100
-    const args = ['relay', 'poll', '--once', '--page-size', String(pageSize), '--state', statePath]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: env(), stdio: 'pipe' })
+    const args = ['relay', 'poll', '--once', '--page-size', String(pageSize), '--state', statePath()]
     // Kill from inside the collector once a good part of the run went through: pages have been
     // answered, saved, and some are in flight.
-    let accepted = 0
-    const off = segment.subscribe(() => {
-      if (++accepted === 1200) {
-        off()
-        child.kill('SIGKILL')
-      }
-    })
-    const killed = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, sig) => res(sig)))
+    const killed = await killedAfterAccepting(1200, args, cliEnv())
     expect(killed).toBe('SIGKILL')
-    const beforeRestart = segment.events().length
+    const beforeRestart = sandbox.segment.events().length
     expect(beforeRestart).toBeGreaterThanOrEqual(1200)
     expect(beforeRestart).toBeLessThan(3000)
     // The killed run's lock is stale (its pid is gone): the resumed run takes it over.
-    const out = await runCli(args, env())
+    const out = await runCli(args, cliEnv())
     expect(out.code).toBe(0)
     expect(out.stdout).toMatch(/took over the stale lock/)
     expectExactlyOnce(events.map((e) => e.id))
-    expect(segment.duplicates()).toBeLessThanOrEqual(3 * pageSize)
+    expect(sandbox.segment.duplicates()).toBeLessThanOrEqual(3 * pageSize)
   }, 90_000)
 
   it('a cron rerun with the same --since sends nothing; --redrive re-sends the window and keeps the cursor', async () => {
     const relayed = seedAccount()
     const since = new Date(Date.now() - 3600_000).toISOString()
-    const first = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath], env())
+    const first = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath()], cliEnv())
     expect(first.stdout).toMatch(new RegExp(`sent ${relayed.length}, skipped 0`))
-    const rerun = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath], env())
-    const state = await readFile(statePath, 'utf8')
+    const rerun = await runCli(['relay', 'poll', '--once', '--since', since, '--state', statePath()], cliEnv())
+    const state = await readFile(statePath(), 'utf8')
     expect(rerun.code).toBe(0)
     expect(rerun.stdout).toMatch(/sent 0, /)
     expectExactlyOnce(relayed.map((r) => r.e.id))
 
-    const redrive = await runCli(['relay', 'poll', '--once', '--redrive', since, '--state', statePath], env())
+    const redrive = await runCli(['relay', 'poll', '--once', '--redrive', since, '--state', statePath()], cliEnv())
     expect(redrive.code).toBe(0)
     expect(redrive.stdout).toMatch(new RegExp(`re-driving ${relayed.length} event\\(s\\) from ${since.replace(/[.]/g, '\\.')}`))
     expect(redrive.stdout).toMatch(new RegExp(`sent ${relayed.length}, `))
-    expect(segment.duplicates()).toBe(relayed.length)
-    expect(JSON.parse(await readFile(statePath, 'utf8')).metrics).toEqual(JSON.parse(state).metrics)
+    expect(sandbox.segment.duplicates()).toBe(relayed.length)
+    expect(JSON.parse(await readFile(statePath(), 'utf8')).metrics).toEqual(JSON.parse(state).metrics)
     // Older than Segment's dedupe window: the operator is warned.
-    const old = await runCli(['relay', 'poll', '--once', '--redrive', new Date(Date.now() - 3 * 86400_000).toISOString(), '--state', statePath], env())
+    const old = await runCli(['relay', 'poll', '--once', '--redrive', new Date(Date.now() - 3 * 86400_000).toISOString(), '--state', statePath()], cliEnv())
     expect(old.stderr).toMatch(/about 24 hours/)
   }, 60_000)
 
   it('a second poller on the same state file exits at once with code 5 and sends nothing', async () => {
     seedAccount()
     const { StateLock } = await import('./state-lock')
-    const holder = new StateLock(statePath)
+    const holder = new StateLock(statePath())
     await holder.acquire()
     try {
-      const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env())
+      const out = await runCli(['relay', 'poll', '--once', '--state', statePath()], cliEnv())
       expect(out.code).toBe(5)
       expect(out.stderr).toMatch(/is in use by another relay poll \(pid \d+/)
-      expect(segment.events()).toHaveLength(0)
-      expect(klaviyo.requestLog().length).toBe(0)
+      expect(sandbox.segment.events()).toHaveLength(0)
+      expect(sandbox.klaviyo.requestLog().length).toBe(0)
     } finally {
       await holder.release()
     }
@@ -300,16 +263,16 @@ describe('relay poll: killed and resumed, reruns and re-drives', () => {
 // `relay serve` has its own file: serve.test.ts.
 
 describe('mailstitch relay CLI', () => {
-  const env = () => ({ ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url, KLAVIYO_WEBHOOK_SECRET: SECRET })
+  const env = () => ({ ...cliEnv(), KLAVIYO_WEBHOOK_SECRET: SECRET })
 
   it('poll --once prints a one-line summary and exits 0', async () => {
     const relayed = seedAccount()
-    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], env())
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath()], env())
     expect(out).toMatchObject({ code: 0, stdout: `fetched ${relayed.length}, sent ${relayed.length}, skipped 0\n` })
   }, 30_000)
 
   it('exits 3 with a clear message for a wrong key', async () => {
-    const out = await runCli(['relay', 'poll', '--once', '--state', statePath], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_nope' })
+    const out = await runCli(['relay', 'poll', '--once', '--state', statePath()], { ...env(), KLAVIYO_PRIVATE_KEY: 'pk_nope' })
     expect(out.code).toBe(3)
     expect(out.stderr).toMatch(/Klaviyo rejected KLAVIYO_PRIVATE_KEY \(401\)/)
   }, 30_000)
@@ -331,61 +294,72 @@ describe('mailstitch relay CLI', () => {
 
   it('poll --follow: SIGTERM finishes, saves state and exits 0', async () => {
     const relayed = seedAccount()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--follow', '--interval', '1', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
-    let stdout = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    await until(() => /sent/.test(stdout), 20_000)
-    child.kill('SIGTERM')
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
+    const run = startCli(['relay', 'poll', '--follow', '--interval', '1', '--state', statePath()], env())
+    await until(() => /sent/.test(run.stdout()), 20_000)
+    run.child.kill('SIGTERM')
+    const { code } = await run.ended
     expect(code).toBe(0)
-    expect(stdout).toMatch(new RegExp(`fetched ${relayed.length}, sent ${relayed.length}, skipped 0`))
+    expect(run.stdout()).toMatch(new RegExp(`fetched ${relayed.length}, sent ${relayed.length}, skipped 0`))
     expectExactlyOnce(relayed.map((r) => r.e.id))
-    expect(JSON.parse(await readFile(statePath, 'utf8')).version).toBe(1)
+    expect(JSON.parse(await readFile(statePath(), 'utf8')).version).toBe(1)
   }, 30_000)
 
   it('poll --once: SIGTERM while Segment keeps failing stops promptly, exits 0, and loses nothing', async () => {
     const relayed = seedAccount()
-    segment.setFault({ status: 503, count: 100_000 })
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'poll', '--once', '--state', statePath], { cwd: ROOT, env: env(), stdio: 'pipe' })
-    let stderr = ''
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    await until(() => segment.requestLog().some((r) => r.status === 503), 20_000)
+    sandbox.segment.setFault({ status: 503, count: 100_000 })
+    const run = startCli(['relay', 'poll', '--once', '--state', statePath()], env())
+    await until(() => sandbox.segment.requestLog().some((r) => r.status === 503), 20_000)
     const t0 = Date.now()
-    child.kill('SIGTERM')
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
+    run.child.kill('SIGTERM')
+    const { code } = await run.ended
     expect(code).toBe(0)
     expect(Date.now() - t0).toBeLessThan(5_000)
-    expect(stderr).toMatch(/SIGTERM received/)
-    segment.clearFault()
-    expect((await runCli(['relay', 'poll', '--once', '--state', statePath], env())).code).toBe(0)
+    expect(run.stderr()).toMatch(/SIGTERM received/)
+    sandbox.segment.clearFault()
+    expect((await runCli(['relay', 'poll', '--once', '--state', statePath()], env())).code).toBe(0)
     expectExactlyOnce(relayed.map((r) => r.e.id))
   }, 40_000)
 
   it('serve relays webhooks and exits 0 on SIGTERM', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000)
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: env(), stdio: 'pipe' })
-    let stdout = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    await until(() => /listening/.test(stdout), 20_000)
-    const p = klaviyo.store.createOrUpdateProfile({ email: 'z@example.com', properties: { segment_anonymous_id: 'anon-z' } }).profile
-    const e = klaviyo.store.recordEvent({ metricName: 'Clicked Email', profileId: p.id, time: ago(1), properties: { URL: 'https://shop.example/' } })
-    const res = await sendKlaviyoWebhook({ url: `http://127.0.0.1:${port}/`, secret: SECRET, webhookId: 'wh_9', events: [e], store: klaviyo.store })
+    const run = startCli(['relay', 'serve', '--port', String(port), '--host', '127.0.0.1'], env())
+    await until(() => /listening/.test(run.stdout()), 20_000)
+    const p = sandbox.klaviyo.store.createOrUpdateProfile({ email: 'z@example.com', properties: { segment_anonymous_id: 'anon-z' } }).profile
+    const e = sandbox.klaviyo.store.recordEvent({ metricName: 'Clicked Email', profileId: p.id, time: ago(1), properties: { URL: 'https://shop.example/' } })
+    const res = await sendKlaviyoWebhook({ url: `http://127.0.0.1:${port}/`, secret: SECRET, webhookId: 'wh_9', events: [e], store: sandbox.klaviyo.store })
     expect(res.status).toBe(200)
-    expect(segment.events()[0]).toMatchObject({ event: 'Email Link Clicked', anonymousId: 'anon-z' })
-    child.kill('SIGTERM')
-    expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0)
+    expect(sandbox.segment.events()[0]).toMatchObject({ event: 'Email Link Clicked', anonymousId: 'anon-z' })
+    run.child.kill('SIGTERM')
+    expect((await run.ended).code).toBe(0)
   }, 30_000)
 })
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('exit', (code) => res({ code, stdout, stderr }))
+/** The environment the CLI children run with: keys and the sandbox's addresses. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: sandbox.klaviyo.url, SEGMENT_API_HOST: sandbox.segment.url }
+}
+
+/** `mailstitch <args>` from source, in a child process (as cron or systemd would run it). */
+function startCli(args: string[], env: NodeJS.ProcessEnv) {
+  return startChild('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env })
+}
+
+/** `mailstitch <args>` run to its end. */
+function runCli(args: string[], env: NodeJS.ProcessEnv) {
+  return runChild('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env })
+}
+
+/** Run the CLI and SIGKILL it from inside the collector once `accepted` events reached Segment; resolves to the signal it died of. */
+async function killedAfterAccepting(accepted: number, args: string[], env: NodeJS.ProcessEnv): Promise<NodeJS.Signals | null> {
+  const run = startCli(args, env)
+  let seen = 0
+  const off = sandbox.segment.subscribe(() => {
+    if (++seen === accepted) {
+      off()
+      run.child.kill('SIGKILL')
+    }
   })
+  return (await run.ended).signal
 }
 
 async function until(pred: () => boolean, timeoutMs: number): Promise<void> {

@@ -15,13 +15,14 @@ import { DEFAULT_STATE_PATH, StateStore } from './state'
 import { StateLock } from './state-lock'
 import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../webhook/config'
 import type { FetchHandler } from '../webhook/dispatch'
+import type { MapOptions } from '../shared/klaviyo-map'
 import type { WebhookResponseBody } from '../webhook/http'
 
 /** Default pause between polls of `follow()`, seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 60
 
-/** Options of {@link createRelay}. Keys are only required by the modes that use them. */
-export interface RelayOptions {
+/** Options of {@link createRelay}. Keys are only required by the modes that use them. The mapper's options ({@link MapOptions}) apply to poll and serve alike. */
+export interface RelayOptions extends MapOptions {
   /** Klaviyo private API key (scopes events:read, metrics:read, profiles:read). Needed to poll. */
   klaviyoPrivateKey?: string
   /** Segment source write key. Always needed. */
@@ -46,12 +47,6 @@ export interface RelayOptions {
   pageSize?: number
   /** Email metrics polled at the same time. Default 3. */
   metricConcurrency?: number
-  /** Segment `integrations` object on every event; default keeps them out of Klaviyo destinations. `null` sends none. */
-  integrations?: Record<string, boolean> | null
-  /** The site's bridge-token query parameter (default `mst`), stripped from `link_url`. */
-  linkParam?: string
-  /** Apple Mail Privacy machine opens (poll and serve): 'keep' (default; sent with `machine_open: true`) or 'drop'. */
-  machineOpens?: 'keep' | 'drop'
   /** How far in the past a webhook's `Klaviyo-Timestamp` may lie, seconds. Default 43,200 (12 hours; see src/webhook/signature.ts). */
   webhookToleranceSeconds?: number
   /** Time a webhook request may spend on Segment (retries included) before answering 503, ms. Default 10,000. */

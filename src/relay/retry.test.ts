@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { useFakeTime } from '../../test/helpers/fake-time'
 import { backoffDelay, retryWithBackoff, type AttemptOutcome } from './retry'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+useFakeTime()
 
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, jitter spreading it over ±50 %', () => {

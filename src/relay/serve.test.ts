@@ -2,44 +2,22 @@
  * `relay serve` (the node:http adapter around the Web-API webhook core) end to end against the
  * sandbox Klaviyo emulator (profile look-ups) and the sandbox Segment collector.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
+import { describe, expect, it } from 'vitest'
 import { buildKlaviyoWebhook, sendKlaviyoWebhook, signKlaviyoWebhook } from '../../sandbox/webhook-sender'
 import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
+import { useRelays } from '../../test/helpers/relays'
+import { useSandboxServices } from '../../test/helpers/sandbox-services'
+import { useTempDir } from '../../test/helpers/temp-dir'
 import { main, type CliIO } from '../cli/main'
-import { createRelay, type Relay, type RelayOptions } from './relay'
+import type { RelayOptions } from './relay'
 
 const PK = 'pk_test'
 const WK = 'wk_test'
 const SECRET = 'whsec_serve'
 
-let klaviyo: KlaviyoEmulator
-let segment: SegmentCollector
-let dir: string
-const relays: Relay[] = []
-
-beforeEach(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
-  segment = await startSegmentCollector({ writeKeys: [WK] })
-  dir = await mkdtemp(join(tmpdir(), 'mst-serve-'))
-})
-
-afterEach(async () => {
-  await Promise.all(relays.splice(0).map((r) => r.stop()))
-  await klaviyo.close()
-  await segment.close()
-  await rm(dir, { recursive: true, force: true })
-})
-
-function relay(extra: Partial<RelayOptions> = {}): Relay {
-  const r = createRelay({ klaviyoPrivateKey: PK, segmentWriteKey: WK, webhookSecret: SECRET, klaviyoApiBase: klaviyo.url, segmentApiHost: segment.url, statePath: join(dir, 'state.json'), ...extra })
-  relays.push(r)
-  return r
-}
+const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] }, segment: { writeKeys: [WK] }, lifetime: 'test' })
+const tmp = useTempDir('mst-serve-')
+const relay = useRelays(() => ({ klaviyoPrivateKey: PK, segmentWriteKey: WK, webhookSecret: SECRET, klaviyoApiBase: sandbox.klaviyo.url, segmentApiHost: sandbox.segment.url, statePath: tmp.file('state.json') }))
 
 async function serving(extra: Partial<RelayOptions> = {}) {
   const server = await relay(extra).serve({ port: 0, host: '127.0.0.1' })
@@ -50,7 +28,7 @@ const ago = (s: number) => new Date(Date.now() - s * 1000)
 
 /** Profiles of every identity kind and one event of each email metric. */
 function seedAccount() {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const ada = store.createOrUpdateProfile({ email: 'ada@example.com', external_id: 'user-ada', properties: { segment_anonymous_id: 'anon-ada' } }).profile
   const cy = store.createOrUpdateProfile({ email: 'cy@example.com', external_id: 'user-cy' }).profile
   const di = store.createOrUpdateProfile({ email: 'di@example.com' }).profile
@@ -68,7 +46,7 @@ function seedAccount() {
 
 /** What reached Segment, without the collector's own bookkeeping. */
 const sent = () =>
-  segment
+  sandbox.segment
     .events()
     .map(({ type, event, anonymousId, userId, messageId, timestamp, properties, context, integrations }) => ({ type, event, anonymousId, userId, messageId, timestamp, properties, context, integrations }))
     .sort((a, b) => a.messageId.localeCompare(b.messageId))
@@ -81,39 +59,39 @@ describe('relay serve', () => {
     expect(polled).toHaveLength(6)
     expect(polled.find((m) => m.event === 'Email Link Clicked')).toMatchObject({ anonymousId: 'anon-ada', userId: 'user-ada', context: { traits: { email: 'ada@example.com' } } })
 
-    segment.reset()
+    sandbox.segment.reset()
     const url = await serving()
-    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })
     expect(res.request.body.data[0].payload).not.toHaveProperty('included')
     expect(res.status).toBe(200)
     expect(JSON.parse(res.responseBody)).toMatchObject({ ok: true, received: 6, sent: 6, skipped: 0 })
     expect(sent()).toEqual(polled)
     // Three profiles, one Get Profiles call.
-    expect(klaviyo.serverRequests().filter((r) => r.path === '/api/profiles' && r.query.filter?.startsWith('any(id,'))).toHaveLength(1)
+    expect(sandbox.klaviyo.serverRequests().filter((r) => r.path === '/api/profiles' && r.query.filter?.startsWith('any(id,'))).toHaveLength(1)
   })
 
   it('stitches the same batch with `included` without any look-up', async () => {
     const events = seedAccount()
     const url = await serving()
-    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store, includeRelated: true })
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store, includeRelated: true })
     expect(res.status).toBe(200)
     expect(sent().filter((m) => m.anonymousId === 'anon-ada')).toHaveLength(3)
-    expect(klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles'))).toHaveLength(0)
+    expect(sandbox.klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles'))).toHaveLength(0)
   })
 
   it('a Klaviyo retry of the same delivery yields the same messageIds', async () => {
     const events = seedAccount()
     const url = await serving()
-    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
-    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
-    expect(segment.events()).toHaveLength(6)
-    expect(segment.duplicates()).toBe(6)
+    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })
+    await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })
+    expect(sandbox.segment.events()).toHaveLength(6)
+    expect(sandbox.segment.duplicates()).toBe(6)
   })
 
   it('refuses forged requests with nothing sent: wrong secret, replay past the window, wrong webhook id, unsigned', async () => {
     const events = seedAccount()
     const url = await serving()
-    const store = klaviyo.store
+    const store = sandbox.klaviyo.store
     expect((await sendKlaviyoWebhook({ url, secret: 'not-the-secret', webhookId: 'wh_1', events, store })).status).toBe(401)
     const captured = buildKlaviyoWebhook({ secret: SECRET, webhookId: 'wh_1', events, store, timestamp: new Date(Date.now() - 13 * 3600_000).toUTCString() })
     const replay = await fetch(url, { method: 'POST', headers: captured.headers, body: captured.rawBody })
@@ -123,8 +101,8 @@ describe('relay serve', () => {
     expect(JSON.parse(wrongId.responseBody).error).toBe('webhook_id_mismatch')
     const unsigned = await fetch(url, { method: 'POST', body: captured.rawBody })
     expect(unsigned.status).toBe(401)
-    expect(segment.requests()).toBe(0)
-    expect(klaviyo.serverRequests()).toHaveLength(0)
+    expect(sandbox.segment.requests()).toBe(0)
+    expect(sandbox.klaviyo.serverRequests()).toHaveLength(0)
   })
 
   it('413 for a 10 MB body, 400 for signed malformed JSON, /healthz 200, 405 for other methods', async () => {
@@ -144,32 +122,32 @@ describe('relay serve', () => {
   it('answers 503 when Segment stays down, so Klaviyo retries; the retry is accepted', async () => {
     const events = seedAccount()
     const url = await serving({ webhookSegmentBudgetMs: 500 })
-    segment.setFault({ status: 500, count: 1000 })
-    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
+    sandbox.segment.setFault({ status: 500, count: 1000 })
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })
     expect(res.status).toBe(503)
     expect(res.responseBody).toMatch(/segment_unavailable/)
-    segment.clearFault()
-    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })).status).toBe(200)
-    expect(segment.events()).toHaveLength(6)
+    sandbox.segment.clearFault()
+    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })).status).toBe(200)
+    expect(sandbox.segment.events()).toHaveLength(6)
   })
 
   it('routes by signature header: a Klaviyo batch and a Shopify order on one server', async () => {
     const events = seedAccount()
     const url = await serving({ shopifyWebhookSecret: 'shpss_serve' })
-    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })).status).toBe(200)
+    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })).status).toBe(200)
     const order = buildShopifyWebhook({ secret: 'shpss_serve', order: { orderId: '820982911946154508', bridgeId: 'anon-ada' } })
     const res = await fetch(url, { method: 'POST', headers: order.headers, body: order.body })
     expect(res.status).toBe(200)
-    expect(segment.events().filter((e) => e.event === 'Order Completed')).toEqual([expect.objectContaining({ anonymousId: 'anon-ada', messageId: 'shopify-order-820982911946154508' })])
-    expect(segment.events()).toHaveLength(7)
+    expect(sandbox.segment.events().filter((e) => e.event === 'Order Completed')).toEqual([expect.objectContaining({ anonymousId: 'anon-ada', messageId: 'shopify-order-820982911946154508' })])
+    expect(sandbox.segment.events()).toHaveLength(7)
   })
 
   it('a Shopify-only relay needs no Klaviyo key, and refuses Klaviyo requests with nothing sent', async () => {
     const url = await serving({ webhookSecret: undefined, klaviyoPrivateKey: undefined, shopifyWebhookSecret: 'shpss_serve' })
     const events = seedAccount()
-    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: klaviyo.store })
+    const res = await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })
     expect(res.status).toBe(404)
-    expect(segment.requests()).toBe(0)
+    expect(sandbox.segment.requests()).toBe(0)
   })
 
   it('start-up: the Klaviyo secret needs KLAVIYO_PRIVATE_KEY, and at least one webhook secret is needed', async () => {

@@ -1,17 +1,11 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useTempDir } from '../../test/helpers/temp-dir'
 import { StateFileError } from './errors'
 import { DEFAULT_STATE_PATH, MetricProgress, StateStore } from './state'
 
-let dir: string
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mst-state-'))
-})
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
+const tmp = useTempDir('mst-state-')
 
 describe('MetricProgress', () => {
   it('remembers acked ids and prunes those older than cursor - lookback', () => {
@@ -41,12 +35,12 @@ describe('StateStore', () => {
   })
 
   it('treats a missing file as an empty state', async () => {
-    const s = new StateStore(join(dir, 'none.json'))
+    const s = new StateStore(tmp.file('none.json'))
     expect((await s.load()).size).toBe(0)
   })
 
   it('round-trips cursor and seen ids', async () => {
-    const s = new StateStore(join(dir, 'sub', 'state.json'))
+    const s = new StateStore(tmp.file('sub', 'state.json'))
     const p = new MetricProgress('M1', 'Opened Email')
     p.ack('e1', Date.parse('2026-01-01T00:00:00Z'))
     p.advance(Date.parse('2026-01-01T00:05:00Z'), 600_000)
@@ -62,16 +56,16 @@ describe('StateStore', () => {
   })
 
   it('leaves no temp files behind and the last of concurrent saves wins', async () => {
-    const s = new StateStore(join(dir, 'state.json'))
+    const s = new StateStore(tmp.file('state.json'))
     const saves = []
     for (let i = 1; i <= 20; i++) saves.push(s.save([new MetricProgress('M', 'm', i * 1000)]))
     await Promise.all(saves)
     expect((await s.load()).get('M')?.cursor).toBe(20_000)
-    expect(await readdir(dir)).toEqual(['state.json'])
+    expect(await readdir(tmp.path)).toEqual(['state.json'])
   })
 
   it('refuses a corrupt file instead of silently starting over', async () => {
-    const path = join(dir, 'state.json')
+    const path = tmp.file('state.json')
     await writeFile(path, '{"version":1,"metrics":')
     await expect(new StateStore(path).load()).rejects.toBeInstanceOf(StateFileError)
     await writeFile(path, '{"version":7,"metrics":{}}')
@@ -81,7 +75,7 @@ describe('StateStore', () => {
   })
 
   it('reports an unwritable location as a StateFileError', async () => {
-    const blocker = join(dir, 'file')
+    const blocker = tmp.file('file')
     await writeFile(blocker, 'x')
     const s = new StateStore(join(blocker, 'state.json')) // parent is a file
     await expect(s.save([new MetricProgress('M', 'm', 1)])).rejects.toBeInstanceOf(StateFileError)

@@ -8,6 +8,7 @@ import { handleKlaviyoWebhook } from './klaviyo'
 import { KlaviyoLookup } from './klaviyo-lookup'
 import { handleShopifyWebhook, type ShopifyWebhookOptions } from './shopify'
 import { createSegmentDelivery, segmentHost, type SegmentDelivery } from './segment-delivery'
+import type { MapOptions } from '../shared/klaviyo-map'
 
 /** A required setting is missing or inconsistent; `variable` names the environment variable to set. */
 export class WebhookConfigError extends Error {
@@ -35,16 +36,12 @@ export interface WebhookConfig {
   shopifyOrders: 'completed' | 'link'
 }
 
-/** Options shared by every webhook source, beyond the environment. */
-export interface WebhookAppOptions {
+/** Options shared by every webhook source, beyond the environment; the mapper's options ({@link MapOptions}) apply to Klaviyo webhooks. */
+export interface WebhookAppOptions extends MapOptions {
   toleranceSeconds?: number
   maxBodyBytes?: number
   lookupBudgetMs?: number
   segmentBudgetMs?: number
-  integrations?: Record<string, boolean> | null
-  linkParam?: string
-  /** Apple Mail Privacy machine opens from Klaviyo webhooks: 'keep' (default) or 'drop'. */
-  machineOpens?: 'keep' | 'drop'
   log?: (line: string) => void
   /** Replaces the Segment delivery (tests, benches). */
   deliver?: SegmentDelivery

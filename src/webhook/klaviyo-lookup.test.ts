@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { useFakeTime } from '../../test/helpers/fake-time'
 import { KlaviyoLookup, KlaviyoLookupError } from './klaviyo-lookup'
 
 /** A fake Get Profiles endpoint answering from a table, recording each call's URL. */
@@ -20,11 +21,7 @@ function fakeKlaviyo(profiles: Record<string, Record<string, unknown>>, reply?: 
 
 const table = Object.fromEntries(Array.from({ length: 300 }, (_, j) => [`P${j}`, { email: `p${j}@example.com`, properties: { segment_anonymous_id: `b${j}` } }]))
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  vi.setSystemTime(Date.parse('2026-04-14T00:00:00Z'))
-})
-afterEach(() => vi.useRealTimers())
+useFakeTime('2026-04-14T00:00:00Z')
 
 describe('KlaviyoLookup.profiles', () => {
   it('batches 100 ids per Get Profiles call, with the sparse fields the mapper reads', async () => {

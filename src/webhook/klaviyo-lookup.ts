@@ -12,12 +12,13 @@
  *   a queue: a Worker must not resolve one request's promise from another request's context
  *   (workerd cancels such continuations), so concurrent deliveries that miss the cache for the
  *   same profile each look it up once.
- * - Within Klaviyo's rate limits (rate-limit.ts); a 429 is retried after its Retry-After.
+ * - Within Klaviyo's rate limits (rate-limit.ts); a 429 is retried after its Retry-After (retry.ts).
  * - Bounded in time: everything must finish before the caller's deadline, so Klaviyo gets an
  *   answer promptly (a 503 it will retry, rather than a timeout).
  */
 import type { KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type RateWindow } from './rate-limit'
+import { retryAfterMs, retryUntilDeadline } from './retry'
 
 /** Default Klaviyo API origin. */
 export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
@@ -177,41 +178,38 @@ export class KlaviyoLookup {
 
   /** GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while time allows. */
   private async get(url: string, limiter: RateLimiter, deadline: number, kind: 'profiles' | 'metrics'): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await limiter.acquire(deadline)
-      } catch (err) {
-        if (err instanceof RateBudgetExceeded) throw new KlaviyoLookupError(err.message, 429)
-        throw err
-      }
-      let failure: KlaviyoLookupError
-      let waitMs = 250 * 2 ** attempt
-      try {
-        this.calls[kind]++
-        const res = await this.fetchFn(url, {
-          headers: {
-            authorization: `Klaviyo-API-Key ${this.options.privateKey}`,
-            revision: KLAVIYO_REVISION,
-            accept: 'application/vnd.api+json',
-          },
-          signal: AbortSignal.timeout(Math.max(1, Math.min(this.o.timeoutMs, deadline - this.now()))),
-        })
-        if (res.ok) return await res.json()
-        await res.body?.cancel().catch(() => undefined)
-        failure = new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up`, res.status)
-        // 401/403/404/400 will not get better by retrying.
-        if (res.status !== 429 && res.status < 500) throw failure
-        const retryAfter = Number(res.headers.get('retry-after'))
-        if (res.headers.get('retry-after') !== null && Number.isFinite(retryAfter) && retryAfter >= 0) waitMs = retryAfter * 1000
-      } catch (err) {
-        if (err instanceof KlaviyoLookupError) throw err
-        failure = new KlaviyoLookupError(`Klaviyo ${kind} look-up failed: ${err instanceof Error ? err.message : String(err)}`)
-      }
-      if (attempt >= 4 || this.now() + waitMs >= deadline) throw failure
-      await this.sleep(waitMs)
-    }
+    return retryUntilDeadline<unknown>(
+      async () => {
+        try {
+          await limiter.acquire(deadline)
+        } catch (err) {
+          if (err instanceof RateBudgetExceeded) throw new KlaviyoLookupError(err.message, 429)
+          throw err
+        }
+        try {
+          this.calls[kind]++
+          const res = await this.fetchFn(url, {
+            headers: {
+              authorization: `Klaviyo-API-Key ${this.options.privateKey}`,
+              revision: KLAVIYO_REVISION,
+              accept: 'application/vnd.api+json',
+            },
+            signal: AbortSignal.timeout(Math.max(1, Math.min(this.o.timeoutMs, deadline - this.now()))),
+          })
+          if (res.ok) return { ok: true, value: await res.json() }
+          await res.body?.cancel().catch(() => undefined)
+          const failure = new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up`, res.status)
+          // 401/403/404/400 will not get better by retrying.
+          return { ok: false, failure, retry: res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers) }
+        } catch (err) {
+          return { ok: false, failure: new KlaviyoLookupError(`Klaviyo ${kind} look-up failed: ${err instanceof Error ? err.message : String(err)}`), retry: true }
+        }
+      },
+      { baseDelayMs: 250, maxAttempts: 5 },
+      deadline,
+      { now: this.now, sleep: this.sleep },
+    )
   }
-
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

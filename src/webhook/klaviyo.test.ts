@@ -3,24 +3,18 @@
  * Klaviyo emulator (its Get Profiles / Get Metric follow Klaviyo's API reference) and an
  * in-memory Segment delivery.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
+import { describe, expect, it } from 'vitest'
 import { klaviyoItem, memoryDelivery, signedKlaviyoRequest } from '../../test/helpers/klaviyo-webhook'
+import { useSandboxServices } from '../../test/helpers/sandbox-services'
 import { handleKlaviyoWebhook, type KlaviyoWebhookOptions } from './klaviyo'
 import { KlaviyoLookup } from './klaviyo-lookup'
 
 const SECRET = 'whsec_unit'
 const PK = 'pk_unit'
-let klaviyo: KlaviyoEmulator
-
-beforeAll(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
-})
-afterAll(() => klaviyo.close())
-beforeEach(() => klaviyo.reset())
+const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] } })
 
 function seed() {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const ada = store.createOrUpdateProfile({ email: 'ada@example.com', external_id: 'user-ada', properties: { segment_anonymous_id: 'bridge-ada' } }).profile
   const bo = store.createOrUpdateProfile({ email: 'bo@example.com' }).profile
   const opened = store.recordEvent({ metricName: 'Opened Email', profileId: ada.id, time: '2026-04-14T03:40:00Z' })
@@ -30,7 +24,7 @@ function seed() {
 function setup(extra: Partial<KlaviyoWebhookOptions> = {}) {
   const segment = memoryDelivery()
   // Backoff waits are skipped (no wall-clock sleeps in tests); the attempt limit still applies.
-  const lookup = new KlaviyoLookup({ privateKey: PK, apiBase: klaviyo.url, sleep: async () => undefined })
+  const lookup = new KlaviyoLookup({ privateKey: PK, apiBase: sandbox.klaviyo.url, sleep: async () => undefined })
   const options: KlaviyoWebhookOptions = { secrets: [SECRET], lookup, ...extra }
   const send = async (data: unknown[], o: Partial<Parameters<typeof signedKlaviyoRequest>[1]> = {}) => {
     const res = await handleKlaviyoWebhook(signedKlaviyoRequest(data, { secret: SECRET, ...o }), options, segment.deliver)
@@ -39,7 +33,7 @@ function setup(extra: Partial<KlaviyoWebhookOptions> = {}) {
   return { segment, lookup, send }
 }
 
-const profileCalls = () => klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles')).length
+const profileCalls = () => sandbox.klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles')).length
 
 describe('handleKlaviyoWebhook', () => {
   it("stitches Klaviyo's published shape (no included, datetime with a space): profile looked up, keyed to the bridge id", async () => {
@@ -58,7 +52,7 @@ describe('handleKlaviyoWebhook', () => {
         context: expect.objectContaining({ traits: { email: 'ada@example.com' } }),
       }),
     ])
-    const call = klaviyo.serverRequests().find((r) => r.path === '/api/profiles')!
+    const call = sandbox.klaviyo.serverRequests().find((r) => r.path === '/api/profiles')!
     expect(call.query.filter).toBe(`any(id,["${ada.id}"])`)
     expect(call.status).toBe(200)
   })
@@ -97,7 +91,7 @@ describe('handleKlaviyoWebhook', () => {
   })
 
   it('a 1,000-event delivery over 250 profiles costs 3 Get Profiles calls, and a second delivery none (cache)', async () => {
-    const store = klaviyo.store
+    const store = sandbox.klaviyo.store
     const profiles = Array.from({ length: 250 }, (_, j) => store.createOrUpdateProfile({ email: `p${j}@example.com`, properties: { segment_anonymous_id: `bridge-${j}` } }).profile)
     const { segment, send } = setup()
     const items = Array.from({ length: 1000 }, (_, i) => klaviyoItem({ id: `E${i}`, topic: 'event:klaviyo.opened_email', profileId: profiles[i % 250].id }))
@@ -121,7 +115,7 @@ describe('handleKlaviyoWebhook', () => {
   it('answers 503 and sends nothing when Klaviyo cannot answer the look-up in time', async () => {
     const { ada } = seed()
     const { segment, send } = setup({ lookupBudgetMs: 1500 })
-    klaviyo.setFault({ status: 500, count: 50 })
+    sandbox.klaviyo.setFault({ status: 500, count: 50 })
     const res = await send([klaviyoItem({ id: 'EV1', topic: 'event:klaviyo.opened_email', profileId: ada.id })])
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('30')

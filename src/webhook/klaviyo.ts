@@ -10,7 +10,7 @@
  * and delivered. 2xx only once Segment accepted every event; 503 with Retry-After otherwise, so
  * Klaviyo delivers again.
  */
-import { isRelayedMetric, mapKlaviyoEvent, type KlaviyoProfileLike, type RelayTrackMessage } from '../shared/klaviyo-map'
+import { isRelayedMetric, mapKlaviyoEvent, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
 import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyCapped } from './http'
 import { readDeliveryItem, type DeliveryItem } from './klaviyo-payload'
 import type { KlaviyoLookup } from './klaviyo-lookup'
@@ -19,8 +19,8 @@ import { DEFAULT_TOLERANCE_SECONDS, verifyKlaviyoSignature } from './signature'
 /** Time allowed for profile and metric look-ups before answering 503, ms. */
 export const DEFAULT_LOOKUP_BUDGET_MS = 10_000
 
-/** Options of {@link handleKlaviyoWebhook}. */
-export interface KlaviyoWebhookOptions {
+/** Options of {@link handleKlaviyoWebhook}; the mapper's options ({@link MapOptions}) apply as the poll applies them. */
+export interface KlaviyoWebhookOptions extends MapOptions {
   /** Webhook secret_key(s); several during a rotation. */
   secrets: readonly string[]
   /** Looks up profiles (and metrics) the payload only references. Without it such events are keyed to `klaviyo:<profile id>`. */
@@ -30,12 +30,6 @@ export interface KlaviyoWebhookOptions {
   maxBodyBytes?: number
   /** Time allowed for look-ups, ms (default 10 s). */
   lookupBudgetMs?: number
-  /** Segment `integrations` object; default keeps the events out of Klaviyo destinations. */
-  integrations?: Record<string, boolean> | null
-  /** Bridge-token query parameter stripped from clicked links (default `mst`). */
-  linkParam?: string
-  /** Apple Mail Privacy machine opens: 'keep' (default, sent with `machine_open: true`) or 'drop', as the poll does. */
-  machineOpens?: 'keep' | 'drop'
   now?: () => number
   /** Called with a one-line summary of each request. */
   log?: (line: string) => void

@@ -2,37 +2,25 @@
  * The AWS Lambda adapter with AWS's published payload format 2.0 events (test/helpers/aws-events.ts),
  * carrying real signed Klaviyo webhook bodies, against the sandbox emulators.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startKlaviyoEmulator, type KlaviyoEmulator } from '../../sandbox/klaviyo-emulator'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { buildKlaviyoWebhook } from '../../sandbox/webhook-sender'
 import { functionUrlExample, httpApiGetExample, httpApiV2Example } from '../../test/helpers/aws-events'
+import { useSandboxServices } from '../../test/helpers/sandbox-services'
 import { createLambdaHandler, handler, type LambdaHttpEvent } from './lambda'
 
 const PK = 'pk_lambda'
 const WK = 'wk_lambda'
 const SECRET = 'whsec_lambda'
-let klaviyo: KlaviyoEmulator
-let segment: SegmentCollector
+const sandbox = useSandboxServices({ klaviyo: { privateKeys: [PK] }, segment: { writeKeys: [WK] } })
 let env: Record<string, string>
 
-beforeAll(async () => {
-  klaviyo = await startKlaviyoEmulator({ privateKeys: [PK] })
-  segment = await startSegmentCollector({ writeKeys: [WK] })
-  env = { KLAVIYO_WEBHOOK_SECRET: SECRET, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: klaviyo.url, SEGMENT_API_HOST: segment.url }
-})
-afterAll(async () => {
-  await klaviyo.close()
-  await segment.close()
-})
-beforeEach(() => {
-  klaviyo.reset()
-  segment.reset()
+beforeAll(() => {
+  env = { KLAVIYO_WEBHOOK_SECRET: SECRET, KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: sandbox.klaviyo.url, SEGMENT_API_HOST: sandbox.segment.url }
 })
 
 /** A signed published-shape batch whose event properties hold non-ASCII text (the signature covers bytes). */
 function signedBatch(secret = SECRET) {
-  const store = klaviyo.store
+  const store = sandbox.klaviyo.store
   const ada = store.createOrUpdateProfile({ email: 'ada@example.com', properties: { segment_anonymous_id: 'anon-ada' } }).profile
   const e = store.recordEvent({ metricName: 'Opened Email', profileId: ada.id, time: new Date(Date.now() - 60_000), properties: { Subject: 'Grüße zum Fest 🎄', $message: 'M1' } })
   return buildKlaviyoWebhook({ secret, webhookId: 'wh_l', events: [e], store })
@@ -50,14 +38,14 @@ describe('mailstitch/relay/lambda', () => {
     const out = await run(eventFrom(functionUrlExample, signedBatch(), false))
     expect(out).toMatchObject({ statusCode: 200, isBase64Encoded: false, headers: { 'content-type': 'application/json' } })
     expect(JSON.parse(out.body)).toEqual({ ok: true, received: 1, sent: 1, skipped: 0 })
-    expect(segment.events()[0]).toMatchObject({ event: 'Email Opened', anonymousId: 'anon-ada', properties: { email_subject: 'Grüße zum Fest 🎄' }, context: { traits: { email: 'ada@example.com' } } })
+    expect(sandbox.segment.events()[0]).toMatchObject({ event: 'Email Opened', anonymousId: 'anon-ada', properties: { email_subject: 'Grüße zum Fest 🎄' }, context: { traits: { email: 'ada@example.com' } } })
   })
 
   it("relays a signed batch from AWS's HTTP API 2.0 example event with a base64-encoded body", async () => {
     const run = createLambdaHandler(env)
     const out = await run(eventFrom(httpApiV2Example, signedBatch(), true))
     expect(out.statusCode).toBe(200)
-    expect(segment.events()).toHaveLength(1)
+    expect(sandbox.segment.events()).toHaveLength(1)
   })
 
   it('refuses a forged batch (either encoding) with 401 and sends nothing', async () => {
@@ -71,7 +59,7 @@ describe('mailstitch/relay/lambda', () => {
     const req = signedBatch()
     const wrong = { ...eventFrom(httpApiV2Example, req, true), isBase64Encoded: false }
     expect((await run(wrong)).statusCode).toBe(401)
-    expect(segment.requests()).toBe(0)
+    expect(sandbox.segment.requests()).toBe(0)
   })
 
   it("answers AWS's GET example (health check) with 200", async () => {

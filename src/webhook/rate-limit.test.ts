@@ -1,11 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { useFakeTime } from '../../test/helpers/fake-time'
 import { PROFILES_RATE, RateBudgetExceeded, RateLimiter } from './rate-limit'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  vi.setSystemTime(Date.parse('2026-04-14T00:00:00Z'))
-})
-afterEach(() => vi.useRealTimers())
+useFakeTime('2026-04-14T00:00:00Z')
 
 describe('RateLimiter', () => {
   it("models Klaviyo's Get Profiles limits: 75 a second, 700 a minute", async () => {

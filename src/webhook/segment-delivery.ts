@@ -3,12 +3,13 @@
  * auth with the write key; segment-docs "HTTP Tracking API": 500 KB per batch, 32 KB per event) on
  * `fetch` alone, so it runs under `relay serve`, Workers and Lambda. A webhook must be answered
  * promptly, so unlike the poll's sender (src/relay/batch-sender.ts, which can back off for
- * minutes) retries here stop at a short deadline: the webhook then answers 503 and the sender
- * (Klaviyo, Shopify) delivers again later with the same messageIds.
+ * minutes) retries here stop at a short deadline (retry.ts): the webhook then answers 503 and the
+ * sender (Klaviyo, Shopify) delivers again later with the same messageIds.
  */
 import type { SegmentTrackMessage } from '../shared/segment-message'
 
 import { SEGMENT_REGION_HOSTS } from '../shared/segment-region'
+import { retryAfterMs, retryUntilDeadline } from './retry'
 
 export { segmentHost } from '../shared/segment-region'
 
@@ -57,29 +58,27 @@ export function createSegmentDelivery(options: SegmentDeliveryOptions): SegmentD
 
   async function post(events: string[], deadline: number): Promise<void> {
     const body = `{"batch":[${events.join(',')}],"sentAt":"${new Date(now()).toISOString()}"}`
-    for (let attempt = 0; ; attempt++) {
-      let failure: SegmentDeliveryFailed
-      let waitMs = 200 * 2 ** attempt
-      try {
-        const res = await fetchFn(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: auth, 'user-agent': 'mailstitch-webhook', ...(attempt ? { 'x-retry-count': String(attempt) } : {}) },
-          body,
-          signal: AbortSignal.timeout(Math.max(1, deadline - now())),
-        })
-        await res.arrayBuffer().catch(() => undefined)
-        if (res.ok) return
-        failure = new SegmentDeliveryFailed(`Segment answered ${res.status}`, res.status)
-        if (res.status !== 408 && res.status !== 429 && res.status < 500) throw failure
-        const retryAfter = Number(res.headers.get('retry-after'))
-        if (res.headers.get('retry-after') !== null && Number.isFinite(retryAfter) && retryAfter >= 0) waitMs = retryAfter * 1000
-      } catch (err) {
-        if (err instanceof SegmentDeliveryFailed) throw err
-        failure = new SegmentDeliveryFailed(`Segment unreachable: ${err instanceof Error ? err.message : String(err)}`)
-      }
-      if (now() + waitMs >= deadline) throw failure
-      await sleep(waitMs)
-    }
+    return retryUntilDeadline<void>(
+      async (attempt) => {
+        try {
+          const res = await fetchFn(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: auth, 'user-agent': 'mailstitch-webhook', ...(attempt ? { 'x-retry-count': String(attempt) } : {}) },
+            body,
+            signal: AbortSignal.timeout(Math.max(1, deadline - now())),
+          })
+          await res.arrayBuffer().catch(() => undefined)
+          if (res.ok) return { ok: true, value: undefined }
+          const failure = new SegmentDeliveryFailed(`Segment answered ${res.status}`, res.status)
+          return { ok: false, failure, retry: res.status === 408 || res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers) }
+        } catch (err) {
+          return { ok: false, failure: new SegmentDeliveryFailed(`Segment unreachable: ${err instanceof Error ? err.message : String(err)}`), retry: true }
+        }
+      },
+      { baseDelayMs: 200 },
+      deadline,
+      { now, sleep },
+    )
   }
 
   return async (messages) => {

@@ -1,22 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { handleShopifyWebhook, verifyShopifyHmac, type ShopifyWebhookOptions } from './shopify'
 import { mapCheckoutCompleted } from '../shared/shopify-order'
 import type { SegmentTrackMessage } from '../shared/segment-message'
-import { startSegmentCollector, type SegmentCollector } from '../../sandbox/segment-collector'
 import { shopifyWebhookRequest, signShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 import { EXAMPLE_CUSTOMER_ID, EXAMPLE_ORDER_ID, exampleCheckoutCompleted, exampleOrderWebhookBody } from '../../sandbox/shopify/examples'
+import { useSandboxServices } from '../../test/helpers/sandbox-services'
 
 const SECRET = 'shpss_0123456789abcdef0123456789abcdef'
 const BRIDGE = '3f1c9a52-7d0e-4b7f-9a51-8c2e0f6d4b11'
 const URL = 'https://relay.example/'
-let collector: SegmentCollector
-
-beforeAll(async () => {
-  collector = await startSegmentCollector({ port: 0, writeKeys: ['wk_test'] })
-})
-afterAll(() => collector.close())
+const sandbox = useSandboxServices({ segment: { writeKeys: ['wk_test'] } })
 afterEach(() => {
-  collector.reset()
   vi.useRealTimers()
 })
 
@@ -24,7 +18,7 @@ afterEach(() => {
 function toSegment(counter = { calls: 0 }) {
   const deliver = async (messages: SegmentTrackMessage[]) => {
     counter.calls++
-    const response = await fetch(`${collector.url}/v1/batch`, {
+    const response = await fetch(`${sandbox.segment.url}/v1/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Basic ${btoa('wk_test:')}` },
       body: JSON.stringify({ batch: messages }),
@@ -43,7 +37,7 @@ describe('handleShopifyWebhook', () => {
   it('delivers the example order with the bridge id as one Order Completed keyed to the visitor', async () => {
     const response = await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, order: { bridgeId: BRIDGE } }), options(), toSegment())
     expect(response.status).toBe(200)
-    const event = await collector.waitFor((e) => e.event === 'Order Completed')
+    const event = await sandbox.segment.waitFor((e) => e.event === 'Order Completed')
     expect(event).toMatchObject({
       anonymousId: BRIDGE,
       userId: EXAMPLE_CUSTOMER_ID,
@@ -62,8 +56,8 @@ describe('handleShopifyWebhook', () => {
     if (!pixel.ok) throw new Error('the pixel copy must map')
     await deliver([pixel.message])
     expect(deliver.counter.calls).toBe(3)
-    expect(collector.duplicates()).toBe(2)
-    expect(collector.events().filter((e) => e.event === 'Order Completed')).toHaveLength(1)
+    expect(sandbox.segment.duplicates()).toBe(2)
+    expect(sandbox.segment.events().filter((e) => e.event === 'Order Completed')).toHaveLength(1)
   })
 
   it('refuses a forged, missing or wrong-secret HMAC with nothing sent', async () => {
@@ -76,8 +70,8 @@ describe('handleShopifyWebhook', () => {
     expect(deliver.counter.calls).toBe(0)
     // The positive signal first: a genuine delivery arrives, and it is the only event.
     expect((await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, order: { bridgeId: BRIDGE, orderId: '42' } }), options(), deliver)).status).toBe(200)
-    await collector.waitFor((e) => e.messageId === 'shopify-order-42')
-    expect(collector.events()).toHaveLength(1)
+    await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-42')
+    expect(sandbox.segment.events()).toHaveLength(1)
     expect(lines.lines.filter((l) => l.includes('HMAC does not match'))).toHaveLength(2)
   })
 
@@ -91,7 +85,7 @@ describe('handleShopifyWebhook', () => {
     const deliver = toSegment()
     const customerOnly = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '1001', customerId: '7012345678901' } })
     expect((await handleShopifyWebhook(customerOnly, options(), deliver)).status).toBe(200)
-    const event = await collector.waitFor((e) => e.messageId === 'shopify-order-1001')
+    const event = await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-1001')
     expect(event.userId).toBe('7012345678901')
     expect(event.anonymousId ?? undefined).toBeUndefined()
 
@@ -137,20 +131,20 @@ describe('handleShopifyWebhook', () => {
 
   it('sends Order Linked in join-only mode', async () => {
     await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, order: { bridgeId: BRIDGE } }), options({ orders: 'link' }), toSegment())
-    const event = await collector.waitFor((e) => e.event === 'Order Linked')
+    const event = await sandbox.segment.waitFor((e) => e.event === 'Order Linked')
     expect(event.messageId).toBe(`shopify-order-link-${EXAMPLE_ORDER_ID}`)
   })
 
   it('answers 503 when Segment fails, and the retry lands once', async () => {
-    collector.setFault({ status: 500, count: 1 })
+    sandbox.segment.setFault({ status: 500, count: 1 })
     const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { bridgeId: BRIDGE } })
     const retry = request.clone()
     const opts = options()
     expect((await handleShopifyWebhook(request, opts, toSegment())).status).toBe(503)
     expect(opts.lines.join('\n')).toMatch(/Segment did not accept shopify-order-\d+: Segment answered 500/)
     expect((await handleShopifyWebhook(retry, opts, toSegment())).status).toBe(200)
-    await collector.waitFor((e) => e.event === 'Order Completed')
-    expect(collector.events()).toHaveLength(1)
+    await sandbox.segment.waitFor((e) => e.event === 'Order Completed')
+    expect(sandbox.segment.events()).toHaveLength(1)
   })
 
   it('answers 503 inside Shopify’s 5 s when Segment does not answer', async () => {

@@ -154,12 +154,18 @@ export interface Order {
 /** A `POST /cart/update.js` as the store received it. */
 export interface CartUpdate { status: number; attributes?: Record<string, string>; cart?: string }
 
+/** A `GET /cart.js` as the store answered it: the cart then, and how many updates had come before it. */
+export interface CartRead { items: number; attributes: Record<string, string>; updatesBefore: number }
+
 /** The stand-in Customer Privacy API: missing entirely, or present and answering after `delayMs`. */
 export interface PrivacyStandIn {
   /** `missing`: no `Shopify.loadFeatures`, no `customerPrivacy` (an old theme, a blocked script). */
   mode: 'present' | 'missing'
-  /** How long `loadFeatures('consent-tracking-api')` takes to call back. */
-  delayMs: number
+  /**
+   * How long `loadFeatures('consent-tracking-api')` takes to call back; `null`: until the test
+   * calls `window.__privacyLoad()` (a load as slow as the test needs, with no clock involved).
+   */
+  delayMs: number | null
   /** The visitor's choice when none is stored yet; `null` = not decided (nothing allowed). */
   initial: { analytics: boolean; marketing: boolean } | null
 }
@@ -188,6 +194,7 @@ export class Shop {
   readonly carts = new Map<string, Cart>()
   readonly orders: Order[] = []
   readonly updates: CartUpdate[] = []
+  readonly reads: CartRead[] = []
   readonly customers = new Map<number, Customer>([[CUSTOMER.id, CUSTOMER]])
   /** Statuses the next `/cart/update.js` calls answer with (then back to normal). */
   private updateFaults: number[] = []
@@ -377,7 +384,11 @@ export class Shop {
       }
     })
 
-    site.route('GET', '/cart.js', (req) => ({ body: this.cartJson(this.currentCart(req)) }))
+    site.route('GET', '/cart.js', (req) => {
+      const cart = this.currentCart(req)
+      this.reads.push({ items: cart?.items.reduce((n, i) => n + i.quantity, 0) ?? 0, attributes: { ...cart?.attributes }, updatesBefore: this.updates.length })
+      return { body: this.cartJson(cart) }
+    })
 
     const add = async (req: RouteRequest): Promise<RouteResponse> => {
       const p = await this.params(req)
@@ -453,10 +464,12 @@ export class Shop {
  * Privacy API with the real method and event names. `Shopify.customerPrivacy` appears only once
  * `Shopify.loadFeatures([{name: 'consent-tracking-api'}])` has called back, after `delayMs`.
  * The visitor's choice is kept in a cookie, as Shopify's `_tracking_consent` keeps it.
- * `window.__privacyBanner(analytics, marketing)` is what the cookie banner would call.
+ * `window.__privacyBanner(analytics, marketing)` is what the cookie banner would call;
+ * `window.__privacyAsked` counts the `loadFeatures` calls for the API (a caller waiting on it);
+ * `window.__privacyLoad()` loads it now (with `delayMs: null` nothing else does).
  */
 function privacyStandIn(cfg: PrivacyStandIn): void {
-  const w = window as unknown as { Shopify: Record<string, unknown>; __privacyBanner?: (a: boolean, m: boolean) => void }
+  const w = window as unknown as { Shopify: Record<string, unknown>; __privacyBanner?: (a: boolean, m: boolean) => void; __privacyLoad?: () => void; __privacyAsked?: number }
   if (cfg.mode === 'missing') return
   const read = (): { analytics: boolean; marketing: boolean } | null => {
     const m = /(?:^|; )standin_tracking_consent=([^;]*)/.exec(document.cookie)
@@ -480,16 +493,20 @@ function privacyStandIn(cfg: PrivacyStandIn): void {
   }
   let loaded = false
   const waiting: ((err?: unknown) => void)[] = []
+  const load = () => {
+    if (loaded) return
+    loaded = true
+    w.Shopify.customerPrivacy = api
+    waiting.splice(0).forEach((f) => { try { f(null) } catch { /* a caller's error */ } })
+  }
+  w.__privacyAsked = 0
+  w.__privacyLoad = load
   w.Shopify.loadFeatures = (features: { name: string }[], cb: (err?: unknown) => void) => {
     if (!features.some((f) => f.name === 'consent-tracking-api')) return cb(new Error('unknown feature'))
+    w.__privacyAsked!++
     if (loaded) return void setTimeout(() => cb(null), 0)
     waiting.push(cb)
-    if (waiting.length === 1)
-      setTimeout(() => {
-        loaded = true
-        w.Shopify.customerPrivacy = api
-        waiting.splice(0).forEach((f) => { try { f(null) } catch { /* a caller's error */ } })
-      }, cfg.delayMs)
+    if (waiting.length === 1 && cfg.delayMs !== null) setTimeout(load, cfg.delayMs)
   }
   w.__privacyBanner = (analytics, marketing) => {
     const set = () => api.setTrackingConsent({ analytics, marketing, preferences: analytics, sale_of_data: marketing })

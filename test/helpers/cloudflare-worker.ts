@@ -1,0 +1,68 @@
+/**
+ * Test helper (src/webhook/worker.test.ts; bench/webhook.ts too): the Cloudflare Worker as
+ * `wrangler deploy` builds it from deploy/cloudflare/wrangler.toml. Its `main` is bundled with
+ * esbuild (as wrangler does) with `mailstitch/relay/worker` resolved to the source file rollup
+ * builds that export from (rollup.config.mjs → dist/relay/worker.mjs).
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { parse } from 'smol-toml'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** The wrangler configuration users deploy. */
+export const WRANGLER_TOML = join(ROOT, 'deploy/cloudflare/wrangler.toml')
+
+/** The parts of wrangler.toml the Worker's runtime set-up reads. */
+export interface WranglerConfig {
+  main: string
+  compatibility_date: string
+  vars?: Record<string, string>
+  compatibility_flags?: string[]
+}
+
+/** deploy/cloudflare/wrangler.toml, parsed. */
+export function readWranglerConfig(): WranglerConfig {
+  return parse(readFileSync(WRANGLER_TOML, 'utf8')) as unknown as WranglerConfig
+}
+
+/** The Worker script: the toml's `main` bundled as one ES module for a runtime with no Node APIs. */
+export async function bundleWorker(config: WranglerConfig = readWranglerConfig()): Promise<string> {
+  const bundle = await build({
+    entryPoints: [join(dirname(WRANGLER_TOML), config.main)],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    platform: 'neutral',
+    plugins: [
+      {
+        name: 'mailstitch-self',
+        setup(b) {
+          b.onResolve({ filter: /^mailstitch\/relay\/worker$/ }, () => ({ path: join(ROOT, 'src/webhook/worker.ts') }))
+        },
+      },
+    ],
+  })
+  return bundle.outputFiles[0].text
+}
+
+/** The bundled Worker on workerd (miniflare) with the toml's compatibility settings and vars, plus `bindings` (its secrets); ready to take requests. */
+export async function startWorkerd(script: string, config: WranglerConfig, bindings: Record<string, string>): Promise<Miniflare> {
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags ?? [],
+    bindings: { ...config.vars, ...bindings },
+  })
+  try {
+    await mf.ready
+  } catch (err) {
+    await mf.dispose()
+    throw err
+  }
+  return mf
+}
