@@ -121,11 +121,14 @@ test('consent denied: zero requests, zero cookies and storage from mailstitch', 
   expect(r).toEqual({ ok: false, reason: 'no_consent' })
   await page.fill('#NewsletterForm--footer', 'no2@example.com')
   await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
-  await page.waitForTimeout(500)
+  // The page after the post has started (it would send what the form's page left) and its page event arrived.
+  await page.evaluate(() => (window as any).mailstitch.instance.ready())
+  await anonymousIdOf(page)
+  await stack.collector.waitFor((e: Ev) => e.type === 'page' && /customer_posted=true/.test(e.context?.page?.url ?? ''), 15_000)
   expect(stack.klaviyo.requests()).toHaveLength(0)
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify' || /^Email /.test(e.event ?? ''))).toEqual([])
   expect((await device.cookies()).map((c) => c.name)).not.toContain('mst_state')
-  expect(await page.evaluate(() => localStorage.getItem('mailstitch:outbox'))).toBeNull()
+  expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('mailstitch:')))).toEqual([])
 })
 
 test('browser validation blocks the submit: nothing is captured', async ({ stack }) => {
@@ -134,8 +137,11 @@ test('browser validation blocks the submit: nothing is captured', async ({ stack
   await page.goto(stack.site.url + '/')
   await anonymousIdOf(page)
   await page.fill('#NewsletterForm--footer', 'not-an-email')
+  // The browser's own validation answers the click with an `invalid` event instead of a submit.
+  const invalid = page.evaluate(() => new Promise<void>((resolve) => document.querySelector('#NewsletterForm--footer')!.addEventListener('invalid', () => resolve(), { once: true })))
   await page.click('#Subscribe')
-  await page.waitForTimeout(500)
+  await invalid
+  await page.evaluate(() => (window as any).mailstitch.instance.ready())
   expect(page.url()).not.toContain('customer_posted')
   expect(stack.klaviyo.requests()).toHaveLength(0)
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toEqual([])
@@ -233,7 +239,8 @@ test('with a list configured: contact, login and recovery forms identify but nev
     const subscribed = () => stack.klaviyo.requests().some((r) => r.path.startsWith('/client/subscriptions') && JSON.stringify(r.body).includes(email))
     if (form.optIn) await expect.poll(subscribed, { timeout: 15_000, message: form.name }).toBe(true)
     else {
-      await page.waitForTimeout(500)
+      // The job leaves the outbox once every step it has was sent: then a subscription would have been too.
+      await expect.poll(() => page.evaluate(() => localStorage.getItem('mailstitch:outbox:v1')), { timeout: 15_000 }).toBeNull()
       expect(subscribed(), form.name).toBe(false)
     }
     await device.close()

@@ -124,7 +124,7 @@ async function expectStitched(stack: Stack, email: string, anon: string) {
 test('the built app uses mailstitch from the packed tarball', () => {
   const js = readFileSync(join(built, 'assets', readdirSync(join(built, 'assets')).find((f) => /^index-.*\.js$/.test(f))!), 'utf8')
   expect(js).toContain('segment_anonymous_id')
-  expect(js).toContain('mailstitch:outbox')
+  expect(js).toContain('mailstitch:outbox:v1')
 })
 
 test('a controlled form that preventDefaults and posts with fetch is captured', async ({ stack }) => {
