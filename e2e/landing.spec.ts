@@ -98,3 +98,28 @@ test('malformed tokens are ignored but still scrubbed; the same link twice is "s
   const outcomes = stack.collector.events().filter((e: Ev) => e.event === 'Email Link Landed').map((e: Ev) => e.properties.outcome)
   expect(outcomes).toEqual(['adopted', 'same'])
 })
+
+test('destroy() deregisters the scrubber from the real analytics.js and stops capturing', async ({ stack }) => {
+  const token = 'bridge-destroy-0123456789'
+  stack.site.page('/product', stack.storefront({ after: stack.scriptTag(), body: product + shopifyNewsletterForm }))
+  const page = await (await stack.device()).newPage()
+  await page.goto(`${stack.site.url}/product?mst=${token}`)
+  expect(await anonymousIdOf(page)).toBe(token)
+  await page.evaluate(() => (window as any).mailstitch.instance.ready())
+  const plugins = () => page.evaluate(() => ((window as any).analytics.queue.plugins as { name: string }[]).map((plugin) => plugin.name))
+  expect(await plugins()).toContain('mailstitch')
+
+  await page.evaluate(() => (window as any).mailstitch.instance.destroy())
+  await expect.poll(plugins, { timeout: 10_000 }).not.toContain('mailstitch')
+  // Events no longer pass through it: a URL carrying the parameter now reaches Segment as sent.
+  await page.evaluate(() => new Promise((resolve) => (window as any).analytics.page({ url: 'https://shop.example/after-destroy?mst=still-here-0123' }, resolve)))
+  const after = (await stack.collector.waitFor((e: Ev) => e.type === 'page' && /after-destroy/.test(e.context?.page?.url ?? e.properties?.url ?? ''), 15_000)) as Ev
+  expect(JSON.stringify(after)).toContain('mst=still-here-0123')
+  // And its listeners are gone: a newsletter post (positive signal: the shop received it) captures nothing.
+  await page.fill('#NewsletterForm--footer', 'after-destroy@example.com')
+  await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
+  expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('after-destroy@example.com')
+  await page.evaluate(() => (window as any).mailstitch.instance.ready())
+  expect(await page.evaluate(() => localStorage.getItem('mailstitch:outbox:v1'))).toBeNull()
+  expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toEqual([])
+})
