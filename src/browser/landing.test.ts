@@ -22,18 +22,19 @@ beforeEach(() => {
 })
 afterEach(endTest)
 
+/** Land on `url` (analytics.js as `init` says) and return what the landing did. */
+async function landOn(url: string, o: MailstitchOptions = {}, init: FakeAnalyticsInit = {}) {
+  go(url)
+  const fa = fakeAnalytics(init)
+  const s = start({ analytics: fa.analytics, ...o })
+  const scrubbed = location.pathname + location.search + location.hash // synchronously
+  await s.ready()
+  return { fa, s, scrubbed }
+}
+
 // --- the address bar ---------------------------------------------------------------------
 
 describe('the address bar', () => {
-  /** Land on `url` and return what the landing did. */
-  const landOn = async (url: string, o: MailstitchOptions = {}) => {
-    go(url)
-    const fa = fakeAnalytics()
-    const s = start({ analytics: fa.analytics, ...o })
-    const scrubbed = location.pathname + location.search + location.hash // synchronously
-    await s.ready()
-    return { fa, s, scrubbed }
-  }
 
   it('reads a well-formed token and scrubs it from the address bar at once', async () => {
     const { fa, scrubbed } = await landOn(`/products/x?mst=${T}`)
@@ -133,25 +134,19 @@ describe('the landing decision', () => {
     ["never-adopt → 'kept' even when fresh", {}, {}, { linkPolicy: 'never-adopt' }, 'kept'],
   ] as const)('%s', async (_, who, state, o, outcome) => {
     if (Object.keys(state).length) setState(state)
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics(who)
-    await start({ analytics: fa.analytics, ...(o as MailstitchOptions) }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, o as MailstitchOptions, who)
     expect(fa.landed().map((l) => (l as { outcome: string }).outcome)).toEqual([outcome])
     expect(fa.of('setAnonymousId')).toEqual(outcome === 'adopted' ? [[T]] : [])
   })
 
   it('an unreadable state cookie counts as fresh', async () => {
     document.cookie = 'mst_state=%7Bnot-json; path=/'
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
 
   it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.calls.map((c) => [c.m, c.args])).toEqual([
       ['register', []],
       ['setAnonymousId', [T]],
@@ -161,9 +156,7 @@ describe('the landing decision', () => {
   })
 
   it('adopted with no previous id: no previous_anonymous_id', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: null })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: null })
     expect(fa.landed()).toEqual([{ outcome: 'adopted' }])
   })
 
@@ -171,9 +164,7 @@ describe('the landing decision', () => {
     ['same', { anonymousId: T }],
     ['kept', { userId: 'u1' }],
   ] as const)('%s: only the landed event, no cookie', async (outcome, who) => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics(who)
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, who)
     expect(fa.calls.filter((c) => c.m !== 'register').map((c) => [c.m, c.args])).toEqual([['track', ['Email Link Landed', { outcome }]]])
     expect(document.cookie).toBe('')
   })
@@ -302,27 +293,21 @@ describe('landing with createMailstitch', () => {
   })
 
   it("token equal to the current anonymousId → 'same', identity untouched", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: T })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: T })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'same' }])
     expect(document.cookie).toBe('')
   })
 
   it("a userId → 'kept'", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ userId: 'user-42' })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { userId: 'user-42' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
   })
 
   it("an email captured in this browser (state cookie) → 'kept'", async () => {
     setState({ c: 1, b: PREV })
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
     expect(stateCookie()).toEqual({ c: 1, b: PREV })
@@ -340,17 +325,13 @@ describe('landing with createMailstitch', () => {
 
   it("an earlier adoption of another token → 'kept'", async () => {
     setState({ a: 'first-token-0001', b: 'first-token-0001' })
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: 'first-token-0001' })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: 'first-token-0001' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
   })
 
   it("never-adopt → 'kept' on a fresh browser", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics, linkPolicy: 'never-adopt' }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, { linkPolicy: 'never-adopt' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
     expect(document.cookie).toBe('')
@@ -420,9 +401,7 @@ describe('landing with createMailstitch', () => {
   })
 
   it('consent async true: adopts', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics, consent: () => new Promise((r) => setTimeout(r, 5, true)) }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, { consent: () => new Promise((r) => setTimeout(r, 5, true)) })
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
