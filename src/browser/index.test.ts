@@ -6,7 +6,7 @@ import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import {
-  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
 } from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
@@ -744,8 +744,7 @@ describe('outbox across page loads', () => {
     const page2 = fakeAnalytics()
     const reqs2 = fakeFetch({ status: 202 })
     const s2 = start({ analytics: page2.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
-    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
-    await s2.ready()
+    await ready(s2) // start-up work waits for SEND_DELAY_MS
     const ids = page2.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
     const jobId = ids[0]![1].slice(4, -2)
     expect(ids).toEqual([['identify', `mst-${jobId}-i`], ['track', `mst-${jobId}-t`]])
@@ -756,8 +755,7 @@ describe('outbox across page loads', () => {
     const page3 = fakeAnalytics()
     const reqs3 = fakeFetch()
     const s3 = start({ analytics: page3.analytics })
-    await runFakeTime(SEND_DELAY_MS + 1)
-    await s3.ready()
+    await ready(s3) // start-up work waits for SEND_DELAY_MS
     expect(page3.calls).toEqual([])
     expect(reqs3).toEqual([])
   })
@@ -826,8 +824,7 @@ describe('outbox across page loads', () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const s = start({ analytics: fa.analytics })
-    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
-    await s.ready()
+    await ready(s) // start-up work waits for SEND_DELAY_MS
     expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })
