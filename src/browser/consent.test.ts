@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
 import { SEND_DELAY_MS } from './capture'
 import type { MailstitchOptions, PluginContext } from './types'
-import { endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, resetPage, settled, startWith, tick, type Req } from '../../test/helpers/browser-fakes'
+import { endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, settled, startWith, tick, type Req } from '../../test/helpers/browser-fakes'
 import { OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import { writeState } from './state'
 
@@ -210,12 +210,13 @@ describe("consent: 'shopify' on createMailstitch", () => {
   })
 
   it('visitorConsentCollected resumes a pending landing', async () => {
+    vi.useFakeTimers()
     const p = { analytics: false, marketing: false }
     shopify(p)
     history.replaceState(null, '', `/?mst=${T}`)
     const fa = fakeAnalytics()
     const s = start({ analytics: fa.analytics, consent: 'shopify' })
-    await s.ready()
+    await ready(s)
     expect(location.search).toBe('') // scrubbed regardless
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.of('track')).toEqual([])
@@ -223,7 +224,8 @@ describe("consent: 'shopify' on createMailstitch", () => {
 
     p.analytics = p.marketing = true
     collected()
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
+    await tick()
+    expect(fa.of('track')).toHaveLength(1)
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.of('track')).toEqual([['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]])
     expect(s.linkParams()).toEqual({ mst: T })
@@ -235,14 +237,14 @@ describe("consent: 'shopify' on createMailstitch", () => {
 
   it('two visitorConsentCollected events in a row land once', async () => {
     const p = { analytics: false, marketing: false }
+    vi.useFakeTimers()
     shopify(p, { loaded: true })
     history.replaceState(null, '', `/?mst=${T}`)
     const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics, consent: 'shopify' }).ready()
+    await ready(start({ analytics: fa.analytics, consent: 'shopify' }))
     p.analytics = p.marketing = true
     collected()
     collected()
-    await vi.waitFor(() => expect(fa.of('track')).toHaveLength(1))
     await tick()
     expect(fa.of('track')).toEqual([['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]])
     expect(fa.of('setAnonymousId')).toEqual([[T]])

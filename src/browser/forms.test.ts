@@ -43,18 +43,35 @@ afterEach(() => {
 })
 
 describe('watchForms', async () => {
-  it('captures the submit of an email form with source "form" and the form id', async () => {
+  it.each([
+    ['captures the submit of an email form with source "form" and the form id',
+      '<input type="email" name="email" value="ada@example.com">', 'id="footer-signup"',
+      [{ email: 'ada@example.com', source: 'form', formId: 'footer-signup' }]],
+    ['leaves formId undefined when the form has no id',
+      '<input type="email" value="ada@example.com">', '',
+      [{ email: 'ada@example.com', source: 'form', formId: undefined }]],
+    ['ignores a form without an email field',
+      '<input type="search" name="q" value="ada@example.com"><input type="text" name="name" value="Ada">', '',
+      []],
+    ['ignores a form whose email fields are empty',
+      '<input type="email" value="  "><input type="text" name="email_confirm" value="">', '',
+      []],
+    ['labels Shopify’s customer form (form_type=customer, contact[email])',
+      '<input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">' +
+      '<input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="Shop@Example.com">',
+      'method="post" action="/contact#contact_form" id="ContactFooter" accept-charset="UTF-8"',
+      [{ email: 'shop@example.com', source: 'shopify-customer-form', formId: 'ContactFooter' }]],
+    ['does not label other Shopify form types as the customer form',
+      '<input type="hidden" name="form_type" value="contact"><input type="email" name="contact[email]" value="a@b.co">', '',
+      [{ email: 'a@b.co', source: 'form', formId: undefined }]],
+    ['sees a form whose email field is inside nested markup',
+      '<div><fieldset><label>Email <input type="email" value="deep@example.com"></label></fieldset></div>', '',
+      [{ email: 'deep@example.com', source: 'form', formId: undefined }]],
+  ] as [string, string, string, Captured[]][])('%s', async (_, html, attrs, expected) => {
     offs.push(watchForms('auto', onEmail))
-    submit(form('<input type="email" name="email" value="ada@example.com">', 'id="footer-signup"'))
+    submit(form(html, attrs))
     await settle()
-    expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: 'footer-signup' }])
-  })
-
-  it('leaves formId undefined when the form has no id', async () => {
-    offs.push(watchForms('auto', onEmail))
-    submit(form('<input type="email" value="ada@example.com">'))
-    await settle()
-    expect(got).toEqual([{ email: 'ada@example.com', source: 'form', formId: undefined }])
+    expect(got).toEqual(expected)
   })
 
   it('a field named "id" (Shopify product forms: the variant id) is not taken for the form id', async () => {
@@ -69,38 +86,6 @@ describe('watchForms', async () => {
       { email: 'notify@example.com', source: 'form', formId: undefined },
       { email: 'both@example.com', source: 'form', formId: 'notify-me' },
     ])
-  })
-
-  it('ignores a form without an email field', async () => {
-    offs.push(watchForms('auto', onEmail))
-    submit(form('<input type="search" name="q" value="ada@example.com"><input type="text" name="name" value="Ada">'))
-    await settle()
-    expect(got).toEqual([])
-  })
-
-  it('ignores a form whose email fields are empty', async () => {
-    offs.push(watchForms('auto', onEmail))
-    submit(form('<input type="email" value="  "><input type="text" name="email_confirm" value="">'))
-    await settle()
-    expect(got).toEqual([])
-  })
-
-  it('labels Shopify’s customer form (form_type=customer, contact[email])', async () => {
-    offs.push(watchForms('auto', onEmail))
-    submit(form(
-      '<input type="hidden" name="form_type" value="customer"><input type="hidden" name="utf8" value="✓">' +
-      '<input type="hidden" name="contact[tags]" value="newsletter"><input type="email" name="contact[email]" value="Shop@Example.com">',
-      'method="post" action="/contact#contact_form" id="ContactFooter" accept-charset="UTF-8"',
-    ))
-    await settle()
-    expect(got).toEqual([{ email: 'shop@example.com', source: 'shopify-customer-form', formId: 'ContactFooter' }])
-  })
-
-  it('does not label other Shopify form types as the customer form', async () => {
-    offs.push(watchForms('auto', onEmail))
-    submit(form('<input type="hidden" name="form_type" value="contact"><input type="email" name="contact[email]" value="a@b.co">'))
-    await settle()
-    expect(got[0]!.source).toBe('form')
   })
 
   it('with a selector, captures only matching forms', async () => {
@@ -131,30 +116,16 @@ describe('watchForms', async () => {
     expect(got.map((c) => c.email)).toEqual(['late@example.com'])
   })
 
-  it('sees a form whose email field is inside nested markup', async () => {
+  it.each([
+    ['calls preventDefault (AJAX forms)', (e: Event) => e.preventDefault(), true],
+    ['stops propagation on the form', (e: Event) => e.stopImmediatePropagation(), false],
+  ] as [string, (e: Event) => void, boolean][])('still captures when a site handler %s', async (_, siteHandler, prevented) => {
     offs.push(watchForms('auto', onEmail))
-    submit(form('<div><fieldset><label>Email <input type="email" value="deep@example.com"></label></fieldset></div>'))
+    const f = form('<input type="email" value="site@example.com">')
+    f.addEventListener('submit', siteHandler)
+    expect(submit(f).defaultPrevented).toBe(prevented) // the site's doing
     await settle()
-    expect(got.map((c) => c.email)).toEqual(['deep@example.com'])
-  })
-
-  it('still captures when a site handler calls preventDefault (AJAX forms)', async () => {
-    offs.push(watchForms('auto', onEmail))
-    const f = form('<input type="email" value="ajax@example.com">')
-    f.addEventListener('submit', (e) => e.preventDefault())
-    const e = submit(f)
-    expect(e.defaultPrevented).toBe(true) // the site's doing
-    await settle()
-    expect(got.map((c) => c.email)).toEqual(['ajax@example.com'])
-  })
-
-  it('still captures when a site handler stops propagation on the form', async () => {
-    offs.push(watchForms('auto', onEmail))
-    const f = form('<input type="email" value="stop@example.com">')
-    f.addEventListener('submit', (e) => e.stopImmediatePropagation())
-    submit(f)
-    await settle()
-    expect(got.map((c) => c.email)).toEqual(['stop@example.com'])
+    expect(got.map((c) => c.email)).toEqual(['site@example.com'])
   })
 
   it('never calls preventDefault or alters the form itself', async () => {

@@ -6,7 +6,7 @@ import { KLAVIYO_REVISION } from './klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import {
-  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick,
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
 } from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
@@ -646,23 +646,26 @@ describe('destroy()', () => {
 // --- Klaviyo failures ------------------------------------------------------------------------
 
 describe('Klaviyo failures', () => {
-  it('400 is final: not retried, removed from the outbox, capture still ok', async () => {
+  /** Under fake timers, capture ada@example.com with Klaviyo answering `replies` in turn. */
+  async function captureWithKlaviyo(...replies: Reply[]) {
     vi.useFakeTimers()
     const fa = fakeAnalytics()
-    const reqs = fakeFetch({ status: 400 })
+    const reqs = fakeFetch(...replies)
     const s = start({ analytics: fa.analytics })
-    expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
+    const result = await settled(s.capture('ada@example.com'))
+    return { reqs, s, result }
+  }
+
+  it('400 is final: not retried, removed from the outbox, capture still ok', async () => {
+    const { reqs, result } = await captureWithKlaviyo({ status: 400 })
+    expect(result).toMatchObject({ ok: true })
     await vi.advanceTimersByTimeAsync(120_000)
     expect(reqs).toHaveLength(1)
     expect(outbox()).toEqual([])
   })
 
   it('429 with Retry-After is retried after that delay', async () => {
-    vi.useFakeTimers()
-    const fa = fakeAnalytics()
-    const reqs = fakeFetch({ status: 429, retryAfter: '7' }, { status: 202 })
-    const s = start({ analytics: fa.analytics })
-    await settled(s.capture('ada@example.com'))
+    const { reqs } = await captureWithKlaviyo({ status: 429, retryAfter: '7' }, { status: 202 })
     expect(reqs).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(6_990)
     expect(reqs).toHaveLength(1)
@@ -675,11 +678,8 @@ describe('Klaviyo failures', () => {
   })
 
   it('500 is retried a bounded number of times with backoff, then left in the outbox', async () => {
-    vi.useFakeTimers()
-    const fa = fakeAnalytics()
-    const reqs = fakeFetch({ status: 500 })
-    const s = start({ analytics: fa.analytics })
-    expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
+    const { reqs, s, result } = await captureWithKlaviyo({ status: 500 })
+    expect(result).toMatchObject({ ok: true })
     const at: number[] = [Date.now()]
     for (let i = 0; i < 200 && reqs.length < 10; i++) {
       const n = reqs.length
@@ -705,12 +705,9 @@ describe('Klaviyo failures', () => {
   })
 
   it('a network error (fetch rejects) never throws; capture resolves ok and the request is retried', async () => {
-    vi.useFakeTimers()
-    const fa = fakeAnalytics()
-    const reqs = fakeFetch('reject', { status: 202 })
     const err = vi.spyOn(console, 'error')
-    const s = start({ analytics: fa.analytics })
-    await expect(settled(s.capture('ada@example.com'))).resolves.toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+    const { reqs, result } = await captureWithKlaviyo('reject', { status: 202 })
+    expect(result).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
     await vi.advanceTimersByTimeAsync(30_000)
     expect(reqs).toHaveLength(2)
     expect(outbox()).toEqual([])
@@ -747,8 +744,7 @@ describe('outbox across page loads', () => {
     const page2 = fakeAnalytics()
     const reqs2 = fakeFetch({ status: 202 })
     const s2 = start({ analytics: page2.analytics, klaviyo: { companyId: 'AbC123', listId: 'XyZ789' } })
-    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
-    await s2.ready()
+    await ready(s2) // start-up work waits for SEND_DELAY_MS
     const ids = page2.calls.map((c) => [c.m, (c.args[c.args.length - 1] as { messageId: string }).messageId])
     const jobId = ids[0]![1].slice(4, -2)
     expect(ids).toEqual([['identify', `mst-${jobId}-i`], ['track', `mst-${jobId}-t`]])
@@ -759,8 +755,7 @@ describe('outbox across page loads', () => {
     const page3 = fakeAnalytics()
     const reqs3 = fakeFetch()
     const s3 = start({ analytics: page3.analytics })
-    await runFakeTime(SEND_DELAY_MS + 1)
-    await s3.ready()
+    await ready(s3) // start-up work waits for SEND_DELAY_MS
     expect(page3.calls).toEqual([])
     expect(reqs3).toEqual([])
   })
@@ -829,8 +824,7 @@ describe('outbox across page loads', () => {
     const fa = fakeAnalytics()
     const reqs = fakeFetch()
     const s = start({ analytics: fa.analytics })
-    await runFakeTime(SEND_DELAY_MS + 1) // start-up work waits for SEND_DELAY_MS
-    await s.ready()
+    await ready(s) // start-up work waits for SEND_DELAY_MS
     expect(reqs).toHaveLength(1)
     expect(fa.of('identify')[0]![0]).toEqual({ email: 'ada@example.com' })
     expect(fa.of('track')[0]![1]).toEqual({ source: 'form', form_id: 'f' })

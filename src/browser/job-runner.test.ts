@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from './context'
 import { markSent, resolveBridgeId, runJob, sendToKlaviyo, stepsOf } from './job-runner'
 import { newJobId, readJobs, saveJob, type Job } from './outbox'
 import type { AnalyticsLike } from './types'
+import { fakeFetch } from '../../test/helpers/browser-fakes'
 
 const loaded = (anonymousId: string | null = 'anon-1', userId: string | null = null) =>
   ({ initialized: true, user: () => ({ anonymousId: () => anonymousId, id: () => userId, traits: () => ({}) }), identify: vi.fn(), track: vi.fn(), ready: (cb: () => void) => cb() }) as unknown as AnalyticsLike & { identify: ReturnType<typeof vi.fn> }
@@ -12,8 +13,9 @@ const job = (over: Partial<Job> = {}): Job => ({ id: newJobId(), capturedAt: Dat
 beforeEach(() => {
   localStorage.clear()
   document.cookie = 'mst_state=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
-  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve({ status: 202, headers: { get: () => null } })))
+  fakeFetch()
 })
+afterEach(() => vi.useRealTimers())
 
 describe('stepsOf', () => {
   it('identify and track; the profile with Klaviyo; the subscription only for an opt-in with a list', () => {
@@ -72,13 +74,15 @@ describe('sendToKlaviyo', () => {
 
 describe('runJob', () => {
   it('counts the run, then sends Segment and Klaviyo; resolves ok with the bridge id', async () => {
+    vi.useFakeTimers()
     const analytics = loaded('anon-5')
     const j = job()
     saveJob(j)
     const result = await runJob(createContext({ analytics, klaviyo: { companyId: 'A' } }), j)
     expect(result).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-5' })
     expect(j.runs).toBe(1)
-    await vi.waitFor(() => expect(analytics.identify).toHaveBeenCalledTimes(1))
+    await vi.advanceTimersByTimeAsync(0) // the sends start after the result
+    expect(analytics.identify).toHaveBeenCalledTimes(1)
   })
 
   it('without analytics: no_analytics and the job is dropped', async () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
 import type { AnalyticsLike, MailstitchOptions, PluginContext, SegmentPlugin } from './types'
 import {
-  endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, resetPage, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
+  endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
 } from '../../test/helpers/browser-fakes'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
@@ -22,18 +22,19 @@ beforeEach(() => {
 })
 afterEach(endTest)
 
+/** Land on `url` (analytics.js as `init` says) and return what the landing did. */
+async function landOn(url: string, o: MailstitchOptions = {}, init: FakeAnalyticsInit = {}) {
+  go(url)
+  const fa = fakeAnalytics(init)
+  const s = start({ analytics: fa.analytics, ...o })
+  const scrubbed = location.pathname + location.search + location.hash // synchronously
+  await ready(s)
+  return { fa, s, scrubbed }
+}
+
 // --- the address bar ---------------------------------------------------------------------
 
 describe('the address bar', () => {
-  /** Land on `url` and return what the landing did. */
-  const landOn = async (url: string, o: MailstitchOptions = {}) => {
-    go(url)
-    const fa = fakeAnalytics()
-    const s = start({ analytics: fa.analytics, ...o })
-    const scrubbed = location.pathname + location.search + location.hash // synchronously
-    await s.ready()
-    return { fa, s, scrubbed }
-  }
 
   it('reads a well-formed token and scrubs it from the address bar at once', async () => {
     const { fa, scrubbed } = await landOn(`/products/x?mst=${T}`)
@@ -133,25 +134,19 @@ describe('the landing decision', () => {
     ["never-adopt → 'kept' even when fresh", {}, {}, { linkPolicy: 'never-adopt' }, 'kept'],
   ] as const)('%s', async (_, who, state, o, outcome) => {
     if (Object.keys(state).length) setState(state)
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics(who)
-    await start({ analytics: fa.analytics, ...(o as MailstitchOptions) }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, o as MailstitchOptions, who)
     expect(fa.landed().map((l) => (l as { outcome: string }).outcome)).toEqual([outcome])
     expect(fa.of('setAnonymousId')).toEqual(outcome === 'adopted' ? [[T]] : [])
   })
 
   it('an unreadable state cookie counts as fresh', async () => {
     document.cookie = 'mst_state=%7Bnot-json; path=/'
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
 
   it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.calls.map((c) => [c.m, c.args])).toEqual([
       ['register', []],
       ['setAnonymousId', [T]],
@@ -161,9 +156,7 @@ describe('the landing decision', () => {
   })
 
   it('adopted with no previous id: no previous_anonymous_id', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: null })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: null })
     expect(fa.landed()).toEqual([{ outcome: 'adopted' }])
   })
 
@@ -171,9 +164,7 @@ describe('the landing decision', () => {
     ['same', { anonymousId: T }],
     ['kept', { userId: 'u1' }],
   ] as const)('%s: only the landed event, no cookie', async (outcome, who) => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics(who)
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, who)
     expect(fa.calls.filter((c) => c.m !== 'register').map((c) => [c.m, c.args])).toEqual([['track', ['Email Link Landed', { outcome }]]])
     expect(document.cookie).toBe('')
   })
@@ -184,6 +175,7 @@ describe('the landing decision', () => {
 describe('the scrubber plugin', () => {
   /** Start on a landing URL (so the plugin is registered) and return it, as analytics-next runs it. */
   const middleware = (o: MailstitchOptions = {}, url = `/?mst=${T}`) => {
+    vi.useFakeTimers()
     go(url)
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics, ...o })
@@ -192,7 +184,8 @@ describe('the scrubber plugin', () => {
   const run = async (mw: PluginRun, obj: Record<string, unknown>) => {
     const next = vi.fn()
     mw({ payload: { obj }, next })
-    await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1))
+    await tick()
+    expect(next).toHaveBeenCalledTimes(1)
     return next.mock.calls[0]![0].obj as Record<string, any>
   }
   const pageEvent = (anonymousId: string) => ({
@@ -229,7 +222,8 @@ describe('the scrubber plugin', () => {
     await tick()
     expect(next).not.toHaveBeenCalled() // held until the landing is decided
     allow(true)
-    await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(3))
+    await tick()
+    expect(next).toHaveBeenCalledTimes(3)
     expect(next.mock.calls.map((c) => c[0].obj.anonymousId)).toEqual([T, 'someone-else-9', T])
   })
 
@@ -240,10 +234,14 @@ describe('the scrubber plugin', () => {
     // analytics-next: `await fn({ payload, next })`, then cancels the event if next was not called.
     let nextCalled = false
     const applied = Promise.resolve(mw({ payload: { obj: { type: 'page', anonymousId: PREV } }, next: () => void (nextCalled = true) })).then(() => nextCalled)
+    let settled = false
+    void applied.then(() => (settled = true))
     setTimeout(() => allow(true), 5)
-    const t0 = Date.now()
+    await runFakeTime(4)
+    expect(settled).toBe(false) // held while the decision is pending
+    await runFakeTime(1)
+    expect(settled).toBe(true) // settled by the decision, not the 3 s cap
     expect(await applied).toBe(true)
-    expect(Date.now() - t0).toBeLessThan(1000) // settled by the decision, not the 3 s cap
   })
 
   it('passes events on unchanged when the identity is kept', async () => {
@@ -279,13 +277,15 @@ describe('landing with createMailstitch', () => {
   })
 
   it('a page event sent right after start is scrubbed and delivered under the adopted id', async () => {
+    vi.useFakeTimers()
     go(`/p?mst=${T}&a=1`)
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics })
     // analytics.js built this page event from the URL before we scrubbed it.
     const next = vi.fn()
     fa.mws[0]!({ payload: { obj: { type: 'page', anonymousId: PREV, context: { page: { url: `http://localhost:3000/p?mst=${T}&a=1`, search: `?mst=${T}&a=1` } } } }, next })
-    await vi.waitFor(() => expect(next).toHaveBeenCalled())
+    await tick()
+    expect(next).toHaveBeenCalledTimes(1)
     const obj = next.mock.calls[0]![0].obj
     expect(obj.anonymousId).toBe(T)
     expect(obj.context.page).toEqual({ url: 'http://localhost:3000/p?a=1', search: '?a=1' })
@@ -302,27 +302,21 @@ describe('landing with createMailstitch', () => {
   })
 
   it("token equal to the current anonymousId → 'same', identity untouched", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: T })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: T })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'same' }])
     expect(document.cookie).toBe('')
   })
 
   it("a userId → 'kept'", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ userId: 'user-42' })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { userId: 'user-42' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
   })
 
   it("an email captured in this browser (state cookie) → 'kept'", async () => {
     setState({ c: 1, b: PREV })
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`)
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
     expect(stateCookie()).toEqual({ c: 1, b: PREV })
@@ -340,17 +334,13 @@ describe('landing with createMailstitch', () => {
 
   it("an earlier adoption of another token → 'kept'", async () => {
     setState({ a: 'first-token-0001', b: 'first-token-0001' })
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics({ anonymousId: 'first-token-0001' })
-    await start({ analytics: fa.analytics }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, {}, { anonymousId: 'first-token-0001' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
   })
 
   it("never-adopt → 'kept' on a fresh browser", async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics, linkPolicy: 'never-adopt' }).ready()
+    const { fa } = await landOn(`/?mst=${T}`, { linkPolicy: 'never-adopt' })
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([{ outcome: 'kept' }])
     expect(document.cookie).toBe('')
@@ -402,11 +392,11 @@ describe('landing with createMailstitch', () => {
   })
 
   it('consent denied: no adoption, no event, no cookie, no storage, but the address bar is still scrubbed', async () => {
+    vi.useFakeTimers()
     go(`/?mst=${T}&a=1`)
     const fa = fakeAnalytics()
     const set = vi.spyOn(Storage.prototype, 'setItem')
-    await start({ analytics: fa.analytics, consent: () => false }).ready()
-    await tick()
+    await ready(start({ analytics: fa.analytics, consent: () => false }))
     expect(location.search).toBe('?a=1')
     expect(fa.of('setAnonymousId')).toEqual([])
     expect(fa.landed()).toEqual([])
@@ -415,14 +405,14 @@ describe('landing with createMailstitch', () => {
     // events are still scrubbed of the token, and not re-keyed
     const next = vi.fn()
     fa.mws[0]!({ payload: { obj: { anonymousId: PREV, properties: { url: `http://localhost:3000/?mst=${T}&a=1` } } }, next })
-    await vi.waitFor(() => expect(next).toHaveBeenCalled())
+    await tick()
+    expect(next).toHaveBeenCalledTimes(1)
     expect(next.mock.calls[0]![0].obj).toEqual({ anonymousId: PREV, properties: { url: 'http://localhost:3000/?a=1' } })
   })
 
   it('consent async true: adopts', async () => {
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    await start({ analytics: fa.analytics, consent: () => new Promise((r) => setTimeout(r, 5, true)) }).ready()
+    vi.useFakeTimers() // the answer comes 5 ms later
+    const { fa } = await landOn(`/?mst=${T}`, { consent: () => new Promise((r) => setTimeout(r, 5, true)) })
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
@@ -501,13 +491,15 @@ describe('landing with createMailstitch', () => {
   it('a token left in document.referrer (an earlier page) is scrubbed from events too', async () => {
     Object.defineProperty(document, 'referrer', { value: `http://localhost:3000/?mst=${T}&a=1`, configurable: true })
     try {
+      vi.useFakeTimers()
       go('/next')
       const fa = fakeAnalytics()
-      await start({ analytics: fa.analytics }).ready()
+      await ready(start({ analytics: fa.analytics }))
       expect(fa.landed()).toEqual([])
       const next = vi.fn()
       fa.mws[0]!({ payload: { obj: { anonymousId: PREV, context: { page: { referrer: document.referrer } } } }, next })
-      await vi.waitFor(() => expect(next).toHaveBeenCalled())
+      await tick()
+      expect(next).toHaveBeenCalledTimes(1)
       expect(next.mock.calls[0]![0].obj.context.page.referrer).toBe('http://localhost:3000/?a=1')
     } finally {
       delete (document as { referrer?: string }).referrer

@@ -25,13 +25,19 @@ export async function runFakeTime(ms: number): Promise<void> {
 /** Past a form submit's sends: SEND_DELAY_MS, then NAVIGATION_GRACE_MS when the submit was not prevented (no navigation in happy-dom). */
 export const afterSubmitSends = (): Promise<void> => runFakeTime(SEND_DELAY_MS + NAVIGATION_GRACE_MS + 1)
 
-/** One turn of the event loop (a 0 ms timer): what was queued before it ran. */
-export const tick = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 0))
+/** One turn of the event loop (a 0 ms timer): what was queued before it ran; under fake timers, `runFakeTime(0)`. */
+export const tick = (): Promise<unknown> => (vi.isFakeTimers() ? runFakeTime(0) : new Promise((resolve) => setTimeout(resolve, 0)))
 
 /** Await a capture; under fake timers, let its sends start (SEND_DELAY_MS after it, plus the 1 ms fake timers add to a timer set during a tick). */
 export async function settled<T>(p: Promise<T>): Promise<T> {
   if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 1)
   return p
+}
+
+/** Await `s.ready()`; under fake timers, let the start-up work's SEND_DELAY_MS pass first. */
+export async function ready(s: Mailstitch): Promise<void> {
+  if (vi.isFakeTimers()) await runFakeTime(SEND_DELAY_MS + 1)
+  return s.ready()
 }
 
 // --- analytics.js --------------------------------------------------------------------------
