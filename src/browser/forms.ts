@@ -4,11 +4,11 @@ import type { Context } from './context'
 import { afterSubmit, capture } from './capture'
 import type { CaptureOptions } from './types'
 import { SHOPIFY_CONSENT_EVENT } from './consent'
-import { emailFrom } from './email-field'
+import { emailFrom, isEmailField } from './email-field'
 import { land } from './landing'
 import { clearJobs } from './outbox'
 import { clearState } from './state'
-import { flushStoredJobs } from './handoff'
+import { flushStoredJobs, prefetchRunner } from './handoff'
 
 /** Add an event listener (a locked-down page may refuse: capture() still works) and remember how to remove it. */
 export function listen(context: Context, target: EventTarget, type: string, handler: (event: Event) => void, capture?: boolean): void {
@@ -68,6 +68,12 @@ export function watchForms(context: Context): void {
       const found = formCapture(form)
       if (found) void capture(context, found.email, found.options, afterSubmit(event))
     } catch { /* never break the host's submit */ }
+  }, true)
+  // A shopper in an email field is likely to submit it: the runner's file loads meanwhile.
+  listen(context, document, 'focusin', (event) => {
+    try {
+      if (isEmailField(event.target as Element)) prefetchRunner()
+    } catch { /* a hostile page */ }
   }, true)
 }
 

@@ -43,6 +43,9 @@ try {
         off()
       },
     }
+    // The SDK's start-up work (a landing, the capture a form post left for this page) may create
+    // the bridge id only after the first check ran: check again once it is done.
+    w.mailstitch?.instance?.ready().then(() => api.sync(), () => {})
     if (w.mailstitch) w.mailstitch.shopify = api
     else log('mailstitch.min.js is not loaded: load it before mailstitch-shopify.min.js')
   }
