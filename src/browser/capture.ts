@@ -73,33 +73,24 @@ export function afterThisTask(work: () => void): void {
 }
 
 /**
- * How long a page whose form submit was not prevented waits before it sends the rest itself.
- * Such a submit navigates: requests started while the old page is unloading are lost in
- * Chromium (a keepalive request still waiting for its CORS preflight), so only what needs no
- * preflight leaves with the page (`leaving`: the Segment steps, when the runner is here) and the
- * page that loads next sends the rest, once. A page still here after this long did not navigate
- * (a download, `target=_blank`).
+ * How long a page whose form submit was not prevented waits before it sends itself. Such a
+ * submit navigates: requests started while the old page is unloading are lost in Chromium (a
+ * keepalive request still waiting for its CORS preflight), so the page that loads next sends the
+ * job, once. A page still here after this long did not navigate (a download, `target=_blank`).
  */
 export const NAVIGATION_GRACE_MS = 1000
 
-/**
- * The schedule of a form submit: a prevented one (an AJAX form) sends here; one that navigates
- * sends what may leave with the page and leaves the rest to the next page.
- */
+/** The schedule of a form submit: a prevented one (an AJAX form) sends here; one that navigates leaves it to the next page. */
 export function afterSubmit(event: Event): Schedule {
-  return (work, leaving) =>
+  return (work) =>
     setTimeout(() => {
-      if (event.defaultPrevented) return work()
-      leaving?.()
-      setTimeout(work, NAVIGATION_GRACE_MS)
+      if (event.defaultPrevented) work()
+      else setTimeout(work, NAVIGATION_GRACE_MS)
     }, SEND_DELAY_MS)
 }
 
-/**
- * When a capture's sends start: `afterThisTask` unless the caller knows better (see
- * `afterSubmit`); `leaving` is what may be sent from a page that is navigating away.
- */
-export type Schedule = (work: () => void, leaving?: () => void) => void
+/** When a capture's sends start: `afterThisTask` unless the caller knows better (see `afterSubmit`). */
+export type Schedule = (work: () => void) => void
 
 /**
  * A capture from `capture()`, a form or a Klaviyo form, resolved to its result; never throws,

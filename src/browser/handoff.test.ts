@@ -4,8 +4,7 @@ import type { Runner } from './runner-loader'
 
 // The runner as the script tag may find it: not loadable (blocked, offline), or loaded.
 const loadRunner = vi.fn<() => Promise<Runner>>()
-const runnerIfLoaded = vi.fn<() => Runner | undefined>()
-vi.mock('./runner-loader', () => ({ loadRunner: () => loadRunner(), runnerIfLoaded: () => runnerIfLoaded() }))
+vi.mock('./runner-loader', () => ({ loadRunner: () => loadRunner() }))
 
 const { flushStoredJobs, prefetchRunner, runJobLater } = await import('./handoff')
 const { createContext } = await import('./context')
@@ -18,7 +17,6 @@ const now = (work: () => void) => work()
 beforeEach(() => {
   localStorage.clear()
   loadRunner.mockReset()
-  runnerIfLoaded.mockReset()
 })
 afterEach(() => vi.useRealTimers())
 
@@ -41,31 +39,6 @@ describe('runJobLater', () => {
     addJob(stored)
     await expect(runJobLater(createContext({ analytics }), stored, now)).resolves.toEqual({ ok: false, reason: 'no_analytics' })
     expect(readJobs().map((each) => each.id)).toEqual([stored.id])
-  })
-})
-
-describe('runJobLater from a page navigating away', () => {
-  const leavingSchedule = (work: () => void, leaving?: () => void) => {
-    leaving?.()
-    void work
-  }
-
-  it('a runner already here sends what may leave with the page; the rest waits', () => {
-    const sendLeaving = vi.fn(async () => {})
-    const runJob = vi.fn()
-    runnerIfLoaded.mockReturnValue({ sendLeaving, runJob } as unknown as Runner)
-    const stored = job()
-    const context = createContext({ analytics })
-    void runJobLater(context, stored, leavingSchedule)
-    expect(sendLeaving).toHaveBeenCalledWith(context, stored)
-    expect(runJob).not.toHaveBeenCalled()
-    expect(loadRunner).not.toHaveBeenCalled()
-  })
-
-  it('without a runner here nothing is asked for now (a request started while the page unloads is lost)', () => {
-    runnerIfLoaded.mockReturnValue(undefined)
-    void runJobLater(createContext({ analytics }), job(), leavingSchedule)
-    expect(loadRunner).not.toHaveBeenCalled()
   })
 })
 

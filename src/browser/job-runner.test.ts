@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from './context'
-import { markSent, resolveBridgeId, runJob, sendLeaving, sendToKlaviyo, stepsOf } from './job-runner'
+import { markSent, resolveBridgeId, runJob, sendToKlaviyo, stepsOf } from './job-runner'
 import { newJobId, readJobs, saveJob, type Job } from './outbox'
 import type { AnalyticsLike } from './types'
 import { fakeFetch } from '../../test/helpers/browser-fakes'
@@ -90,42 +90,5 @@ describe('runJob', () => {
     saveJob(j)
     expect(await runJob(createContext({}), j)).toEqual({ ok: false, reason: 'no_analytics' })
     expect(readJobs()).toEqual([])
-  })
-})
-
-describe('sendLeaving (a page navigating away)', () => {
-  it('hands the Segment steps to a loaded analytics.js and leaves Klaviyo (preflighted) to the next page', async () => {
-    const fetchCalls = fakeFetch()
-    const analytics = loaded('anon-7')
-    const j = job()
-    saveJob(j)
-    const context = createContext({ analytics, klaviyo: { companyId: 'A' } })
-    await sendLeaving(context, j)
-    expect(analytics.identify).toHaveBeenCalledTimes(1)
-    expect(analytics.track).toHaveBeenCalledTimes(1)
-    expect(fetchCalls).toHaveLength(0)
-    expect(readJobs()[0]).toMatchObject({ id: j.id, bridgeId: 'anon-7', runs: 0 })
-  })
-
-  it('a later run on the same page does not call analytics.js again for steps whose answer is not in yet', async () => {
-    vi.useFakeTimers()
-    const analytics = loaded('anon-8')
-    const j = job()
-    saveJob(j)
-    const context = createContext({ analytics })
-    await sendLeaving(context, j)
-    await runJob(context, j)
-    await vi.advanceTimersByTimeAsync(0)
-    expect(analytics.identify).toHaveBeenCalledTimes(1)
-    expect(analytics.track).toHaveBeenCalledTimes(1)
-  })
-
-  it('does nothing while analytics.js has not loaded (the snippet stub would lose the call on unload)', async () => {
-    const stub = Object.assign([], { identify: vi.fn(), track: vi.fn() }) as unknown as AnalyticsLike & { identify: ReturnType<typeof vi.fn> }
-    const j = job()
-    saveJob(j)
-    await sendLeaving(createContext({ analytics: stub }), j)
-    expect(stub.identify).not.toHaveBeenCalled()
-    expect(readJobs()[0]!.sent).toEqual([])
   })
 })

@@ -4,7 +4,7 @@
 // page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent once, not once
 // by analytics.js and again by the outbox.
 import type { CaptureResult } from './types'
-import { callAnalytics, currentVisitor, isLoaded, whenLoaded } from './analytics'
+import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
 import { failure, stillAllowed, type Context } from './context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
 import { readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
@@ -80,16 +80,10 @@ function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track',
   if (job.sent.includes(step)) return
   const messageId = (args[args.length - 1] as { messageId: string }).messageId
   if (context.queuedByAnalytics.has(messageId)) return markSent(context, job, step)
-  if (withAnalyticsNow.has(messageId)) return // called on this page, its answer not in yet
-  withAnalyticsNow.add(messageId)
   callAnalytics(context.analytics, step, args, (delivered) => {
-    withAnalyticsNow.delete(messageId)
     if (delivered) markSent(context, job, step)
   })
 }
-
-/** messageIds handed to analytics.js on this page whose delivery it has not reported yet. */
-const withAnalyticsNow = new Set<string>()
 
 /**
  * Segment: identify (traits-only without a userId, which keeps analytics.js's own), then
@@ -104,18 +98,6 @@ export async function sendToSegment(context: Context, job: Job): Promise<void> {
   sendSegmentStep(context, job, 'identify', identifyArgs)
   const properties = { source: job.source, form_id: job.formId ?? null }
   sendSegmentStep(context, job, 'track', ['Email Captured', properties, segmentOptions(job, 't', { context: { traits: { email } } })])
-}
-
-/**
- * A job's Segment steps, from a page whose form is navigating away (25 ms after the submit, the
- * navigation under way): analytics.js sends them with keepalive and without a CORS preflight, so
- * they leave with the page, as a hand-written handler's would, instead of waiting for the next
- * page's analytics.js to load. Klaviyo's requests need a preflight, which Chromium drops once
- * the page unloads: they stay for the next page. Only when analytics.js is loaded already.
- */
-export async function sendLeaving(context: Context, job: Job): Promise<void> {
-  if (!isLoaded(context.analytics) || context.destroyed) return
-  if (await resolveBridgeId(context, job)) await sendToSegment(context, job)
 }
 
 /** The Klaviyo `external_id` per the `externalId` option; never empty. */

@@ -23,12 +23,6 @@ export function runnerUrl(ownSrc: string | undefined): string | undefined {
 const url = runnerUrl((document.currentScript as HTMLScriptElement | null)?.src)
 
 let loading: Promise<Runner> | undefined
-let loaded: Runner | undefined
-
-/** The runner if its file has loaded already (nothing is asked for). */
-export function runnerIfLoaded(): Runner | undefined {
-  return loaded
-}
 
 /** Add the runner's script once; resolves what it registers as `window.mailstitch.runner`. */
 export function loadRunner(): Promise<Runner> {
@@ -39,7 +33,6 @@ export function loadRunner(): Promise<Runner> {
       script.src = url
       script.onload = () => {
         const runner = (window as { mailstitch?: { runner?: Runner } }).mailstitch?.runner
-        loaded = runner
         if (runner) resolve(runner)
         else reject(new Error('mailstitch: no runner'))
       }

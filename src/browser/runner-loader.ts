@@ -16,18 +16,9 @@ export interface Runner {
   runJob(context: Context, job: Job): Promise<CaptureResult>
   /** Run every stored job this instance is not running already. */
   flushOutbox(context: Context): Promise<void>
-  /** A job's Segment steps only, from a page that is leaving (see `afterSubmit`). */
-  sendLeaving(context: Context, job: Job): Promise<void>
 }
-
-let loaded: Runner | undefined
 
 /** The runner, once loaded; rejects when it cannot be (jobs then stay stored for the next page). */
 export function loadRunner(): Promise<Runner> {
-  return import('./runner').then((runner) => (loaded = runner))
-}
-
-/** The runner if it is loaded already (nothing is asked for). */
-export function runnerIfLoaded(): Runner | undefined {
-  return loaded
+  return import('./runner')
 }

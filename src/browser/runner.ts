@@ -1,4 +1,4 @@
 // The runner: what the core hands over once a page has a landing to decide or a job to run
 // (see runner-loader.ts).
 export { decideLanding } from './landing-decision'
-export { flushOutbox, runJob, sendLeaving } from './job-runner'
+export { flushOutbox, runJob } from './job-runner'
