@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { RUNNER_FILE, runnerUrl } from './runner-loader.script'
+import { RUNNER_FILE, runnerAddress, runnerUrl } from './runner-loader.script'
 import type { Runner } from './runner-loader'
+import { version } from '../shared/version'
 
 describe('runnerUrl', () => {
   it('replaces the script tag’s file name and keeps its query (Shopify asset_url’s cache key)', () => {
@@ -15,10 +16,31 @@ describe('runnerUrl', () => {
     expect(runnerUrl(undefined)).toBeUndefined()
     expect(runnerUrl('')).toBeUndefined()
   })
+
+  it('gives nothing for a tag not loaded by its own file name: a short CDN address must not become another package', () => {
+    for (const src of ['https://unpkg.com/mailstitch', 'https://unpkg.com/mailstitch@0.2.0', 'https://cdn.jsdelivr.net/npm/mailstitch@0.2.0', 'https://shop.example/assets/theme.js', 'https://shop.example/assets/mailstitch.min.js.map']) {
+      expect(runnerUrl(src), src).toBeUndefined()
+    }
+  })
+})
+
+describe('runnerAddress', () => {
+  it('data-runner-src wins; else beside the tag’s own file', () => {
+    const tag = (src: string, runnerSrc?: string) => {
+      const script = document.createElement('script')
+      script.src = src
+      if (runnerSrc) script.dataset.runnerSrc = runnerSrc
+      return script
+    }
+    expect(runnerAddress(tag('https://unpkg.com/mailstitch@0.2.0', 'https://unpkg.com/mailstitch@0.2.0/dist/mailstitch-runner.min.js'))).toBe('https://unpkg.com/mailstitch@0.2.0/dist/mailstitch-runner.min.js')
+    expect(runnerAddress(tag('https://shop.example/assets/mailstitch.min.js?v=3'))).toBe(`https://shop.example/assets/${RUNNER_FILE}?v=3`)
+    expect(runnerAddress(tag('https://shop.example/assets/theme.js'))).toBeUndefined()
+    expect(runnerAddress(null)).toBeUndefined()
+  })
 })
 
 describe('loadRunner', () => {
-  const runner = { decideLanding: vi.fn(), runJob: vi.fn(), flushOutbox: vi.fn() } as unknown as Runner
+  const runner = { version, decideLanding: vi.fn(), runJob: vi.fn(), flushOutbox: vi.fn() } as unknown as Runner
   const own = 'https://shop.example/assets/mailstitch.min.js?v=7'
   let added: HTMLScriptElement[] = []
 
@@ -64,12 +86,24 @@ describe('loadRunner', () => {
     const empty = loadRunner()
     expect(added).toHaveLength(2)
     added[1]!.onload?.(new Event('load')) // loaded, but it registered no runner
-    await expect(empty).rejects.toThrow('no runner')
+    await expect(empty).rejects.toThrow('no runner of this release')
   })
 
-  it('rejects at once, adding nothing, when the tag had no address', async () => {
+  it('rejects at once, adding nothing, when the tag had no address, and says why on the console once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const loadRunner = await loaderRunningFrom(undefined)
-    await expect(loadRunner()).rejects.toThrow('no address')
+    await expect(loadRunner()).rejects.toThrow('data-runner-src')
+    await expect(loadRunner()).rejects.toThrow('data-runner-src')
     expect(added).toHaveLength(0)
+    expect(warn).toHaveBeenCalledTimes(1)
+    warn.mockRestore()
+  })
+
+  it('refuses a runner of another release (a cached file): the jobs wait for a matching one', async () => {
+    const loadRunner = await loaderRunningFrom(own)
+    const other = loadRunner()
+    ;(window as { mailstitch?: object }).mailstitch = { runner: { ...runner, version: '0.0.1' } }
+    added[0]!.onload?.(new Event('load'))
+    await expect(other).rejects.toThrow('no runner of this release')
   })
 })

@@ -3,6 +3,7 @@
 // that has a landing to decide or a job to run (the way PostHog and analytics-next lazy-load
 // what few pages need).
 import type { Runner } from './runner-loader'
+import { version } from '../shared/version'
 
 export type { Runner } from './runner-loader'
 
@@ -10,31 +11,50 @@ export type { Runner } from './runner-loader'
 export const RUNNER_FILE = 'mailstitch-runner.min.js'
 
 /**
- * The runner's address: the script tag's own, with its file name replaced (the query is kept:
- * Shopify's `asset_url` puts its cache key there). `undefined` without an address.
+ * The runner's address: the script tag's own with its file name replaced (the query is kept:
+ * Shopify's `asset_url` puts its cache key there), only when the tag was loaded by its own file
+ * name, `…/mailstitch.min.js`. A short CDN address (`unpkg.com/mailstitch`) would otherwise turn
+ * into another package's file; those, an inlined tag and a bundled copy need `data-runner-src`.
  */
 export function runnerUrl(ownSrc: string | undefined): string | undefined {
-  const match = ownSrc && /^([^?#]*\/)[^/?#]*(\?[^#]*)?/.exec(ownSrc)
+  const match = ownSrc && /^([^?#]*\/)mailstitch\.min\.js(\?[^#]*)?(#.*)?$/.exec(ownSrc)
   if (!match) return undefined
   return match[1] + RUNNER_FILE + (match[2] || '')
 }
 
-/** This script's own address, read while it runs (`document.currentScript` is null afterwards). */
-const url = runnerUrl((document.currentScript as HTMLScriptElement | null)?.src)
+/** Where to load the runner from: `data-runner-src` on the tag, else beside the tag's own file. */
+export function runnerAddress(tag: HTMLScriptElement | null | undefined): string | undefined {
+  return tag?.dataset?.runnerSrc || runnerUrl(tag?.src)
+}
+
+/** Read while this script runs (`document.currentScript` is null afterwards). */
+const url = runnerAddress(document.currentScript as HTMLScriptElement | null)
 
 let loading: Promise<Runner> | undefined
+let warned = false
 
-/** Add the runner's script once; resolves what it registers as `window.mailstitch.runner`. */
+/** Say once, on the console, why nothing can be sent (the captures wait in storage meanwhile). */
+const NO_ADDRESS = `where is ${RUNNER_FILE}? set data-runner-src (README: script tag)`
+
+/**
+ * Add the runner's script once; resolves what it registers as `window.mailstitch.runner`, when
+ * it is the same release as this core (a cached runner of another release works on a context it
+ * does not know: it is refused, and the jobs wait for a matching one).
+ */
 export function loadRunner(): Promise<Runner> {
-  if (!url) return Promise.reject(new Error('mailstitch: no address for the runner'))
+  if (!url) {
+    if (!warned) console.warn('[mailstitch] ' + NO_ADDRESS)
+    warned = true
+    return Promise.reject(new Error('mailstitch: ' + NO_ADDRESS))
+  }
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       const script = document.createElement('script')
       script.src = url
       script.onload = () => {
         const runner = (window as { mailstitch?: { runner?: Runner } }).mailstitch?.runner
-        if (runner) resolve(runner)
-        else reject(new Error('mailstitch: no runner'))
+        if (runner && runner.version === version) resolve(runner)
+        else reject(new Error('mailstitch: no runner of this release'))
       }
       script.onerror = reject
       document.head.appendChild(script)

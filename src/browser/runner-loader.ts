@@ -10,6 +10,8 @@ import type { CaptureResult } from './types'
 
 /** What the core calls in the runner. */
 export interface Runner {
+  /** The runner's release; the script tag's core refuses another one. */
+  version: string
   /** Decide a landing with `token`: adopt it or not, and report `Email Link Landed`. */
   decideLanding(context: Context, token: string): Promise<Adoption>
   /** Run a job's steps left; resolves the capture's result. */
