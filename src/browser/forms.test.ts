@@ -255,3 +255,30 @@ describe('watchKlaviyoForms', async () => {
     expect(got).toEqual([])
   })
 })
+
+describe('the runner asked for ahead of a capture', () => {
+  afterEach(() => {
+    vi.doUnmock('./handoff')
+    vi.resetModules()
+    resetPage()
+  })
+
+  it('focus entering an email field asks for the runner; other fields and a destroyed instance do not', async () => {
+    vi.resetModules()
+    const prefetchRunner = vi.fn()
+    vi.doMock('./handoff', async (importOriginal) => ({ ...(await importOriginal<object>()), prefetchRunner }))
+    const { watchForms: watch } = await import('./forms')
+    const { createContext } = await import('./context')
+    const context = createContext({ analytics: { identify() {}, track() {} } })
+    watch(context)
+    const f = form('<input name="q" type="search"><input type="email" name="email">')
+    f.querySelector<HTMLInputElement>('input[name=q]')!.focus()
+    expect(prefetchRunner).not.toHaveBeenCalled()
+    f.querySelector<HTMLInputElement>('input[type=email]')!.focus()
+    expect(prefetchRunner).toHaveBeenCalledTimes(1)
+    for (const cleanup of context.cleanups) cleanup()
+    f.querySelector<HTMLInputElement>('input[name=q]')!.focus()
+    f.querySelector<HTMLInputElement>('input[type=email]')!.focus()
+    expect(prefetchRunner).toHaveBeenCalledTimes(1)
+  })
+})
