@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { KlaviyoApiError, KlaviyoAuthError, UnknownMetricError, UnreachableHostError } from './errors'
 import { createKlaviyoClients, nextPageCursor } from './klaviyo-client'
 import { KlaviyoSource, filterTime } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
+import { advanceUntil } from '../../test/helpers/fake-time'
 import { closedPort, startFakeServer, type FakeServer, type SeenRequest } from '../../test/helpers/http'
 
 let server: FakeServer | undefined
@@ -67,13 +68,25 @@ describe('KlaviyoSource', () => {
   })
 
   it('retries 429 honouring Retry-After', async () => {
-    let n = 0
-    server = await startFakeServer(() => (++n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ detail: 'throttled' }] } } : { status: 200, body: eventsPage(server!.url, ['e1']) }))
+    const arrivedAt: number[] = []
+    server = await startFakeServer(() => {
+      arrivedAt.push(Date.now())
+      return arrivedAt.length === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ detail: 'throttled' }] } } : { status: 200, body: eventsPage(server!.url, ['e1']) }
+    })
     const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
-    const t0 = Date.now()
-    const page = await new KlaviyoSource(clients.events, clients.apiBase).fetchPage({ metricId: 'M', startMs: 0, endMs: 1000 })
-    expect(page.events).toHaveLength(1)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
+    // The SDK sleeps its own backoff (0.25–0.75 s at first) and retries once Date.now() is past Retry-After: fake both.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const fetching = new KlaviyoSource(clients.events, clients.apiBase).fetchPage({ metricId: 'M', startMs: 0, endMs: 1000 })
+      await advanceUntil(() => server!.requests.length === 2, 100, 5000)
+      const page = await fetching
+      expect(page.events).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(server.requests).toHaveLength(2)
+    // Stamped on the fake clock, which only moves when the test moves it: the retry came a full Retry-After second later.
+    expect(arrivedAt[1] - arrivedAt[0]).toBeGreaterThanOrEqual(1000)
   })
 
   it('turns 401 and 403 into KlaviyoAuthError, other errors into KlaviyoApiError', async () => {

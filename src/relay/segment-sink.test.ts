@@ -1,8 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SegmentAuthError, UnreachableHostError } from './errors'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import { SegmentSink, deliveryError } from './segment-sink'
+import { sleep } from './sleep'
+import { advanceUntil } from '../../test/helpers/fake-time'
 import { closedPort, startFakeServer, type FakeServer } from '../../test/helpers/http'
+
+// The real abortable sleep, watched: a test can read the delays the sender asked for.
+vi.mock('./sleep', async (importOriginal) => {
+  const real = await importOriginal<typeof import('./sleep')>()
+  return { sleep: vi.fn(real.sleep) }
+})
 
 const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessage => ({
   type: 'track',
@@ -95,13 +103,26 @@ describe('SegmentSink', () => {
   })
 
   it('honours 429 Retry-After', async () => {
-    let n = 0
-    server = await startFakeServer(() => (++n === 1 ? { status: 429, body: {}, headers: { 'retry-after': '1' } } : { status: 200, body: {} }))
+    const arrivedAt: number[] = []
+    server = await startFakeServer(() => {
+      arrivedAt.push(Date.now())
+      return arrivedAt.length === 1 ? { status: 429, body: {}, headers: { 'retry-after': '1' } } : { status: 200, body: {} }
+    })
     sink = new SegmentSink({ writeKey: 'wk', host: server.url })
-    const t0 = Date.now()
-    const res = await sink.send([msg(1)])
-    expect(res.accepted.size).toBe(1)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+    vi.mocked(sleep).mockClear()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const sending = sink.send([msg(1)])
+      await advanceUntil(() => server!.requests.length === 2, 100, 5000)
+      const res = await sending
+      expect(res.accepted.size).toBe(1)
+    } finally {
+      vi.useRealTimers()
+    }
+    // The first backoff alone would be 250–750 ms (500 ms ±50 %); Retry-After: 1 makes it exactly 1 s.
+    expect(vi.mocked(sleep).mock.calls.map(([ms]) => ms)).toEqual([1000])
+    // The server saw it too, on the (fake) clock: the retry came a full Retry-After second later.
+    expect(arrivedAt[1] - arrivedAt[0]).toBeGreaterThanOrEqual(1000)
   })
 
   it('reports failures once bounded retries are exhausted', async () => {
