@@ -23,16 +23,37 @@ export type RelayedMetricName = keyof typeof METRIC_TO_EVENT
 /** A Segment event name the relay emits. */
 export type RelayEventName = (typeof METRIC_TO_EVENT)[RelayedMetricName]
 
-/** Klaviyo system-webhook topic → metric name. `email_delivered` is a documented alias of received_email. */
-export const WEBHOOK_TOPIC_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = {
-  'event:klaviyo.received_email': 'Received Email',
-  'event:klaviyo.email_delivered': 'Received Email',
-  'event:klaviyo.opened_email': 'Opened Email',
-  'event:klaviyo.clicked_email': 'Clicked Email',
-  'event:klaviyo.bounced_email': 'Bounced Email',
-  'event:klaviyo.marked_email_as_spam': 'Marked Email as Spam',
-  'event:klaviyo.unsubscribed': 'Unsubscribed',
-  'event:klaviyo.unsubscribed_from_email_marketing': 'Unsubscribed from Email Marketing',
+/**
+ * Klaviyo system-webhook topic name (after `event:` and an optional `klaviyo.`) → metric name.
+ * `email_delivered` is a documented alias of received_email (help centre "Understand webhooks in
+ * Advanced KDP" spells the topic `event: email_delivered`).
+ */
+const TOPIC_NAME_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = {
+  received_email: 'Received Email',
+  email_delivered: 'Received Email',
+  opened_email: 'Opened Email',
+  clicked_email: 'Clicked Email',
+  bounced_email: 'Bounced Email',
+  marked_email_as_spam: 'Marked Email as Spam',
+  unsubscribed: 'Unsubscribed',
+  unsubscribed_from_email_marketing: 'Unsubscribed from Email Marketing',
+}
+
+/** Klaviyo system-webhook topic id as the developer guide spells it (`event:klaviyo.opened_email`) → metric name. */
+export const WEBHOOK_TOPIC_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = Object.fromEntries(
+  Object.entries(TOPIC_NAME_TO_METRIC).map(([name, metric]) => [`event:klaviyo.${name}`, metric]),
+)
+
+/** Metric name for a webhook topic in any published spelling (`event:klaviyo.opened_email`, `event: email_delivered`), or undefined. */
+export function metricForTopic(topic: unknown): RelayedMetricName | undefined {
+  if (typeof topic !== 'string') return undefined
+  const name = topic
+    .trim()
+    .toLowerCase()
+    .replace(/^event\s*:\s*/, '')
+    .replace(/^klaviyo\s*\.\s*/, '')
+    .replace(/[\s-]+/g, '_')
+  return Object.prototype.hasOwnProperty.call(TOPIC_NAME_TO_METRIC, name) ? TOPIC_NAME_TO_METRIC[name] : undefined
 }
 
 /** A Klaviyo event resource (`data[]` of Get Events), camelCase (SDK) or snake_case (raw JSON). */
