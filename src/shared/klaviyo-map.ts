@@ -4,19 +4,20 @@
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
 import { RELAY_NAME, version as RELAY_VERSION } from './version'
+import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from './email-events'
 import { scan } from './url'
 import type { SegmentTrackMessage } from './segment-message'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
-  'Received Email': 'Email Delivered',
-  'Opened Email': 'Email Opened',
-  'Clicked Email': 'Email Link Clicked',
-  'Bounced Email': 'Email Bounced',
-  'Marked Email as Spam': 'Email Marked as Spam',
-  Unsubscribed: 'Unsubscribed',
-  'Unsubscribed from Email Marketing': 'Unsubscribed',
-} as const
+  'Received Email': EMAIL_DELIVERED,
+  'Opened Email': EMAIL_OPENED,
+  'Clicked Email': EMAIL_LINK_CLICKED,
+  'Bounced Email': EMAIL_BOUNCED,
+  'Marked Email as Spam': EMAIL_MARKED_AS_SPAM,
+  Unsubscribed: UNSUBSCRIBED,
+  'Unsubscribed from Email Marketing': UNSUBSCRIBED,
+} as const satisfies Record<string, RelayedEmailEventName>
 
 /** A Klaviyo metric name the relay forwards. */
 export type RelayedMetricName = keyof typeof METRIC_TO_EVENT
