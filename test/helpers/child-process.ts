@@ -1,5 +1,13 @@
 /** Test helper: a child process whose output a test reads as it comes, and one run to its end. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { afterAll } from 'vitest'
+
+/** Children still running: a test that failed or timed out before its child ended leaves none behind its file. */
+const running = new Set<ChildProcessWithoutNullStreams>()
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL')
+  running.clear()
+})
 
 /** How a child ended: its exit code, or the signal that ended it. */
 export interface ChildEnd {
@@ -25,7 +33,13 @@ export function startChild(command: string, args: string[], options: { cwd: stri
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  const ended = new Promise<ChildEnd>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  running.add(child)
+  const ended = new Promise<ChildEnd>((resolve) =>
+    child.on('close', (code, signal) => {
+      running.delete(child)
+      resolve({ code, signal })
+    }),
+  )
   return { child, stdout: () => stdout, stderr: () => stderr, ended }
 }
 
