@@ -1,3 +1,4 @@
+import type { BrowserContext } from '@playwright/test'
 import { test, expect, anonymousIdOf, shopifyNewsletterForm, WRITE_KEY, COMPANY_ID, LIST_ID, type Stack } from './support/fixtures'
 import { npmAppBundle, npmAppPage } from './support/npm-app'
 
@@ -219,6 +220,34 @@ const DAWN_FORMS: { name: string; html: string; optIn: boolean }[] = [
   },
 ]
 
+/** `text` with %-escapes decoded where they are well formed (a form body is URL-encoded). */
+const decoded = (text: string): string => text.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => { try { return decodeURIComponent(run) } catch { return run } })
+
+/** One request a device made, as the browser sent it: URL, every header (cookies included), body. */
+type SentRequest = { url: string; method: string; navigation: boolean; headers: Record<string, string>; body: string }
+
+/**
+ * Record every request of every page of `device` (documents, scripts, fetch, XHR, beacons,
+ * redirects), from before its first page opens. `settle()` waits for the full header lists
+ * (`allHeaders`, which unlike `headers()` includes Cookie) of all requests seen so far.
+ */
+function recordRequests(device: BrowserContext): { sent: SentRequest[]; settle(): Promise<void> } {
+  const sent: SentRequest[] = []
+  const pending: Promise<unknown>[] = []
+  device.on('request', (request) => {
+    const record: SentRequest = {
+      url: request.url(),
+      method: request.method(),
+      navigation: request.isNavigationRequest(),
+      headers: request.headers(),
+      body: request.postDataBuffer()?.toString('utf8') ?? '',
+    }
+    sent.push(record)
+    pending.push(request.allHeaders().then((all) => { record.headers = all }, () => {}))
+  })
+  return { sent, settle: () => Promise.all(pending).then(() => {}) }
+}
+
 test('with a list configured: contact, login and recovery forms identify but never subscribe; each opt-in does; no request carries a password', async ({ stack }) => {
   for (const path of ['/account/login', '/account/recover', '/account']) {
     stack.site.route('POST', path, (req) => ({ status: 302, headers: { location: (req.headers.referer ? new URL(req.headers.referer).pathname : '/') + '?posted=1' } }))
@@ -226,11 +255,13 @@ test('with a list configured: contact, login and recovery forms identify but nev
   for (const [i, form] of DAWN_FORMS.entries()) {
     stack.site.page(`/form${i}`, stack.storefront({ after: stack.scriptTag(), body: `<main>${form.html}</main>` }))
     const device = await stack.device()
+    const requests = recordRequests(device)
     const page = await device.newPage()
     await page.goto(`${stack.site.url}/form${i}`)
     const email = `dawn${i}@example.com`
     await page.fill('input[type=email]', email)
-    if (await page.locator('input[type=password]').count()) await page.fill('input[type=password]', PASSWORD)
+    const hasPassword = (await page.locator('input[type=password]').count()) > 0
+    if (hasPassword) await page.fill('input[type=password]', PASSWORD)
     await Promise.all([page.waitForURL(/posted=1|customer_posted=true/), page.click('#Go')])
     // Positive signal first: the identify and the profile of this capture arrived...
     await stack.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === email, 15_000)
@@ -243,6 +274,21 @@ test('with a list configured: contact, login and recovery forms identify but nev
       await expect.poll(() => page.evaluate(() => localStorage.getItem('mailstitch:outbox:v1')), { timeout: 15_000 }).toBeNull()
       expect(subscribed(), form.name).toBe(false)
     }
+    // Every request this device made, of any kind to any host. The one that may carry the
+    // password is the shopper's own form post to the store (the page navigating to the form's
+    // action): it must, which also shows the recorder sees request bodies. No other may.
+    await requests.settle()
+    const formAction = new URL((await page.evaluate(() => document.forms[0]?.getAttribute('action'))) ?? '', stack.site.url)
+    const isFormPost = (r: SentRequest) => r.navigation && r.method === 'POST' && r.url.split('#')[0] === formAction.href.split('#')[0]
+    const formPosts = requests.sent.filter(isFormPost)
+    expect(formPosts, form.name).toHaveLength(1)
+    expect(decoded(formPosts[0]!.body).includes(PASSWORD), form.name).toBe(hasPassword)
+    const others = requests.sent.filter((r) => !isFormPost(r))
+    // The capture's own requests are among them (the collector's and Klaviyo's hosts).
+    expect(others.some((r) => decoded(r.body).includes(email)), form.name).toBe(true)
+    for (const r of others) expect(JSON.stringify(r) + decoded(r.body) + decoded(r.url), `${form.name}: ${r.method} ${r.url}`).not.toContain(PASSWORD)
+    // Nor is it kept where a later request could pick it up (cookies, localStorage).
+    expect(JSON.stringify(await device.storageState()), form.name).not.toContain(PASSWORD)
     await device.close()
   }
   const everything = JSON.stringify([stack.collector.events(), stack.klaviyo.requests()])

@@ -3,6 +3,7 @@
 // analytics.js's persisted retry queue (it resends those with the same messageId on the next
 // page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent once, not once
 // by analytics.js and again by the outbox.
+import { EMAIL_CAPTURED } from '../shared/email-events'
 import type { CaptureResult } from './types'
 import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
 import { failure, stillAllowed, type Context } from './context'
@@ -97,7 +98,7 @@ export async function sendToSegment(context: Context, job: Job): Promise<void> {
   const identifyArgs = job.userId ? [job.userId, traits, segmentOptions(job, 'i')] : [traits, segmentOptions(job, 'i')]
   sendSegmentStep(context, job, 'identify', identifyArgs)
   const properties = { source: job.source, form_id: job.formId ?? null }
-  sendSegmentStep(context, job, 'track', ['Email Captured', properties, segmentOptions(job, 't', { context: { traits: { email } } })])
+  sendSegmentStep(context, job, 'track', [EMAIL_CAPTURED, properties, segmentOptions(job, 't', { context: { traits: { email } } })])
 }
 
 /** The Klaviyo `external_id` per the `externalId` option; never empty. */

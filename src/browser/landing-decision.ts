@@ -1,5 +1,6 @@
 // The landing's decision, run by the runner (runner-loader.ts): adopt an email link's token as
 // this browser's Segment anonymousId, or not (CONTRACT.md "What a landing does"), and report it.
+import { EMAIL_LINK_LANDED } from '../shared/email-events'
 import type { LandingOutcome } from './types'
 import type { Context } from './context'
 import type { Adoption } from './landing'
@@ -28,7 +29,7 @@ export async function decideLanding(context: Context, token: string): Promise<Ad
     writeState({ adopted: token, bridgeId: token })
     if (from) properties.previous_anonymous_id = from
   }
-  callAnalytics(context.analytics, 'track', ['Email Link Landed', properties])
+  callAnalytics(context.analytics, 'track', [EMAIL_LINK_LANDED, properties])
   return outcome === 'adopted' ? { from, to: token } : null
 }
 

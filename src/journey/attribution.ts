@@ -1,4 +1,5 @@
 /** Marketing touches of a visitor (email click, landing, UTM, referrer, new visit) and first-/last-touch attribution of an order. */
+import { EMAIL_LINK_CLICKED, EMAIL_LINK_LANDED } from '../shared/email-events'
 import { recordOf as rec } from '../shared/json'
 import { DeviceRegistry, pageHost, siteHostsOf } from './devices'
 import { byTime, isEmailEvent, str, type JEvent } from './events'
@@ -95,7 +96,7 @@ export function touchesOf(events: readonly JEvent[], options: TouchOptions = {})
     touches.push(t)
   }
   for (const e of [...events].sort(byTime)) {
-    if (isEmailEvent(e) && e.event === 'Email Link Clicked') {
+    if (isEmailEvent(e) && e.event === EMAIL_LINK_CLICKED) {
       add({ channel: 'email', via: 'email-click', evidence: ['email-click'], time: e.time, campaign: str(e.properties.campaign_name), entryId: e.messageId })
       continue
     }
@@ -106,7 +107,7 @@ export function touchesOf(events: readonly JEvent[], options: TouchOptions = {})
     const prevSeen = lastSeen.get(device)
     lastSeen.set(device, e.time)
     if (prevSeen === undefined || e.time - prevSeen >= sessionGapMs) visitStarting.add(device)
-    if (e.type === 'track' && e.event === 'Email Link Landed') {
+    if (e.type === 'track' && e.event === EMAIL_LINK_LANDED) {
       const outcome = str(e.properties.outcome)
       if (outcome === 'adopted' || outcome === 'same') add({ channel: 'email', via: 'link-landing', evidence: ['link-landing'], time: e.time, entryId: e.messageId })
       continue

@@ -3,6 +3,7 @@
  * Segment's event format) and loose objects, normalised into {@link JEvent}s the model can trust.
  * Everything here is untrusted input: nothing throws, bad lines are reported with their number.
  */
+import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from '../shared/email-events'
 import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
 import { isRecord, parseJson, recordOf as rec } from '../shared/json'
 import { RELAY_NAME } from '../shared/version'
@@ -178,7 +179,14 @@ export function readEvents(list: readonly unknown[]): ReadResult {
 }
 
 /** Email lifecycle order, for events Klaviyo stamped with the same second. */
-const LIFECYCLE: Record<string, number> = { 'Email Delivered': 1, 'Email Opened': 2, 'Email Link Clicked': 3, 'Email Bounced': 1, 'Email Marked as Spam': 4, Unsubscribed: 4 }
+const LIFECYCLE: Readonly<Record<string, number>> = {
+  [EMAIL_DELIVERED]: 1,
+  [EMAIL_OPENED]: 2,
+  [EMAIL_LINK_CLICKED]: 3,
+  [EMAIL_BOUNCED]: 1,
+  [EMAIL_MARKED_AS_SPAM]: 4,
+  [UNSUBSCRIBED]: 4,
+} satisfies Record<RelayedEmailEventName, number>
 
 /** Sort by time, then email lifecycle (Klaviyo times have second precision), then input order. */
 export function byTime(a: JEvent, b: JEvent): number {

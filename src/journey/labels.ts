@@ -1,4 +1,5 @@
 /** What a timeline row says: titles and details of events, and the labels of stitch points. */
+import { EMAIL_BOUNCED, EMAIL_CAPTURED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_LINK_LANDED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED } from '../shared/email-events'
 import { recordOf as rec } from '../shared/json'
 import { campaignOf } from './attribution'
 import type { Device } from './devices'
@@ -55,17 +56,17 @@ export function describe(e: JEvent): { title: string; detail?: string } {
   if (e.type !== 'track') return { title: e.type[0]!.toUpperCase() + e.type.slice(1) }
   const name = e.event ?? 'track'
   switch (name) {
-    case 'Email Delivered':
-    case 'Email Opened':
-    case 'Email Bounced':
-    case 'Email Marked as Spam':
-    case 'Unsubscribed':
+    case EMAIL_DELIVERED:
+    case EMAIL_OPENED:
+    case EMAIL_BOUNCED:
+    case EMAIL_MARKED_AS_SPAM:
+    case UNSUBSCRIBED:
       return { title: name, detail: join(str(p.campaign_name), str(p.email_subject) && `“${str(p.email_subject)}”`) }
-    case 'Email Link Clicked':
+    case EMAIL_LINK_CLICKED:
       return { title: name, detail: join(str(p.campaign_name), linkPath(str(p.link_url))) }
-    case 'Email Captured':
+    case EMAIL_CAPTURED:
       return { title: name, detail: join(emailOf(e), str(p.source)) }
-    case 'Email Link Landed':
+    case EMAIL_LINK_LANDED:
       return { title: name, detail: join(str(p.outcome), str(p.previous_anonymous_id) && `was ${str(p.previous_anonymous_id)}`) }
     case 'Order Completed': {
       const products = Array.isArray(p.products) ? p.products.length : undefined
@@ -88,11 +89,11 @@ export function describe(e: JEvent): { title: string; detail?: string } {
 /** The stitch point a site event marks, if any. */
 export function stitchOf(e: JEvent, device: Device | undefined): Stitch | undefined {
   if (e.type !== 'track' || e.source !== 'site') return undefined
-  if (e.event === 'Email Captured') {
+  if (e.event === EMAIL_CAPTURED) {
     const email = emailOf(e)
     return { kind: 'email-captured', label: `Email captured${email ? ` (${email})` : ''}: this visitor's id becomes the bridge id on the Klaviyo profile` }
   }
-  if (e.event === 'Email Link Landed') {
+  if (e.event === EMAIL_LINK_LANDED) {
     const outcome = str(e.properties.outcome)
     const on = device ? ` on ${device.id}` : ''
     if (outcome === 'adopted') {

@@ -1,4 +1,5 @@
 /** The same events as Segment and Klaviyo would key them without mailstitch (the "without" view). */
+import { EMAIL_LINK_LANDED } from '../shared/email-events'
 import { recordOf as rec } from '../shared/json'
 import { DeviceRegistry } from './devices'
 import { isEmailEvent, str, type JEvent } from './events'
@@ -27,7 +28,7 @@ export interface Unstitched {
 export function isMailstitchEvent(e: JEvent): boolean {
   if (e.source !== 'site') return false
   if (e.messageId.startsWith('mst-')) return true // capture identify and Email Captured
-  return e.type === 'track' && e.event === 'Email Link Landed'
+  return e.type === 'track' && e.event === EMAIL_LINK_LANDED
 }
 
 /**
@@ -41,7 +42,7 @@ export function withoutMailstitch(events: readonly JEvent[], devices = new Devic
   const notes = new Map<string, string>()
   const adoptions: Array<{ to: string; from: string; device: string; time: number }> = []
   for (const e of events) {
-    if (e.source !== 'site' || e.type !== 'track' || e.event !== 'Email Link Landed' || e.properties.outcome !== 'adopted' || !e.anonymousId) continue
+    if (e.source !== 'site' || e.type !== 'track' || e.event !== EMAIL_LINK_LANDED || e.properties.outcome !== 'adopted' || !e.anonymousId) continue
     const device = devices.of(e)?.id ?? '?'
     // A browser that never ran analytics.js before has no previous id: mailstitch adopted the bridge
     // id before analytics.js made one. Without mailstitch it would have made a new random one.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent, relayedMetricNames } from './klaviyo-map'
+import { DEFAULT_INTEGRATIONS, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, eventTime, mapKlaviyoEvent, metricForTopic, relayedMetricNames } from './klaviyo-map'
 import type { KlaviyoEventLike, KlaviyoProfileLike } from './klaviyo-map'
 import { version as RELAY_VERSION } from './version'
 
@@ -216,6 +216,26 @@ describe('mapKlaviyoEvent', () => {
     for (const t of ['received_email', 'opened_email', 'clicked_email', 'bounced_email', 'marked_email_as_spam', 'unsubscribed_from_email_marketing']) {
       expect(WEBHOOK_TOPIC_TO_METRIC[`event:klaviyo.${t}`]).toBeDefined()
     }
+  })
+})
+
+describe('metricForTopic', () => {
+  it('reads every published spelling of the email topics', () => {
+    expect(metricForTopic('event: email_delivered')).toBe('Received Email') // help centre example
+    expect(metricForTopic('event:klaviyo.email_delivered')).toBe('Received Email') // developer guide
+    expect(metricForTopic('event:klaviyo.received_email')).toBe('Received Email')
+    expect(metricForTopic(' Event:Klaviyo.Opened_Email ')).toBe('Opened Email')
+    expect(metricForTopic('event:klaviyo.unsubscribed_from_email_marketing')).toBe('Unsubscribed from Email Marketing')
+    expect(metricForTopic('event:klaviyo.dropped_email')).toBeUndefined()
+    expect(metricForTopic('event:klaviyo.received_sms')).toBeUndefined()
+    expect(metricForTopic(42)).toBeUndefined()
+  })
+
+  it('spells every topic the developer-guide way in WEBHOOK_TOPIC_TO_METRIC', () => {
+    expect(WEBHOOK_TOPIC_TO_METRIC['event:klaviyo.email_delivered']).toBe('Received Email')
+    expect(WEBHOOK_TOPIC_TO_METRIC['event:klaviyo.unsubscribed']).toBe('Unsubscribed')
+    expect(Object.keys(WEBHOOK_TOPIC_TO_METRIC)).toHaveLength(8)
+    for (const topic of Object.keys(WEBHOOK_TOPIC_TO_METRIC)) expect(metricForTopic(topic)).toBe(WEBHOOK_TOPIC_TO_METRIC[topic])
   })
 })
 

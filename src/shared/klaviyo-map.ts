@@ -4,35 +4,57 @@
  * snake_case JSON:API objects Klaviyo puts into webhook payloads.
  */
 import { RELAY_NAME, version as RELAY_VERSION } from './version'
+import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from './email-events'
 import { scan } from './url'
 import type { SegmentTrackMessage } from './segment-message'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
-  'Received Email': 'Email Delivered',
-  'Opened Email': 'Email Opened',
-  'Clicked Email': 'Email Link Clicked',
-  'Bounced Email': 'Email Bounced',
-  'Marked Email as Spam': 'Email Marked as Spam',
-  Unsubscribed: 'Unsubscribed',
-  'Unsubscribed from Email Marketing': 'Unsubscribed',
-} as const
+  'Received Email': EMAIL_DELIVERED,
+  'Opened Email': EMAIL_OPENED,
+  'Clicked Email': EMAIL_LINK_CLICKED,
+  'Bounced Email': EMAIL_BOUNCED,
+  'Marked Email as Spam': EMAIL_MARKED_AS_SPAM,
+  Unsubscribed: UNSUBSCRIBED,
+  'Unsubscribed from Email Marketing': UNSUBSCRIBED,
+} as const satisfies Record<string, RelayedEmailEventName>
 
 /** A Klaviyo metric name the relay forwards. */
 export type RelayedMetricName = keyof typeof METRIC_TO_EVENT
 /** A Segment event name the relay emits. */
 export type RelayEventName = (typeof METRIC_TO_EVENT)[RelayedMetricName]
 
-/** Klaviyo system-webhook topic → metric name. `email_delivered` is a documented alias of received_email. */
-export const WEBHOOK_TOPIC_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = {
-  'event:klaviyo.received_email': 'Received Email',
-  'event:klaviyo.email_delivered': 'Received Email',
-  'event:klaviyo.opened_email': 'Opened Email',
-  'event:klaviyo.clicked_email': 'Clicked Email',
-  'event:klaviyo.bounced_email': 'Bounced Email',
-  'event:klaviyo.marked_email_as_spam': 'Marked Email as Spam',
-  'event:klaviyo.unsubscribed': 'Unsubscribed',
-  'event:klaviyo.unsubscribed_from_email_marketing': 'Unsubscribed from Email Marketing',
+/**
+ * Klaviyo system-webhook topic name (after `event:` and an optional `klaviyo.`) → metric name.
+ * `email_delivered` is a documented alias of received_email (help centre "Understand webhooks in
+ * Advanced KDP" spells the topic `event: email_delivered`).
+ */
+const TOPIC_NAME_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = {
+  received_email: 'Received Email',
+  email_delivered: 'Received Email',
+  opened_email: 'Opened Email',
+  clicked_email: 'Clicked Email',
+  bounced_email: 'Bounced Email',
+  marked_email_as_spam: 'Marked Email as Spam',
+  unsubscribed: 'Unsubscribed',
+  unsubscribed_from_email_marketing: 'Unsubscribed from Email Marketing',
+}
+
+/** Klaviyo system-webhook topic id as the developer guide spells it (`event:klaviyo.opened_email`) → metric name. */
+export const WEBHOOK_TOPIC_TO_METRIC: Readonly<Record<string, RelayedMetricName>> = Object.fromEntries(
+  Object.entries(TOPIC_NAME_TO_METRIC).map(([name, metric]) => [`event:klaviyo.${name}`, metric]),
+)
+
+/** Metric name for a webhook topic in any published spelling (`event:klaviyo.opened_email`, `event: email_delivered`), or undefined. */
+export function metricForTopic(topic: unknown): RelayedMetricName | undefined {
+  if (typeof topic !== 'string') return undefined
+  const name = topic
+    .trim()
+    .toLowerCase()
+    .replace(/^event\s*:\s*/, '')
+    .replace(/^klaviyo\s*\.\s*/, '')
+    .replace(/[\s-]+/g, '_')
+  return Object.prototype.hasOwnProperty.call(TOPIC_NAME_TO_METRIC, name) ? TOPIC_NAME_TO_METRIC[name] : undefined
 }
 
 /** A Klaviyo event resource (`data[]` of Get Events), camelCase (SDK) or snake_case (raw JSON). */

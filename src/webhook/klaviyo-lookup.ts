@@ -18,7 +18,7 @@
  */
 import type { KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type RateWindow } from './rate-limit'
-import { retryAfterMs, retryUntilDeadline } from './retry'
+import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
 
 /** Default Klaviyo API origin. */
 export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
@@ -91,7 +91,7 @@ export class KlaviyoLookup {
     }
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init))
     this.now = options.now ?? Date.now
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
+    this.sleep = options.sleep ?? defaultSleep
     this.profileLimiter = new RateLimiter(options.profilesRate ?? PROFILES_RATE, this.now, this.sleep)
     this.metricLimiter = new RateLimiter(options.metricsRate ?? METRICS_RATE, this.now, this.sleep)
   }

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { klaviyoItem } from '../../test/helpers/klaviyo-webhook'
-import { metricForTopic, readDeliveryItem } from './klaviyo-payload'
-
-describe('metricForTopic', () => {
-  it('reads every published spelling of the email topics', () => {
-    expect(metricForTopic('event: email_delivered')).toBe('Received Email') // help centre example
-    expect(metricForTopic('event:klaviyo.email_delivered')).toBe('Received Email') // developer guide
-    expect(metricForTopic('event:klaviyo.received_email')).toBe('Received Email')
-    expect(metricForTopic(' Event:Klaviyo.Opened_Email ')).toBe('Opened Email')
-    expect(metricForTopic('event:klaviyo.unsubscribed_from_email_marketing')).toBe('Unsubscribed from Email Marketing')
-    expect(metricForTopic('event:klaviyo.dropped_email')).toBeUndefined()
-    expect(metricForTopic('event:klaviyo.received_sms')).toBeUndefined()
-    expect(metricForTopic(42)).toBeUndefined()
-  })
-})
+import { readDeliveryItem } from './klaviyo-payload'
 
 describe('readDeliveryItem', () => {
   it('reads the published shape: relationships only, datetime with a space made ISO', () => {

@@ -7,31 +7,8 @@
  * with a space (`2023-08-10 07:21:56+00:00`), and the topic spelled `event: email_delivered`. The
  * developer guide spells topics `event:klaviyo.received_email`. Every spelling is accepted.
  */
+import { metricForTopic } from '../shared/klaviyo-map'
 import type { KlaviyoEventLike, KlaviyoProfileLike, RelayedMetricName } from '../shared/klaviyo-map'
-
-/** Topic name (after `event:` and an optional `klaviyo.`) → Klaviyo metric name. */
-const TOPIC_METRIC: Readonly<Record<string, RelayedMetricName>> = {
-  received_email: 'Received Email',
-  email_delivered: 'Received Email',
-  opened_email: 'Opened Email',
-  clicked_email: 'Clicked Email',
-  bounced_email: 'Bounced Email',
-  marked_email_as_spam: 'Marked Email as Spam',
-  unsubscribed: 'Unsubscribed',
-  unsubscribed_from_email_marketing: 'Unsubscribed from Email Marketing',
-}
-
-/** Metric name for a topic in any published spelling (`event:klaviyo.opened_email`, `event: email_delivered`), or undefined. */
-export function metricForTopic(topic: unknown): RelayedMetricName | undefined {
-  if (typeof topic !== 'string') return undefined
-  const key = topic
-    .trim()
-    .toLowerCase()
-    .replace(/^event\s*:\s*/, '')
-    .replace(/^klaviyo\s*\.\s*/, '')
-    .replace(/[\s-]+/g, '_')
-  return Object.prototype.hasOwnProperty.call(TOPIC_METRIC, key) ? TOPIC_METRIC[key] : undefined
-}
 
 /** One `data[]` item, read. */
 export interface DeliveryItem {

@@ -5,6 +5,7 @@
  * One instance counts only its own calls; several relay instances share the account's budget, so
  * a 429 with Retry-After is still expected and handled by the caller.
  */
+import { sleep as defaultSleep } from './retry'
 
 /** One window: at most `limit` requests per `windowMs`. */
 export interface RateWindow {
@@ -43,7 +44,7 @@ export class RateLimiter {
   constructor(
     private readonly windows: readonly RateWindow[],
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
   ) {
     this.longest = Math.max(0, ...windows.map((w) => w.windowMs))
   }

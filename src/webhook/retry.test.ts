@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { retryAfterMs, retryUntilDeadline, type AttemptResult, type RetryClock } from './retry'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { retryAfterMs, retryUntilDeadline, sleep, type AttemptResult, type RetryClock } from './retry'
 
 /** A clock that only moves when the code under test sleeps; records each wait. */
 function steppedClock(start = 1_000_000): RetryClock & { waits: number[] } {
@@ -76,6 +76,25 @@ describe('retryUntilDeadline', () => {
       }, { baseDelayMs: 200 }, clock.now() + 60_000, clock),
     ).rejects.toBe(thrown)
     expect(calls).toBe(1)
+  })
+})
+
+describe('sleep', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('resolves only once the runtime timer has run for the given ms', async () => {
+    vi.useFakeTimers()
+    let done = false
+    const waiting = sleep(250).then(() => {
+      done = true
+    })
+    await vi.advanceTimersByTimeAsync(249)
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await waiting
+    expect(done).toBe(true)
   })
 })
 

@@ -50,6 +50,11 @@ export async function retryUntilDeadline<T>(attempt: (n: number) => Promise<Atte
   }
 }
 
+/** The webhook runtime's one sleep: resolves after `ms` on the runtime's own timer (every caller's default when no clock is injected). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
 /** A response's Retry-After in ms when it is a number of seconds (RFC 9110 §10.2.3); undefined when absent, a date or negative. */
 export function retryAfterMs(headers: Headers): number | undefined {
   const value = headers.get('retry-after')

@@ -9,7 +9,7 @@
 import type { SegmentTrackMessage } from '../shared/segment-message'
 
 import { SEGMENT_REGION_HOSTS } from '../shared/segment-region'
-import { retryAfterMs, retryUntilDeadline } from './retry'
+import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
 
 export { segmentHost } from '../shared/segment-region'
 
@@ -53,7 +53,7 @@ export function createSegmentDelivery(options: SegmentDeliveryOptions): SegmentD
   const budget = options.budgetMs ?? 10_000
   const fetchFn = options.fetch ?? ((input, init) => fetch(input, init))
   const now = options.now ?? Date.now
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const sleep = options.sleep ?? defaultSleep
   const encoder = new TextEncoder()
 
   async function post(events: string[], deadline: number): Promise<void> {
