@@ -95,18 +95,30 @@ describe('reading, saving, removing', () => {
     expect(jobs.at(-1)).toMatchObject({ id: 'j34', runs: 3 })
   })
 
-  it('addJob appends a captured job as stored, leaves what is stored as it is, keeps the 30 newest', () => {
+  it('addJob appends a captured job to the stored text without parsing it, and leaves the legacy key to the job runner', () => {
     localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'old', t: Date.now(), n: 0, email: 'a@b.co', source: 'form', d: 0 }]))
-    localStorage.setItem(OUTBOX_KEY, JSON.stringify([{ unknown: 'kept for the job runner to judge' }]))
+    const before = JSON.stringify([{ unknown: 'kept for the job runner to judge' }])
+    localStorage.setItem(OUTBOX_KEY, before)
+    const parse = vi.spyOn(JSON, 'parse')
     addJob(job({ id: 'new' }))
+    expect(parse).not.toHaveBeenCalled()
+    parse.mockRestore()
+    expect(localStorage.getItem(OUTBOX_KEY)!.startsWith(before.slice(0, -1) + ',')).toBe(true)
     expect(stored()).toEqual([{ unknown: 'kept for the job runner to judge' }, toStored(job({ id: 'new', capturedAt: stored()[1].t }))])
     expect(localStorage.getItem(LEGACY_OUTBOX_KEY)).not.toBeNull() // upgraded by the job runner, not inside a submit
-    for (let i = 0; i < 35; i++) addJob(job({ id: 'j' + i }))
-    expect(stored()).toHaveLength(30)
-    expect(readJobs().map((each) => each.id)).toContain('old')
-    localStorage.setItem(OUTBOX_KEY, '{corrupt')
-    addJob(job({ id: 'after-corrupt' }))
-    expect(readJobs().map((each) => each.id)).toContain('after-corrupt')
+    expect(readJobs().map((each) => each.id)).toEqual(['new', 'old'])
+  })
+
+  it('addJob: a long list is parsed and trimmed to the 30 newest; text that is no list of jobs is replaced, the new job kept', () => {
+    for (let i = 0; i < 200; i++) addJob(job({ id: 'j' + i, traits: { note: 'x'.repeat(60) } }))
+    expect(stored().length).toBeLessThanOrEqual(200)
+    expect(JSON.stringify(stored()).length).toBeLessThan(20_000) // bounded: over the append limit the list is trimmed
+    expect(stored().at(-1).i).toBe('j199')
+    for (const text of ['{corrupt', '[1,2]', '[]', 'null', '[{"i":"a"},{broken']) {
+      localStorage.setItem(OUTBOX_KEY, text)
+      addJob(job({ id: 'after ' + text }))
+      expect(readJobs().map((each) => each.id), text).toContain('after ' + text)
+    }
   })
 
   it('removeJob and clearJobs (consent withdrawn: also the legacy key)', () => {

@@ -4,7 +4,7 @@
 // keepalive fetch); the next page load runs what is left. Stored under a versioned key through
 // one serializer, so the format can change without losing a job (analytics-next keeps its
 // queue the same way: `persisted-queue:v1:…`).
-import { readStored, writeStored } from './storage'
+import { readStored, writeRaw, writeStored } from './storage'
 
 /** The steps of a capture, in the order they run. */
 export type StepName = 'identify' | 'track' | 'profile' | 'subscription'
@@ -130,13 +130,29 @@ export function hasStoredJobs(): boolean {
   }
 }
 
+/** Above this many characters, `addJob` parses the list and keeps the 30 newest. */
+const APPEND_LIMIT = 16_000
+
 /**
- * Add a new job as it is captured: appended to the stored list as stored (nothing parsed or
- * upgraded here, inside the submit event; the job runner does that), the 30 newest kept.
+ * Add a new job as it is captured, inside the submit event: its stored form is appended to the
+ * stored list as text, without parsing or re-writing the jobs already there (the job runner reads,
+ * upgrades and trims them). Measured in bench row 3, parsing and re-serializing the list here put
+ * the dispatch at 0.40 / 1.20 ms median / p95 in one run; appending, 0.25 / 0.50 ms in the next.
+ * Text that is not a list of our jobs (`[{…}]`), or a long list, takes the parsing way (only
+ * mailstitch writes this key; a list damaged in its middle would also lose the job appended to it).
  */
 export function addJob(job: Job): void {
-  const stored = readStored<object[]>(OUTBOX_KEY)
-  writeStored(OUTBOX_KEY, (Array.isArray(stored) ? stored : []).concat(toStored(job)).slice(-MAX_JOBS))
+  const entry = toStored(job)
+  let stored: string | null = null
+  try {
+    stored = localStorage.getItem(OUTBOX_KEY)
+  } catch { /* unavailable: the write below fails quietly too */ }
+  if (stored && stored.length < APPEND_LIMIT && stored.startsWith('[{') && stored.endsWith('}]')) {
+    writeRaw(OUTBOX_KEY, stored.slice(0, -1) + ',' + JSON.stringify(entry) + ']')
+    return
+  }
+  const list = readStored<object[]>(OUTBOX_KEY)
+  writeStored(OUTBOX_KEY, (Array.isArray(list) ? list : []).concat(entry).slice(-MAX_JOBS))
 }
 
 /** Store `job`, replacing the stored job with its id (the 30 newest are kept). */

@@ -17,3 +17,10 @@ export function writeStored(key: string, value: unknown): void {
     else localStorage.setItem(key, JSON.stringify(value))
   } catch { /* unavailable or full */ }
 }
+
+/** Store `text` as it is under `key`; silent when storage is unavailable or full. */
+export function writeRaw(key: string, text: string): void {
+  try {
+    localStorage.setItem(key, text)
+  } catch { /* unavailable or full */ }
+}
