@@ -151,7 +151,10 @@ export function addJob(job: Job): void {
     writeRaw(OUTBOX_KEY, stored.slice(0, -1) + ',' + JSON.stringify(entry) + ']')
     return
   }
-  const list = readStored<object[]>(OUTBOX_KEY)
+  let list: unknown
+  try {
+    list = JSON.parse(stored!) // the text read above: no second read of storage
+  } catch { /* absent or corrupt: a new list */ }
   writeStored(OUTBOX_KEY, (Array.isArray(list) ? list : []).concat(entry).slice(-MAX_JOBS))
 }
 

@@ -14,8 +14,8 @@ export function readStored<T>(key: string): T | null | undefined {
 export function writeStored(key: string, value: unknown): void {
   try {
     if (value === undefined) localStorage.removeItem(key)
-    else localStorage.setItem(key, JSON.stringify(value))
-  } catch { /* unavailable or full */ }
+    else writeRaw(key, JSON.stringify(value))
+  } catch { /* unavailable, or a value JSON cannot take */ }
 }
 
 /** Store `text` as it is under `key`; silent when storage is unavailable or full. */
