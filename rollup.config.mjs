@@ -11,11 +11,17 @@ const browserTarget = 'es2020'
 const nodeExternal = (id) =>
   id.startsWith('node:') || builtinModules.includes(id) || /^(klaviyo-api|@segment\/analytics-node)(\/|$)/.test(id)
 
-/** terser settings of the two script-tag bundles. */
+/**
+ * terser settings of the script-tag bundles. The preamble is V8's explicit compile hint
+ * (https://v8.dev/blog/explicit-compile-hints, Chrome 136+; other engines read a comment): the
+ * whole file is compiled while it streams in, off the main thread, instead of each function on
+ * the main thread at its first call. Measured on the core (bench row 2's page, storage warmed,
+ * 15 loads each, same run): 2.27 ms median main-thread time without it, 0.84 ms with it.
+ */
 const browserTerser = (passes) => ({
   ecma: 2020,
   compress: { passes, unsafe_arrows: true, unsafe_methods: true },
-  format: { comments: false },
+  format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' },
 })
 
 const hasRelay = existsSync('src/relay/index.ts')

@@ -2,8 +2,8 @@
 // The Segment adapter: the three analytics shapes (AnalyticsBrowser, a loaded window.analytics,
 // the snippet's stub or our own queue array), identity from analytics.js's user or its storage.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { callAnalytics, currentVisitor, isLoaded, registerPlugin, whenLoaded, type AnalyticsSource } from './analytics'
-import type { AnalyticsLike, SegmentPlugin } from './types'
+import { callAnalytics, currentVisitor, isLoaded, onAnalyticsLoad, persistedByAnalytics, registerPlugin, whenLoaded, type AnalyticsSource } from './analytics'
+import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from './types'
 
 const user = (anonymousId: string | null, userId: string | null = null, traits: Record<string, unknown> = {}) =>
   ({ anonymousId: () => anonymousId, id: () => userId, traits: () => traits })
@@ -124,5 +124,46 @@ describe('registerPlugin', () => {
     const q: unknown[][] = []
     registerPlugin(source(q), plugin)()
     expect(q).toEqual([['register', plugin], ['deregister', 'mailstitch']])
+  })
+})
+
+describe('persistedByAnalytics', () => {
+  const persist = (key: string, value: unknown) => localStorage.setItem(key, typeof value === 'string' ? value : JSON.stringify(value))
+
+  it('the messageIds of every analytics.js retry queue (`persisted-queue:v1:…:items`), nothing else', () => {
+    persist('persisted-queue:v1:WK:dest-Segment.io:items', [{ id: 'c1', event: { messageId: 'mst-1-i' } }, { id: 'c2', event: { messageId: 'ajs-next-2' } }])
+    persist('persisted-queue:v1:WK:event-queue:items', [{ id: 'c3', event: { messageId: 'mst-1-t' } }])
+    persist('persisted-queue:v1:WK:dest-Segment.io:seen', { 'mst-9-i': 1 })
+    persist('other:items', [{ event: { messageId: 'not-a-queue' } }])
+    expect([...persistedByAnalytics()].sort()).toEqual(['ajs-next-2', 'mst-1-i', 'mst-1-t'])
+  })
+
+  it('corrupt or odd entries are skipped; storage that throws gives an empty set', () => {
+    persist('persisted-queue:v1:WK:a:items', '{not json')
+    persist('persisted-queue:v1:WK:b:items', { not: 'a list' })
+    persist('persisted-queue:v1:WK:c:items', [null, { event: { messageId: 7 } }, { event: { messageId: 'ok' } }])
+    expect([...persistedByAnalytics()]).toEqual(['ok'])
+    vi.spyOn(localStorage, 'key').mockImplementation(() => {
+      throw new DOMException('denied', 'SecurityError')
+    })
+    expect(persistedByAnalytics().size).toBe(0)
+  })
+})
+
+describe('onAnalyticsLoad', () => {
+  it('registers a utility plugin whose load (analytics-next calls it as it adds the plugin) calls back; the undo deregisters it', async () => {
+    const registered: SegmentUtilityPlugin[] = []
+    const deregistered: string[] = []
+    const a = { register: (p: SegmentUtilityPlugin) => void registered.push(p), deregister: (n: string) => void deregistered.push(n) }
+    const onLoad = vi.fn()
+    const undo = onAnalyticsLoad(source(a), onLoad)
+    expect(registered).toHaveLength(1)
+    expect(registered[0]).toMatchObject({ name: 'mailstitch-start', type: 'utility', version: expect.any(String) })
+    expect(registered[0]!.isLoaded()).toBe(true)
+    expect(onLoad).not.toHaveBeenCalled()
+    await expect(registered[0]!.load()).resolves.toBeUndefined()
+    expect(onLoad).toHaveBeenCalledTimes(1)
+    undo()
+    expect(deregistered).toEqual(['mailstitch-start'])
   })
 })

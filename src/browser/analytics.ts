@@ -3,7 +3,8 @@
 // placed before the snippet). Every access is guarded: a broken or blocked analytics never
 // throws into the page.
 import { readCookie } from './cookie'
-import type { AnalyticsLike, SegmentPlugin } from './types'
+import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from './types'
+import { version } from '../shared/version'
 import { readStored } from './storage'
 
 /** Where the analytics object is read from, on each use (the snippet may replace it). */
@@ -73,11 +74,13 @@ export function callAnalytics(source: AnalyticsSource, method: string, args: unk
 }
 
 /**
- * The messageIds analytics.js has persisted to resend itself on this page load (its retry queue,
- * `persisted-queue:v1:<writeKey>:…:items`, written on `pagehide`). Read at start-up, before
- * analytics.js loads and takes them: the outbox must not send those a second time.
+ * The messageIds analytics.js has persisted to resend itself on the next page load (its retry
+ * queues, `persisted-queue:v1:<writeKey>:…:items`, written by its own `pagehide` listener). The
+ * job runner reads them in a `pagehide` listener of its own, added after analytics.js loaded and
+ * so run after analytics.js's: a step found there counts as sent, and the next page does not
+ * send it a second time.
  */
-export function queuedByAnalytics(): Set<string> {
+export function persistedByAnalytics(): Set<string> {
   const ids = new Set<string>()
   try {
     for (let index = 0; index < localStorage.length; index++) {
@@ -105,7 +108,21 @@ export function whenLoaded(source: AnalyticsSource, timeoutMs?: number): Promise
  * Register `plugin` the analytics-next way: `register`, which the snippet's stub and
  * AnalyticsBrowser buffer until analytics.js loads. Returns the function that takes it out again.
  */
-export function registerPlugin(source: AnalyticsSource, plugin: SegmentPlugin): () => void {
+export function registerPlugin(source: AnalyticsSource, plugin: SegmentPlugin | SegmentUtilityPlugin): () => void {
   callAnalytics(source, 'register', [plugin])
   return () => callAnalytics(source, 'deregister', [plugin.name])
+}
+
+/**
+ * Call `onLoad` once analytics.js has loaded (it has read its own cookies and localStorage by
+ * then): a utility plugin, whose `load` analytics-next calls as it registers it, which is sooner
+ * than `ready` (that waits for every device-mode destination). Returns the deregistration.
+ */
+export function onAnalyticsLoad(source: AnalyticsSource, onLoad: () => void): () => void {
+  const done = () => Promise.resolve()
+  const load = () => {
+    onLoad()
+    return done()
+  }
+  return registerPlugin(source, { name: 'mailstitch-start', type: 'utility', version, isLoaded: () => true, load, unload: done })
 }

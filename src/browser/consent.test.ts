@@ -257,7 +257,8 @@ describe("consent: 'shopify' on createMailstitch", () => {
     await start({ analytics: fa.analytics, consent: 'shopify' }).ready()
     collected()
     await tick()
-    expect(fa.calls).toEqual([{ m: 'register', args: [] }]) // the scrubber only: no adoption, no event
+    expect(fa.registrations.map((r) => r.args[0])).toEqual(['mailstitch', 'mailstitch-start']) // positive signal: started
+    expect(fa.calls).toEqual([]) // no adoption, no event
   })
 
   it('consent given later flushes nothing twice and allows captures', async () => {

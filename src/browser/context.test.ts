@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 // One instance's context (createContext): its defaults, its consent answer, where its analytics
-// object comes from, what analytics.js will resend itself, and the two helpers beside it.
+// object comes from, that it reads no storage, and the helpers beside it.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext, failure, stillAllowed } from './context'
-import { OUTBOX_KEY, LEGACY_OUTBOX_KEY } from './outbox'
+import { OUTBOX_KEY } from './outbox'
 import type { AnalyticsLike, MailstitchOptions } from './types'
 import { endTest, fakeAnalytics, resetPage } from '../../test/helpers/browser-fakes'
 
@@ -27,7 +27,7 @@ describe('createContext defaults', () => {
     expect(context.recentCaptures.size).toBe(0)
     expect(context.klaviyoFormsCaptured.size).toBe(0)
     expect(context.runningJobs.size).toBe(0)
-    expect(context.queuedByAnalytics.size).toBe(0)
+    expect(context.handedToAnalytics).toBeUndefined()
     expect(context.pendingToken).toBeUndefined()
     expect(context.cleanups).toEqual([])
     expect(context.destroyed).toBe(false)
@@ -105,31 +105,16 @@ describe('analytics, read on each use', () => {
   })
 })
 
-describe('queuedByAnalytics: what analytics.js will resend itself', () => {
-  it('read when a previous page left jobs in the outbox', () => {
-    persistAnalyticsQueue('ajs-next-1', 'ajs-next-2')
-    localStorage.setItem(OUTBOX_KEY, JSON.stringify([{ id: 'job-1' }]))
-    expect([...createContext({}).queuedByAnalytics].sort()).toEqual(['ajs-next-1', 'ajs-next-2'])
-  })
-
-  it('read when jobs sit under the 0.1.0 outbox key', () => {
-    persistAnalyticsQueue('ajs-next-3')
-    localStorage.setItem(LEGACY_OUTBOX_KEY, JSON.stringify([{ id: 'job-1' }]))
-    expect([...createContext({}).queuedByAnalytics]).toEqual(['ajs-next-3'])
-  })
-
-  it('not scanned when no jobs were left: empty even with a persisted queue, and localStorage is not walked', () => {
+describe('createContext touches no storage', () => {
+  it('a previous page\'s jobs and analytics.js\'s persisted queue are left unread at creation (the first storage access is analytics.js\'s)', () => {
     persistAnalyticsQueue('ajs-next-1')
-    const walked = vi.spyOn(Storage.prototype, 'key')
-    expect(createContext({}).queuedByAnalytics.size).toBe(0)
-    expect(walked).not.toHaveBeenCalled()
-  })
-
-  it('fixed at creation: a queue persisted later is not added', () => {
     localStorage.setItem(OUTBOX_KEY, JSON.stringify([{ id: 'job-1' }]))
+    const getItem = vi.spyOn(localStorage, 'getItem')
+    const key = vi.spyOn(localStorage, 'key')
     const context = createContext({})
-    persistAnalyticsQueue('ajs-next-late')
-    expect(context.queuedByAnalytics.size).toBe(0)
+    expect(context.linkParam).toBe('mst') // created
+    expect(getItem).not.toHaveBeenCalled()
+    expect(key).not.toHaveBeenCalled()
   })
 })
 

@@ -1,10 +1,10 @@
 // The one explicit context every step of an instance reads and writes: its options, its
 // analytics source, its consent gate and the little it remembers on this page.
 import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from './types'
-import { queuedByAnalytics, type AnalyticsSource } from './analytics'
+import type { AnalyticsSource } from './analytics'
 import type { Adoption } from './landing'
 import { askConsent } from './consent'
-import { hasStoredJobs } from './outbox'
+import type { Job, StepName } from './outbox'
 import { makeLog, type Log } from './log'
 
 /** The state of one mailstitch instance. */
@@ -23,8 +23,11 @@ export interface Context {
   klaviyoFormsCaptured: Set<string>
   /** Jobs this instance is running now (the start-up flush must not run a capture's job a second time). */
   runningJobs: Set<string>
-  /** messageIds analytics.js will resend itself (its persisted queue at start-up). */
-  queuedByAnalytics: Set<string>
+  /**
+   * Segment steps handed to analytics.js on this page, by messageId (made by the runner when it
+   * first hands one over): at `pagehide`, those analytics.js persisted to resend itself count as sent.
+   */
+  handedToAnalytics?: Map<string, { job: Job; step: StepName }>
   /** The landing's token while it waits for consent. */
   pendingToken: string | undefined
   /** The landing decision; event processing waits on it (never long). */
@@ -46,8 +49,6 @@ export function createContext(options: MailstitchOptions | null | undefined): Co
     recentCaptures: new Map(),
     klaviyoFormsCaptured: new Set(),
     runningJobs: new Set(),
-    // Only worth a look (a walk over localStorage) when a previous page left jobs.
-    queuedByAnalytics: hasStoredJobs() ? queuedByAnalytics() : new Set(),
     pendingToken: undefined,
     adoption: Promise.resolve(),
     cleanups: [],
@@ -64,4 +65,12 @@ export function failure(context: Context, reason: CaptureFailure): CaptureResult
 /** Consent is still given and the instance still alive (asked before each retry). */
 export function stillAllowed(context: Context): boolean {
   return !context.destroyed && context.consent() !== false
+}
+
+/** Add an event listener (a locked-down page may refuse: capture() still works) and remember how to remove it. */
+export function listen(context: Context, target: EventTarget, type: string, handler: (event: Event) => void, capture?: boolean): void {
+  try {
+    target.addEventListener(type, handler, capture)
+  } catch { /* refused */ }
+  context.cleanups.push(() => target.removeEventListener(type, handler, capture))
 }

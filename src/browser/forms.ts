@@ -1,6 +1,6 @@
 // Step 4, wiring: the page events that start a capture (form submits, Klaviyo onsite forms) and
 // the consent banner's answer. Each listener is removed again by `destroy()`.
-import type { Context } from './context'
+import { listen, type Context } from './context'
 import { afterSubmit, capture } from './capture'
 import type { CaptureOptions } from './types'
 import { SHOPIFY_CONSENT_EVENT } from './consent'
@@ -9,14 +9,6 @@ import { land } from './landing'
 import { clearJobs } from './outbox'
 import { clearState } from './state'
 import { flushStoredJobs, prefetchRunner } from './handoff'
-
-/** Add an event listener (a locked-down page may refuse: capture() still works) and remember how to remove it. */
-export function listen(context: Context, target: EventTarget, type: string, handler: (event: Event) => void, capture?: boolean): void {
-  try {
-    target.addEventListener(type, handler, capture)
-  } catch { /* refused */ }
-  context.cleanups.push(() => target.removeEventListener(type, handler, capture))
-}
 
 /** The value of a named form field, as a string (`''` when absent). */
 function fieldValue(form: HTMLFormElement, name: string): string {

@@ -1,12 +1,13 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Runner } from './runner-loader'
+import type { AnalyticsLike, SegmentUtilityPlugin } from './types'
 
 // The runner as the script tag may find it: not loadable (blocked, offline), or loaded.
 const loadRunner = vi.fn<() => Promise<Runner>>()
 vi.mock('./runner-loader', () => ({ loadRunner: () => loadRunner() }))
 
-const { flushStoredJobs, prefetchRunner, runJobLater } = await import('./handoff')
+const { STORED_JOBS_FALLBACK_MS, flushStoredJobs, flushStoredJobsWhenAnalyticsLoads, prefetchRunner, runJobLater } = await import('./handoff')
 const { createContext } = await import('./context')
 const { OUTBOX_KEY, addJob, newJobId, readJobs } = await import('./outbox')
 
@@ -66,5 +67,80 @@ describe('flushStoredJobs', () => {
     expect(flushOutbox).toHaveBeenCalledWith(context)
     await expect(flushStoredJobs(context)).resolves.toBeUndefined()
     expect(JSON.parse(localStorage.getItem(OUTBOX_KEY)!)).toHaveLength(1)
+  })
+})
+
+describe('flushStoredJobsWhenAnalyticsLoads (start-up)', () => {
+  /** A snippet stub: calls are queued as analytics.js would find them; `load()` plays analytics-next registering the plugins. */
+  function stub() {
+    const queue: unknown[][] = []
+    const analytics = Object.assign(queue, {
+      register: (plugin: SegmentUtilityPlugin) => void queue.push(['register', plugin]),
+      deregister: (name: string) => void queue.push(['deregister', name]),
+    })
+    const load = () => {
+      for (const [method, plugin] of queue) if (method === 'register') void (plugin as SegmentUtilityPlugin).load()
+    }
+    return { analytics: analytics as unknown as AnalyticsLike, queue, load }
+  }
+
+  it('reads no storage until analytics.js has loaded its plugins; then runs the stored jobs', async () => {
+    addJob(job())
+    const flushOutbox = vi.fn(async () => {})
+    loadRunner.mockResolvedValue({ flushOutbox } as unknown as Runner)
+    const page = stub()
+    const getItem = vi.spyOn(localStorage, 'getItem')
+    const context = createContext({ analytics: page.analytics })
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    expect(page.queue.map((call) => [call[0], (call[1] as SegmentUtilityPlugin).name, (call[1] as SegmentUtilityPlugin).type])).toEqual([['register', 'mailstitch-start', 'utility']])
+    await Promise.resolve()
+    expect(getItem).not.toHaveBeenCalled()
+    page.load()
+    await flushed
+    expect(getItem).toHaveBeenCalledWith(OUTBOX_KEY)
+    expect(flushOutbox).toHaveBeenCalledWith(context)
+  })
+
+  it('analytics.js never loads (blocked): the look happens after 3 s all the same', async () => {
+    vi.useFakeTimers()
+    addJob(job())
+    const flushOutbox = vi.fn(async () => {})
+    loadRunner.mockResolvedValue({ flushOutbox } as unknown as Runner)
+    const context = createContext({ analytics: stub().analytics })
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    await vi.advanceTimersByTimeAsync(STORED_JOBS_FALLBACK_MS - 1)
+    expect(loadRunner).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    await flushed
+    expect(flushOutbox).toHaveBeenCalledTimes(1)
+  })
+
+  it('tag before the snippet: registers once the page is parsed, on the stub the snippet made', async () => {
+    vi.useFakeTimers()
+    const readyState = vi.spyOn(document, 'readyState', 'get').mockReturnValue('loading')
+    const holder = { analytics: undefined as unknown }
+    const context = createContext({})
+    context.analytics = () => holder.analytics as never
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    const page = stub()
+    holder.analytics = page.analytics // the snippet ran after the tag
+    expect(page.queue).toHaveLength(0)
+    readyState.mockReturnValue('interactive')
+    document.dispatchEvent(new Event('DOMContentLoaded'))
+    expect(page.queue.map((call) => call[0])).toEqual(['register'])
+    page.load()
+    await expect(flushed).resolves.toBeUndefined()
+    expect(loadRunner).not.toHaveBeenCalled() // no stored jobs: nothing to load
+  })
+
+  it('a destroyed instance runs nothing', async () => {
+    addJob(job())
+    const page = stub()
+    const context = createContext({ analytics: page.analytics })
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    context.destroyed = true
+    page.load()
+    await flushed
+    expect(loadRunner).not.toHaveBeenCalled()
   })
 })

@@ -784,18 +784,46 @@ describe('outbox across page loads', () => {
     expect(outbox()).toEqual([])
   })
 
-  it('a step analytics.js holds in its own persisted queue is not sent again by the outbox (one copy)', async () => {
-    const id = newJobId()
-    saveJob({ id, capturedAt: Date.now(), runs: 1, email: 'ada@example.com', source: 'form', subscribe: false, bridgeId: 'anon-aaaa-1111', sent: ['profile'] })
-    // What analytics-next wrote on pagehide: the identify was queued, the track was in flight (not persisted).
-    localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx1', event: { type: 'identify', messageId: `mst-${id}-i` } }]))
-    const fa = fakeAnalytics()
+  it('a step analytics.js persists to resend itself as the page goes is not sent again by the next page (one copy)', async () => {
+    // Page 1: analytics.js takes both steps but confirms neither before the page goes.
+    const page1 = fakeAnalytics({ deliver: false })
     fakeFetch()
-    await start({ analytics: fa.analytics }).ready()
+    const s1 = start({ analytics: page1.analytics })
+    await s1.capture('ada@example.com')
     await tick()
-    expect(fa.of('identify')).toEqual([])
-    expect(fa.of('track').map((a) => (a[2] as { messageId: string }).messageId)).toEqual([`mst-${id}-t`])
+    const [identifyId, trackId] = page1.calls.map((c) => (c.args[c.args.length - 1] as { messageId: string }).messageId)
+    // What analytics-next's own pagehide listener (registered when it loaded, so before ours) wrote:
+    // the identify still queued, the track in flight (not persisted).
+    localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx1', event: { type: 'identify', messageId: identifyId } }]))
+    window.dispatchEvent(new Event('pagehide'))
+    expect(outbox()[0].d).toEqual(['profile', 'identify'])
+    s1.destroy()
+
+    // Page 2: analytics.js resends its identify itself; the outbox sends only the track.
+    const page2 = fakeAnalytics()
+    fakeFetch()
+    await start({ analytics: page2.analytics }).ready()
+    await tick()
+    expect(page2.of('identify')).toEqual([])
+    expect(page2.of('track').map((a) => (a[2] as { messageId: string }).messageId)).toEqual([trackId])
     expect(outbox()).toEqual([])
+  })
+
+  it('at pagehide, steps analytics.js did not persist stay unsent, and a destroyed instance no longer listens', async () => {
+    const fa = fakeAnalytics({ deliver: false })
+    fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await s.capture('ada@example.com')
+    await tick()
+    expect(fa.of('identify')).toHaveLength(1) // positive signal first: the steps were handed over
+    localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx9', event: { type: 'track', messageId: 'ajs-next-other' } }]))
+    window.dispatchEvent(new Event('pagehide'))
+    expect(outbox()[0].d).toEqual(['profile'])
+    s.destroy()
+    const identifyId = (fa.of('identify')[0]!.at(-1) as { messageId: string }).messageId
+    localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx1', event: { type: 'identify', messageId: identifyId } }]))
+    window.dispatchEvent(new Event('pagehide'))
+    expect(outbox()[0].d).toEqual(['profile'])
   })
 
   it('a Segment step analytics.js did not confirm (the page left first) stays in the outbox', async () => {

@@ -5,7 +5,7 @@ import type { CaptureOptions, Mailstitch, MailstitchOptions } from './types'
 import { createContext, type Context } from './context'
 import { startLanding } from './landing'
 import { capture } from './capture'
-import { flushStoredJobs } from './handoff'
+import { flushStoredJobsWhenAnalyticsLoads } from './handoff'
 import { watchForms, watchKlaviyoForms, watchShopifyConsent } from './forms'
 import { readState } from './state'
 
@@ -28,13 +28,9 @@ export function inertInstance(): Mailstitch {
   }
 }
 
-/**
- * Start-up work that can wait: the jobs a previous page left. Asked for at once (the runner's
- * file then loads while the page does; a job left by a form post is sent as early as the next
- * page allows), and run in the runner's own task, not in this one.
- */
+/** Start-up work that can wait: the landing decision, and the jobs a previous page left. */
 function startOutbox(context: Context): Promise<void> {
-  return Promise.all([context.adoption, flushStoredJobs(context)]).then(() => {}, () => {})
+  return Promise.all([context.adoption, flushStoredJobsWhenAnalyticsLoads(context)]).then(() => {}, () => {})
 }
 
 /** The public API over a started context. */

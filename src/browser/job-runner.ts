@@ -1,12 +1,12 @@
 // Step 3, the job runner: carry out a capture's steps that were not handed off yet, on this page
 // or a later one. A step counts as sent once analytics.js reports it delivered, or once it sits in
-// analytics.js's persisted retry queue (it resends those with the same messageId on the next
-// page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent once, not once
-// by analytics.js and again by the outbox.
+// analytics.js's persisted retry queue as the page goes (it resends those with the same messageId
+// on the next page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent
+// once, not once by analytics.js and again by the outbox.
 import { EMAIL_CAPTURED } from '../shared/email-events'
 import type { CaptureResult } from './types'
-import { callAnalytics, currentVisitor, whenLoaded } from './analytics'
-import { failure, stillAllowed, type Context } from './context'
+import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from './analytics'
+import { failure, listen, stillAllowed, type Context } from './context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
 import { readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
 import { writeState } from './state'
@@ -73,14 +73,33 @@ function segmentOptions(job: Job, suffix: string, extra?: object): object {
 }
 
 /**
- * One Segment step: skipped when analytics.js's own persisted queue holds it (it resends it
- * itself), else called, and recorded as sent once analytics.js reports it delivered. Left
- * unsent when the page unloads first (analytics.js does not persist a request in flight).
+ * At `pagehide`, the steps analytics.js has just persisted to resend itself on the next page
+ * count as sent (the outbox must not send them a second time). Listened for once analytics.js
+ * has loaded, so this runs after analytics.js's own `pagehide` listeners wrote its queues.
+ */
+function handedSteps(context: Context): Map<string, { job: Job; step: StepName }> {
+  if (context.handedToAnalytics) return context.handedToAnalytics
+  const handed = new Map<string, { job: Job; step: StepName }>()
+  context.handedToAnalytics = handed
+  listen(context, window, 'pagehide', () => {
+    const persisted = persistedByAnalytics()
+    for (const [messageId, { job, step }] of handed) {
+      if (!job.sent.includes(step) && persisted.has(messageId)) markSent(context, job, step)
+    }
+  })
+  return handed
+}
+
+/**
+ * One Segment step: called, and recorded as sent once analytics.js reports it delivered, or once
+ * it sits in analytics.js's persisted queue as the page goes (`handedSteps`). Left unsent when
+ * the page unloads with the request in flight (analytics.js does not persist those): the next
+ * page sends it.
  */
 function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track', args: unknown[]): void {
   if (job.sent.includes(step)) return
   const messageId = (args[args.length - 1] as { messageId: string }).messageId
-  if (context.queuedByAnalytics.has(messageId)) return markSent(context, job, step)
+  handedSteps(context).set(messageId, { job, step })
   callAnalytics(context.analytics, step, args, (delivered) => {
     if (delivered) markSent(context, job, step)
   })

@@ -147,8 +147,8 @@ describe('the landing decision', () => {
 
   it('adopted: setAnonymousId, state cookie, landed with previous_anonymous_id', async () => {
     const { fa } = await landOn(`/?mst=${T}`)
+    expect(fa.registrations).toEqual([{ m: 'register', args: ['mailstitch'] }, { m: 'register', args: ['mailstitch-start'] }])
     expect(fa.calls.map((c) => [c.m, c.args])).toEqual([
-      ['register', []],
       ['setAnonymousId', [T]],
       ['track', ['Email Link Landed', { outcome: 'adopted', previous_anonymous_id: PREV }]],
     ])
@@ -271,7 +271,7 @@ describe('landing with createMailstitch', () => {
     await s.ready()
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
-    expect(fa.calls.map((c) => c.m)).toEqual(['register', 'setAnonymousId', 'track'])
+    expect(fa.calls.map((c) => c.m)).toEqual(['setAnonymousId', 'track'])
     expect(stateCookie()).toEqual({ a: T, b: T })
     expect(s.linkParams()).toEqual({ mst: T })
   })
@@ -437,10 +437,11 @@ describe('landing with createMailstitch', () => {
     await s.ready()
     const q = (window as unknown as { analytics: unknown[][] }).analytics
     expect(Array.isArray(q)).toBe(true)
-    expect(q.map((e) => e[0])).toEqual(['register', 'setAnonymousId', 'track'])
+    expect(q.map((e) => e[0])).toEqual(['register', 'register', 'setAnonymousId', 'track'])
     expect(q[0]![1]).toMatchObject({ name: 'mailstitch', type: 'before', version: expect.any(String) })
-    expect(q[1]).toEqual(['setAnonymousId', T])
-    expect(q[2]).toEqual(['track', 'Email Link Landed', { outcome: 'adopted' }])
+    expect(q[1]![1]).toMatchObject({ name: 'mailstitch-start', type: 'utility', version: expect.any(String) })
+    expect(q[2]).toEqual(['setAnonymousId', T])
+    expect(q[3]).toEqual(['track', 'Email Link Landed', { outcome: 'adopted' }])
   })
 
   it('destroy() deregisters the plugin (a queued deregister when analytics.js has not loaded yet)', async () => {
@@ -448,14 +449,14 @@ describe('landing with createMailstitch', () => {
     const fa = fakeAnalytics()
     const s = start({ analytics: fa.analytics })
     await s.ready()
-    expect(fa.of('register')).toHaveLength(1)
+    expect(fa.of('register')).toEqual([['mailstitch'], ['mailstitch-start']])
     s.destroy()
-    expect(fa.of('deregister')).toEqual([['mailstitch']])
+    expect(fa.of('deregister')).toEqual([['mailstitch'], ['mailstitch-start']])
     go(`/?mst=${T}`)
     const queued = start({})
     queued.destroy()
     const q = (window as unknown as { analytics: unknown[][] }).analytics
-    expect(q.at(-1)).toEqual(['deregister', 'mailstitch'])
+    expect(q.slice(-2)).toEqual([['deregister', 'mailstitch'], ['deregister', 'mailstitch-start']])
   })
 
   it('the plugin has the analytics-next shape and never holds an event back on error', async () => {

@@ -27,8 +27,8 @@ export function runnerAddress(tag: HTMLScriptElement | null | undefined): string
   return tag?.dataset?.runnerSrc || runnerUrl(tag?.src)
 }
 
-/** Read while this script runs (`document.currentScript` is null afterwards). */
-const url = runnerAddress(document.currentScript as HTMLScriptElement | null)
+/** Taken while this script runs (`document.currentScript` is null afterwards); read when needed. */
+const ownTag = document.currentScript as HTMLScriptElement | null
 
 let loading: Promise<Runner> | undefined
 let warned = false
@@ -42,6 +42,7 @@ const NO_ADDRESS = `where is ${RUNNER_FILE}? set data-runner-src (README: script
  * does not know: it is refused, and the jobs wait for a matching one).
  */
 export function loadRunner(): Promise<Runner> {
+  const url = runnerAddress(ownTag)
   if (!url) {
     if (!warned) console.warn('[mailstitch] ' + NO_ADDRESS)
     warned = true

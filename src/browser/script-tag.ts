@@ -17,7 +17,9 @@ export function optionsFromDataset(d: DOMStringMap): MailstitchOptions {
   const off = (v?: string) => v != 'false' && v
   const consent = d.consent
   return {
-    ...(d as Pick<MailstitchOptions, 'linkParam' | 'linkPolicy'>), // and the data-* attributes that are no options, unused
+    // Named one by one: spreading a DOMStringMap walks every data-* attribute of the tag.
+    linkParam: d.linkParam,
+    linkPolicy: d.linkPolicy as MailstitchOptions['linkPolicy'],
     klaviyo: { companyId: d.klaviyoCompanyId!, listId: d.klaviyoListId, apiBase: d.klaviyoApiBase },
     forms: off(d.forms),
     externalId: off(d.externalId) as ExternalIdMode | undefined,

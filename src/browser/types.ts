@@ -54,6 +54,16 @@ export interface PluginContext {
   event: { anonymousId?: string | null; context?: { page?: Record<string, unknown> }; properties?: Record<string, unknown> }
 }
 
+/** An analytics-next utility plugin: no event handlers, only told when analytics.js loads it. */
+export interface SegmentUtilityPlugin {
+  name: string
+  type: 'utility'
+  version: string
+  isLoaded(): boolean
+  load(): Promise<void>
+  unload(): Promise<void>
+}
+
 /** An analytics-next plugin, as `analytics.register` takes it. */
 export interface SegmentPlugin {
   name: string

@@ -6,7 +6,7 @@
 import { vi } from 'vitest'
 import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from '../../src/browser/capture'
 import { createMailstitch } from '../../src/browser/index'
-import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin } from '../../src/browser/types'
+import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin, SegmentUtilityPlugin } from '../../src/browser/types'
 
 // --- time ----------------------------------------------------------------------------------
 
@@ -70,8 +70,10 @@ export interface FakeAnalyticsInit {
 /** The fake analytics.js and what it saw. */
 export interface FakeAnalytics {
   analytics: AnalyticsLike
-  /** Every call in order, registrations (`register`, `deregister`) included. */
+  /** Every call in order, but plugin registrations. */
   calls: Call[]
+  /** `register` and `deregister` calls in order, each with the plugin's name. */
+  registrations: Call[]
   /** The registered plugins, as analytics-next runs them. */
   mws: PluginRun[]
   /** The argument lists of the calls to method `m`. */
@@ -87,6 +89,7 @@ export interface FakeAnalytics {
 export function fakeAnalytics(init: FakeAnalyticsInit = {}): FakeAnalytics {
   let anon = init.anonymousId === undefined ? 'anon-aaaa-1111' : init.anonymousId
   const calls: Call[] = []
+  const registrations: Call[] = []
   const mws: PluginRun[] = []
   const rec = (m: string) => (...args: unknown[]) => {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
@@ -102,11 +105,17 @@ export function fakeAnalytics(init: FakeAnalyticsInit = {}): FakeAnalytics {
     page: rec('page'),
     ready: (cb?: () => void) => void (init.loaded !== false && cb?.()),
     setAnonymousId: (id?: string) => { calls.push({ m: 'setAnonymousId', args: [id] }); anon = id ?? null },
-    register: (plugin: SegmentPlugin) => { calls.push({ m: 'register', args: [] }); mws.push(asMiddleware(plugin)) },
-    deregister: (name: string) => { calls.push({ m: 'deregister', args: [name] }) },
+    // analytics-next's register: the plugin's `load` is awaited as it is added (a loaded
+    // instance calls it at once; the stub buffers the call until analytics.js loads).
+    register: (plugin: SegmentPlugin | SegmentUtilityPlugin) => {
+      registrations.push({ m: 'register', args: [plugin.name] })
+      if (plugin.type === 'before') mws.push(asMiddleware(plugin))
+      if (init.loaded !== false) void Promise.resolve().then(() => plugin.load())
+    },
+    deregister: (name: string) => { registrations.push({ m: 'deregister', args: [name] }) },
   }
-  const of = (m: string) => calls.filter((c) => c.m === m).map((c) => c.args)
-  return { analytics: analytics as AnalyticsLike, calls, mws, of, landed: () => of('track').filter((a) => a[0] === 'Email Link Landed').map((a) => a[1]) }
+  const of = (m: string) => [...calls, ...registrations].filter((c) => c.m === m).map((c) => c.args)
+  return { analytics: analytics as AnalyticsLike, calls, registrations, mws, of, landed: () => of('track').filter((a) => a[0] === 'Email Link Landed').map((a) => a[1]) }
 }
 
 // --- fetch ---------------------------------------------------------------------------------
