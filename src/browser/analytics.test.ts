@@ -129,24 +129,32 @@ describe('registerPlugin', () => {
 
 describe('persistedByAnalytics', () => {
   const persist = (key: string, value: unknown) => localStorage.setItem(key, typeof value === 'string' ? value : JSON.stringify(value))
+  const loaded = (options?: object) => source({ initialized: true, options, user: () => user('anon-1') })
 
-  it('the messageIds of every analytics.js retry queue (`persisted-queue:v1:…:items`), nothing else', () => {
+  it('the messageIds analytics.js will resend to Segment: its event queue and the Segment.io buffer, nothing else', () => {
     persist('persisted-queue:v1:WK:dest-Segment.io:items', [{ id: 'c1', event: { messageId: 'mst-1-i' } }, { id: 'c2', event: { messageId: 'ajs-next-2' } }])
     persist('persisted-queue:v1:WK:event-queue:items', [{ id: 'c3', event: { messageId: 'mst-1-t' } }])
     persist('persisted-queue:v1:WK:dest-Segment.io:seen', { 'mst-9-i': 1 })
+    persist('persisted-queue:v1:WK:dest-Google Analytics:items', [{ id: 'c4', event: { messageId: 'mst-2-i' } }]) // a device-mode destination's buffer
     persist('other:items', [{ event: { messageId: 'not-a-queue' } }])
-    expect([...persistedByAnalytics()].sort()).toEqual(['ajs-next-2', 'mst-1-i', 'mst-1-t'])
+    expect([...persistedByAnalytics(loaded({ retryQueue: true }))].sort()).toEqual(['ajs-next-2', 'mst-1-i', 'mst-1-t'])
+  })
+
+  it('none with retryQueue: false (analytics.js drops what it persisted on the next page)', () => {
+    persist('persisted-queue:v1:WK:dest-Segment.io:items', [{ id: 'c1', event: { messageId: 'mst-1-i' } }])
+    expect([...persistedByAnalytics(loaded({}))]).toEqual(['mst-1-i']) // positive signal: the key is read
+    expect(persistedByAnalytics(loaded({ retryQueue: false })).size).toBe(0)
   })
 
   it('corrupt or odd entries are skipped; storage that throws gives an empty set', () => {
-    persist('persisted-queue:v1:WK:a:items', '{not json')
-    persist('persisted-queue:v1:WK:b:items', { not: 'a list' })
-    persist('persisted-queue:v1:WK:c:items', [null, { event: { messageId: 7 } }, { event: { messageId: 'ok' } }])
-    expect([...persistedByAnalytics()]).toEqual(['ok'])
+    persist('persisted-queue:v1:A:event-queue:items', '{not json')
+    persist('persisted-queue:v1:B:event-queue:items', { not: 'a list' })
+    persist('persisted-queue:v1:C:dest-Segment.io:items', [null, { event: { messageId: 7 } }, { event: { messageId: 'ok' } }])
+    expect([...persistedByAnalytics(loaded())]).toEqual(['ok'])
     vi.spyOn(localStorage, 'key').mockImplementation(() => {
       throw new DOMException('denied', 'SecurityError')
     })
-    expect(persistedByAnalytics().size).toBe(0)
+    expect(persistedByAnalytics(loaded()).size).toBe(0)
   })
 })
 

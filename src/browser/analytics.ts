@@ -19,6 +19,8 @@ export interface Visitor {
 }
 
 type UserLike = { anonymousId(): string | null; id(): string | null; traits(): { email?: unknown } | undefined }
+/** The part of a loaded analytics.js instance mailstitch reads (`options` is the public `Analytics.options`). */
+type LoadedAnalytics = { user(): UserLike; options?: { retryQueue?: boolean } }
 
 /** An analytics.js key as analytics-next reads it: localStorage first (JSON), then the cookie. */
 function storedKey(key: string): string | null {
@@ -28,12 +30,12 @@ function storedKey(key: string): string | null {
 }
 
 /** The loaded analytics.js instance behind any of the shapes; `undefined` before it loads. */
-function loadedInstance(source: AnalyticsSource): { user(): UserLike } | undefined {
+function loadedInstance(source: AnalyticsSource): LoadedAnalytics | undefined {
   try {
     const analytics = source()
     if (!analytics) return undefined
-    if (analytics.instance) return analytics.instance as { user(): UserLike }
-    if (analytics.initialized) return analytics as unknown as { user(): UserLike }
+    if (analytics.instance) return analytics.instance as LoadedAnalytics
+    if (analytics.initialized) return analytics as unknown as LoadedAnalytics
   } catch { /* a hostile object */ }
   return undefined
 }
@@ -74,24 +76,28 @@ export function callAnalytics(source: AnalyticsSource, method: string, args: unk
 }
 
 /**
- * The messageIds analytics.js has persisted to resend itself on the next page load (its retry
- * queues, `persisted-queue:v1:<writeKey>:…:items`, written by its own `pagehide` listener). The
- * job runner reads them in a `pagehide` listener of its own, added after analytics.js loaded and
- * so run after analytics.js's: a step found there counts as sent, and the next page does not
- * send it a second time.
+ * The messageIds analytics.js has persisted to resend to Segment on the next page load, written
+ * by its own `pagehide` listeners: its event queue (`persisted-queue:v1:<writeKey>:event-queue:items`)
+ * and the Segment.io destination's buffer (`…:dest-Segment.io:items`, queued and in-flight
+ * requests). A device-mode destination's buffer (`…:dest-<name>:items`) does not count: it does
+ * not resend to Segment. None count when the loaded analytics.js runs without its retry queue
+ * (`retryQueue: false` in the source's settings): it then drops what it persisted on the next
+ * page (one attempt allowed, already spent). The job runner asks at `pagehide`, after
+ * analytics.js's own listeners ran (see job-runner.ts).
  */
-export function persistedByAnalytics(): Set<string> {
+export function persistedByAnalytics(source: AnalyticsSource): Set<string> {
   const ids = new Set<string>()
   try {
+    if (loadedInstance(source)?.options?.retryQueue === false) return ids
     for (let index = 0; index < localStorage.length; index++) {
       const key = localStorage.key(index) || ''
-      if (!key.startsWith('persisted-queue:v1:') || !key.endsWith(':items')) continue
+      if (!/^persisted-queue:v1:.*:(event-queue|dest-Segment\.io):items$/.test(key)) continue
       const items = readStored<{ event?: { messageId?: unknown } }[]>(key)
       for (const item of Array.isArray(items) ? items : []) {
         if (typeof item?.event?.messageId === 'string') ids.add(item.event.messageId)
       }
     }
-  } catch { /* storage unavailable */ }
+  } catch { /* storage unavailable, a hostile object */ }
   return ids
 }
 

@@ -131,6 +131,36 @@ describe('flushStoredJobsWhenAnalyticsLoads (start-up)', () => {
     page.load()
     await expect(flushed).resolves.toBeUndefined()
     expect(loadRunner).not.toHaveBeenCalled() // no stored jobs: nothing to load
+    for (const cleanup of context.cleanups.splice(0)) cleanup() // its DOMContentLoaded listener
+  })
+
+  it('destroyed before the page is parsed (tag before the snippet): resolves at once, no timer or listener left', async () => {
+    vi.useFakeTimers()
+    addJob(job())
+    const readyState = vi.spyOn(document, 'readyState', 'get').mockReturnValue('loading')
+    const context = createContext({})
+    context.analytics = () => undefined
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    expect(context.cleanups.length).toBeGreaterThan(0) // positive signal: it is waiting
+    context.destroyed = true
+    for (const cleanup of context.cleanups.splice(0)) cleanup()
+    await expect(flushed).resolves.toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
+    readyState.mockReturnValue('interactive')
+    document.dispatchEvent(new Event('DOMContentLoaded'))
+    expect(vi.getTimerCount()).toBe(0)
+    expect(loadRunner).not.toHaveBeenCalled()
+  })
+
+  it('destroyed while it waits for analytics.js: the fallback timer is cleared', async () => {
+    vi.useFakeTimers()
+    const context = createContext({ analytics: stub().analytics })
+    const flushed = flushStoredJobsWhenAnalyticsLoads(context)
+    expect(vi.getTimerCount()).toBe(1)
+    context.destroyed = true
+    for (const cleanup of context.cleanups.splice(0)) cleanup()
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(flushed).resolves.toBeUndefined()
   })
 
   it('a destroyed instance runs nothing', async () => {

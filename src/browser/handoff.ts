@@ -47,19 +47,22 @@ export const STORED_JOBS_FALLBACK_MS = 3000
  * (1–4 ms measured in bench row 2: `ContentSettingsManager::AllowStorageAccess` and
  * `StorageArea::GetAll`), and analytics.js makes it anyway when it loads: after that, the look
  * reads a warm copy. The jobs cannot be sent sooner than analytics.js loads in any case. Where it
- * does not load (blocked, or no Segment), the look happens 3 s after the page was parsed, so
- * Klaviyo steps with a known bridge id still go. A tag placed before the snippet finds
- * `window.analytics` only once the page is parsed: it registers then.
+ * has not loaded 3 s after start-up (blocked, delayed by a consent manager, or no Segment), the
+ * look happens then, so Klaviyo steps with a known bridge id still go. A tag placed before the
+ * snippet finds `window.analytics` only once the page is parsed: it registers (and counts the
+ * 3 s) from then.
  */
 export function flushStoredJobsWhenAnalyticsLoads(context: Context): Promise<void> {
   return new Promise<void>((resolve) => {
+    let fallback: ReturnType<typeof setTimeout> | undefined
+    const go = () => {
+      clearTimeout(fallback)
+      resolve()
+    }
+    context.cleanups.push(go) // destroy(): no timer left, and ready() still resolves
     const register = () => {
-      const fallback = setTimeout(resolve, STORED_JOBS_FALLBACK_MS)
-      const loaded = () => {
-        clearTimeout(fallback)
-        resolve()
-      }
-      if (context.analytics()) context.cleanups.push(onAnalyticsLoad(context.analytics, loaded))
+      fallback = setTimeout(go, STORED_JOBS_FALLBACK_MS)
+      if (context.analytics()) context.cleanups.push(onAnalyticsLoad(context.analytics, go))
     }
     if (context.analytics() || document.readyState !== 'loading') register()
     else listen(context, document, 'DOMContentLoaded', register)

@@ -793,7 +793,7 @@ describe('outbox across page loads', () => {
     await tick()
     const [identifyId, trackId] = page1.calls.map((c) => (c.args[c.args.length - 1] as { messageId: string }).messageId)
     // What analytics-next's own pagehide listener (registered when it loaded, so before ours) wrote:
-    // the identify still queued, the track in flight (not persisted).
+    // the identify, not the track (its answer came as the page went, or an older analytics.js).
     localStorage.setItem('persisted-queue:v1:WK:dest-Segment.io:items', JSON.stringify([{ id: 'ctx1', event: { type: 'identify', messageId: identifyId } }]))
     window.dispatchEvent(new Event('pagehide'))
     expect(outbox()[0].d).toEqual(['profile', 'identify'])

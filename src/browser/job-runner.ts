@@ -82,7 +82,7 @@ function handedSteps(context: Context): Map<string, { job: Job; step: StepName }
   const handed = new Map<string, { job: Job; step: StepName }>()
   context.handedToAnalytics = handed
   listen(context, window, 'pagehide', () => {
-    const persisted = persistedByAnalytics()
+    const persisted = persistedByAnalytics(context.analytics)
     for (const [messageId, { job, step }] of handed) {
       if (!job.sent.includes(step) && persisted.has(messageId)) markSent(context, job, step)
     }
@@ -92,9 +92,9 @@ function handedSteps(context: Context): Map<string, { job: Job; step: StepName }
 
 /**
  * One Segment step: called, and recorded as sent once analytics.js reports it delivered, or once
- * it sits in analytics.js's persisted queue as the page goes (`handedSteps`). Left unsent when
- * the page unloads with the request in flight (analytics.js does not persist those): the next
- * page sends it.
+ * it sits in analytics.js's persisted queue as the page goes (`handedSteps`; analytics-next 1.84
+ * persists in-flight requests too). Left unsent otherwise (an analytics.js that persisted
+ * nothing, or runs without its retry queue): the next page sends it.
  */
 function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track', args: unknown[]): void {
   if (job.sent.includes(step)) return

@@ -129,7 +129,7 @@ export interface Mailstitch {
   capture(email: string, options?: CaptureOptions): Promise<CaptureResult>
   /** The bridge-token query parameters for links the site builds itself (`{}` before any capture). */
   linkParams(): Record<string, string>
-  /** Resolves when start-up work (landing, outbox flush) is done; never rejects. */
+  /** Resolves when start-up work is done (the landing decided; stored jobs run once analytics.js loaded, or after 3 s); never rejects. */
   ready(): Promise<void>
   /** Remove every listener and observer this instance added. */
   destroy(): void
