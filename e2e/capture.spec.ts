@@ -91,6 +91,74 @@ test('npm AnalyticsBrowser: a controlled form that preventDefaults and posts by 
   await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'manual@example.com' })?.first_name).toBe('Ada')
 })
 
+test('Segment unreachable as the shopper leaves: the next page sends each step once, from analytics.js\'s queue, not again from the outbox', async ({ stack }) => {
+  // Issue #11. A step still in flight in analytics.js when the page goes is persisted by
+  // analytics.js itself (its pagehide listeners) and resent by the next page's analytics.js; the
+  // runner's own pagehide listener, added after analytics.js's, marks it sent, so the outbox
+  // does not send it a second time. An AJAX newsletter form keeps the shopper on page A.
+  const ajaxForm = `${shopifyNewsletterForm}<script>document.getElementById('ContactFooter').addEventListener('submit', function (e) {
+    e.preventDefault(); fetch(this.action, { method: 'POST', body: new URLSearchParams(new FormData(this)) })
+  })</script>`
+  stack.site.page('/a', stack.storefront({ after: stack.scriptTag(), body: `<main>A</main>${ajaxForm}<a id="next" href="/b">Next</a>` }))
+  stack.site.page('/b', stack.storefront({ after: stack.scriptTag(), body: '<main>B</main>' }))
+  const email = 'once@example.com'
+  const page = await (await stack.device()).newPage()
+  // What analytics.js had persisted, and mailstitch's outbox, as each document started (before any script runs).
+  await page.addInitScript(() => {
+    const ids: unknown[] = []
+    for (let index = 0; index < localStorage.length; index++) {
+      const key = localStorage.key(index) ?? ''
+      if (/^persisted-queue:v1:.*:items$/.test(key)) for (const item of JSON.parse(localStorage.getItem(key) ?? '[]')) ids.push(item?.event?.messageId)
+    }
+    ;(window as any).atStart = { persisted: ids, outbox: localStorage.getItem('mailstitch:outbox:v1') }
+  })
+  let onB = false
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame() && new URL(frame.url()).pathname === '/b') onB = true })
+  // Every request to Segment's API per mailstitch messageId, per page, as the browser sent it.
+  const wire = { a: new Map<string, number>(), b: new Map<string, number>() }
+  const api = `${stack.collector.url}/v1/`
+  page.on('request', (request) => {
+    if (request.method() !== 'POST' || !request.url().startsWith(api)) return
+    const messageId = /"messageId":"(mst-[^"]+)"/.exec(request.postData() ?? '')?.[1]
+    const counts = onB ? wire.b : wire.a
+    if (messageId) counts.set(messageId, (counts.get(messageId) ?? 0) + 1)
+  })
+  // Page A: Segment's API never answers (each request stays in flight until the page goes); page B reaches it.
+  await page.route(`${api}**`, (route) => (onB ? route.fallback() : undefined))
+
+  await page.goto(stack.site.url + '/a')
+  const anon = await anonymousIdOf(page)
+  await page.fill('#NewsletterForm--footer', email)
+  await page.click('#Subscribe')
+  // Both steps were handed to analytics.js: it sent them (they hang) while the shopper is still on page A.
+  await expect.poll(() => [...wire.a.keys()].filter((id) => /-[it]$/.test(id)).length, { timeout: 15_000 }).toBe(2)
+  const jobId = /^mst-(.+)-i$/.exec([...wire.a.keys()].find((id) => id.endsWith('-i'))!)![1]
+  const [identifyId, trackId] = [`mst-${jobId}-i`, `mst-${jobId}-t`]
+  expect([wire.a.get(identifyId), wire.a.get(trackId)]).toEqual([1, 1])
+  expect(page.url()).toBe(stack.site.url + '/a')
+
+  await Promise.all([page.waitForURL(stack.site.url + '/b'), page.click('#next')])
+  // Positive signals first: page B's analytics.js resent both, then page B's own page call
+  // arrived, mailstitch on page B has started and its outbox is empty.
+  const identify = (await stack.collector.waitFor((e: Ev) => e.messageId === identifyId, 15_000)) as Ev
+  const captured = (await stack.collector.waitFor((e: Ev) => e.messageId === trackId, 15_000)) as Ev
+  await stack.collector.waitFor((e: Ev) => e.type === 'page' && new URL(e.context?.page?.url ?? 'x:/').pathname === '/b', 15_000)
+  await page.evaluate(() => (window as any).mailstitch.instance.ready())
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('mailstitch:outbox:v1')), { timeout: 15_000 }).toBeNull()
+
+  // analytics.js had persisted both in-flight steps for page B to resend.
+  const atStart = await page.evaluate(() => (window as any).atStart as { persisted: unknown[]; outbox: string | null })
+  expect(atStart.persisted).toEqual(expect.arrayContaining([identifyId, trackId]))
+  // Page B's wire: each messageId requested exactly once (analytics.js's resend; no second copy from the outbox).
+  expect({ identify: wire.b.get(identifyId), track: wire.b.get(trackId) }, `outbox as page B started: ${atStart.outbox}`).toEqual({ identify: 1, track: 1 })
+  expect(stack.collector.duplicates()).toBe(0)
+  const identifies = stack.collector.events().filter((e: Ev) => e.type === 'identify' && e.traits?.email === email)
+  const captures = stack.collector.events().filter((e: Ev) => e.type === 'track' && e.event === 'Email Captured' && e.context?.traits?.email === email)
+  expect(identifies).toEqual([identify])
+  expect(captures).toEqual([captured])
+  expect([identify.anonymousId, captured.anonymousId]).toEqual([anon, anon])
+})
+
 test('analytics blocked by an ad blocker: no_analytics, nothing sent, no console error', async ({ stack }) => {
   stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: shopifyNewsletterForm }))
   const page = await (await stack.device({ blockAnalytics: true })).newPage()
