@@ -45,8 +45,9 @@ test('script tag placed before the Segment snippet captures the same way', async
   await page.fill('#NewsletterForm--footer', 'early@example.com')
   await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
   await expectStitched(stack, 'early@example.com', anon)
-  const sub = stack.klaviyo.requests().find((r) => r.path.startsWith('/client/subscriptions'))?.body as Ev | undefined
-  expect(sub?.data?.relationships?.list?.data?.id).toBe(LIST_ID)
+  // The subscription goes beside the profile, not after it: wait for it on its own.
+  const subscription = () => stack.klaviyo.requests().find((r) => r.path.startsWith('/client/subscriptions'))?.body as Ev | undefined
+  await expect.poll(() => subscription()?.data?.relationships?.list?.data?.id, { timeout: 15_000 }).toBe(LIST_ID)
 })
 
 test('capture before analytics.js has loaded (snippet stub) survives the reload', async ({ stack }) => {
