@@ -163,6 +163,19 @@ describe('flushStoredJobsWhenAnalyticsLoads (start-up)', () => {
     await expect(flushed).resolves.toBeUndefined()
   })
 
+  it('a page reached through a redirect (a form POST answered with one) asks for the runner at once; another page does not', async () => {
+    const entries = vi.spyOn(performance, 'getEntriesByType')
+    loadRunner.mockResolvedValue({ flushOutbox: async () => {} } as unknown as Runner)
+    entries.mockReturnValue([{ redirectCount: 0 }] as unknown as PerformanceEntryList)
+    void flushStoredJobsWhenAnalyticsLoads(createContext({ analytics: stub().analytics }))
+    expect(entries).toHaveBeenCalledWith('navigation') // positive signal: it looked
+    expect(loadRunner).not.toHaveBeenCalled()
+    entries.mockReturnValue([{ redirectCount: 1 }] as unknown as PerformanceEntryList)
+    void flushStoredJobsWhenAnalyticsLoads(createContext({ analytics: stub().analytics }))
+    expect(loadRunner).toHaveBeenCalledTimes(1)
+    entries.mockRestore()
+  })
+
   it('a destroyed instance runs nothing', async () => {
     addJob(job())
     const page = stub()
