@@ -64,14 +64,9 @@ export interface SegmentUtilityPlugin {
   unload(): Promise<void>
 }
 
-/** An analytics-next plugin, as `analytics.register` takes it. */
-export interface SegmentPlugin {
-  name: string
+/** An analytics-next plugin, as `analytics.register` takes it: the same life cycle, plus a handler per event type. */
+export interface SegmentPlugin extends Omit<SegmentUtilityPlugin, 'type'> {
   type: 'before'
-  version: string
-  isLoaded(): boolean
-  load(): Promise<void>
-  unload(): Promise<void>
   page(ctx: PluginContext): Promise<PluginContext>
   track(ctx: PluginContext): Promise<PluginContext>
   identify(ctx: PluginContext): Promise<PluginContext>
