@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { CliIO, Command } from './io'
-import { RelayError, UsageError } from '../relay/errors'
+import { RelayError, SegmentRefusedError, UsageError } from '../relay/errors'
 import { relayOptionsFromEnv } from '../relay/env'
 import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from '../relay/poll'
 import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from '../relay/relay'
@@ -160,14 +160,19 @@ async function poll(args: string[], io: CliIO): Promise<number> {
         },
       })
       io.out(formatSummary(summary))
+      if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else if (values.once) {
       const summary = await relay.pollOnce({ since })
       io.out(formatSummary(summary))
+      if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else {
       await relay.follow({
         since,
         intervalSeconds: interval,
-        onPoll: (s: PollSummary) => io.out(`${new Date().toISOString()} ${formatSummary(s)}`),
+        onPoll: (s: PollSummary) => {
+          io.out(`${new Date().toISOString()} ${formatSummary(s)}`)
+          if (s.refused) io.err(`${new Date().toISOString()} ${new SegmentRefusedError(s.refused, s.refusals).message}`)
+        },
         onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
       })
     }

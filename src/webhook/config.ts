@@ -9,6 +9,7 @@ import { KlaviyoLookup } from './klaviyo-lookup'
 import { handleShopifyWebhook, type ShopifyWebhookOptions } from './shopify'
 import { createSegmentDelivery, segmentHost, type SegmentDelivery } from './segment-delivery'
 import type { MapOptions } from '../shared/klaviyo-map'
+import type { SegmentTrackMessage } from '../shared/segment-message'
 
 /** A required setting is missing or inconsistent; `variable` names the environment variable to set. */
 export class WebhookConfigError extends Error {
@@ -103,7 +104,13 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
   }
   if (config.shopifySecrets.length) {
     const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, log: options.log }
-    routes.shopify = (request) => handleShopifyWebhook(request, shopifyOptions, deliver)
+    // An order Segment refuses for good is answered 200 like a sent one (Shopify's retry would be
+    // refused again); the log line says which.
+    const deliverOrder = async (messages: SegmentTrackMessage[]): Promise<void> => {
+      const report = await deliver(messages)
+      for (const r of report ? report.refused : []) options.log?.(`shopify webhook: Segment refused ${r.messageId} for good (${r.reason})`)
+    }
+    routes.shopify = (request) => handleShopifyWebhook(request, shopifyOptions, deliverOrder)
   }
   return createDispatcher(routes)
 }
