@@ -64,7 +64,8 @@ describe('createSegmentDelivery', () => {
   it('fits an event over 32 KB (a CJK subject is 3 bytes a character) instead of sending it to be refused', async () => {
     server = await startFakeServer(() => ({ status: 200 }))
     const cjk = '件名'.repeat(8_000)
-    const report = await createSegmentDelivery({ writeKey: 'wk', host: server.url })([{ ...message(1), properties: { email_subject: cjk, link_url: `https://shop.example/${'a'.repeat(8_000)}` } }])
+    const long: SegmentTrackMessage = { ...message(1), properties: { email_subject: cjk, link_url: `https://shop.example/${'a'.repeat(8_000)}` } }
+    const report = await createSegmentDelivery({ writeKey: 'wk', host: server.url })([long])
     expect(report).toMatchObject({ accepted: ['m1'], truncated: ['m1'], refused: [] })
     const sent = (JSON.parse(server.requests[0].body) as { batch: Array<{ properties: Record<string, unknown> }> }).batch[0]
     expect(Buffer.byteLength(JSON.stringify(sent))).toBeLessThanOrEqual(32_000)
