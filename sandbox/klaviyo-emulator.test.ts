@@ -310,6 +310,26 @@ describe('server API through the real klaviyo-api client', () => {
     expect(sandbox.klaviyo.store.events().map((e) => e.profile_id)).toEqual([id])
   })
 
+  it('can answer 200 with a body that is not a JSON:API document (fault injection), for the given path and count', async () => {
+    seed()
+    const get = (path: string) => fetch(`${sandbox.klaviyo.url}${path}`, { headers: { authorization: 'Klaviyo-API-Key pk_test', revision: REVISION, accept: 'application/vnd.api+json' } })
+    sandbox.klaviyo.setMalformed({ answer: 'html', path: '/api/events' })
+    // Another path is served as usual, and does not use up the fault.
+    expect(((await (await get('/api/metrics')).json()) as { data: unknown[] }).data.length).toBeGreaterThan(0)
+    const page = await get('/api/events')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await page.text()).toMatch(/^<!DOCTYPE html>/)
+    // Used up: the next call is a real document again.
+    expect(Array.isArray(((await (await get('/api/events')).json()) as { data: unknown }).data)).toBe(true)
+
+    sandbox.klaviyo.setMalformed({ answer: 'data_not_a_list', count: 2 })
+    expect(await (await get('/api/events')).json()).toEqual({ data: 'nope' })
+    expect(await (await get('/api/profiles')).json()).toEqual({ data: 'nope' })
+    expect(Array.isArray(((await (await get('/api/profiles')).json()) as { data: unknown }).data)).toBe(true)
+    expect(sandbox.klaviyo.serverRequests().map((r) => r.status).every((st) => st === 200)).toBe(true)
+  })
+
   it("honours Retry-After through the client's own retry", async () => {
     seed()
     sandbox.klaviyo.setFault({ status: 429, count: 1, retryAfter: 1 })

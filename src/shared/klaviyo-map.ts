@@ -7,6 +7,7 @@ import { RELAY_NAME, version as RELAY_VERSION } from './version'
 import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from './email-events'
 import { scan } from './url'
 import type { SegmentTrackMessage } from './segment-message'
+import { recordOf } from './json'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
@@ -182,7 +183,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
 
   const profileId = str(profile?.id) ?? str(event.relationships?.profile?.data?.id)
   const pattrs = profile?.attributes ?? {}
-  const pprops = asRecord(pattrs.properties)
+  const pprops = recordOf(pattrs.properties)
   const bridgeId = str(pprops.segment_anonymous_id)
   const externalId = str(pattrs.externalId) ?? str(pattrs.external_id)
   const email = str(pattrs.email)
@@ -196,7 +197,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
     anonymousId = `klaviyo:${profileId}`
   }
 
-  const ep = asRecord(attrs.eventProperties ?? attrs.event_properties)
+  const ep = recordOf(attrs.eventProperties ?? attrs.event_properties)
   const machineOpen = metricName === 'Opened Email' && isMachineOpen(ep)
   if (machineOpen && options.machineOpens === 'drop') return null
   const properties: RelayEventProperties = { provider: 'Klaviyo' }
@@ -287,9 +288,6 @@ function str(v: unknown): string | undefined {
   return t.length > MAX_STRING ? t.slice(0, MAX_STRING) : t
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
-}
 
 function setIf<K extends keyof RelayEventProperties>(o: RelayEventProperties, k: K, v: RelayEventProperties[K] | undefined): void {
   if (v !== undefined) o[k] = v

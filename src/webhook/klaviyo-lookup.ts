@@ -19,11 +19,11 @@
 import type { KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type RateWindow } from './rate-limit'
 import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
+import { recordOf } from '../shared/json'
+import { readListDocument, readResourceDocument, type DocumentCheck } from '../shared/klaviyo-document'
+import { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION } from '../shared/klaviyo-endpoint'
 
-/** Default Klaviyo API origin. */
-export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
-/** API revision sent on every call (the one the relay's klaviyo-api client pins). */
-export const KLAVIYO_REVISION = '2026-07-15'
+export { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION }
 /** Get Profiles' largest page. */
 export const MAX_PROFILES_PER_CALL = 100
 
@@ -132,8 +132,9 @@ export class KlaviyoLookup {
     const known = this.metricNames.get(id)
     if (known !== undefined) return known ?? undefined
     try {
-      const doc = asRecord(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics'))
-      const name = asRecord(asRecord(doc.data).attributes).name
+      const doc = readResourceDocument(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics', readResourceDocument))
+      if (!doc.ok) return undefined
+      const name = recordOf(doc.document.attributes).name
       const value = typeof name === 'string' && name ? name : null
       this.metricNames.set(id, value)
       return value ?? undefined
@@ -165,19 +166,21 @@ export class KlaviyoLookup {
     url.searchParams.set('fields[profile]', 'email,external_id,properties')
     let next: string | null = url.toString()
     while (next) {
-      const doc = asRecord(await this.get(next, this.profileLimiter, deadline, 'profiles'))
-      for (const r of Array.isArray(doc.data) ? doc.data : []) {
-        const p = asRecord(r)
-        if (typeof p.id === 'string') found.set(p.id, p as KlaviyoProfileLike)
-      }
-      const link = asRecord(doc.links).next
-      next = typeof link === 'string' && link ? link : null
+      // A 200 that is not a Get Profiles document is an error, never "no such profile": relaying
+      // unstitched would key the event to `klaviyo:<id>`, and Segment would drop the stitched retry.
+      const doc = readListDocument(await this.get(next, this.profileLimiter, deadline, 'profiles', readListDocument))
+      if (!doc.ok) throw new KlaviyoLookupError(`Klaviyo answered a profiles look-up with ${doc.problem}`)
+      for (const p of doc.document.data) if (p.type === 'profile') found.set(p.id, p as KlaviyoProfileLike)
+      next = doc.document.next
     }
     return found
   }
 
-  /** GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while time allows. */
-  private async get(url: string, limiter: RateLimiter, deadline: number, kind: 'profiles' | 'metrics'): Promise<unknown> {
+  /**
+   * GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while
+   * time allows, and so is a 2xx that is not JSON or fails `check` (a proxy's maintenance page).
+   */
+  private async get(url: string, limiter: RateLimiter, deadline: number, kind: 'profiles' | 'metrics', check?: (body: unknown) => DocumentCheck<unknown>): Promise<unknown> {
     return retryUntilDeadline<unknown>(
       async () => {
         try {
@@ -194,13 +197,24 @@ export class KlaviyoLookup {
               revision: KLAVIYO_REVISION,
               accept: 'application/vnd.api+json',
             },
-            signal: AbortSignal.timeout(Math.max(1, Math.min(this.o.timeoutMs, deadline - this.now()))),
+            signal: AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(this.o.timeoutMs, deadline - this.now())))),
           })
-          if (res.ok) return { ok: true, value: await res.json() }
+          if (res.ok) {
+            const text = await res.text()
+            let body: unknown
+            try {
+              body = JSON.parse(text)
+            } catch {
+              body = text
+            }
+            const checked = check ? check(body) : typeof body === 'string' ? { ok: false as const, problem: 'a body that is not JSON' } : undefined
+            if (checked && !checked.ok) return { ok: false, failure: new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up with ${checked.problem}`, res.status), retry: true }
+            return { ok: true, value: body }
+          }
           await res.body?.cancel().catch(() => undefined)
           const failure = new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up`, res.status)
           // 401/403/404/400 will not get better by retrying.
-          return { ok: false, failure, retry: res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers) }
+          return { ok: false, failure, retry: res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers, this.now()) }
         } catch (err) {
           return { ok: false, failure: new KlaviyoLookupError(`Klaviyo ${kind} look-up failed: ${err instanceof Error ? err.message : String(err)}`), retry: true }
         }
@@ -212,6 +226,3 @@ export class KlaviyoLookup {
   }
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
-}
