@@ -50,7 +50,7 @@ test('demo --checkout shopify: the Shopify order (orders/create webhook) after a
   // --- The checkout happens on Shopify: the order carries the bridge id the cart bridge wrote
   // into the cart attributes (a guest checkout), and its orders/create webhook reaches the relay.
   await p2.click('#add-to-cart')
-  await placeOrder(p2)
+  await placeOrder(p2, EMAIL) // Shopify's checkout asks for the buyer's own email
   const orderId = new URL(p2.url()).searchParams.get('order')!
   expect(orderId).toMatch(/^\d+$/)
   await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)
@@ -60,7 +60,7 @@ test('demo --checkout shopify: the Shopify order (orders/create webhook) after a
   // --- The model: one visitor, the Shopify order credited to the click.
   const all = demo.collector.events() as Ev[]
   const order = all.find((e) => e.event === 'Order Completed')!
-  expect(order).toMatchObject({ anonymousId: A, messageId: `shopify-order-${orderId}`, context: { library: { name: 'mailstitch-relay' } }, properties: { order_id: orderId, total: 68, currency: 'USD', products: [{ name: 'Linen Overshirt', quantity: 1 }] } })
+  expect(order).toMatchObject({ anonymousId: A, messageId: `shopify-order-${orderId}`, context: { library: { name: 'mailstitch-relay' }, traits: { email: EMAIL } }, properties: { order_id: orderId, total: 68, currency: 'USD', products: [{ name: 'Linen Overshirt', quantity: 1 }] } })
   // Only the relay sent an order: the store page did not.
   expect(all.filter((e) => e.event === 'Order Completed')).toHaveLength(1)
   const model = compareJourneys(readEvents(all).events)
@@ -73,5 +73,10 @@ test('demo --checkout shopify: the Shopify order (orders/create webhook) after a
   await viewer.goto(demo.urls.journey)
   await expect(viewer.locator('[data-col="with"] .callout.order')).toContainText('credited to the email click')
   await expect(viewer.locator('[data-col="with"]')).toContainText(`#${orderId}`)
+  // The order row is badged as a Shopify order, not as a Klaviyo email event; the visitor has one email.
+  const orderRow = viewer.locator('[data-col="with"] li.row.order')
+  await expect(orderRow.locator('.src')).toHaveText('SHOP')
+  await expect(viewer.locator('[data-col="with"] li.row.relay .src').first()).toHaveText('KLAV')
+  expect(model.with.visitors[0]!.emails).toEqual([EMAIL])
   await expect(viewer.locator('[data-summary="with"] .stat', { hasText: 'orders credited to an email click' })).toContainText('1/1')
 })
