@@ -1,6 +1,7 @@
 /**
  * The storefront scenarios shoppers hit, in every engine they use: capture across a form POST,
- * link landing, a purged browser finding its way back through the Shopify cart, consent denied. Real released bundle, real analytics-next, the emulators.
+ * link landing, a purged browser finding its way back through the Shopify cart, consent denied.
+ * Real released bundle, real analytics-next, the emulators.
  *
  *   MAILSTITCH_ENGINES=firefox node --import tsx --test-reporter=spec e2e/engines/scenarios.test.ts
  *
