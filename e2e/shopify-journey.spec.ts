@@ -5,6 +5,7 @@
  * `note_attributes`, as the cart bridge writes it) and Shopify's `orders/create` webhook (shaped
  * like Shopify's example) through the relay's Shopify handler into Segment. The journey viewer
  * must credit that order to the email click.
+ * An express checkout (no cart, so no attribute) is keyed by the relay's Klaviyo look-up of its email.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -79,4 +80,29 @@ test('demo --checkout shopify: the Shopify order (orders/create webhook) after a
   await expect(viewer.locator('[data-col="with"] li.row.relay .src').first()).toHaveText('KLAV')
   expect(model.with.visitors[0]!.emails).toEqual([EMAIL])
   await expect(viewer.locator('[data-summary="with"] .stat', { hasText: 'orders credited to an email click' })).toContainText('1/1')
+})
+
+test('demo --checkout shopify, express checkout without the cart attribute: the relay keys the order by its email, credited to the click', async ({ browser }) => {
+  const laptop = await device(browser)
+  const { anonymousId: A } = await laptopSignup(demo, laptop, EMAIL)
+  await expect.poll(() => demo.klaviyo.store.findProfile({ email: EMAIL })?.properties.segment_anonymous_id, { timeout: 15_000 }).toBe(A)
+  await nextSecond()
+  const href = await campaignLinkForOtherDevice(demo, laptop, EMAIL)
+  const phone = await openEmailLink(demo, await device(browser), href)
+  await demo.collector.waitFor((e) => e.event === 'Email Link Landed', 15_000)
+
+  // Shop Pay from the product page: the order skips the cart, so it carries no attribute, only the buyer's email.
+  const slug = new URL(phone.url()).pathname.split('/').pop()!
+  const placed = await phone.evaluate(
+    ([s, email]) => fetch('/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [{ slug: s, qty: 1 }], email }) }).then((r) => r.json()),
+    [slug, EMAIL] as const,
+  )
+  const orderId = String(placed.order_id)
+  const order = (await demo.collector.waitFor((e) => e.event === 'Order Completed', 15_000)) as Ev
+  expect(order).toMatchObject({ anonymousId: A, messageId: `shopify-order-${orderId}`, context: { traits: { email: EMAIL } } })
+  await demo.pollNow()
+  await expect.poll(() => demo.collector.events().filter((e) => e.event === 'Email Link Clicked').length, { timeout: 20_000 }).toBe(1)
+  const model = compareJourneys(readEvents(demo.collector.events() as Ev[]).events)
+  const [o] = model.with.visitors.find((v) => v.id === A)!.orders
+  expect(o!.order).toMatchObject({ emailClick: true, orderId })
 })
