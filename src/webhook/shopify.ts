@@ -23,7 +23,7 @@
  * alone, its keyed retry would be dropped by Segment as a duplicate. An order with the attribute
  * is sent, and the 503 brings its `Visitor Linked` on the retry.
  */
-import { mapShopifyOrder, shopifyOrderKeys, type ShopifyOrdersMode } from '../shared/shopify-order'
+import { mapShopifyOrder, shopifyOrderKeys, type ShopifyOrderKeys, type ShopifyOrdersMode } from '../shared/shopify-order'
 import { profileBridgeId } from '../shared/klaviyo-map'
 import type { SegmentTrackMessage } from '../shared/segment-message'
 import { RELAY_NAME, version } from '../shared/version'
@@ -104,19 +104,8 @@ export async function handleShopifyWebhook(
     }
 
     const keys = shopifyOrderKeys(order)
-    let emailBridgeId: string | undefined
-    let lookupFailed: string | undefined
-    let lookupMs = 0
-    if (options.lookup && keys.orderId && keys.email) {
-      const started = now()
-      try {
-        const budget = Math.min(options.lookupBudgetMs ?? DEFAULT_LOOKUP_BUDGET_MS, deliverTimeoutMs)
-        emailBridgeId = profileBridgeId(await options.lookup.profileByEmail(keys.email, started + budget))
-      } catch (error) {
-        lookupFailed = describe(error)
-      }
-      lookupMs = Math.max(0, now() - started)
-    }
+    const budget = Math.min(options.lookupBudgetMs ?? DEFAULT_LOOKUP_BUDGET_MS, deliverTimeoutMs)
+    const { emailBridgeId, lookupFailed, lookupMs } = await emailBridgeIdOf(keys, options.lookup, budget, now)
     if (lookupFailed && !keys.attributeBridgeId) {
       say(`Klaviyo look-up of order ${keys.orderId}'s email failed (${lookupFailed}); answering 503 so Shopify retries, nothing sent`)
       return answer(503, 'klaviyo lookup failed', { 'retry-after': LOOKUP_RETRY_AFTER_S })
@@ -149,6 +138,26 @@ export async function handleShopifyWebhook(
     // Never let one request take the server down; a 500 makes Shopify retry.
     say(`failed: ${describe(error)}`)
     return answer(500, 'internal error')
+  }
+}
+
+/** What the Klaviyo look-up of an order's email gave: its bridge id, or why there is none, and how long it took. */
+interface EmailLookup {
+  emailBridgeId?: string
+  /** Why Klaviyo could not be asked in time (the order must then not be sent unkeyed). */
+  lookupFailed?: string
+  lookupMs: number
+}
+
+/** The bridge id of the order's email (Get Profiles by email, within `budgetMs`); nothing to ask without a look-up, an order id or an email. */
+async function emailBridgeIdOf(keys: ShopifyOrderKeys, lookup: KlaviyoLookup | undefined, budgetMs: number, now: () => number): Promise<EmailLookup> {
+  if (!lookup || !keys.orderId || !keys.email) return { lookupMs: 0 }
+  const started = now()
+  try {
+    const emailBridgeId = profileBridgeId(await lookup.profileByEmail(keys.email, started + budgetMs))
+    return { emailBridgeId, lookupMs: Math.max(0, now() - started) }
+  } catch (error) {
+    return { lookupFailed: describe(error), lookupMs: Math.max(0, now() - started) }
   }
 }
 
