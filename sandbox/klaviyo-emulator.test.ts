@@ -254,6 +254,13 @@ describe('server API through the real klaviyo-api client', () => {
     const { profiles } = apis()
     const byEmail = await profiles.getProfiles({ filter: 'equals(email,"ADA@example.com")' })
     expect(byEmail.body.data.map((p) => p.id)).toEqual([ada.id])
+    // An email no profile has: 200 with an empty list, as for any filter that matches nothing.
+    const unknown = await profiles.getProfiles({ filter: 'equals(email,"nobody@example.com")' })
+    expect(unknown.response.status).toBe(200)
+    expect(unknown.body.data).toEqual([])
+    // Get Profiles allows only greater-than / less-than on created and updated.
+    await expect(profiles.getProfiles({ filter: 'greater-or-equal(created,2026-01-01T00:00:00Z)' })).rejects.toSatisfy((e) => statusOf(e) === 400)
+    expect((await profiles.getProfiles({ filter: 'greater-than(created,2000-01-01T00:00:00Z)' })).body.data.map((p) => p.id)).toContain(ada.id)
     const byExt = await profiles.getProfiles({ filter: 'any(external_id,["u1","nope"])' })
     expect(byExt.body.data.map((p) => p.id)).toEqual([ada.id])
     const byKx = await profiles.getProfiles({ filter: `equals(_kx,"${ada._kx}")` })

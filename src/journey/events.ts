@@ -25,8 +25,8 @@ export interface SegmentLikeEvent {
   [key: string]: unknown
 }
 
-/** Where an event came from. */
-export type EventSource = 'site' | 'relay' | 'server'
+/** Where an event came from: the storefront (analytics.js), the relay's Klaviyo email events, a Shopify order path (the relay's order webhook or the web pixel), or another server. */
+export type EventSource = 'site' | 'relay' | 'shopify' | 'server'
 
 /** A validated, normalised event. */
 export interface JEvent {
@@ -91,15 +91,22 @@ function timeOf(...candidates: unknown[]): number | undefined {
   return undefined
 }
 
+/** `context.library.name` of the web pixel's messages (examples/shopify/extensions/mailstitch-pixel). */
+const PIXEL_LIBRARY = 'mailstitch-pixel'
+
 /**
- * Which side produced an event. The relay marks its events in `context.integration` (Segment's
- * cloud-source convention; analytics-node overwrites `context.library`) and with
- * `properties.provider: 'Klaviyo'`; analytics.js (browser) names itself in `context.library`.
+ * Which side produced an event. Shopify orders carry the contract's messageIds
+ * (`shopify-order-…`, `shopify-order-link-…`, `shopify-visitor-link-…`) from the relay's order
+ * webhook and the web pixel (`context.library.name` `mailstitch-pixel`). The relay marks its
+ * Klaviyo events in `context.integration` (Segment's cloud-source convention; analytics-node
+ * overwrites `context.library`) and with `properties.provider: 'Klaviyo'`; analytics.js (browser)
+ * names itself in `context.library`.
  */
-export function sourceOf(e: { context: Record<string, unknown>; properties: Record<string, unknown> }): EventSource {
+export function sourceOf(e: { messageId?: string; context: Record<string, unknown>; properties: Record<string, unknown> }): EventSource {
   const integration = rec(e.context.integration)
   const library = rec(e.context.library)
   const libName = typeof library.name === 'string' ? library.name : ''
+  if (e.messageId?.startsWith('shopify-') || libName === PIXEL_LIBRARY) return 'shopify'
   if (integration.name === RELAY_INTEGRATION || libName === RELAY_INTEGRATION || libName.startsWith('mailstitch') || e.properties.provider === 'Klaviyo') {
     return 'relay'
   }

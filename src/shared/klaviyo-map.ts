@@ -5,7 +5,7 @@
  */
 import { RELAY_NAME, version as RELAY_VERSION } from './version'
 import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from './email-events'
-import { scan } from './url'
+import { scan, TOKEN } from './url'
 import type { SegmentTrackMessage } from './segment-message'
 import { recordOf } from './json'
 
@@ -88,6 +88,14 @@ export interface KlaviyoProfileLike {
     properties?: Record<string, unknown> | object | null
     [key: string]: unknown
   } | null
+}
+
+/** A Klaviyo profile's bridge id (`properties.segment_anonymous_id`), when it is a well-formed id (CONTRACT.md, "Identity model"). */
+export function profileBridgeId(profile: KlaviyoProfileLike | null | undefined): string | undefined {
+  const properties = profile?.attributes?.properties
+  if (!properties || typeof properties !== 'object') return undefined
+  const value = (properties as Record<string, unknown>).segment_anonymous_id
+  return typeof value === 'string' && TOKEN.test(value.trim()) ? value.trim() : undefined
 }
 
 /**

@@ -75,8 +75,10 @@ export function webhookConfigOf(settings: RelaySettings): WebhookConfig {
 export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptions = {}): FetchHandler {
   const deliver = options.deliver ?? createSegmentDelivery({ writeKey: config.segmentWriteKey, host: config.segmentApiHost, budgetMs: options.segmentBudgetMs })
   const routes: WebhookRoutes = {}
+  // One look-up client for both sources: Klaviyo webhooks and Shopify orders share its cache and
+  // its Get Profiles rate budget (the limit is per Klaviyo account).
+  const lookup = options.lookup ?? (config.klaviyoPrivateKey ? new KlaviyoLookup({ privateKey: config.klaviyoPrivateKey, apiBase: config.klaviyoApiBase }) : undefined)
   if (config.klaviyoSecrets.length) {
-    const lookup = options.lookup ?? new KlaviyoLookup({ privateKey: config.klaviyoPrivateKey ?? '', apiBase: config.klaviyoApiBase })
     const klaviyoOptions = {
       secrets: config.klaviyoSecrets,
       lookup,
@@ -91,7 +93,8 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
     routes.klaviyo = (request) => handleKlaviyoWebhook(request, klaviyoOptions, deliver)
   }
   if (config.shopifySecrets.length) {
-    const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, log: options.log }
+    // With KLAVIYO_PRIVATE_KEY, orders without the cart attribute are keyed by their email's profile.
+    const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, lookup, log: options.log }
     // An order Segment refuses for good is answered 200 like a sent one (Shopify's retry would be
     // refused again); the log line says which.
     const deliverOrder = async (messages: SegmentTrackMessage[]): Promise<void> => {

@@ -8,6 +8,9 @@
  * - Batched: one Get Profiles call (`GET /api/profiles?filter=any(id,[…])`, `page[size]` up to 100;
  *   Klaviyo API reference "Get Profiles") per 100 profile ids, so a 1,000-event delivery is at most
  *   10 calls, and usually far fewer because events of one delivery share profiles.
+ * - By email for Shopify orders without the cart attribute: one Get Profiles call with
+ *   `filter=equals(email,"…")` (https://developers.klaviyo.com/en/reference/get_profiles: `email`
+ *   takes `any` and `equals`), cached like the rest, under the same Get Profiles rate budget.
  * - Cached for a few minutes. Only settled values are shared between requests, never a promise or
  *   a queue: a Worker must not resolve one request's promise from another request's context
  *   (workerd cancels such continuations), so concurrent deliveries that miss the cache for the
@@ -16,7 +19,7 @@
  * - Bounded in time: everything must finish before the caller's deadline, so Klaviyo gets an
  *   answer promptly (a 503 it will retry, rather than a timeout).
  */
-import type { KlaviyoProfileLike } from '../shared/klaviyo-map'
+import { profileBridgeId, type KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type RateWindow } from './rate-limit'
 import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
 import { recordOf } from '../shared/json'
@@ -78,6 +81,8 @@ export class KlaviyoLookup {
   private readonly profileLimiter: RateLimiter
   private readonly metricLimiter: RateLimiter
   private readonly profileCache = new Map<string, CacheEntry<KlaviyoProfileLike | null>>()
+  /** Lower-cased email → its profile (null: no profile has that email). */
+  private readonly emailCache = new Map<string, CacheEntry<KlaviyoProfileLike | null>>()
   /** Metric id → its name (null: Klaviyo has no such metric). */
   private readonly metricNames = new Map<string, string | null>()
 
@@ -127,6 +132,31 @@ export class KlaviyoLookup {
     return out
   }
 
+  /**
+   * The profile whose email is `email` (compared lower-cased, as mailstitch captures emails), or
+   * null when Klaviyo has none (or the address cannot be written into a filter). Rejects with
+   * {@link KlaviyoLookupError} when Klaviyo cannot be asked before `deadline` (epoch ms).
+   */
+  async profileByEmail(email: string, deadline: number): Promise<KlaviyoProfileLike | null> {
+    const key = email.trim().toLowerCase()
+    // A quote or backslash would end the filter's string early; no address mailstitch captures has one.
+    if (!key || /["\\\u0000-\u001f]/.test(key)) return null
+    const cached = this.emailCache.get(key)
+    if (cached && cached.expires > this.now()) return cached.value
+    const url = new URL(`${this.base}/api/profiles`)
+    url.searchParams.set('filter', `equals(email,"${key}")`)
+    url.searchParams.set('fields[profile]', 'email,external_id,properties')
+    // A 200 that is not a Get Profiles document is an error, never "no such profile" (as in fetchProfiles).
+    const doc = readListDocument(await this.get(url.toString(), this.profileLimiter, deadline, 'profiles', readListDocument))
+    if (!doc.ok) throw new KlaviyoLookupError(`Klaviyo answered a profiles look-up with ${doc.problem}`)
+    // Email is unique per profile in Klaviyo; should two come back, the one with a bridge id is the useful one.
+    const found = doc.document.data.filter((p) => p.type === 'profile') as KlaviyoProfileLike[]
+    const profile = found.find((p) => profileBridgeId(p) !== undefined) ?? found[0] ?? null
+    remember(this.emailCache, key, profile, this.now() + this.o.cacheTtlMs, this.o.maxCacheEntries)
+    if (profile?.id) this.remember(profile.id, profile)
+    return profile
+  }
+
   /** A metric's own name (Get Metric), kept for the life of the instance; undefined when it cannot be had in time. */
   async metricName(id: string, deadline: number): Promise<string | undefined> {
     const known = this.metricNames.get(id)
@@ -147,15 +177,7 @@ export class KlaviyoLookup {
   }
 
   private remember(id: string, profile: KlaviyoProfileLike | null): void {
-    if (this.profileCache.size >= this.o.maxCacheEntries) {
-      // Map keeps insertion order: drop the oldest tenth in one go.
-      let drop = Math.ceil(this.o.maxCacheEntries / 10)
-      for (const key of this.profileCache.keys()) {
-        this.profileCache.delete(key)
-        if (--drop <= 0) break
-      }
-    }
-    this.profileCache.set(id, { value: profile, expires: this.now() + this.o.cacheTtlMs })
+    remember(this.profileCache, id, profile, this.now() + this.o.cacheTtlMs, this.o.maxCacheEntries)
   }
 
   private async fetchProfiles(ids: string[], deadline: number): Promise<Map<string, KlaviyoProfileLike>> {
@@ -226,3 +248,15 @@ export class KlaviyoLookup {
   }
 }
 
+function remember<T>(cache: Map<string, CacheEntry<T>>, key: string, value: T, expires: number, max: number): void {
+  if (cache.size >= max) {
+    // Map keeps insertion order: drop the oldest tenth in one go.
+    let drop = Math.ceil(max / 10)
+    for (const k of cache.keys()) {
+      cache.delete(k)
+      if (--drop <= 0) break
+    }
+  }
+  cache.delete(key)
+  cache.set(key, { value, expires })
+}
