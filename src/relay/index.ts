@@ -43,6 +43,7 @@ export {
   KlaviyoApiError,
   SegmentDeliveryError,
   StateFileError,
+  MissingPackageError,
   EXIT_CODES,
 } from './errors'
 export type { RelayErrorCode } from './errors'

@@ -2,8 +2,10 @@
  * klaviyo-api clients pointed at KLAVIYO_API_BASE, with the two things the SDK does not do itself:
  * a request timeout and retries of network errors (its RetryWithExponentialBackoff only retries
  * HTTP statuses, honouring Retry-After on 429). Also turns SDK/axios errors into typed errors.
+ * The SDK itself is loaded on first use (src/relay/klaviyo-sdk.ts): it is an optional peer dependency.
  */
-import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, WebhooksApi, type Session } from 'klaviyo-api'
+import type { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, Session, WebhooksApi } from 'klaviyo-api'
+import { loadKlaviyoSdk, type KlaviyoSdk } from './klaviyo-sdk'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
 import { retryWithBackoff } from './retry'
 
@@ -64,10 +66,10 @@ class RelaySession implements Session {
   private readonly opts: Required<Pick<KlaviyoRetryOptions, 'networkAttempts' | 'networkBaseDelayMs' | 'timeoutMs'>>
   private readonly signal?: AbortSignal
 
-  constructor(privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
-    this.inner = new ApiKeySession(
+  constructor(sdk: KlaviyoSdk, privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
+    this.inner = new sdk.ApiKeySession(
       privateKey,
-      new RetryWithExponentialBackoff({
+      new sdk.RetryWithExponentialBackoff({
         // 500/502 are added to the SDK default (429, 503, 504, 524): both are transient at Klaviyo.
         retryCodes: [429, 500, 502, 503, 504, 524],
         numRetries: retry.httpAttempts ?? 8,
@@ -107,14 +109,18 @@ class RelaySession implements Session {
   }
 }
 
-/** Create the SDK clients, sharing one retrying session. */
-export function createKlaviyoClients(options: KlaviyoClientOptions): KlaviyoClients {
+/**
+ * Create the SDK clients, sharing one retrying session. Rejects with MissingPackageError when
+ * klaviyo-api is not installed.
+ */
+export async function createKlaviyoClients(options: KlaviyoClientOptions): Promise<KlaviyoClients> {
+  const sdk = await loadKlaviyoSdk()
   const apiBase = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
-  const session = new RelaySession(options.privateKey, options.retry ?? {}, options.signal)
-  const events = new EventsApi(session)
-  const metrics = new MetricsApi(session)
-  const profiles = new ProfilesApi(session)
-  const webhooks = new WebhooksApi(session)
+  const session = new RelaySession(sdk, options.privateKey, options.retry ?? {}, options.signal)
+  const events = new sdk.EventsApi(session)
+  const metrics = new sdk.MetricsApi(session)
+  const profiles = new sdk.ProfilesApi(session)
+  const webhooks = new sdk.WebhooksApi(session)
   // The generated clients build every URL as `this.basePath + '/api/…'`.
   for (const api of [events, metrics, profiles, webhooks]) api.basePath = apiBase
   return { events, metrics, profiles, webhooks, apiBase }

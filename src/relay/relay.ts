@@ -4,7 +4,7 @@
  * deployment needs no Klaviyo private key and a poll-only one needs no webhook secret.
  */
 import { MissingKeyError, RelayError } from './errors'
-import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
+import { createKlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
 import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
@@ -118,7 +118,6 @@ export function createRelay(options: RelayOptions): Relay {
   const log = options.log ?? (() => undefined)
   const abort = new AbortController()
   let sink: SegmentSink | undefined
-  let klaviyo: KlaviyoClients | undefined
   let poller: Poller | undefined
   let lock: StateLock | undefined
   let app: FetchHandler | undefined
@@ -134,14 +133,20 @@ export function createRelay(options: RelayOptions): Relay {
     return sink
   }
 
-  const getPoller = (): Poller => {
-    if (poller) return poller
+  // Built once, on the first poll: that is where the Klaviyo SDK (an optional peer dependency) is loaded.
+  let pollerReady: Promise<Poller> | undefined
+  const getPoller = (): Promise<Poller> =>
+    (pollerReady ??= buildPoller().catch((err: unknown) => {
+      pollerReady = undefined
+      throw err
+    }))
+
+  const buildPoller = async (): Promise<Poller> => {
     if (!options.klaviyoPrivateKey) throw new MissingKeyError('KLAVIYO_PRIVATE_KEY', 'a Klaviyo private API key with scopes events:read, metrics:read, profiles:read')
     const s = getSink()
+    const k = await createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
     const store = new StateStore(options.statePath ?? DEFAULT_STATE_PATH)
     lock = new StateLock(store.path, { log })
-    klaviyo = createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
-    const k = klaviyo
     poller = new Poller({
       source: new KlaviyoSource(k.events, k.apiBase, clampPageSize(options.pageSize)),
       sink: s,
@@ -153,6 +158,7 @@ export function createRelay(options: RelayOptions): Relay {
       linkParam: options.linkParam,
       machineOpens: options.machineOpens,
     })
+    if (stopped) poller.stop() // stop() came while the SDK was loading
     return poller
   }
 
@@ -214,24 +220,24 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   const relay: Relay = {
-    pollOnce(opts = {}) {
+    async pollOnce(opts = {}) {
       assertLive()
       const since = parseSince(opts.since)
-      const p = getPoller()
+      const p = await getPoller()
       return exclusive(p, () => p.pollOnce({ seedMs: since }))
     },
 
-    redrive(opts) {
+    async redrive(opts) {
       assertLive()
       const from = parseSince(opts.from)
       if (from === undefined) throw new RangeError('redrive: a start time is required')
-      const p = getPoller()
+      const p = await getPoller()
       return exclusive(p, () => p.redrive(from, opts.onPlan))
     },
 
     async follow(opts = {}) {
       assertLive()
-      const p = getPoller()
+      const p = await getPoller()
       const intervalMs = Math.max(0, (opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000)
       const since = parseSince(opts.since)
       following = true
