@@ -4,6 +4,7 @@
  */
 import type { CliIO, Command } from './io'
 import { parseIsoTime, parseOptions, parseSeconds, type OptionSpec } from './arguments'
+import { createPollProgress } from './poll-progress'
 import { RelayError, UsageError } from '../relay/errors'
 import { relayOptionsFromEnv } from '../relay/env'
 import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from '../relay/poll'
@@ -52,7 +53,9 @@ Environment:
   SEGMENT_API_HOST     Default https://api.segment.io (or the region's host)
   SEGMENT_REGION       us (default) or eu: https://events.eu1.segmentapis.com
 
-Prints one line per poll: fetched N, sent N, skipped N.
+Prints one line per poll: fetched N, sent N, skipped N. On a terminal a poll that takes more
+than a second also shows a progress line on stderr (events read, events/s, how far the cursor
+is); none in CI, cron or a pipe.
 Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
 3 a key was rejected, 4 a host was unreachable, 5 another poller is using the state file.`
 
@@ -143,8 +146,13 @@ async function poll(args: string[], io: CliIO): Promise<number> {
 
   const segmentRegion = values.region === undefined ? undefined : parseSegmentRegion(values.region, '--region')
   const relay = makeRelay(io, { segmentRegion, statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
+  // On a terminal only: events, rate and cursor while a long poll runs.
+  const progress = io.status ? createPollProgress(io.status) : undefined
   let signalled = false
-  const release = onStopSignal(io, relay, undefined, () => (signalled = true))
+  const release = onStopSignal(io, relay, undefined, () => {
+    signalled = true
+    progress?.clear()
+  })
   try {
     if (redrive) {
       const summary = await relay.redrive({
@@ -161,17 +169,26 @@ async function poll(args: string[], io: CliIO): Promise<number> {
       })
       io.out(formatSummary(summary))
     } else if (values.once) {
-      const summary = await relay.pollOnce({ since })
+      const summary = await relay.pollOnce({ since, onProgress: progress?.update })
+      progress?.clear()
       io.out(formatSummary(summary))
     } else {
       await relay.follow({
         since,
         intervalSeconds: interval,
-        onPoll: (s: PollSummary) => io.out(`${new Date().toISOString()} ${formatSummary(s)}`),
-        onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
+        onProgress: progress?.update,
+        onPoll: (s: PollSummary) => {
+          progress?.clear()
+          io.out(`${new Date().toISOString()} ${formatSummary(s)}`)
+        },
+        onError: (e) => {
+          progress?.clear()
+          io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`)
+        },
       })
     }
   } catch (err) {
+    progress?.clear()
     // Stopping cuts retries short; what was not accepted is still behind the cursor: a clean stop.
     if (!(signalled && isTransient(err))) throw err
     io.err(`relay: stopped before Segment or Klaviyo answered (${(err as Error).message}); the next run continues from the saved state.`)

@@ -7,7 +7,7 @@ import { MissingKeyError, RelayError } from './errors'
 import { createKlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
-import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
+import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollProgress, type PollSummary, type RedrivePlan } from './poll'
 import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
 import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
@@ -65,6 +65,8 @@ export interface RelayOptions extends MapOptions {
 export interface PollOnceOptions {
   /** Start of the window for metrics with no saved cursor yet; once a cursor is saved, the saved state wins. */
   since?: Date | string
+  /** Told after each page of a poll (counts so far, the metric's cursor), e.g. for a progress line. */
+  onProgress?: (progress: PollProgress) => void
 }
 
 /** Options of {@link Relay.redrive}. */
@@ -224,7 +226,7 @@ export function createRelay(options: RelayOptions): Relay {
       assertLive()
       const since = parseSince(opts.since)
       const p = await getPoller()
-      return exclusive(p, () => p.pollOnce({ seedMs: since }))
+      return exclusive(p, () => p.pollOnce({ seedMs: since, onProgress: opts.onProgress }))
     },
 
     async redrive(opts) {
@@ -244,7 +246,7 @@ export function createRelay(options: RelayOptions): Relay {
       while (!p.stopped) {
         try {
           // --since only seeds metrics without a cursor; after the first poll every metric has one.
-          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since }))
+          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since, onProgress: opts.onProgress }))
           ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
         } catch (err) {
           if (!isTransient(err)) throw err
