@@ -54,13 +54,18 @@ function project(name: string): string {
   return dir
 }
 
-/** Bytes of every file under `dir` (symlinks counted as links, not followed). */
-function bytesUnder(dir: string): number {
-  let total = 0
+/** Under `dir`: the files' bytes, and the disk they take (`du`: allocated blocks). Symlinks count as links, not followed. */
+function sizeOf(dir: string): { bytes: number; disk: number } {
+  const total = { bytes: 0, disk: 0 }
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name)
-    if (entry.isDirectory()) total += bytesUnder(p)
-    else total += lstatSync(p).size
+    const s = lstatSync(p)
+    total.disk += s.blocks * 512
+    if (entry.isDirectory()) {
+      const inner = sizeOf(p)
+      total.bytes += inner.bytes
+      total.disk += inner.disk
+    } else total.bytes += s.size
   }
   return total
 }
@@ -88,10 +93,11 @@ test('the browser-SDK install adds at most 2.5 MB to node_modules, and the relay
   npm(app, ['install', '--offline', tarball])
   const installed = readdirSync(join(app, 'node_modules')).filter((n) => !n.startsWith('.'))
   expect(installed).toEqual(['mailstitch'])
-  const bytes = bytesUnder(join(app, 'node_modules'))
-  console.log(`browser-SDK install: ${bytes} B in node_modules (budget ${BROWSER_INSTALL_BUDGET_BYTES} B)`)
+  const { bytes, disk } = sizeOf(join(app, 'node_modules'))
+  console.log(`browser-SDK install: ${bytes} B in node_modules, ${disk} B on disk (budget ${BROWSER_INSTALL_BUDGET_BYTES} B)`)
   expect(bytes).toBeGreaterThan(100_000) // the package itself is there
   expect(bytes).toBeLessThanOrEqual(BROWSER_INSTALL_BUDGET_BYTES)
+  expect(disk).toBeLessThanOrEqual(BROWSER_INSTALL_BUDGET_BYTES) // what `du` reports, as the 44 MB of issue 23 was measured
 
   // The relay in this install: keys set, hosts closed; it stops before any network.
   const r = await mailstitch(app, ['relay', 'poll', '--once', '--state', join(app, 'state.json')], {
