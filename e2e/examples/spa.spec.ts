@@ -1,18 +1,21 @@
 // examples/spa end to end: the repository is packed (`npm pack`, via the example's own
 // scripts/pack-sdk.mjs) and installed into a copy of the example as an app installs it, the app
 // is built with Vite, its dist/ served with a config pointing at the local collector and Klaviyo
-// emulator, and driven in Chromium.
+// emulator, and driven in Chromium. The last test runs the example the way its README says,
+// `npm run dev` with MAILSTITCH_DEMO=1 next to `npm run demo` (startDemo on ephemeral ports).
 //
 // Third-party dependencies are installed once per lockfile (`npm ci`) into
 // $TMPDIR/mailstitch-spa-e2e/<hash of package.json + package-lock.json> and copied from there;
 // the mailstitch tarball is always installed fresh.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { extname, join, normalize, resolve } from 'node:path'
 import type { Page } from '@playwright/test'
 import { test, expect, COMPANY_ID, LIST_ID, WRITE_KEY, type Stack } from '../support/fixtures'
+import { startDemo, type Demo } from '../../sandbox/demo'
 
 type Ev = Record<string, any>
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -64,7 +67,7 @@ function buildExample(): string {
   })
 
   const work = mkdtempSync(join(tmpdir(), 'mailstitch-spa-'))
-  for (const f of ['index.html', 'package.json', 'package-lock.json', 'tsconfig.json', 'vite.config.ts', 'src', 'public', 'scripts']) cpSync(join(EXAMPLE, f), join(work, f), { recursive: true })
+  for (const f of ['index.html', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.node.json', 'vite.config.ts', 'dev-api.ts', 'src', 'public', 'scripts']) cpSync(join(EXAMPLE, f), join(work, f), { recursive: true })
   cpSync(join(cache, 'node_modules'), join(work, 'node_modules'), { recursive: true, verbatimSymlinks: true })
   // The package as it is now (the repository's dist/), installed from its tarball.
   execFileSync(process.execPath, [join(EXAMPLE, 'scripts/pack-sdk.mjs'), '--no-build', `--out=${join(work, 'vendor')}`], { cwd: ROOT, stdio: 'pipe' })
@@ -187,4 +190,79 @@ test('an email-link landing on a deep route: the first page event already carrie
   expect(first.context.page.url).toBe(`${stack.site.url}/products/stitched-tee?utm_source=klaviyo`)
   const landed = (await stack.collector.waitFor((e: Ev) => e.event === 'Email Link Landed', 15_000)) as Ev
   expect(landed.properties.outcome).toBe('adopted')
+})
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => done(port))
+    })
+    s.on('error', fail)
+  })
+}
+
+/** `npm run dev` in the example's copy, on `port`; resolves once Vite answers. */
+async function startDev(dir: string, port: number, env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  let output = ''
+  // Its own process group, so the stop reaches vite under npm.
+  const child = spawn(NPM, ['run', 'dev', '--', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout!.on('data', (c: Buffer) => (output += c))
+  child.stderr!.on('data', (c: Buffer) => (output += c))
+  await expect
+    .poll(async () => (child.exitCode === null ? (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.status).catch(() => 0)) : `exited: ${output}`), { timeout: 60_000 })
+    .toBe(200)
+  return { child, output: () => output }
+}
+
+test('README: `npm run dev` serves /api/subscribe, and MAILSTITCH_DEMO=1 sends the signup to `npm run demo`; StrictMode sends each page once', async ({ browser }) => {
+  test.setTimeout(120_000)
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailstitch-spa-demo-'))
+  let demo: Demo | undefined
+  let dev: Awaited<ReturnType<typeof startDev>> | undefined
+  try {
+    demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 3600 })
+    const port = await freePort()
+    // The demo's ports are the env variables the demo reads (they default to 8781 and 8782).
+    dev = await startDev(resolve(built, '..'), port, { MAILSTITCH_DEMO: '1', MAILSTITCH_COLLECTOR_PORT: String(demo.collector.port), MAILSTITCH_KLAVIYO_PORT: String(new URL(demo.klaviyo.url).port) })
+    expect(dev.output()).toContain(`MAILSTITCH_DEMO=1: Segment → ${demo.collector.url}`)
+
+    const context = await browser.newContext()
+    // Offline: only this machine (the dev server and the demo's emulators) may be reached.
+    const outside: string[] = []
+    await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => {
+      outside.push(route.request().url())
+      return route.abort()
+    })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(String(e)))
+    await page.goto(`http://127.0.0.1:${port}/`)
+    const anon = await anonymousIdOf(page)
+    await page.fill('#footer-signup-email', 'Dev.Shopper@example.com')
+    await page.click('#footer-signup-submit')
+    await expect(page.locator('#footer-signup-done')).toHaveText('Thanks! Check your inbox.') // /api/subscribe answered 201
+    await expect(page.getByRole('alert')).toHaveCount(0)
+    expect(dev.output()).toContain('/api/subscribe: dev.shopper@example.com (footer-signup)')
+
+    // In the demo: Segment (the website's source) and Klaviyo have the visitor, stitched.
+    const email = 'dev.shopper@example.com'
+    const identify = (await demo.collector.waitFor((e: Ev) => e.type === 'identify' && e.traits?.email === email, 15_000)) as Ev
+    expect(identify.anonymousId).toBe(anon)
+    await expect.poll(() => demo!.klaviyo.store.findProfile({ email })?.properties?.segment_anonymous_id, { timeout: 15_000 }).toBe(anon)
+
+    // React StrictMode runs effects twice in dev; the page call is not in an effect: one per route.
+    await page.click('#nav-newsletter')
+    await demo.collector.waitFor((e: Ev) => e.type === 'page' && e.anonymousId === anon && new URL(e.context.page.url).pathname === '/newsletter', 15_000)
+    const pages = (demo.collector.events() as Ev[]).filter((e) => e.type === 'page' && e.anonymousId === anon).map((e) => new URL(e.context.page.url).pathname)
+    expect(pages).toEqual(['/', '/newsletter'])
+    expect(errors).toEqual([])
+    expect(outside).toEqual([])
+    await context.close()
+  } finally {
+    if (dev?.child.pid && dev.child.exitCode === null) process.kill(-dev.child.pid, 'SIGTERM')
+    await demo?.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 })

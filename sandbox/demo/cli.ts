@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { HELP, demoOptionsFromArgs } from './options'
 import { startDemo, type Demo } from './start'
+import { runningBanner } from './banner'
 
 /** `npm run demo`: parse flags, start, print the URLs, stop on a signal. */
 export async function runDemoCli(): Promise<void> {
@@ -24,24 +25,7 @@ export async function runDemoCli(): Promise<void> {
     process.exitCode = 1
     return
   }
-  const u = demo.urls
-  console.log(`
-mailstitch demo is running (started in ${Date.now() - started} ms)
-
-  Store, this browser     ${u.store}/
-  Store, another device   ${u.storeOtherDevice}/   (other host name = separate cookies)
-  Email simulator         ${u.inbox}
-  Journey viewer          ${u.journey}
-  Start here              ${u.console}/
-
-  Segment collector       ${u.collector}   (events also in ${path.relative(process.cwd(), demo.eventsFile)})
-  Klaviyo emulator        ${u.klaviyo}
-  Relay                   polling the emulator every 2 s
-
-Walk: browse the store, subscribe in the footer, send a campaign in the simulator, click its link
-on "another device", place an order, and watch it in the journey viewer. Ctrl-C stops.
-Terminal view of the same data: npx tsx src/cli/main.ts journey ${path.relative(process.cwd(), demo.eventsFile)}
-`)
+  console.log(runningBanner({ urls: demo.urls, eventsFile: path.relative(process.cwd(), demo.eventsFile), startedInMs: Date.now() - started }))
   let stopping = false
   const stop = () => {
     if (stopping) process.exit(130)

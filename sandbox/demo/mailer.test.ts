@@ -1,6 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { KlaviyoStore } from '../klaviyo-emulator'
-import { Mailer, emailHtml, personContext } from './mailer'
+import { BRIDGE_TAG, Mailer, emailHtml, personContext } from './mailer'
 
 const STORE = 'http://127.0.0.1:8780'
 
@@ -18,7 +19,7 @@ describe('Mailer', () => {
     const s = await mailer.send(profile.id, 'spring-linen')
     expect(s.links[0]).toEqual({
       label: 'Shop the Linen Overshirt',
-      template: `${STORE}/products/linen-overshirt?mst={{ person|lookup:'segment_anonymous_id' }}`,
+      template: `${STORE}/products/linen-overshirt?mst={{ person|lookup:'segment_anonymous_id'|default:'' }}`,
       url: `${STORE}/products/linen-overshirt?mst=anon-12345678&utm_source=klaviyo&utm_medium=email&utm_campaign=spring-linen-drop`,
       primary: true,
     })
@@ -74,5 +75,15 @@ describe('Mailer', () => {
   it('personContext exposes the profile the way Klaviyo templates name it', () => {
     const { profile } = setup()
     expect(personContext(profile)).toMatchObject({ first_name: 'Ada', email: 'ada@example.com', person: { segment_anonymous_id: 'anon-12345678', email: 'ada@example.com', KlaviyoID: profile.id } })
+  })
+})
+
+describe('the template tag the simulator shows', () => {
+  it('is the one the docs tell a store to paste (README, docs/klaviyo-setup.md)', () => {
+    const root = new URL('../../', import.meta.url)
+    const files = ['README.md', ...readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+    const tags = files.flatMap((f) => (readFileSync(new URL(f, root), 'utf8').match(/\{\{ person\|lookup:'segment_anonymous_id'[^}]*\}\}/g) ?? []).map((tag) => [f, tag]))
+    expect(tags.filter(([f]) => f === 'docs/klaviyo-setup.md').length).toBeGreaterThan(0)
+    for (const [file, tag] of tags) expect(`${file}: ${tag}`).toBe(`${file}: ${BRIDGE_TAG}`)
   })
 })

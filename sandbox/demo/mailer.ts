@@ -2,8 +2,8 @@
  * The email simulator's engine: "sends" Klaviyo campaigns and flow emails to profiles of the
  * Klaviyo emulator. A send records `Received Email` on the profile, an open `Opened Email`, a
  * click `Clicked Email` (with `URL`), with the event properties Klaviyo puts on those metrics.
- * Links are written with the Klaviyo template tag `{{ person|lookup:'segment_anonymous_id' }}`
- * and rendered with Liquid (Klaviyo's template language is Django-like; this subset is the same),
+ * Links are written with the Klaviyo template tag `{{ person|lookup:'segment_anonymous_id'|default:'' }}`
+ * (the one README.md and docs/klaviyo-setup.md give) and rendered with Liquid (Klaviyo's template language is Django-like; this subset is the same),
  * so a profile without a bridge id gets `?mst=` with nothing after it, exactly as Klaviyo would.
  */
 import { randomBytes } from 'node:crypto'
@@ -34,7 +34,7 @@ export interface EmailTemplate {
 
 export const LINK_PARAM = 'mst'
 /** What the site's Klaviyo templates append to every store link. */
-export const BRIDGE_TAG = `{{ person|lookup:'segment_anonymous_id' }}`
+export const BRIDGE_TAG = `{{ person|lookup:'segment_anonymous_id'|default:'' }}`
 
 export const TEMPLATES: readonly EmailTemplate[] = [
   {

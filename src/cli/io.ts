@@ -6,6 +6,11 @@ export interface CliIO {
   out(line: string): void
   /** Write a line to stderr. */
   err(line: string): void
+  /**
+   * Rewrite the terminal's status line on stderr ('' clears it). Given only when stderr is a
+   * terminal: without it (CI, cron, pipes) commands show no progress.
+   */
+  status?(line: string): void
   env: Record<string, string | undefined>
   onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void
   offSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void

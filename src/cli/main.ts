@@ -47,6 +47,8 @@ export function processIO(): CliIO {
   return {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
+    // \r and "erase line" (ECMA-48 EL): the line is redrawn in place, and '' leaves it blank.
+    status: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[2K${line}`) : undefined,
     env: process.env,
     onSignal: (s, h) => process.on(s, h),
     offSignal: (s, h) => process.off(s, h),

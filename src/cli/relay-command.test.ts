@@ -60,11 +60,11 @@ describe('mailstitch relay arguments', () => {
       [['poll', '--once', '--follow'], /exactly one of --once or --follow/],
       [['poll', '--once', '--interval', '5'], /--interval only applies with --follow/],
       [['poll', '--follow', '--interval', 'soon'], /--interval: "soon" is not a number/],
-      [['poll', '--follow', '--interval', '0'], /≥ 1/],
+      [['poll', '--follow', '--interval', '0'], /--interval: "0" is too short; give 1 second or more\./],
       [['poll', '--once', '--since', 'last tuesday'], /not an ISO time/],
       [['poll', '--once', '--since', '2999-01-01T00:00:00Z'], /in the future/],
-      [['poll', '--once', '--nope'], /Unknown option '--nope'/],
-      [['poll', '--once', 'extra'], /positional/i],
+      [['poll', '--once', '--nope'], /unknown option "--nope"\. See --help\./],
+      [['poll', '--once', 'extra'], /unexpected argument "extra": this command takes only options/],
       [['poll', '--follow', '--redrive', '2026-01-01T00:00:00Z'], /--redrive only applies with --once/],
       [['poll', '--once', '--redrive', '2026-01-01T00:00:00Z', '--since', '2026-01-01T00:00:00Z'], /not both/],
       [['poll', '--once', '--redrive', 'yesterday'], /--redrive: "yesterday" is not an ISO time/],
@@ -91,5 +91,24 @@ describe('mailstitch relay arguments', () => {
     expect(await run(['poll', '--once'], { SEGMENT_WRITE_KEY: 'wk' })).toMatchObject({ code: 2, err: expect.stringMatching(/KLAVIYO_PRIVATE_KEY is not set/) })
     expect(await run(['poll', '--once'], { KLAVIYO_PRIVATE_KEY: 'pk' })).toMatchObject({ code: 2, err: expect.stringMatching(/SEGMENT_WRITE_KEY is not set/) })
     expect(await run(['serve', '--port', '0'], { SEGMENT_WRITE_KEY: 'wk' })).toMatchObject({ code: 2, err: expect.stringMatching(/KLAVIYO_WEBHOOK_SECRET is not set/) })
+  })
+})
+
+describe('mailstitch relay poll: dates and intervals in our words (issue 23)', () => {
+  const run = async (args: string[]) => {
+    const err: string[] = []
+    const code = await main(['relay', ...args], { out: () => undefined, err: (l) => err.push(l), env: {}, onSignal: () => undefined, offSignal: () => undefined, exit: (c) => { throw new Error(`exit ${c}`) } })
+    return { code, err: err.join('\n') }
+  }
+
+  it('refuses a day the calendar does not have', async () => {
+    expect(await run(['poll', '--once', '--since', '2026-02-30'])).toEqual({ code: 2, err: 'mailstitch relay: --since: "2026-02-30" is not a date: February 2026 has 28 days.' })
+  })
+
+  it('refuses --interval -5, 0 and abc with our own message, not the argument parser\'s', async () => {
+    expect(await run(['poll', '--follow', '--interval', '-5'])).toEqual({ code: 2, err: 'mailstitch relay: --interval: "-5" is not a number of seconds (it cannot be negative); give 1 or more.' })
+    expect(await run(['poll', '--follow', '--interval', '0'])).toEqual({ code: 2, err: 'mailstitch relay: --interval: "0" is too short; give 1 second or more.' })
+    expect(await run(['poll', '--follow', '--interval', 'abc'])).toEqual({ code: 2, err: 'mailstitch relay: --interval: "abc" is not a number of seconds; give 1 or more.' })
+    expect((await run(['poll', '--follow', '--interval'])).err).toBe('mailstitch relay: --interval needs a value. See --help.')
   })
 })

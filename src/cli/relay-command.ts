@@ -2,8 +2,9 @@
  * `mailstitch relay poll|serve`: argument parsing, environment, signals, summaries, exit codes.
  * The work itself is done by createRelay(); this file only adapts it to a terminal.
  */
-import { parseArgs } from 'node:util'
 import type { CliIO, Command } from './io'
+import { parseIsoTime, parseOptions, parseSeconds, type OptionSpec } from './arguments'
+import { createPollProgress } from './poll-progress'
 import { EXIT_CODES, RelayError, SegmentRefusedError, UsageError } from '../relay/errors'
 import { relayOptionsFromEnv } from '../relay/env'
 import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from '../relay/poll'
@@ -52,7 +53,9 @@ Environment:
   SEGMENT_API_HOST     Default https://api.segment.io (or the region's host)
   SEGMENT_REGION       us (default) or eu: https://events.eu1.segmentapis.com
 
-Prints one line per poll: fetched N, sent N, skipped N.
+Prints one line per poll: fetched N, sent N, skipped N. On a terminal a poll that takes more
+than a second also shows a progress line on stderr (events read, events/s, how far the cursor
+is); none in CI, cron or a pipe.
 Exit codes: 0 ok (also after SIGTERM/SIGINT), 1 delivery/API failure, 2 usage or configuration,
 3 a key was rejected, 4 a host was unreachable, 5 another poller is using the state file.`
 
@@ -133,17 +136,22 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   if (values.interval !== undefined && !values.follow) throw new UsageError('--interval only applies with --follow.')
   if (values.redrive !== undefined && !values.once) throw new UsageError('--redrive only applies with --once.')
   if (values.redrive !== undefined && values.since !== undefined) throw new UsageError('give --since (seed a new state) or --redrive (re-send a window), not both.')
-  const since = values.since === undefined ? undefined : parseTime('--since', values.since)
-  const redrive = values.redrive === undefined ? undefined : parseTime('--redrive', values.redrive)
-  const interval = values.interval === undefined ? DEFAULT_INTERVAL_SECONDS : seconds('--interval', values.interval, 1)
-  const lookback = values.lookback === undefined ? undefined : seconds('--lookback', values.lookback, 0)
+  const since = values.since === undefined ? undefined : parseIsoTime('--since', values.since)
+  const redrive = values.redrive === undefined ? undefined : parseIsoTime('--redrive', values.redrive)
+  const interval = values.interval === undefined ? DEFAULT_INTERVAL_SECONDS : parseSeconds('--interval', values.interval, 1)
+  const lookback = values.lookback === undefined ? undefined : parseSeconds('--lookback', values.lookback, 0)
   if (values.state !== undefined && !values.state.trim()) throw new UsageError('--state needs a file path.')
   const pageSizeArg = values['page-size']
   if (pageSizeArg !== undefined && !(/^\d+$/.test(pageSizeArg.trim()) && +pageSizeArg >= 1 && +pageSizeArg <= 1000)) throw new UsageError(`--page-size: "${pageSizeArg}" is not a whole number from 1 to 1000.`)
 
   const relay = makeRelay(io, { region: values.region }, { statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
+  // On a terminal only: events, rate and cursor while a long poll runs.
+  const progress = io.status ? createPollProgress(io.status) : undefined
   let signalled = false
-  const release = onStopSignal(io, relay, undefined, () => (signalled = true))
+  const release = onStopSignal(io, relay, undefined, () => {
+    signalled = true
+    progress?.clear()
+  })
   try {
     if (redrive) {
       const summary = await relay.redrive({
@@ -161,21 +169,28 @@ async function poll(args: string[], io: CliIO): Promise<number> {
       io.out(formatSummary(summary))
       if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else if (values.once) {
-      const summary = await relay.pollOnce({ since })
+      const summary = await relay.pollOnce({ since, onProgress: progress?.update })
+      progress?.clear()
       io.out(formatSummary(summary))
       if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else {
       await relay.follow({
         since,
         intervalSeconds: interval,
+        onProgress: progress?.update,
         onPoll: (s: PollSummary) => {
+          progress?.clear()
           io.out(`${new Date().toISOString()} ${formatSummary(s)}`)
           if (s.refused) io.err(`${new Date().toISOString()} ${new SegmentRefusedError(s.refused, s.refusals).message}`)
         },
-        onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
+        onError: (e) => {
+          progress?.clear()
+          io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`)
+        },
       })
     }
   } catch (err) {
+    progress?.clear()
     // Stopping cuts retries short; what was not accepted is still behind the cursor: a clean stop.
     if (!(signalled && isTransient(err))) throw err
     io.err(`relay: stopped before Segment or Klaviyo answered (${(err as Error).message}); the next run continues from the saved state.`)
@@ -267,30 +282,8 @@ function onStopSignal(io: CliIO, relay: Relay, after?: () => void, onFirst?: () 
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
-
 function parse<T extends OptionSpec>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false })
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}. See --help.`)
-  }
-}
-
-function parseTime(flag: string, v: string): Date {
-  // Date.parse also takes "March 7"; insist on an ISO date so a typo cannot silently backfill a year.
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.trim()) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(`${flag}: "${v}" is not an ISO time, e.g. 2026-01-31T00:00:00Z.`)
-  }
-  const d = new Date(Date.parse(v))
-  if (d.getTime() > Date.now()) throw new UsageError(`${flag} is in the future.`)
-  return d
-}
-
-function seconds(flag: string, v: string, min: number): number {
-  const n = Number(v)
-  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n) || n < min) throw new UsageError(`${flag}: "${v}" is not a number of seconds${min ? ` ≥ ${min}` : ''}.`)
-  return n
+  return { values: parseOptions(args, options) }
 }
 
 function portNumber(v: string): number {

@@ -7,7 +7,7 @@
  * and which region the workspace is in can only be seen in the source's debugger.
  */
 import { WEBHOOK_TOPIC_TO_METRIC } from '../shared/klaviyo-map'
-import { EXIT_CODES, KlaviyoAuthError, RelayError, UnknownMetricError, UnreachableHostError, networkErrorCode } from './errors'
+import { EXIT_CODES, KlaviyoAuthError, MissingPackageError, RelayError, UnknownMetricError, UnreachableHostError, networkErrorCode } from './errors'
 import { createKlaviyoClients, toKlaviyoError, type KlaviyoClients } from './klaviyo-client'
 import { findEmailMetrics } from './metrics'
 import type { RelayOptions } from './relay'
@@ -82,7 +82,14 @@ async function checkKlaviyo(o: RelayOptions, timeoutMs: number, results: CheckRe
   if (!/^pk_[A-Za-z0-9]+$/.test(key)) {
     results.push(warn('klaviyo.key', 'KLAVIYO_PRIVATE_KEY does not look like a private API key (pk_…); the 6-character public key (site id) cannot read events.'))
   }
-  const clients = createKlaviyoClients({ privateKey: key, apiBase: o.klaviyoApiBase, retry: { httpAttempts: 2, maxIntervalSeconds: 2, networkAttempts: 1, timeoutMs } })
+  let clients: KlaviyoClients
+  try {
+    clients = await createKlaviyoClients({ privateKey: key, apiBase: o.klaviyoApiBase, retry: { httpAttempts: 2, maxIntervalSeconds: 2, networkAttempts: 1, timeoutMs } })
+  } catch (err) {
+    if (!(err instanceof MissingPackageError)) throw err
+    results.push(fail('klaviyo.client', err.message, err.exitCode))
+    return
+  }
   const base = clients.apiBase
 
   // Metrics first: a 401 here means the key itself is refused, and nothing else is worth asking.

@@ -16,17 +16,19 @@ export type RelayErrorCode =
   | 'segment_refused'
   | 'state_file'
   | 'state_locked'
+  | 'missing_package'
 
 /**
- * CLI exit codes: 2 bad usage/configuration, 3 a key was rejected, 4 a host was unreachable,
- * 5 another poller holds the state file, 6 the poll finished but Segment refused some events for
- * good (listed on stderr; the cursor moved past them), 1 anything else.
+ * CLI exit codes: 2 bad usage/configuration (a missing optional package included), 3 a key was
+ * rejected, 4 a host was unreachable, 5 another poller holds the state file, 6 the poll finished
+ * but Segment refused some events for good (listed on stderr; the cursor moved past them), 1 anything else.
  */
 export const EXIT_CODES: Record<RelayErrorCode, number> = {
   usage: 2,
   missing_key: 2,
   unknown_metric: 2,
   state_file: 2,
+  missing_package: 2,
   state_locked: 5,
   klaviyo_auth: 3,
   segment_auth: 3,
@@ -65,6 +67,19 @@ export class MissingKeyError extends RelayError {
     super('missing_key', `${variable} is not set: ${purpose}.`)
     this.name = 'MissingKeyError'
     this.variable = variable
+  }
+}
+
+/** An optional package this command needs is not installed (klaviyo-api for relay poll and relay check). */
+export class MissingPackageError extends RelayError {
+  readonly packageName: string
+  /** The npm command that installs it. */
+  readonly install: string
+  constructor(packageName: string, what: string, install: string, cause?: unknown) {
+    super('missing_package', `the package ${packageName} (${what}) is not installed: it is an optional peer dependency of mailstitch. Install it beside mailstitch: ${install}`, { cause })
+    this.name = 'MissingPackageError'
+    this.packageName = packageName
+    this.install = install
   }
 }
 

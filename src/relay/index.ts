@@ -25,7 +25,7 @@ export type { WebhookResponseBody } from '../webhook/http'
 export { startWebhookServer, DEFAULT_PORT } from './serve'
 export type { WebhookServer, ServeOptions } from './serve'
 export { formatSummary, DEFAULT_LOOKBACK_SECONDS } from './poll'
-export type { PollSummary } from './poll'
+export type { PollSummary, PollProgress } from './poll'
 export { DEFAULT_STATE_PATH } from './state'
 export type { RelayStateJson, MetricStateJson } from './state'
 export { DEFAULT_KLAVIYO_API_BASE } from './klaviyo-client'
@@ -43,6 +43,7 @@ export {
   KlaviyoApiError,
   SegmentDeliveryError,
   StateFileError,
+  MissingPackageError,
   EXIT_CODES,
 } from './errors'
 export type { RelayErrorCode } from './errors'

@@ -8,8 +8,10 @@
  * retries HTTP 429/5xx and network errors with the server side's one policy and its one Retry-After
  * rule (../webhook/retry.ts), adds a request time-out, and stops waiting when the relay stops.
  * Also turns SDK/axios errors into typed errors.
+ * The SDK itself is loaded on first use (src/relay/klaviyo-sdk.ts): it is an optional peer dependency.
  */
-import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, WebhooksApi, type Session } from 'klaviyo-api'
+import type { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, Session, WebhooksApi } from 'klaviyo-api'
+import { loadKlaviyoSdk, type KlaviyoSdk } from './klaviyo-sdk'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
 import { DEFAULT_KLAVIYO_API_BASE } from '../shared/klaviyo-endpoint'
 import { retryAfterMs, retryUntilDeadline, sleep } from '../webhook/retry'
@@ -73,9 +75,9 @@ class RelaySession implements Session {
   private readonly retry: Required<KlaviyoRetryOptions>
   private readonly signal?: AbortSignal
 
-  constructor(privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
+  constructor(sdk: KlaviyoSdk, privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
     // numRetries counts attempts in the SDK: 1 is a single attempt, so only our retry runs.
-    this.inner = new ApiKeySession(privateKey, new RetryWithExponentialBackoff({ numRetries: 1 }))
+    this.inner = new sdk.ApiKeySession(privateKey, new sdk.RetryWithExponentialBackoff({ numRetries: 1 }))
     this.retry = {
       httpAttempts: retry.httpAttempts ?? 8,
       maxIntervalSeconds: retry.maxIntervalSeconds ?? 60,
@@ -133,14 +135,18 @@ function headerReader(headers: Record<string, unknown> | undefined): { get(name:
   }
 }
 
-/** Create the SDK clients, sharing one retrying session. */
-export function createKlaviyoClients(options: KlaviyoClientOptions): KlaviyoClients {
+/**
+ * Create the SDK clients, sharing one retrying session. Rejects with MissingPackageError when
+ * klaviyo-api is not installed.
+ */
+export async function createKlaviyoClients(options: KlaviyoClientOptions): Promise<KlaviyoClients> {
+  const sdk = await loadKlaviyoSdk()
   const apiBase = (options.apiBase || DEFAULT_KLAVIYO_API_BASE).replace(/\/+$/, '')
-  const session = new RelaySession(options.privateKey, options.retry ?? {}, options.signal)
-  const events = new EventsApi(session)
-  const metrics = new MetricsApi(session)
-  const profiles = new ProfilesApi(session)
-  const webhooks = new WebhooksApi(session)
+  const session = new RelaySession(sdk, options.privateKey, options.retry ?? {}, options.signal)
+  const events = new sdk.EventsApi(session)
+  const metrics = new sdk.MetricsApi(session)
+  const profiles = new sdk.ProfilesApi(session)
+  const webhooks = new sdk.WebhooksApi(session)
   // The generated clients build every URL as `this.basePath + '/api/…'`.
   for (const api of [events, metrics, profiles, webhooks]) api.basePath = apiBase
   return { events, metrics, profiles, webhooks, apiBase }

@@ -44,7 +44,7 @@ describe('KlaviyoSource', () => {
       if (cursor === 'CUR2') return { status: 200, body: eventsPage(server!.url, ['e3']) }
       return { status: 400, body: { errors: [{ detail: `bad cursor ${cursor}` }] } }
     })
-    const clients = createKlaviyoClients({ privateKey: 'pk_test', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk_test', apiBase: server.url, retry: fastRetry })
     const src = new KlaviyoSource(clients.events, clients.apiBase, 1000)
     const start = Date.parse('2026-01-01T00:00:00.700Z')
     const pages = []
@@ -76,7 +76,7 @@ describe('KlaviyoSource', () => {
     ['`included` that is not a list', JSON.stringify({ data: [], included: {} }), 'application/vnd.api+json', /`included` is not a list/],
   ])('refuses %s answered with 200 (an error, never an empty page)', async (_name, body, type, message) => {
     server = await startFakeServer(() => ({ status: 200, body, headers: { 'content-type': type } }))
-    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
     const err = await new KlaviyoSource(clients.events, clients.apiBase).fetchPage({ metricId: 'M', startMs: 0, endMs: 1000 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(KlaviyoResponseError)
     expect((err as Error).message).toMatch(message)
@@ -90,7 +90,7 @@ describe('KlaviyoSource', () => {
       arrivedAt.push(Date.now())
       return arrivedAt.length === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ detail: 'throttled' }] } } : { status: 200, body: eventsPage(server!.url, ['e1']) }
     })
-    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
     // The SDK sleeps its own backoff (0.25–0.75 s at first) and retries once Date.now() is past Retry-After: fake both.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     try {
@@ -109,7 +109,7 @@ describe('KlaviyoSource', () => {
   it('turns 401 and 403 into KlaviyoAuthError, other errors into KlaviyoApiError', async () => {
     let status = 401
     server = await startFakeServer(() => ({ status, body: { errors: [{ detail: 'Incorrect authentication credentials.' }] } }))
-    const clients = createKlaviyoClients({ privateKey: 'pk_wrong', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk_wrong', apiBase: server.url, retry: fastRetry })
     const src = new KlaviyoSource(clients.events, clients.apiBase)
     const q = { metricId: 'M', startMs: 0, endMs: 1000 }
     await expect(src.fetchPage(q)).rejects.toThrow(KlaviyoAuthError)
@@ -122,7 +122,7 @@ describe('KlaviyoSource', () => {
 
   it('retries network errors, then reports the host as unreachable', async () => {
     const port = await closedPort()
-    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: `http://127.0.0.1:${port}`, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk', apiBase: `http://127.0.0.1:${port}`, retry: fastRetry })
     const err = await new KlaviyoSource(clients.events, clients.apiBase).fetchPage({ metricId: 'M', startMs: 0, endMs: 1 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UnreachableHostError)
     expect((err as Error).message).toMatch(/Cannot reach Klaviyo at http:\/\/127\.0\.0\.1:\d+ \(connection refused\).*KLAVIYO_API_BASE/)
@@ -138,7 +138,7 @@ describe('findEmailMetrics', () => {
       // The account has both unsubscribe metrics: only the newer one is polled (one unsubscribe, one event).
       return { status: 200, body: { data: [m('U', 'Unsubscribed'), m('D', 'Unsubscribed from Email Marketing'), m('E', 'Dropped Email')], links: { self: 'x' } } }
     })
-    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
     const metrics = await findEmailMetrics(clients.metrics, clients.apiBase)
     expect(metrics).toEqual([
       { id: 'A', name: 'Received Email', segmentEvent: 'Email Delivered' },
@@ -150,7 +150,7 @@ describe('findEmailMetrics', () => {
 
   it('throws UnknownMetricError when the account has none of them', async () => {
     server = await startFakeServer(() => ({ status: 200, body: { data: [{ type: 'metric', id: 'B', attributes: { name: 'Placed Order' }, links: { self: 'x' } }], links: { self: 'x' } } }))
-    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
+    const clients = await createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
     await expect(findEmailMetrics(clients.metrics, clients.apiBase)).rejects.toThrow(UnknownMetricError)
     await expect(findEmailMetrics(clients.metrics, clients.apiBase)).rejects.toThrow(/Placed Order/)
   })

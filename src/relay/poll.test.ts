@@ -378,3 +378,24 @@ describe('isTransient', () => {
     expect(isTransient(new KlaviyoApiError(400, 'x'))).toBe(false)
   })
 })
+
+describe('Poller progress', () => {
+  it('tells the counts so far and the metric\'s cursor after each page; a throwing listener does not stop the poll', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 9 * MIN), ev('b', T0 - 5 * MIN), ev('c', T0 - 4 * MIN))
+    src.pageSize = 2
+    const sink = new FakeSink()
+    const seen: Array<[number, number, string, string]> = []
+    const s = await poller(src, sink, T0, { resolveMetrics: async () => [opened] }).pollOnce({
+      onProgress: (p) => {
+        seen.push([p.fetched, p.sent, p.metric, p.cursor])
+        throw new Error('a broken display')
+      },
+    })
+    expect(s).toMatchObject({ fetched: 3, sent: 3 })
+    expect(seen).toEqual([
+      [2, 2, 'Opened Email', new Date(T0 - 5 * MIN).toISOString()],
+      [3, 3, 'Opened Email', new Date(T0 - 4 * MIN).toISOString()],
+    ])
+  })
+})

@@ -99,10 +99,26 @@ export interface PollerOptions extends MapOptions {
   now?: () => number
 }
 
+/** Where a running poll is, told after each page (a terminal shows it as a progress line). */
+export interface PollProgress {
+  /** Events read so far in this poll, all metrics. */
+  fetched: number
+  /** Of those, accepted by Segment. */
+  sent: number
+  /** Of those, not sent (sent before, or not mappable). */
+  skipped: number
+  /** The metric whose page just finished. */
+  metric: string
+  /** That metric's cursor, ISO: its events up to this time are in Segment. */
+  cursor: string
+}
+
 /** Options of {@link Poller.pollOnce}. */
 export interface PollRunOptions {
   /** Start of the window for metrics that have no saved cursor yet (the CLI's `--since`); ignored for the others. */
   seedMs?: number
+  /** Told after each page; a throwing listener is ignored (a display never stops a poll). */
+  onProgress?: (progress: PollProgress) => void
 }
 
 /** What a re-drive will send, reported before it sends anything. */
@@ -169,7 +185,7 @@ export class Poller {
         // succeeds; without it a failed first poll would restart later and skip the events in between.
         if (p.cursor === undefined) p.cursor = startMs
         summary.metrics++
-        await this.pollMetric(metric, p, startMs, endMs, summary)
+        await this.pollMetric(metric, p, startMs, endMs, summary, options.onProgress)
       })
     } finally {
       summary.stopped = this.stopping
@@ -244,7 +260,7 @@ export class Poller {
     if (errors.length) throw errors[0]
   }
 
-  private async pollMetric(metric: EmailMetric, p: MetricProgress, startMs: number, endMs: number, summary: PollSummary): Promise<void> {
+  private async pollMetric(metric: EmailMetric, p: MetricProgress, startMs: number, endMs: number, summary: PollSummary, onProgress?: (progress: PollProgress) => void): Promise<void> {
     const pages = this.o.source.pages({ metricId: metric.id, startMs, endMs })
     let next: Promise<IteratorResult<EventPage, void>> | undefined = pages.next()
     next.catch(() => undefined)
@@ -266,6 +282,7 @@ export class Poller {
         next = this.stopping ? undefined : pages.next()
         next?.catch(() => undefined)
         await this.processPage(metric, p, r.value, summary)
+        tellProgress(onProgress, summary, metric, p)
         if (this.stopping) break
       }
       await this.save(true)
@@ -369,6 +386,13 @@ export class Poller {
     this.lastSave = Date.now()
     if (this.progress) await this.o.store.save(this.progress.values())
   }
+}
+
+function tellProgress(onProgress: ((progress: PollProgress) => void) | undefined, summary: PollSummary, metric: EmailMetric, p: MetricProgress): void {
+  if (!onProgress || p.cursor === undefined) return
+  try {
+    onProgress({ fetched: summary.fetched, sent: summary.sent, skipped: summary.skipped, metric: metric.name, cursor: new Date(p.cursor).toISOString() })
+  } catch { /* a display never stops a poll */ }
 }
 
 function emptySummary(endMs: number): PollSummary {

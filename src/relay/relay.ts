@@ -4,10 +4,10 @@
  * deployment needs no Klaviyo private key and a poll-only one needs no webhook secret.
  */
 import { MissingKeyError, RelayError } from './errors'
-import { createKlaviyoClients, type KlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
+import { createKlaviyoClients, type KlaviyoRetryOptions } from './klaviyo-client'
 import { DEFAULT_PAGE_SIZE, KlaviyoSource } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
-import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollSummary, type RedrivePlan } from './poll'
+import { DEFAULT_LOOKBACK_SECONDS, Poller, formatSummary, isTransient, type PollProgress, type PollSummary, type RedrivePlan } from './poll'
 import { SegmentSink, type SegmentSinkOptions } from './segment-sink'
 import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
@@ -65,6 +65,8 @@ export interface RelayOptions extends MapOptions {
 export interface PollOnceOptions {
   /** Start of the window for metrics with no saved cursor yet; once a cursor is saved, the saved state wins. */
   since?: Date | string
+  /** Told after each page of a poll (counts so far, the metric's cursor), e.g. for a progress line. */
+  onProgress?: (progress: PollProgress) => void
 }
 
 /** Options of {@link Relay.redrive}. */
@@ -118,7 +120,6 @@ export function createRelay(options: RelayOptions): Relay {
   const log = options.log ?? (() => undefined)
   const abort = new AbortController()
   let sink: SegmentSink | undefined
-  let klaviyo: KlaviyoClients | undefined
   let poller: Poller | undefined
   let lock: StateLock | undefined
   let app: FetchHandler | undefined
@@ -134,14 +135,20 @@ export function createRelay(options: RelayOptions): Relay {
     return sink
   }
 
-  const getPoller = (): Poller => {
-    if (poller) return poller
+  // Built once, on the first poll: that is where the Klaviyo SDK (an optional peer dependency) is loaded.
+  let pollerReady: Promise<Poller> | undefined
+  const getPoller = (): Promise<Poller> =>
+    (pollerReady ??= buildPoller().catch((err: unknown) => {
+      pollerReady = undefined
+      throw err
+    }))
+
+  const buildPoller = async (): Promise<Poller> => {
     if (!options.klaviyoPrivateKey) throw new MissingKeyError('KLAVIYO_PRIVATE_KEY', 'a Klaviyo private API key with scopes events:read, metrics:read, profiles:read')
     const s = getSink()
+    const k = await createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
     const store = new StateStore(options.statePath ?? DEFAULT_STATE_PATH)
     lock = new StateLock(store.path, { log })
-    klaviyo = createKlaviyoClients({ privateKey: options.klaviyoPrivateKey, apiBase: options.klaviyoApiBase, retry: options.klaviyoRetry, signal: abort.signal })
-    const k = klaviyo
     poller = new Poller({
       source: new KlaviyoSource(k.events, k.apiBase, clampPageSize(options.pageSize)),
       sink: s,
@@ -153,6 +160,7 @@ export function createRelay(options: RelayOptions): Relay {
       linkParam: options.linkParam,
       machineOpens: options.machineOpens,
     })
+    if (stopped) poller.stop() // stop() came while the SDK was loading
     return poller
   }
 
@@ -215,31 +223,31 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   const relay: Relay = {
-    pollOnce(opts = {}) {
+    async pollOnce(opts = {}) {
       assertLive()
       const since = parseSince(opts.since)
-      const p = getPoller()
-      return exclusive(p, () => p.pollOnce({ seedMs: since }))
+      const p = await getPoller()
+      return exclusive(p, () => p.pollOnce({ seedMs: since, onProgress: opts.onProgress }))
     },
 
-    redrive(opts) {
+    async redrive(opts) {
       assertLive()
       const from = parseSince(opts.from)
       if (from === undefined) throw new RangeError('redrive: a start time is required')
-      const p = getPoller()
+      const p = await getPoller()
       return exclusive(p, () => p.redrive(from, opts.onPlan))
     },
 
     async follow(opts = {}) {
       assertLive()
-      const p = getPoller()
+      const p = await getPoller()
       const intervalMs = Math.max(0, (opts.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000)
       const since = parseSince(opts.since)
       following = true
       while (!p.stopped) {
         try {
           // --since only seeds metrics without a cursor; after the first poll every metric has one.
-          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since }))
+          const summary = await exclusive(p, () => p.pollOnce({ seedMs: since, onProgress: opts.onProgress }))
           ;(opts.onPoll ?? ((s: PollSummary) => log(formatSummary(s))))(summary)
         } catch (err) {
           if (!isTransient(err)) throw err

@@ -4,7 +4,7 @@ window.SHOP_CONFIG = {
   segmentWriteKey: 'YOUR_SEGMENT_WRITE_KEY',
   klaviyoPublicKey: 'YOUR_KLAVIYO_PUBLIC_KEY',
   klaviyoListId: '', // optional: also subscribe captured emails to this list
-  // Optional overrides (the e2e test points these at its local emulators):
+  // Optional overrides (`MAILSTITCH_DEMO=1 npm run dev` and the e2e test point these at local emulators):
   // segmentCdnURL: 'https://cdn.segment.com',
   // klaviyoApiBase: 'https://a.klaviyo.com',
 }

@@ -80,6 +80,7 @@ export function App() {
     // Restore a logged-in state across reloads (analytics.js keeps the userId).
     void analytics.user().then((u) => { const id = u.id(); if (id) setUser({ id, name: String(u.traits()?.first_name ?? '') }) })
   }, [])
+  // The first page call is in analytics.ts (once per page load); this one follows route changes.
   const onNavigate = useCallback(() => void analytics.page(), [])
   return (
     <Router onNavigate={onNavigate}>

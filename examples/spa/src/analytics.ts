@@ -28,3 +28,8 @@ export const stitch = createMailstitch({
     apiBase: config.klaviyoApiBase,
   },
 })
+
+// The first page's page call, once per page load. Here rather than in a React effect: StrictMode
+// runs effects twice in development (`npm run dev`), which would send it twice. Route changes
+// send theirs from the router (src/router.tsx).
+void analytics.page()

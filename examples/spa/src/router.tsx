@@ -3,18 +3,23 @@ import { createContext, useContext, useEffect, useState, type MouseEvent, type R
 
 const PathContext = createContext<{ path: string; navigate(to: string): void }>({ path: '/', navigate: () => {} })
 
+// `onNavigate` runs on each route change (a link, back/forward), never on a render or an effect:
+// React's StrictMode runs effects twice in development, which would send every page call twice.
 export function Router({ children, onNavigate }: { children: ReactNode; onNavigate?(path: string): void }) {
   const [path, setPath] = useState(location.pathname)
   useEffect(() => {
-    const onPop = () => setPath(location.pathname)
+    const onPop = () => {
+      setPath(location.pathname)
+      onNavigate?.(location.pathname)
+    }
     window.addEventListener('popstate', onPop)
     return () => window.removeEventListener('popstate', onPop)
-  }, [])
-  useEffect(() => onNavigate?.(path), [path, onNavigate])
+  }, [onNavigate])
   const navigate = (to: string) => {
     if (to === location.pathname) return
     history.pushState(null, '', to)
     setPath(to)
+    onNavigate?.(to)
   }
   return <PathContext.Provider value={{ path, navigate }}>{children}</PathContext.Provider>
 }

@@ -60,6 +60,23 @@ let emails: SentEmail[] = []
 let selected: string | null = null
 let openEmail: string | null = null
 let device: 'same' | 'other' = 'same'
+
+// What the reader was looking at survives a reload (this tab only): the selected profile, the
+// email they opened and the device choice.
+const VIEW_KEY = 'mailstitch-demo-inbox:v1'
+function saveView(): void {
+  try {
+    sessionStorage.setItem(VIEW_KEY, JSON.stringify({ selected, openEmail, device }))
+  } catch { /* storage off: the view just starts afresh */ }
+}
+function restoreView(): void {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(VIEW_KEY) ?? '{}') as { selected?: unknown; openEmail?: unknown; device?: unknown }
+    if (typeof v.selected === 'string') selected = v.selected
+    if (typeof v.openEmail === 'string') openEmail = v.openEmail
+    if (v.device === 'same' || v.device === 'other') device = v.device
+  } catch { /* nothing saved, or not ours */ }
+}
 let error = ''
 let lastJson = ''
 
@@ -141,7 +158,8 @@ function emailRow(e: SentEmail): HTMLElement {
               }),
           },
         },
-        isOpen ? 'Open again' : 'Open',
+        // The email's own record says whether it was opened (also before a reload).
+        e.opens ? 'Open again' : 'Open',
       ),
     ),
     h('div', { class: 'chips' }, h('span', null, 'Received'), e.opens ? h('span', null, `Opened ×${e.opens}`) : null, e.clicks ? h('span', null, `Clicked ×${e.clicks}`) : null),
@@ -170,6 +188,7 @@ const viewerBox = h('div')
 let viewerKey = ''
 
 function render(): void {
+  saveView()
   const p = profiles.find((x) => x.id === selected) ?? null
   mount(
     leftBox,
@@ -228,6 +247,7 @@ async function start(): Promise<void> {
   ;[cfg, templates] = await Promise.all([getJson<Config>('/api/config'), getJson<Template[]>('/api/templates')])
   status.textContent = `store ${cfg.storeUrl} · other device ${cfg.storeOtherUrl}`
   mount(app, h('div', { class: 'wrap' }, leftBox, h('div', null, mainBox, viewerBox)))
+  restoreView()
   await refreshProfiles()
   render()
   setInterval(() => void refreshProfiles().catch(() => undefined), 2000)

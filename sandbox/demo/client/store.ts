@@ -14,6 +14,8 @@ interface Analytics {
   track(event: string, props?: Record<string, unknown>, options?: Record<string, unknown>, cb?: () => void): unknown
   ready(cb: () => void): unknown
   user(): AnalyticsUser
+  /** analytics.js's emitter: `identify` fires after each identify call it made. */
+  on(event: 'identify', cb: () => void): unknown
 }
 interface StoreWindow {
   analytics: Analytics
@@ -65,13 +67,20 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 const money = (n: number) => `$${n.toFixed(2)}`
 
+function renderStrip(): void {
+  const anon = document.getElementById('ms-anon')
+  if (anon) anon.textContent = w.analytics.user().anonymousId() ?? '(none)'
+  const bridge = document.getElementById('ms-bridge')
+  const mst = w.mailstitch?.instance?.linkParams().mst
+  if (bridge) bridge.textContent = mst ? `bridge id (mst) ${mst}` : 'no email captured in this browser yet'
+}
+
 function strip(): void {
   w.analytics.ready(() => {
-    const anon = document.getElementById('ms-anon')
-    if (anon) anon.textContent = w.analytics.user().anonymousId() ?? '(none)'
-    const bridge = document.getElementById('ms-bridge')
-    const mst = w.mailstitch?.instance?.linkParams().mst
-    if (bridge) bridge.textContent = mst ? `bridge id (mst) ${mst}` : 'no email captured in this browser yet'
+    renderStrip()
+    // A capture that stays on the page (the popup) ends with mailstitch's Segment identify, after
+    // it stored the bridge id: show it now rather than on the next page.
+    w.analytics.on('identify', renderStrip)
   })
 }
 
