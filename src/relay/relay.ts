@@ -277,7 +277,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     async serve(opts = {}) {
       assertLive()
-      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
+      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes, log })
       servers.push(server)
       return server
     },

@@ -17,7 +17,8 @@
 import { mapShopifyOrder, type ShopifyOrdersMode } from '../shared/shopify-order'
 import type { SegmentTrackMessage } from '../shared/segment-message'
 import { RELAY_NAME, version } from '../shared/version'
-import { readBodyCapped } from './http'
+import { DEFAULT_RETRY_AFTER_SECONDS, readBodyCapped } from './http'
+import { boundedLog } from '../shared/log-line'
 
 /** Options of {@link handleShopifyWebhook}. */
 export interface ShopifyWebhookOptions {
@@ -47,7 +48,8 @@ export async function handleShopifyWebhook(
   options: ShopifyWebhookOptions,
   deliver: (messages: SegmentTrackMessage[]) => Promise<void>,
 ): Promise<Response> {
-  const log = options.log ?? (() => {})
+  // Webhook id and topic come from the request: the line is escaped and cut, never a forged header verbatim.
+  const log = boundedLog(options.log ?? (() => {}))
   const webhookId = request.headers.get('x-shopify-webhook-id') ?? '-'
   const topic = request.headers.get('x-shopify-topic') ?? ''
   const say = (line: string) => log(`shopify webhook ${webhookId} (${topic || 'no topic'}): ${line}`)
@@ -147,5 +149,7 @@ function describe(error: unknown): string {
 }
 
 function answer(status: number, message: string): Response {
-  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers: { 'content-type': 'application/json' } })
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (status === 503) headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS)
+  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers })
 }
