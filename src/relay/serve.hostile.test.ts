@@ -167,4 +167,17 @@ describe('relay serve under hostile connections', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('30')
   })
+
+  it('a SEGMENT_API_HOST with credentials: the 503 is logged without them', async () => {
+    const host = sandbox.segment.url.replace('://', '://suser:SPASS9@')
+    const config = webhookConfigFromEnv({ KLAVIYO_WEBHOOK_SECRET: SECRET, KLAVIYO_PRIVATE_KEY: PK, KLAVIYO_API_BASE: sandbox.klaviyo.url, SEGMENT_WRITE_KEY: WK, SEGMENT_API_HOST: host })
+    const appLines: string[] = []
+    const { url } = await serve({ handler: createWebhookApp(config, { log: (line) => appLines.push(line), segmentBudgetMs: 200 }) })
+    const delivery = signedDelivery()
+    const res = await fetch(`${url}/klaviyo/webhook`, { method: 'POST', headers: delivery.headers, body: delivery.rawBody })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('30')
+    expect(appLines.some((l) => l.includes('Segment did not accept'))).toBe(true)
+    expect(appLines.join('\n')).not.toMatch(/SPASS9|suser/)
+  })
 })
