@@ -25,7 +25,7 @@ export interface Unstitched {
 }
 
 /** Events sent by mailstitch itself, which a site without it would not send. */
-export function isMailstitchEvent(e: JEvent): boolean {
+function isMailstitchEvent(e: JEvent): boolean {
   if (e.source !== 'site') return false
   if (e.messageId.startsWith('mst-')) return true // capture identify and Email Captured
   return e.type === 'track' && e.event === EMAIL_LINK_LANDED

@@ -15,10 +15,10 @@ import type { RelayOptions } from './relay'
 import { segmentHost } from './segment-region'
 
 /** Outcome of one check. */
-export type CheckStatus = 'ok' | 'warn' | 'fail'
+type CheckStatus = 'ok' | 'warn' | 'fail'
 
 /** One line of the report. */
-export interface CheckResult {
+interface CheckResult {
   /** Short name of what was checked, e.g. `klaviyo.events`. */
   name: string
   status: CheckStatus

@@ -3,7 +3,7 @@
  * Node ≥ 20. See docs/relay.md.
  */
 export { createRelay, DEFAULT_INTERVAL_SECONDS } from './relay'
-export type { Relay, RelayOptions, PollOnceOptions, FollowOptions, HeadersInput, WebhookResponse } from './relay'
+export type { Relay, RelayOptions, PollOnceOptions, FollowOptions, RedriveOptions, HeadersInput, WebhookResponse } from './relay'
 export { relayOptionsFromEnv } from './env'
 export { mapKlaviyoEvent, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, DEFAULT_INTEGRATIONS, isRelayedMetric } from '../shared/klaviyo-map'
 export type { RelayTrackMessage, RelayEventProperties, RelayEventName, RelayedMetricName, KlaviyoEventLike, KlaviyoProfileLike, MapInput, MapOptions } from '../shared/klaviyo-map'

@@ -33,7 +33,7 @@ export const DEFAULT_LOOKBACK_SECONDS = 600
 export const MAX_CURSOR_SKEW_MS = 60_000
 
 /** Default number of metrics polled at the same time. */
-export const DEFAULT_METRIC_CONCURRENCY = 3
+const DEFAULT_METRIC_CONCURRENCY = 3
 
 /** Counts of one poll. */
 export interface PollSummary {

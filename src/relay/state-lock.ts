@@ -17,7 +17,7 @@ import { StateFileError, StateLockedError } from './errors'
 import { realStatePath } from './state'
 
 /** How often the owner touches its lock file. */
-export const LOCK_REFRESH_MS = 30_000
+const LOCK_REFRESH_MS = 30_000
 /** A lock not touched for this long is stale whoever owns it. */
 export const LOCK_STALE_MS = 120_000
 

@@ -246,7 +246,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
  * True when Klaviyo flagged an open as a machine open: the help centre names the property
  * `Apple Privacy Open`; community threads show `machine_open`. Either, as a boolean or its text.
  */
-export function isMachineOpen(eventProperties: Record<string, unknown>): boolean {
+function isMachineOpen(eventProperties: Record<string, unknown>): boolean {
   return truthy(eventProperties['Apple Privacy Open']) || truthy(eventProperties.machine_open)
 }
 

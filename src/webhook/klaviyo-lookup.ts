@@ -21,11 +21,11 @@ import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type Rate
 import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
 
 /** Default Klaviyo API origin. */
-export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
+const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
 /** API revision sent on every call (the one the relay's klaviyo-api client pins). */
-export const KLAVIYO_REVISION = '2026-07-15'
+const KLAVIYO_REVISION = '2026-07-15'
 /** Get Profiles' largest page. */
-export const MAX_PROFILES_PER_CALL = 100
+const MAX_PROFILES_PER_CALL = 100
 
 /** A look-up that could not be completed in time (rate limit, Klaviyo error, network). */
 export class KlaviyoLookupError extends Error {

@@ -14,7 +14,7 @@ import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry
 export { segmentHost } from '../shared/segment-region'
 
 /** Default Segment API origin (US workspaces). */
-export const DEFAULT_SEGMENT_API_HOST = SEGMENT_REGION_HOSTS.us
+const DEFAULT_SEGMENT_API_HOST = SEGMENT_REGION_HOSTS.us
 
 const MAX_BATCH_BYTES = 475 * 1024
 const MAX_EVENTS = 500

@@ -36,9 +36,9 @@ export interface ShopifyWebhookOptions {
 }
 
 /** Default topics: `orders/create` fires when the checkout completes, as the pixel does. */
-export const DEFAULT_SHOPIFY_TOPICS: readonly string[] = ['orders/create']
+const DEFAULT_SHOPIFY_TOPICS: readonly string[] = ['orders/create']
 /** Default body cap: Shopify's order payloads are tens of KB; a 1 MiB order is not an order. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 const DEFAULT_DELIVER_TIMEOUT_MS = 4000
 
 /** Verify, map and deliver one Shopify order webhook. `deliver` resolves once Segment accepted the
