@@ -29,8 +29,8 @@ export interface RunningServer {
 
 /** A fault to inject into the next `count` requests of a kind. */
 export interface FaultSpec {
-  /** HTTP status to answer with instead of the real handler. */
-  status: 429 | 500 | 502 | 503 | 504
+  /** HTTP status to answer with instead of the real handler (400: a request refused whole, as Segment refuses an oversize one). */
+  status: 400 | 429 | 500 | 502 | 503 | 504
   /** How many requests fail before normal service resumes (default 1). */
   count?: number
   /** Seconds to put in a `Retry-After` header (integer, as both Segment and Klaviyo send). */

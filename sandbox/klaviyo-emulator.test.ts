@@ -254,6 +254,13 @@ describe('server API through the real klaviyo-api client', () => {
     const { profiles } = apis()
     const byEmail = await profiles.getProfiles({ filter: 'equals(email,"ADA@example.com")' })
     expect(byEmail.body.data.map((p) => p.id)).toEqual([ada.id])
+    // An email no profile has: 200 with an empty list, as for any filter that matches nothing.
+    const unknown = await profiles.getProfiles({ filter: 'equals(email,"nobody@example.com")' })
+    expect(unknown.response.status).toBe(200)
+    expect(unknown.body.data).toEqual([])
+    // Get Profiles allows only greater-than / less-than on created and updated.
+    await expect(profiles.getProfiles({ filter: 'greater-or-equal(created,2026-01-01T00:00:00Z)' })).rejects.toSatisfy((e) => statusOf(e) === 400)
+    expect((await profiles.getProfiles({ filter: 'greater-than(created,2000-01-01T00:00:00Z)' })).body.data.map((p) => p.id)).toContain(ada.id)
     const byExt = await profiles.getProfiles({ filter: 'any(external_id,["u1","nope"])' })
     expect(byExt.body.data.map((p) => p.id)).toEqual([ada.id])
     const byKx = await profiles.getProfiles({ filter: `equals(_kx,"${ada._kx}")` })
@@ -308,6 +315,26 @@ describe('server API through the real klaviyo-api client', () => {
     })
     expect(ev.response.status).toBe(202)
     expect(sandbox.klaviyo.store.events().map((e) => e.profile_id)).toEqual([id])
+  })
+
+  it('can answer 200 with a body that is not a JSON:API document (fault injection), for the given path and count', async () => {
+    seed()
+    const get = (path: string) => fetch(`${sandbox.klaviyo.url}${path}`, { headers: { authorization: 'Klaviyo-API-Key pk_test', revision: REVISION, accept: 'application/vnd.api+json' } })
+    sandbox.klaviyo.setMalformed({ answer: 'html', path: '/api/events' })
+    // Another path is served as usual, and does not use up the fault.
+    expect(((await (await get('/api/metrics')).json()) as { data: unknown[] }).data.length).toBeGreaterThan(0)
+    const page = await get('/api/events')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await page.text()).toMatch(/^<!DOCTYPE html>/)
+    // Used up: the next call is a real document again.
+    expect(Array.isArray(((await (await get('/api/events')).json()) as { data: unknown }).data)).toBe(true)
+
+    sandbox.klaviyo.setMalformed({ answer: 'data_not_a_list', count: 2 })
+    expect(await (await get('/api/events')).json()).toEqual({ data: 'nope' })
+    expect(await (await get('/api/profiles')).json()).toEqual({ data: 'nope' })
+    expect(Array.isArray(((await (await get('/api/profiles')).json()) as { data: unknown }).data)).toBe(true)
+    expect(sandbox.klaviyo.serverRequests().map((r) => r.status).every((st) => st === 200)).toBe(true)
   })
 
   it("honours Retry-After through the client's own retry", async () => {

@@ -35,5 +35,7 @@ export {
   type KlaviyoEmulator,
   type KlaviyoEmulatorOptions,
   type KlaviyoFaultSpec,
+  type KlaviyoMalformedSpec,
   type KlaviyoRequestLogEntry,
+  type MalformedAnswer,
 } from './klaviyo/emulator'

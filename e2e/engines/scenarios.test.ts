@@ -1,6 +1,7 @@
 /**
  * The storefront scenarios shoppers hit, in every engine they use: capture across a form POST,
- * link landing, consent denied. Real released bundle, real analytics-next, the emulators.
+ * link landing, a purged browser finding its way back through the Shopify cart, consent denied.
+ * Real released bundle, real analytics-next, the emulators.
  *
  *   MAILSTITCH_ENGINES=firefox node --import tsx --test-reporter=spec e2e/engines/scenarios.test.ts
  *
@@ -156,6 +157,64 @@ for (const name of enginesToRun()) {
       assert.equal(kept.properties?.outcome, 'kept')
       assert.equal(kept.anonymousId, own)
       assert.equal(kept.userId, 'user-42')
+      assert.deepEqual(stack.pageErrors, [])
+    })
+
+    it('a purged browser (script-written cookies and localStorage gone, the server-set cart cookie kept) is linked once to the cart\'s bridge id', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const { site, collector } = stack
+      // Shopify's cart endpoints, reduced: the `cart` cookie is set by the server (Set-Cookie), as Shopify's is.
+      const carts = new Map<string, { item_count: number; attributes: Record<string, string> }>()
+      let writes = 0
+      const cartOf = (cookie: string | undefined) => carts.get(/(?:^|;\s*)cart=([^;]+)/.exec(cookie ?? '')?.[1] ?? '')
+      site.route('GET', '/cart.js', (req) => ({ body: { token: 'none', item_count: 0, attributes: {}, ...cartOf(req.headers.cookie) } }))
+      site.route('POST', '/cart/add.js', (req) => {
+        const existing = cartOf(req.headers.cookie)
+        if (existing) {
+          existing.item_count++
+          return { body: existing }
+        }
+        const token = `c${carts.size + 1}x${Date.now()}`
+        carts.set(token, { item_count: 1, attributes: {} })
+        return { headers: { 'set-cookie': `cart=${token}; Path=/; SameSite=Lax; Max-Age=1209600` }, body: carts.get(token)! }
+      })
+      site.route('POST', '/cart/update.js', (req) => {
+        const cart = cartOf(req.headers.cookie)
+        if (!cart) return { status: 404, body: {} }
+        writes++
+        Object.assign(cart.attributes, (JSON.parse(req.body.toString('utf8')) as { attributes?: Record<string, string> }).attributes)
+        return { body: cart }
+      })
+      const addOn = '<script src="/dist/mailstitch-shopify.min.js" defer data-root="/"></script>'
+      site.page('/', stack.storefront({ after: stack.scriptTag() + addOn, body: '<h1>Home</h1>' }))
+      const d = await device()
+      await d.goto(site.url + '/')
+      const anon = await anonymousIdOf(d)
+      assert.deepEqual(await d.evaluate("window.mailstitch.instance.capture('purged@example.com').then(function (r) { return r.ok })"), true)
+      await d.evaluate("fetch('/cart/add.js', { method: 'POST' }).then(function () { return window.mailstitch.shopify.sync() }).then(function () { return true })")
+      await eventually(() => [...carts.values()][0]?.attributes.mailstitch_anonymous_id, anon, 'the cart attribute')
+
+      // Safari's purge: every cookie a script wrote and all storage; the server's `cart` cookie stays.
+      await d.evaluate(`(function () {
+        document.cookie.split('; ').forEach(function (pair) {
+          var name = pair.split('=')[0]
+          if (name && name !== 'cart') document.cookie = name + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+        })
+        localStorage.clear(); sessionStorage.clear(); return document.cookie
+      })()`)
+      await d.goto(site.url + '/')
+      const fresh = await anonymousIdOf(d)
+      assert.notEqual(fresh, anon, 'the purged browser has a new anonymousId')
+      const linked = await collector.waitFor((e) => e.event === 'Visitor Linked', ARRIVAL_MS)
+      assert.equal(linked.anonymousId, fresh)
+      assert.deepEqual(linked.properties, { bridge_id: anon, source: 'cart' })
+
+      // A second page: its own page call first, then nothing more linked and the cart untouched.
+      await d.goto(site.url + '/?again=1')
+      await collector.waitFor(isPageAt(site.url + '/?again=1'), ARRIVAL_MS)
+      await d.evaluate('window.mailstitch.shopify.sync().then(function () { return true })')
+      assert.equal(collector.events().filter((e) => e.event === 'Visitor Linked').length, 1)
+      assert.equal([...carts.values()][0]?.attributes.mailstitch_anonymous_id, anon)
+      assert.equal(writes, 1)
       assert.deepEqual(stack.pageErrors, [])
     })
 

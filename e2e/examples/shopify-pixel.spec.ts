@@ -100,6 +100,40 @@ test('an order with neither the bridge id nor a customer is not sent', async ({ 
   expect(stack.collector.requests()).toBe(1)
 })
 
+/** The storefront's `mst_state` cookie as the browser SDK writes it (src/browser/state.ts: URI-encoded JSON, `b` = bridge id). */
+const storeBridgeId = (page: Page, bridgeId: string) =>
+  page.evaluate((b) => {
+    document.cookie = `mst_state=${encodeURIComponent(JSON.stringify({ c: 1, b }))}; path=/; samesite=lax`
+  }, bridgeId)
+
+test('a checkout without the attribute falls back to the bridge id stored on the storefront (browser.cookie.get), same messageId', async ({ stack }) => {
+  const STORED = 'b7e1c2d3-0000-4a5b-8c9d-stored000001'
+  const page = await thankYouPage(stack, { segmentWriteKey: PIXEL_KEY })
+  await storeBridgeId(page, STORED)
+  // A guest's express checkout: no attribute, no customer.
+  await publish(page, exampleCheckoutCompleted({ customerId: null, orderId: '1003' }))
+  // The attribute still wins where the checkout carries one.
+  await publish(page, exampleCheckoutCompleted({ bridgeId: BRIDGE, orderId: '1004' }))
+  await stack.collector.waitFor((e: Ev) => e.messageId === 'shopify-order-1003')
+  await stack.collector.waitFor((e: Ev) => e.messageId === 'shopify-order-1004')
+  expect(orders(stack).map((e: Ev) => [e.messageId, e.anonymousId]).sort()).toEqual([
+    ['shopify-order-1003', STORED],
+    ['shopify-order-1004', BRIDGE],
+  ])
+  expect(await page.evaluate(() => (window as any).pixelErrors)).toEqual([])
+})
+
+test('a stored value that is not a bridge id keys nothing: the guest order without the attribute is not sent', async ({ stack }) => {
+  const page = await thankYouPage(stack, { segmentWriteKey: PIXEL_KEY })
+  await page.evaluate(() => {
+    document.cookie = 'mst_state=%7B%22b%22%3A%22%3Cscript%3E%22%7D; path=/'
+  })
+  await publish(page, exampleCheckoutCompleted({ customerId: null, orderId: '1005' }))
+  await publish(page, exampleCheckoutCompleted({ bridgeId: BRIDGE, customerId: null, orderId: '1006' }))
+  await stack.collector.waitFor((e: Ev) => e.messageId === 'shopify-order-1006')
+  expect(orders(stack).map((e: Ev) => e.messageId)).toEqual(['shopify-order-1006'])
+})
+
 test('the custom-pixel build (no app): same message from the globals, settings baked in', async ({ stack }) => {
   const script = join(PIXEL_DIR, '../../scripts/build-custom-pixel.mjs')
   const code = execFileSync('node', [script, '--write-key', PIXEL_KEY, '--orders', 'link'], { encoding: 'utf8' })
@@ -108,5 +142,9 @@ test('the custom-pixel build (no app): same message from the globals, settings b
   const event = (await stack.collector.waitFor((e: Ev) => e.event === 'Order Linked')) as Ev
   expect(event).toMatchObject({ anonymousId: BRIDGE, messageId: `shopify-order-link-${EXAMPLE_ORDER_ID}` })
   expect(stack.collector.requestLog().map((r) => r.writeKey)).toEqual([PIXEL_KEY])
+  // The `browser` global reads the stored bridge id for a checkout without the attribute.
+  await storeBridgeId(page, 'stored-custom-0001')
+  await publish(page, exampleCheckoutCompleted({ customerId: null, orderId: '1007' }))
+  expect(await stack.collector.waitFor((e: Ev) => e.messageId === 'shopify-order-link-1007')).toMatchObject({ anonymousId: 'stored-custom-0001' })
   expect(await page.evaluate(() => (window as any).pixelErrors)).toEqual([])
 })

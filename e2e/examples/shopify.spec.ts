@@ -344,6 +344,75 @@ test('an email click on another device: that device\'s cart and order carry the 
   expect(shop.orders[0]!.note_attributes).toEqual([{ name: CART_ATTRIBUTE, value: a }])
 })
 
+/**
+ * What Safari's tracking prevention leaves after 7 days without a visit (shared/research/itp.md):
+ * every cookie a script wrote and all localStorage are gone; the store's server-set `cart` cookie
+ * stays. The browser context keeps only that cookie.
+ */
+async function purgeScriptWrittenStorage(context: BrowserContext, page: Page) {
+  await page.evaluate(() => localStorage.clear())
+  const kept = (await context.cookies()).filter((c) => c.name === 'cart')
+  expect(kept).toHaveLength(1)
+  await context.clearCookies()
+  await context.addCookies(kept)
+  await page.close()
+}
+
+const linkedEvents = (stack: Stack) => stack.collector.events().filter((e: Ev) => e.event === 'Visitor Linked')
+
+test('a purged browser returning direct: the cart keeps its bridge id, and the new browser id is linked to it once', async ({ shop, stack }) => {
+  const { context, page, errors, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'purged@example.com')
+  await expectStitched(stack, 'purged@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  await purgeScriptWrittenStorage(context, page)
+
+  // Days later, straight to the store: a new Segment anonymousId, no mailstitch state.
+  const back = await context.newPage()
+  back.on('pageerror', (e) => errors.push(String(e)))
+  await back.goto(stack.site.url + '/')
+  const fresh = await anonymousIdOf(back)
+  expect(fresh).not.toBe(anon)
+  expect(await back.evaluate(() => (window as any).mailstitch.instance.linkParams())).toEqual({})
+  const linked = (await stack.collector.waitFor((e: Ev) => e.event === 'Visitor Linked', 15_000)) as Ev
+  expect(linked).toMatchObject({ anonymousId: fresh, properties: { bridge_id: anon, source: 'cart' } })
+
+  // The cart was read but not overwritten, and a later page (and cart change) links nothing more.
+  await cartChecked(back)
+  const updatesBefore = shop.updates.length
+  await addToCart(back)
+  await back.reload()
+  // The positive signal first: this browser's three page views (home, product, the reload) arrived.
+  await expect.poll(() => stack.collector.events().filter((e: Ev) => e.type === 'page' && e.anonymousId === fresh).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3)
+  await cartChecked(back)
+  expect(shop.updates.length).toBe(updatesBefore)
+  expect(await bridgeOf(shop, context)).toBe(anon)
+  expect(linkedEvents(stack)).toHaveLength(1)
+
+  // The order still names the email visitor.
+  await checkout(back)
+  expect(shop.orders[0]!.note_attributes).toEqual([{ name: CART_ATTRIBUTE, value: anon }])
+  expect(errors).toEqual([])
+})
+
+test('a purged browser returning through an email click adopts the bridge id: nothing to link, the cart is kept', async ({ shop, stack }) => {
+  const { context, page, anon } = await atHome(stack, shop)
+  await subscribeInFooter(page, 'purged-click@example.com')
+  await expectStitched(stack, 'purged-click@example.com', anon)
+  await addToCart(page)
+  await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
+  await purgeScriptWrittenStorage(context, page)
+
+  const back = await context.newPage()
+  await back.goto(`${stack.site.url}/products/${PRODUCT.handle}?utm_source=klaviyo&mst=${anon}`)
+  expect(await anonymousIdOf(back)).toBe(anon)
+  await stack.collector.waitFor((e: Ev) => e.event === 'Email Link Landed' && e.anonymousId === anon, 15_000)
+  await cartChecked(back)
+  expect(linkedEvents(stack)).toEqual([])
+  expect(await bridgeOf(shop, context)).toBe(anon)
+})
+
 test('classic install: snippets/mailstitch.liquid rendered from theme.liquid works the same way', async ({ shop, stack }) => {
   shop.install = { kind: 'snippet' }
   const { context, page, errors } = await visitor(stack, shop)

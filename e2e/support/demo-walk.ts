@@ -93,8 +93,10 @@ export async function openEmailLink(demo: Demo, context: BrowserContext, href: s
 }
 
 /** From a store page with something in the cart: the cart page, then the order placed (its thank-you page). */
-export async function placeOrder(page: Page): Promise<void> {
+export async function placeOrder(page: Page, email?: string): Promise<void> {
   await page.click('#cart-link')
   await page.waitForURL('**/cart')
+  // A Shopify checkout (`--checkout shopify`) asks for the buyer's email.
+  if (email !== undefined) await page.fill('#checkout-email', email)
   await Promise.all([page.waitForURL('**/thank-you?order=*'), page.click('#place-order')])
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRelay, type Relay } from '../../src/relay/index'
+import { KlaviyoLookup } from '../../src/webhook/klaviyo-lookup'
 import { KLAVIYO_EMAIL_METRICS, startKlaviyoEmulator, type KlaviyoEmulator } from '../klaviyo-emulator'
 import { startSegmentCollector, type SegmentCollector } from '../segment-collector'
 import { consoleHandler, type RelayStatus } from './console'
@@ -151,7 +152,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     if (!response.ok) throw new Error(`Segment answered ${response.status}`)
   }
   const shopifyCheckout =
-    options.checkout === 'shopify' ? createShopifyCheckout({ secret: SHOPIFY_WEBHOOK_SECRET, deliver: deliverAsRelay, log: (line) => log(`relay: ${line}`) }) : undefined
+    options.checkout === 'shopify'
+      ? createShopifyCheckout({
+          secret: SHOPIFY_WEBHOOK_SECRET,
+          deliver: deliverAsRelay,
+          // As `relay serve` with KLAVIYO_PRIVATE_KEY: orders without the attribute are joined by email.
+          lookup: new KlaviyoLookup({ privateKey: PRIVATE_KEY, apiBase: klaviyo.url }),
+          log: (line) => log(`relay: ${line}`),
+        })
+      : undefined
 
   storeImpl = storeHandler(
     {

@@ -206,7 +206,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return body
 }
 
-/** `{ lines: [{ slug, qty }], bridgeId }` from the store page → a Shopify cart, or null. */
+/** `{ lines: [{ slug, qty }], bridgeId, email }` from the store page → a Shopify cart, or null (no valid email). */
 function parseCheckout(body: string): ShopifyCart | null {
   let v: unknown
   try {
@@ -226,5 +226,8 @@ function parseCheckout(body: string): ShopifyCart | null {
     lines.push({ productId: n, variantId: n * 1000 + 1, title: p.name, sku: p.sku, vendor: STORE_NAME, price: p.price, quantity: qty })
   }
   const bridge = (v as { bridgeId?: unknown }).bridgeId
-  return { lines, ...(typeof bridge === 'string' && bridge ? { bridgeId: bridge } : {}) }
+  // The buyer's email, as Shopify's checkout requires one: the shopper's own, never a fixed one.
+  const email = (v as { email?: unknown }).email
+  if (typeof email !== 'string' || !/^[^\s@"\\]+@[^\s@"\\]+\.[^\s@"\\]+$/.test(email.trim())) return null
+  return { lines, email: email.trim(), ...(typeof bridge === 'string' && bridge ? { bridgeId: bridge } : {}) }
 }

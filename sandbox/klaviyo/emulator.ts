@@ -31,6 +31,23 @@ export interface KlaviyoFaultSpec extends FaultSpec {
   scope?: FaultScope
 }
 
+/**
+ * What a malformed answer looks like: a proxy's or CDN's HTML maintenance page answered 200 in front
+ * of the API (`html`), or JSON that is not the JSON:API document the endpoint documents
+ * (https://developers.klaviyo.com/en/docs/json_api_feature_guides): `data` a string
+ * (`data_not_a_list`), a list of strings (`data_of_strings`), or `links.next` a number (`bad_next`).
+ */
+export type MalformedAnswer = 'html' | 'data_not_a_list' | 'data_of_strings' | 'bad_next'
+
+/** A malformed-200 fault for {@link KlaviyoEmulator.setMalformed}. */
+export interface KlaviyoMalformedSpec {
+  answer: MalformedAnswer
+  /** How many server-API requests answer it (default 1). */
+  count?: number
+  /** Only requests whose path starts with this, e.g. `/api/events` or `/api/profiles` (default any server-API path). */
+  path?: string
+}
+
 /** An accepted client-API request, for tests to assert on. */
 export interface KlaviyoClientRequest {
   method: string
@@ -91,7 +108,9 @@ export interface KlaviyoEmulator extends RunningServer {
   serverRequests(): KlaviyoRequestLogEntry[]
   /** Fail the next `count` requests of `scope` (default server) with `status`. */
   setFault(spec: KlaviyoFaultSpec): void
-  /** Cancel a pending fault. */
+  /** Answer the next `count` server-API requests (of `path`) with 200 and a body that is not a JSON:API document. */
+  setMalformed(spec: KlaviyoMalformedSpec): void
+  /** Cancel a pending fault (and a pending malformed answer). */
   clearFault(): void
   /** Delay every client and server API response by `ms`. */
   setLatency(ms: number): void
@@ -107,6 +126,7 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
   const maxBody = opts.maxBodyBytes ?? 5 * 1024 * 1024
   const faults = new FaultInjector(opts.wait)
   let faultScope: FaultScope = 'server'
+  let malformed: { answer: MalformedAnswer; remaining: number; path?: string } | null = null
   let accepted: KlaviyoClientRequest[] = []
   let log: KlaviyoRequestLogEntry[] = []
   let fallbackOrigin = ''
@@ -159,6 +179,12 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       if (clientMatch) {
         if (method !== 'POST') throw Object.assign(new ApiError(405, 'method_not_allowed', 'Method not allowed.', `Method "${method}" not allowed.`), { allow: 'POST, OPTIONS' })
         entry.status = await handleClient(req, res, u, clientMatch[1] as 'profiles' | 'subscriptions' | 'events')
+      } else if (api === 'server' && malformed && malformed.remaining > 0 && (!malformed.path || u.pathname.startsWith(malformed.path))) {
+        req.resume()
+        await faults.delay()
+        const answer = malformed.answer
+        if (--malformed.remaining <= 0) malformed = null
+        entry.status = sendMalformed(res, answer)
       } else if (api === 'server') {
         entry.status = await handleServer(req, res, u, base)
       } else if (u.pathname.startsWith('/_/')) {
@@ -201,16 +227,37 @@ export async function startKlaviyoEmulator(opts: KlaviyoEmulatorOptions = {}): P
       faultScope = spec.scope ?? 'server'
       faults.set(spec)
     },
-    clearFault: () => faults.clear(),
+    setMalformed(spec) {
+      const count = spec.count ?? 1
+      malformed = count > 0 ? { answer: spec.answer, remaining: count, path: spec.path } : null
+    },
+    clearFault() {
+      faults.clear()
+      malformed = null
+    },
     setLatency: (ms) => faults.setLatency(ms),
     reset() {
       store.reset()
       accepted = []
       log = []
       faults.clear()
+      malformed = null
       faults.setLatency(0)
       rateLimiter?.reset()
     },
   }
   return emulator
+}
+
+/** Send a malformed 200 (see {@link MalformedAnswer}); resolves to the status sent. */
+function sendMalformed(res: http.ServerResponse, answer: MalformedAnswer): number {
+  if (answer === 'html') {
+    const page = '<!DOCTYPE html><html><head><title>Down for maintenance</title></head><body><h1>We will be back shortly.</h1></body></html>'
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(page)) })
+    res.end(page)
+    return 200
+  }
+  const body = answer === 'data_not_a_list' ? { data: 'nope' } : answer === 'data_of_strings' ? { data: ['nope'], links: { next: null } } : { data: [], links: { self: 'x', next: 42 } }
+  sendJson(res, 200, body, {}, JSONAPI)
+  return 200
 }

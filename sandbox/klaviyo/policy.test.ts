@@ -15,6 +15,7 @@ describe('Klaviyo emulator policy', () => {
     expect(endpointKey('GET', '/api/events')).toBe('GET /api/events')
     expect(KLAVIYO_RATE_LIMITS[endpointKey('GET', '/api/events')]).toEqual({ burstPerSecond: 350, steadyPerMinute: 3500 })
     expect(KLAVIYO_RATE_LIMITS[endpointKey('GET', '/api/profiles/x')]).toEqual({ burstPerSecond: 75, steadyPerMinute: 700 })
+    expect(KLAVIYO_RATE_LIMITS['GET /api/profiles']).toEqual({ burstPerSecond: 75, steadyPerMinute: 750 })
     expect(KLAVIYO_RATE_LIMITS['GET /api/metrics']).toEqual({ burstPerSecond: 10, steadyPerMinute: 150 })
     expect(KLAVIYO_SCOPES[endpointKey('GET', '/api/webhook-topics')]).toBe('webhooks:read')
   })

@@ -31,7 +31,9 @@ export function isKnownRevision(revision: string): boolean {
  * developers.klaviyo.com/en/docs/rate_limits_and_error_handling:
  * - get_events, get_event: XL (350/s burst, 3,500/m steady)
  * - get_metrics, get_metric: M (10/s, 150/m)
- * - get_profiles, get_profile: L (75/s, 700/m)
+ * - get_profiles: 75/s, 750/m (its page states these numbers rather than a tier: "Burst: 75/s,
+ *   Steady: 750/m", also in github.com/klaviyo/openapi stable/apis/get_profiles.json)
+ * - get_profile: L (75/s, 700/m)
  * - get_webhook_topics: XS (1/s, 15/m), as every webhooks endpoint
  * - get_accounts: XS (1/s, 15/m)
  * Keys are `METHOD path` as the emulator routes them (a profile read by id is one endpoint).
@@ -41,7 +43,7 @@ export const KLAVIYO_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   'GET /api/events/{id}': KLAVIYO_TIERS.XL,
   'GET /api/metrics': KLAVIYO_TIERS.M,
   'GET /api/metrics/{id}': KLAVIYO_TIERS.M,
-  'GET /api/profiles': KLAVIYO_TIERS.L,
+  'GET /api/profiles': { burstPerSecond: 75, steadyPerMinute: 750 },
   'GET /api/profiles/{id}': KLAVIYO_TIERS.L,
   'GET /api/webhook-topics': KLAVIYO_TIERS.XS,
   'GET /api/accounts': KLAVIYO_TIERS.XS,

@@ -170,8 +170,10 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
   /**
    * Get Profiles (Klaviyo API reference, https://developers.klaviyo.com/en/reference/get_profiles):
    * `filter` on `id`, `email`, `phone_number`, `external_id` with `equals` or `any` (a list, e.g.
-   * `any(id,["…","…"])`, which the webhook relay uses for batched look-ups) and `_kx` with `equals`
-   * only; `page[size]` 1–100 (default 20); sparse `fields[profile]`. An id Klaviyo does not know is
+   * `any(id,["…","…"])`, which the webhook relay uses for batched look-ups), `_kx` with `equals`
+   * only, and `created` / `updated` with `greater-than` / `less-than` only; `page[size]` 1–100
+   * (default 20); sparse `fields[profile]`. `equals(email,"…")` (the relay's look-up of a Shopify
+   * order's email) answers a list of at most one profile. An id Klaviyo does not know is
    * simply absent from `data` (no error). Get Profile by id (/api/profiles/{id}, reference
    * "get_profile") answers 404 for an unknown id.
    */
@@ -197,11 +199,10 @@ export function createServerApi(ctx: ServerApiContext): (req: http.IncomingMessa
       } else if (field === 'created' || field === 'updated') {
         const ms = filterTimeMs(value)
         if (!Number.isFinite(ms)) throw invalid(`Invalid datetime in filter: ${JSON.stringify(value)}.`, { parameter: 'filter' })
+        // Get Profiles allows only these two on created/updated (its `filter` parameter's list).
         const cmp: Record<string, (a: number) => boolean> = {
           'greater-than': (a) => a > ms,
-          'greater-or-equal': (a) => a >= ms,
           'less-than': (a) => a < ms,
-          'less-or-equal': (a) => a <= ms,
         }
         const c = cmp[op]
         if (!c) throw badOperator(op, field)

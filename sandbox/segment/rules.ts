@@ -14,7 +14,11 @@
  */
 import type { SegmentEventType } from './types'
 
-/** Segment's documented limits (HTTP Tracking API). */
+/**
+ * Segment's documented limits (HTTP Tracking API, "Max request size":
+ * https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size):
+ * an event over 32 KB, or a batch request over 500 KB, is answered 400 (tracking-api.ts), whole.
+ */
 export const SEGMENT_LIMITS = {
   /** Max request body for `/batch` (and our cap for every tracking call). */
   maxBodyBytes: 500 * 1024,

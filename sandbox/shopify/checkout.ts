@@ -5,6 +5,7 @@
  * relay's Shopify handler, which sends `Order Completed` to Segment.
  */
 import { handleShopifyWebhook } from '../../src/webhook/shopify'
+import type { KlaviyoLookup } from '../../src/webhook/klaviyo-lookup'
 import type { ShopifyOrdersMode } from '../../src/shared/shopify-order'
 import type { SegmentTrackMessage } from '../../src/shared/segment-message'
 import { exampleOrderWebhookBody, type ExampleLineItem } from './examples'
@@ -18,6 +19,8 @@ export interface ShopifyCheckoutOptions {
   /** The relay's delivery to Segment. */
   deliver: (messages: SegmentTrackMessage[]) => Promise<void>
   log?: (line: string) => void
+  /** The relay's Klaviyo look-up (KLAVIYO_PRIVATE_KEY): an order without the attribute is keyed by its email's profile. */
+  lookup?: KlaviyoLookup
   /** First order id (numeric, as Shopify's); each order takes the next one. */
   firstOrderId?: number
 }
@@ -27,7 +30,8 @@ export interface ShopifyCart {
   lines: ExampleLineItem[]
   /** The cart attribute `mailstitch_anonymous_id` (absent when the bridge did not write one). */
   bridgeId?: string
-  email?: string
+  /** The buyer's email, which Shopify's checkout asks for. */
+  email: string
 }
 
 /** The order placed and what the relay answered Shopify's webhook with. */
@@ -43,7 +47,7 @@ export function createShopifyCheckout(options: ShopifyCheckoutOptions): (cart: S
     const orderId = String(next++)
     const body = exampleOrderWebhookBody({ orderId, lineItems: cart.lines, bridgeId: cart.bridgeId || undefined, customerId: null, email: cart.email, createdAt: new Date().toISOString() })
     const request = shopifyWebhookRequest('http://relay.local/shopify', { secret: options.secret, body })
-    const response = await handleShopifyWebhook(request, { secrets: [options.secret], orders: options.orders, log: options.log }, options.deliver)
+    const response = await handleShopifyWebhook(request, { secrets: [options.secret], orders: options.orders, lookup: options.lookup, log: options.log }, options.deliver)
     return { orderId, webhookStatus: response.status }
   }
 }

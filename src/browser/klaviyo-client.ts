@@ -5,8 +5,10 @@ import type { KlaviyoOptions } from './types'
 import type { StepName } from './outbox'
 import { retry, type Attempt } from './retry'
 
-/** Klaviyo API revision the client requests are written against. */
-export const KLAVIYO_REVISION = '2026-07-15'
+import { KLAVIYO_REVISION } from '../shared/klaviyo-endpoint'
+
+/** Klaviyo API revision the client requests are written against (one value for every runtime). */
+export { KLAVIYO_REVISION }
 
 /** A ready-to-send Klaviyo client request. */
 export interface KlaviyoRequest {

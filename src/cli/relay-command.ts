@@ -5,14 +5,14 @@
 import { redactSecrets } from '../shared/redact'
 import { parseArgs } from 'node:util'
 import type { CliIO, Command } from './io'
-import { RelayError, UsageError } from '../relay/errors'
+import { EXIT_CODES, RelayError, SegmentRefusedError, UsageError } from '../relay/errors'
 import { relayOptionsFromEnv } from '../relay/env'
 import { formatSummary, isTransient, DEFAULT_LOOKBACK_SECONDS, type PollSummary } from '../relay/poll'
 import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } from '../relay/relay'
 import { DEFAULT_PORT } from '../relay/serve'
 import { DEFAULT_STATE_PATH } from '../relay/state'
 import { checkRelay, formatCheckReport } from '../relay/check'
-import { parseSegmentRegion } from '../relay/segment-region'
+import { ConfigError, type SettingFlags } from '../shared/relay-settings'
 
 const RELAY_HELP = `Usage: mailstitch relay <command> [options]
 
@@ -144,8 +144,7 @@ async function poll(args: string[], io: CliIO): Promise<number> {
   const pageSizeArg = values['page-size']
   if (pageSizeArg !== undefined && !(/^\d+$/.test(pageSizeArg.trim()) && +pageSizeArg >= 1 && +pageSizeArg <= 1000)) throw new UsageError(`--page-size: "${pageSizeArg}" is not a whole number from 1 to 1000.`)
 
-  const segmentRegion = values.region === undefined ? undefined : parseSegmentRegion(values.region, '--region')
-  const relay = makeRelay(io, { segmentRegion, statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
+  const relay = makeRelay(io, { region: values.region }, { statePath: values.state, lookbackSeconds: lookback, pageSize: pageSizeArg === undefined ? undefined : Number(pageSizeArg), machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let signalled = false
   const release = onStopSignal(io, relay, undefined, () => (signalled = true))
   try {
@@ -163,14 +162,19 @@ async function poll(args: string[], io: CliIO): Promise<number> {
         },
       })
       io.out(formatSummary(summary))
+      if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else if (values.once) {
       const summary = await relay.pollOnce({ since })
       io.out(formatSummary(summary))
+      if (summary.refused) throw new SegmentRefusedError(summary.refused, summary.refusals)
     } else {
       await relay.follow({
         since,
         intervalSeconds: interval,
-        onPoll: (s: PollSummary) => io.out(`${new Date().toISOString()} ${formatSummary(s)}`),
+        onPoll: (s: PollSummary) => {
+          io.out(`${new Date().toISOString()} ${formatSummary(s)}`)
+          if (s.refused) io.err(`${new Date().toISOString()} ${new SegmentRefusedError(s.refused, s.refusals).message}`)
+        },
         onError: (e) => io.err(`${new Date().toISOString()} poll failed, retrying in ${interval}s: ${e.message}`),
       })
     }
@@ -197,7 +201,7 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     return 0
   }
   const port = values.port === undefined ? DEFAULT_PORT : portNumber(values.port)
-  const relay = makeRelay(io, { machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
+  const relay = makeRelay(io, {}, { machineOpens: values['drop-machine-opens'] ? 'drop' : undefined })
   let server
   try {
     server = await relay.serve({ port, host: values.host })
@@ -224,22 +228,20 @@ async function check(args: string[], io: CliIO): Promise<number> {
     io.out(CHECK_HELP)
     return 0
   }
-  const relay = relayOptionsFromEnv(io.env)
-  if (values.region !== undefined) relay.segmentRegion = parseSegmentRegion(values.region, '--region')
+  const relay = relayOptionsFromEnv(io.env, { region: values.region })
   const shopify = io.env.SHOPIFY_WEBHOOK_SECRET
   const report = await checkRelay({ relay, shopifyWebhookSecret: shopify === undefined ? undefined : shopify })
   for (const line of formatCheckReport(report)) io.out(line)
   return report.exitCode
 }
 
-function makeRelay(io: CliIO, extra: Partial<RelayOptions>): Relay {
-  const env = relayOptionsFromEnv(io.env)
-  const opts: RelayOptions = { ...env, log: (line) => io.out(line) }
+/** The relay of one command: the settings read once from the environment and the flags, plus the command's own options. */
+function makeRelay(io: CliIO, flags: SettingFlags, extra: Partial<RelayOptions>): Relay {
+  const opts: RelayOptions = { ...relayOptionsFromEnv(io.env, flags), log: (line) => io.out(line) }
   if (extra.statePath) opts.statePath = extra.statePath
   if (extra.lookbackSeconds !== undefined) opts.lookbackSeconds = extra.lookbackSeconds
   if (extra.pageSize !== undefined) opts.pageSize = extra.pageSize
   if (extra.machineOpens !== undefined) opts.machineOpens = extra.machineOpens
-  if (extra.segmentRegion !== undefined) opts.segmentRegion = extra.segmentRegion
   return createRelay(opts)
 }
 
@@ -301,6 +303,10 @@ function portNumber(v: string): number {
 }
 
 function report(err: unknown, io: CliIO): number {
+  if (err instanceof ConfigError) {
+    io.err(`mailstitch relay: ${err.message}`)
+    return EXIT_CODES.usage
+  }
   if (err instanceof RelayError) {
     io.err(`mailstitch relay: ${err.message}`)
     return err.exitCode

@@ -54,6 +54,15 @@ describe('sourceOf', () => {
     expect(sourceOf({ context: { library: { name: '@segment/analytics-node' } }, properties: { provider: 'Klaviyo' } })).toBe('relay')
     expect(sourceOf({ context: { library: { name: '@segment/analytics-node' } }, properties: {} })).toBe('server')
   })
+
+  it('tells a Shopify order path (the relay order webhook, the web pixel) from a Klaviyo email event', () => {
+    const relayLibrary = { context: { library: { name: 'mailstitch-relay', version: '0.1.0' } }, properties: {} }
+    expect(sourceOf({ ...relayLibrary, messageId: 'shopify-order-820982911946154508' })).toBe('shopify')
+    expect(sourceOf({ ...relayLibrary, messageId: 'shopify-visitor-link-1' })).toBe('shopify')
+    expect(sourceOf({ context: { library: { name: 'mailstitch-pixel', version: '0.1.0' } }, properties: {}, messageId: 'shopify-order-link-1' })).toBe('shopify')
+    expect(sourceOf({ ...relayLibrary, messageId: 'klaviyo-4G9fZ' })).toBe('relay')
+    expect(readEvents([{ type: 'track', event: 'Order Completed', anonymousId: 'a', messageId: 'shopify-order-7', timestamp: '2026-01-01T00:00:00Z', context: relayLibrary.context }]).events[0]!.source).toBe('shopify')
+  })
 })
 
 it('knows every Segment event the relay emits', () => {

@@ -8,8 +8,25 @@ import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
 import { isRecord, parseJson, recordOf as rec } from '../shared/json'
 import { RELAY_NAME } from '../shared/version'
 
-/** Where an event came from. */
-export type EventSource = 'site' | 'relay' | 'server'
+/** A Segment event as stored (collector JSONL, warehouse export); only the fields we read. */
+export interface SegmentLikeEvent {
+  type?: unknown
+  event?: unknown
+  name?: unknown
+  messageId?: unknown
+  anonymousId?: unknown
+  userId?: unknown
+  timestamp?: unknown
+  originalTimestamp?: unknown
+  receivedAt?: unknown
+  properties?: unknown
+  traits?: unknown
+  context?: unknown
+  [key: string]: unknown
+}
+
+/** Where an event came from: the storefront (analytics.js), the relay's Klaviyo email events, a Shopify order path (the relay's order webhook or the web pixel), or another server. */
+export type EventSource = 'site' | 'relay' | 'shopify' | 'server'
 
 /** A validated, normalised event. */
 export interface JEvent {
@@ -48,7 +65,7 @@ export interface ReadResult {
 export const EMAIL_EVENTS: readonly string[] = [...new Set<string>(Object.values(METRIC_TO_EVENT))]
 
 /** Name the relay puts in `context.integration.name` (and may put in `context.library.name`). */
-const RELAY_INTEGRATION = RELAY_NAME
+export const RELAY_INTEGRATION = RELAY_NAME
 
 /** A non-empty string (numbers are accepted as ids, as Segment does). */
 export function str(v: unknown): string | undefined {
@@ -74,15 +91,22 @@ function timeOf(...candidates: unknown[]): number | undefined {
   return undefined
 }
 
+/** `context.library.name` of the web pixel's messages (examples/shopify/extensions/mailstitch-pixel). */
+const PIXEL_LIBRARY = 'mailstitch-pixel'
+
 /**
- * Which side produced an event. The relay marks its events in `context.integration` (Segment's
- * cloud-source convention; analytics-node overwrites `context.library`) and with
- * `properties.provider: 'Klaviyo'`; analytics.js (browser) names itself in `context.library`.
+ * Which side produced an event. Shopify orders carry the contract's messageIds
+ * (`shopify-order-…`, `shopify-order-link-…`, `shopify-visitor-link-…`) from the relay's order
+ * webhook and the web pixel (`context.library.name` `mailstitch-pixel`). The relay marks its
+ * Klaviyo events in `context.integration` (Segment's cloud-source convention; analytics-node
+ * overwrites `context.library`) and with `properties.provider: 'Klaviyo'`; analytics.js (browser)
+ * names itself in `context.library`.
  */
-export function sourceOf(e: { context: Record<string, unknown>; properties: Record<string, unknown> }): EventSource {
+export function sourceOf(e: { messageId?: string; context: Record<string, unknown>; properties: Record<string, unknown> }): EventSource {
   const integration = rec(e.context.integration)
   const library = rec(e.context.library)
   const libName = typeof library.name === 'string' ? library.name : ''
+  if (e.messageId?.startsWith('shopify-') || libName === PIXEL_LIBRARY) return 'shopify'
   if (integration.name === RELAY_INTEGRATION || libName === RELAY_INTEGRATION || libName.startsWith('mailstitch') || e.properties.provider === 'Klaviyo') {
     return 'relay'
   }
@@ -91,7 +115,7 @@ export function sourceOf(e: { context: Record<string, unknown>; properties: Reco
 }
 
 /** Normalise one parsed value; a string describing the problem when it is not a usable event. */
-function normalizeEvent(raw: unknown, index: number): JEvent | string {
+export function normalizeEvent(raw: unknown, index: number): JEvent | string {
   if (!isRecord(raw)) return 'not a JSON object'
   const type = str(raw.type)
   if (!type) return 'no "type"'

@@ -84,7 +84,7 @@ function related(j: Journey, ids: Set<string>): Visitor[] {
 function entryLines(e: Entry, paint: ReturnType<typeof painter>): string[] {
   const mark = e.stitch ? '★' : e.order ? '$' : ' '
   const srcLabel = (e.source === 'relay' ? 'klaviyo' : e.source).padEnd(7)
-  const src = paint(srcLabel, e.source === 'relay' ? 'magenta' : e.source === 'site' ? 'blue' : 'dim')
+  const src = paint(srcLabel, e.source === 'relay' ? 'magenta' : e.source === 'site' ? 'blue' : e.source === 'shopify' ? 'cyan' : 'dim')
   const title = clean(e.title, 40).padEnd(20)
   const shown = e.stitch ? paint(title, 'green', 'bold') : e.order ? paint(title, 'yellow', 'bold') : title
   const line = `  ${paint(clock(e.time), 'dim')}  ${(e.device ?? '').padEnd(3)} ${src} ${mark} ${shown} ${clean(e.detail ?? '', 110)}`

@@ -1,12 +1,12 @@
 /** What a timeline row says: titles and details of events, and the labels of stitch points. */
-import { EMAIL_BOUNCED, EMAIL_CAPTURED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_LINK_LANDED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED } from '../shared/email-events'
+import { EMAIL_BOUNCED, EMAIL_CAPTURED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_LINK_LANDED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, VISITOR_LINKED } from '../shared/email-events'
 import { recordOf as rec } from '../shared/json'
 import { campaignOf } from './attribution'
 import type { Device } from './devices'
 import { emailOf, numberOf, str, type JEvent } from './events'
 
 /** A point where mailstitch joined identities. */
-type StitchKind = 'email-captured' | 'link-adopted' | 'link-same' | 'link-kept'
+export type StitchKind = 'email-captured' | 'link-adopted' | 'link-same' | 'link-kept' | 'visitor-linked'
 
 /** A stitch point with its human label. */
 export interface Stitch {
@@ -88,6 +88,11 @@ export function describe(e: JEvent): { title: string; detail?: string } {
 
 /** The stitch point a site event marks, if any. */
 export function stitchOf(e: JEvent, device: Device | undefined): Stitch | undefined {
+  if (e.type === 'track' && e.event === VISITOR_LINKED) {
+    const bridge = str(e.properties.bridge_id)
+    const why = str(e.properties.source) === 'cart' ? `a browser that lost its storage found the bridge id in its Shopify cart` : `order ${str(e.properties.order_id) ?? ''} carried another id than its email's`
+    return { kind: 'visitor-linked', label: `Visitor linked: ${why}; ${e.anonymousId ?? '?'} joins ${bridge ?? '?'}` }
+  }
   if (e.type !== 'track' || e.source !== 'site') return undefined
   if (e.event === EMAIL_CAPTURED) {
     const email = emailOf(e)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { journeyEvents as events, relayEvent as relay, siteEvent as site } from '../../test/helpers/journey-events'
 import { parseJsonl } from './events'
-import { NEW_ID_PREFIX, buildJourney, compareJourneys, type Journey } from './model'
+import { NEW_ID_PREFIX, buildJourney, compareJourneys, linkedIds, type Journey } from './model'
 
 // A journey recorded from the demo (npm run demo, walked by Playwright): browse on 127.0.0.1,
 // subscribe in the footer, campaign delivered/opened/clicked, link opened on localhost (a fresh
@@ -96,4 +96,41 @@ describe('buildJourney', () => {
     expect(j.visitors[0]).toMatchObject({ userIds: ['u1'], emails: ['ada@example.com'] })
   })
 
+})
+
+describe('Visitor Linked', () => {
+  it('joins a purged browser\'s new id to the bridge id it names, with a stitch, only in the view with mailstitch', () => {
+    const list = events([
+      site('A', 0, { type: 'page' }),
+      site('A', 5, { event: 'Email Captured', messageId: 'mst-1', props: { source: 'form' }, ctx: { traits: { email: 'ada@example.com' } } }),
+      relay('A', 60, 'Email Link Clicked', { link_url: 'http://127.0.0.1:8780/p' }),
+      site('B', 9 * 86_400, { type: 'page' }),
+      site('B', 9 * 86_400 + 1, { event: 'Visitor Linked', props: { bridge_id: 'A', source: 'cart' } }),
+      site('B', 9 * 86_400 + 60, { event: 'Order Completed', props: { order_id: '1', revenue: 10 } }),
+    ])
+    const c = compareJourneys(list)
+    expect(c.with.visitors.map((v) => v.id)).toEqual(['A'])
+    const a = c.with.visitors[0]!
+    expect(a.stitches.map((e) => e.stitch!.kind)).toEqual(['email-captured', 'visitor-linked'])
+    expect(a.orders[0]!.order).toMatchObject({ orderId: '1', emailClick: true })
+    expect(a.entries.filter((e) => e.anonymousId === 'B')).toHaveLength(3)
+    // Without mailstitch there is no Visitor Linked, and the order stays with its own browser.
+    expect(c.without.visitors.find((v) => v.orders.length)!.orders[0]!.order!.emailClick).toBe(false)
+  })
+
+  it('follows chains and survives cycles and self-links', () => {
+    const list = events([
+      site('C', 0, { event: 'Visitor Linked', props: { bridge_id: 'B' } }),
+      site('B', 1, { event: 'Visitor Linked', props: { bridge_id: 'A' } }),
+      site('X', 2, { event: 'Visitor Linked', props: { bridge_id: 'Y' } }),
+      site('Y', 3, { event: 'Visitor Linked', props: { bridge_id: 'X' } }),
+      site('S', 4, { event: 'Visitor Linked', props: { bridge_id: 'S' } }),
+    ])
+    const links = linkedIds(list)
+    expect(links.get('C')).toBe('A')
+    expect(links.get('B')).toBe('A')
+    expect(links.has('S')).toBe(false)
+    expect(['X', 'Y']).toContain(links.get('X'))
+    expect(() => buildJourney(list)).not.toThrow()
+  })
 })

@@ -6,6 +6,7 @@
  */
 import { attribute, touchesOf, type OrderAttribution } from './attribution'
 import { DeviceRegistry, siteHostsOf, type Device } from './devices'
+import { VISITOR_LINKED } from '../shared/email-events'
 import { byTime, emailOf, isEmailEvent, numberOf, str, type EventSource, type JEvent } from './events'
 import { describe, stitchOf, type Stitch } from './labels'
 import { withoutMailstitch, type Unstitched } from './unstitched'
@@ -104,13 +105,39 @@ function visitorKey(e: JEvent): { id: string; keyedBy: VisitorKey } {
   return { id: `user:${e.userId}`, keyedBy: 'userId' }
 }
 
-/** Timelines per visitor (anonymousId), stitch points and order attribution. */
+/**
+ * The ids `Visitor Linked` joins, as a warehouse joins them (docs/shopify.md, "How Segment joins
+ * Visitor Linked"): each linked anonymousId → the bridge id it names, followed to its end.
+ */
+export function linkedIds(events: readonly JEvent[]): Map<string, string> {
+  const direct = new Map<string, string>()
+  for (const e of events) {
+    const bridge = str(e.properties.bridge_id)
+    if (e.type !== 'track' || e.event !== VISITOR_LINKED || !e.anonymousId || !bridge || bridge === e.anonymousId) continue
+    if (!direct.has(e.anonymousId)) direct.set(e.anonymousId, bridge)
+  }
+  const resolved = new Map<string, string>()
+  for (const from of direct.keys()) {
+    let to = direct.get(from)!
+    const seen = new Set([from])
+    while (direct.has(to) && !seen.has(to)) {
+      seen.add(to)
+      to = direct.get(to)!
+    }
+    resolved.set(from, to)
+  }
+  return resolved
+}
+
+/** Timelines per visitor (anonymousId, joined through `Visitor Linked`), stitch points and order attribution. */
 export function buildJourney(events: readonly JEvent[], options: JourneyOptions = {}): Journey {
   const devices = options.devices ?? new DeviceRegistry(events)
   const siteHosts = options.siteHosts ?? siteHostsOf(events)
+  const links = linkedIds(events)
   const groups = new Map<string, { keyedBy: VisitorKey; events: JEvent[] }>()
   for (const e of [...events].sort(byTime)) {
-    const k = visitorKey(e)
+    const linked = e.anonymousId ? links.get(e.anonymousId) : undefined
+    const k = linked ? { id: linked, keyedBy: 'anonymousId' as const } : visitorKey(e)
     let g = groups.get(k.id)
     if (!g) groups.set(k.id, (g = { keyedBy: k.keyedBy, events: [] }))
     g.events.push(e)

@@ -42,4 +42,14 @@ describe('withoutMailstitch', () => {
     expect(un.events[0]).toMatchObject({ anonymousId: 'email:ada@example.com' })
     expect(un.events[0]!.userId).toBeUndefined()
   })
+
+  it('leaves out Visitor Linked, from the relay or the Shopify add-on: mailstitch sends it, a site without mailstitch would not', () => {
+    const list = events([
+      site('B', 0, { type: 'page', url: 'http://localhost:8780/' }),
+      site('B', 1, { event: 'Visitor Linked', props: { bridge_id: 'A', source: 'cart' } }),
+    ])
+    const un = withoutMailstitch(list)
+    expect(un.dropped).toBe(1)
+    expect(un.events.map((e) => e.type)).toEqual(['page'])
+  })
 })

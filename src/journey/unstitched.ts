@@ -1,5 +1,5 @@
 /** The same events as Segment and Klaviyo would key them without mailstitch (the "without" view). */
-import { EMAIL_LINK_LANDED } from '../shared/email-events'
+import { EMAIL_LINK_LANDED, VISITOR_LINKED } from '../shared/email-events'
 import { recordOf as rec } from '../shared/json'
 import { DeviceRegistry } from './devices'
 import { isEmailEvent, str, type JEvent } from './events'
@@ -25,7 +25,9 @@ export interface Unstitched {
 }
 
 /** Events sent by mailstitch itself, which a site without it would not send. */
-function isMailstitchEvent(e: JEvent): boolean {
+export function isMailstitchEvent(e: JEvent): boolean {
+  // Sent by the relay (an order whose attribute and email disagree) or the Shopify add-on (a purged browser).
+  if (e.type === 'track' && e.event === VISITOR_LINKED) return true
   if (e.source !== 'site') return false
   if (e.messageId.startsWith('mst-')) return true // capture identify and Email Captured
   return e.type === 'track' && e.event === EMAIL_LINK_LANDED
@@ -64,7 +66,8 @@ export function withoutMailstitch(events: readonly JEvent[], devices = new Devic
       dropped++
       continue
     }
-    if (e.source === 'relay') {
+    // Without mailstitch an order from Shopify's own integration is keyed by the buyer's email, as Klaviyo keys its events.
+    if (e.source === 'relay' || e.source === 'shopify') {
       const profileId = str(e.properties.klaviyo_profile_id)
       const email = str(rec(e.context.traits).email)?.toLowerCase()
       const key = profileId ? `klaviyo:${profileId}` : email ? `email:${email}` : e.anonymousId?.startsWith('klaviyo:') ? e.anonymousId : undefined

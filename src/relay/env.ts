@@ -1,26 +1,23 @@
-/** Relay settings from environment variables (the names listed in docs/relay.md, "Environment variables"). */
+/** Relay settings from environment variables (the names listed in docs/relay.md, "Environment variables") and the CLI's flags. */
 import type { RelayOptions } from './relay'
-import { parseSegmentRegion } from './segment-region'
+import { readRelaySettings, type SettingFlags } from '../shared/relay-settings'
 
 /**
  * Read KLAVIYO_PRIVATE_KEY, SEGMENT_WRITE_KEY, KLAVIYO_WEBHOOK_SECRET, KLAVIYO_API_BASE,
- * SEGMENT_API_HOST and SEGMENT_REGION (us | eu; SEGMENT_API_HOST wins when both are set),
- * SHOPIFY_WEBHOOK_SECRET and SHOPIFY_ORDERS (serve).
+ * SEGMENT_API_HOST and SEGMENT_REGION (us | eu; SEGMENT_API_HOST wins when both are set; `--region`
+ * wins over SEGMENT_REGION), SHOPIFY_WEBHOOK_SECRET and SHOPIFY_ORDERS (serve), once, checked
+ * (../shared/relay-settings.ts); throws its `ConfigError` (the CLI exits 2) naming what to fix.
  */
-export function relayOptionsFromEnv(env: Record<string, string | undefined> = process.env): RelayOptions {
-  const get = (name: string) => {
-    const v = env[name]?.trim()
-    return v ? v : undefined
-  }
+export function relayOptionsFromEnv(env: Record<string, string | undefined> = process.env, flags: SettingFlags = {}): RelayOptions {
+  const s = readRelaySettings(env, flags)
   return {
-    klaviyoPrivateKey: get('KLAVIYO_PRIVATE_KEY'),
-    segmentWriteKey: get('SEGMENT_WRITE_KEY'),
-    webhookSecret: get('KLAVIYO_WEBHOOK_SECRET'),
-    klaviyoApiBase: get('KLAVIYO_API_BASE'),
-    segmentApiHost: get('SEGMENT_API_HOST'),
-    segmentRegion: get('SEGMENT_REGION') === undefined ? undefined : parseSegmentRegion(get('SEGMENT_REGION')!, 'SEGMENT_REGION'),
-    // serve: comma-separated secrets during a rotation; SHOPIFY_ORDERS is checked where it is used.
-    shopifyWebhookSecret: get('SHOPIFY_WEBHOOK_SECRET'),
-    shopifyOrders: get('SHOPIFY_ORDERS') as RelayOptions['shopifyOrders'],
+    klaviyoPrivateKey: s.klaviyoPrivateKey,
+    segmentWriteKey: s.segmentWriteKey,
+    webhookSecret: s.klaviyoWebhookSecrets.length ? s.klaviyoWebhookSecrets : undefined,
+    klaviyoApiBase: s.klaviyoApiBase,
+    segmentApiHost: s.segmentApiHost,
+    segmentRegion: s.segmentRegion,
+    shopifyWebhookSecret: s.shopifyWebhookSecrets.length ? s.shopifyWebhookSecrets : undefined,
+    shopifyOrders: s.shopifyOrders,
   }
 }

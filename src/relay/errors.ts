@@ -14,12 +14,14 @@ export type RelayErrorCode =
   | 'unreachable'
   | 'klaviyo_api'
   | 'segment_delivery'
+  | 'segment_refused'
   | 'state_file'
   | 'state_locked'
 
 /**
  * CLI exit codes: 2 bad usage/configuration, 3 a key was rejected, 4 a host was unreachable,
- * 5 another poller holds the state file, 1 anything else.
+ * 5 another poller holds the state file, 6 the poll finished but Segment refused some events for
+ * good (listed on stderr; the cursor moved past them), 1 anything else.
  */
 export const EXIT_CODES: Record<RelayErrorCode, number> = {
   usage: 2,
@@ -32,6 +34,7 @@ export const EXIT_CODES: Record<RelayErrorCode, number> = {
   unreachable: 4,
   klaviyo_api: 1,
   segment_delivery: 1,
+  segment_refused: 6,
 }
 
 /** Base class of every error the relay throws on purpose. */
@@ -132,6 +135,17 @@ export class KlaviyoApiError extends RelayError {
   }
 }
 
+/**
+ * Klaviyo answered 2xx with something that is not the documented JSON:API document (a proxy's HTML
+ * maintenance page, a `data` that is not a list): an error, never an empty page, so the cursor stays.
+ */
+export class KlaviyoResponseError extends KlaviyoApiError {
+  constructor(call: string, problem: string) {
+    super(200, `${call} answered with ${problem}. Nothing was read from it and the cursor stays where it was; the next run reads these events again.`)
+    this.name = 'KlaviyoResponseError'
+  }
+}
+
 /** Segment did not accept a batch after bounded retries; the events will be sent again next run. */
 export class SegmentDeliveryError extends RelayError {
   readonly failed: number
@@ -142,6 +156,24 @@ export class SegmentDeliveryError extends RelayError {
     )
     this.name = 'SegmentDeliveryError'
     this.failed = failed
+  }
+}
+
+/**
+ * The poll finished, but Segment refused some events for good (a 400 for that one event, or an
+ * event too large even cut to fit): they were skipped so they block nothing, and are named here.
+ */
+export class SegmentRefusedError extends RelayError {
+  readonly refused: ReadonlyArray<{ messageId: string; reason: string }>
+  constructor(count: number, refused: ReadonlyArray<{ messageId: string; reason: string }>) {
+    const shown = refused.slice(0, 5).map((r) => `${r.messageId} (${r.reason})`).join('; ')
+    super(
+      'segment_refused',
+      `Segment refused ${count} event(s) for good: ${shown}${count > 5 ? '; …' : ''}. The other events were delivered and the cursor moved past these; ` +
+        'they will not be sent again (re-drive the window once the cause is fixed).',
+    )
+    this.name = 'SegmentRefusedError'
+    this.refused = refused
   }
 }
 

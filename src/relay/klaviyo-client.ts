@@ -1,11 +1,18 @@
 /**
- * klaviyo-api clients pointed at KLAVIYO_API_BASE, with the two things the SDK does not do itself:
- * a request timeout and retries of network errors (its RetryWithExponentialBackoff only retries
- * HTTP statuses, honouring Retry-After on 429). Also turns SDK/axios errors into typed errors.
+ * klaviyo-api clients pointed at KLAVIYO_API_BASE. The poll uses the official SDK (typed requests,
+ * the API revision it pins); the webhook core cannot (src/webhook/klaviyo-lookup.ts: klaviyo-api is
+ * axios over node:http, which Workers do not have), so each runtime has one client, and both read
+ * answers through the one check of ../shared/klaviyo-document.ts (see klaviyo-source.ts, metrics.ts).
+ *
+ * Retries: the SDK's own RetryWithExponentialBackoff is turned off (one attempt); the session below
+ * retries HTTP 429/5xx and network errors with the server side's one policy and its one Retry-After
+ * rule (../webhook/retry.ts), adds a request time-out, and stops waiting when the relay stops.
+ * Also turns SDK/axios errors into typed errors.
  */
 import { ApiKeySession, EventsApi, MetricsApi, ProfilesApi, RetryWithExponentialBackoff, WebhooksApi, type Session } from 'klaviyo-api'
 import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, networkErrorCode } from './errors'
-import { retryWithBackoff } from './retry'
+import { DEFAULT_KLAVIYO_API_BASE } from '../shared/klaviyo-endpoint'
+import { retryAfterMs, retryUntilDeadline, sleep } from '../webhook/retry'
 
 // axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
 type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
@@ -23,18 +30,20 @@ function httpResponse(err: unknown): HttpErrorLike['response'] | undefined {
   return e && typeof e === 'object' && e.isAxiosError && e.response ? e.response : undefined
 }
 
-/** Default Klaviyo API origin. */
-export const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
+export { DEFAULT_KLAVIYO_API_BASE }
+
+/** Statuses worth another attempt: throttling, and Klaviyo's transient server errors (524: Cloudflare's time-out in front of it). */
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504, 524])
 
 /** Retry tuning for Klaviyo calls. */
 export interface KlaviyoRetryOptions {
-  /** Total attempts for HTTP 429/5xx (the SDK's `numRetries` counts attempts). Default 8. */
+  /** Total attempts for HTTP 429/5xx. Default 8. */
   httpAttempts?: number
-  /** Longest wait between HTTP retries, seconds. Default 60. */
+  /** Longest wait between HTTP retries (a Retry-After excepted, which is honoured up to 5 minutes), seconds. Default 60. */
   maxIntervalSeconds?: number
   /** Total attempts for network errors (refused, reset, DNS, timeout). Default 5. */
   networkAttempts?: number
-  /** First network-retry delay in ms, doubled each attempt, capped at 30 s. Default 500. */
+  /** First retry delay in ms, doubled each attempt. Default 500. */
   networkBaseDelayMs?: number
   /** Per-request timeout in ms. Default 60 000. */
   timeoutMs?: number
@@ -45,7 +54,7 @@ export interface KlaviyoClientOptions {
   privateKey: string
   apiBase?: string
   retry?: KlaviyoRetryOptions
-  /** Aborts pending network-retry waits (relay stop). */
+  /** Aborts pending retry waits (relay stop). */
   signal?: AbortSignal
 }
 
@@ -58,23 +67,18 @@ export interface KlaviyoClients {
   apiBase: string
 }
 
-/** Session that adds a timeout and network-error retries around the SDK's ApiKeySession. */
+/** Session that adds a timeout and the one retry policy around the SDK's ApiKeySession (its own retry off). */
 class RelaySession implements Session {
   private readonly inner: ApiKeySession
-  private readonly opts: Required<Pick<KlaviyoRetryOptions, 'networkAttempts' | 'networkBaseDelayMs' | 'timeoutMs'>>
+  private readonly retry: Required<KlaviyoRetryOptions>
   private readonly signal?: AbortSignal
 
   constructor(privateKey: string, retry: KlaviyoRetryOptions, signal?: AbortSignal) {
-    this.inner = new ApiKeySession(
-      privateKey,
-      new RetryWithExponentialBackoff({
-        // 500/502 are added to the SDK default (429, 503, 504, 524): both are transient at Klaviyo.
-        retryCodes: [429, 500, 502, 503, 504, 524],
-        numRetries: retry.httpAttempts ?? 8,
-        maxInterval: retry.maxIntervalSeconds ?? 60,
-      }),
-    )
-    this.opts = {
+    // numRetries counts attempts in the SDK: 1 is a single attempt, so only our retry runs.
+    this.inner = new ApiKeySession(privateKey, new RetryWithExponentialBackoff({ numRetries: 1 }))
+    this.retry = {
+      httpAttempts: retry.httpAttempts ?? 8,
+      maxIntervalSeconds: retry.maxIntervalSeconds ?? 60,
       networkAttempts: retry.networkAttempts ?? 5,
       networkBaseDelayMs: retry.networkBaseDelayMs ?? 500,
       timeoutMs: retry.timeoutMs ?? 60_000,
@@ -84,26 +88,48 @@ class RelaySession implements Session {
 
   applyToRequest(config: AxiosRequestConfig): void {
     this.inner.applyToRequest(config)
-    config.timeout ??= this.opts.timeoutMs
+    config.timeout ??= this.retry.timeoutMs
   }
 
   async requestWithRetry(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    // HTTP statuses are retried inside the SDK session (429 with Retry-After); this adds network errors.
-    const policy = { retries: Math.max(0, this.opts.networkAttempts - 1), baseDelayMs: this.opts.networkBaseDelayMs, maxDelayMs: 30_000 }
-    const out = await retryWithBackoff<{ response: AxiosResponse } | { error: unknown }>(async () => {
-      try {
-        return { value: { response: await this.inner.requestWithRetry(config) }, retry: false }
-      } catch (error) {
-        const network = !httpResponse(error) && networkErrorCode(error) !== undefined
-        return { value: { error }, retry: network }
-      }
-    }, policy, this.signal)
-    if ('error' in out) throw out.error
-    return out.response
+    let httpTries = 0
+    let networkTries = 0
+    const policy = { baseDelayMs: this.retry.networkBaseDelayMs, maxDelayMs: this.retry.maxIntervalSeconds * 1000, jitter: true }
+    return retryUntilDeadline<AxiosResponse>(
+      async () => {
+        try {
+          return { ok: true, value: await this.inner.requestWithRetry(config) }
+        } catch (error) {
+          const failure = error instanceof Error ? error : new Error(String(error))
+          const res = httpResponse(error)
+          if (res) {
+            httpTries++
+            const retry = RETRY_STATUSES.has(res.status) && httpTries < this.retry.httpAttempts
+            return { ok: false, failure, retry, retryAfterMs: retry ? retryAfterMs(headerReader(res.headers)) : undefined }
+          }
+          networkTries++
+          return { ok: false, failure, retry: networkErrorCode(error) !== undefined && networkTries < this.retry.networkAttempts }
+        }
+      },
+      policy,
+      Infinity,
+      { now: Date.now, sleep },
+      this.signal,
+    )
   }
 
   refreshAndRetry(): boolean {
     return false
+  }
+}
+
+/** axios response headers (a plain object or AxiosHeaders, names lower-cased) as a `get`. */
+function headerReader(headers: Record<string, unknown> | undefined): { get(name: string): string | null } {
+  return {
+    get(name) {
+      const v = headers?.[name]
+      return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null
+    },
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { KlaviyoApiError, KlaviyoAuthError, UnknownMetricError, UnreachableHostError } from './errors'
+import { KlaviyoApiError, KlaviyoAuthError, KlaviyoResponseError, UnknownMetricError, UnreachableHostError } from './errors'
+import { isTransient } from './poll'
 import { createKlaviyoClients, nextPageCursor } from './klaviyo-client'
 import { KlaviyoSource, filterTime } from './klaviyo-source'
 import { findEmailMetrics } from './metrics'
@@ -59,12 +60,28 @@ describe('KlaviyoSource', () => {
     expect(query(server.requests[1]).get('page[cursor]')).toBe('CUR2')
     expect(server.requests[0].headers.authorization).toBe('Klaviyo-API-Key pk_test')
     expect(server.requests[0].headers.revision).toMatch(/^\d{4}-\d{2}-\d{2}/)
-    // The SDK camelCases attributes and joins nothing; we join the profile.
+    // The document as Klaviyo sent it (checked, not re-shaped by the SDK); we join the profile.
     const first = pages[0].events[1]
-    expect(first.profile?.attributes?.externalId).toBe('user-2')
+    expect(first.profile?.attributes?.external_id).toBe('user-2')
     expect(first.profile?.attributes?.properties).toEqual({ segment_anonymous_id: 'bridge-e2' })
-    expect(first.event.attributes?.eventProperties).toEqual({ $message: 'M', Subject: 'S' })
-    expect(first.event.attributes?.datetime).toBeInstanceOf(Date)
+    expect(first.event.attributes?.event_properties).toEqual({ $message: 'M', Subject: 'S' })
+    expect(first.event.attributes?.datetime).toBe('2026-01-01T00:00:00+00:00')
+  })
+
+  it.each([
+    ['a 200 HTML maintenance page', '<!doctype html><html><body>Down for maintenance</body></html>', 'text/html', /not a JSON:API document \(text "<!doctype html>/],
+    ['`data` that is not a list', JSON.stringify({ data: 'nope' }), 'application/vnd.api+json', /`data` is not a list \(text "nope"\)/],
+    ['`data` of strings', JSON.stringify({ data: ['e1'] }), 'application/vnd.api+json', /`data\[0\]` is not a resource object/],
+    ['`links.next` that is not a string', JSON.stringify({ data: [], links: { next: 42 } }), 'application/vnd.api+json', /`links.next` is neither a string nor null/],
+    ['`included` that is not a list', JSON.stringify({ data: [], included: {} }), 'application/vnd.api+json', /`included` is not a list/],
+  ])('refuses %s answered with 200 (an error, never an empty page)', async (_name, body, type, message) => {
+    server = await startFakeServer(() => ({ status: 200, body, headers: { 'content-type': type } }))
+    const clients = createKlaviyoClients({ privateKey: 'pk', apiBase: server.url, retry: fastRetry })
+    const err = await new KlaviyoSource(clients.events, clients.apiBase).fetchPage({ metricId: 'M', startMs: 0, endMs: 1000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(KlaviyoResponseError)
+    expect((err as Error).message).toMatch(message)
+    expect((err as Error).message).toMatch(/cursor stays/)
+    expect(isTransient(err)).toBe(true)
   })
 
   it('retries 429 honouring Retry-After', async () => {

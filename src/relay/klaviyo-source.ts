@@ -6,6 +6,8 @@
 import type { EventsApi } from 'klaviyo-api'
 import type { KlaviyoEventLike, KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
+import { KlaviyoResponseError } from './errors'
+import { readListDocument } from '../shared/klaviyo-document'
 
 /** One event with its profile. */
 export interface SourceEvent {
@@ -57,9 +59,11 @@ export class KlaviyoSource {
       `equals(metric_id,"${query.metricId}"),` +
       `greater-or-equal(datetime,${filterTime(query.startMs)}),` +
       `less-than(datetime,${filterTime(query.endMs)})`
-    let body
+    let raw: unknown
     try {
-      ;({ body } = await this.events.getEvents({
+      ;({
+        response: { data: raw },
+      } = await this.events.getEvents({
         filter,
         include: ['profile'],
         // Sparse fieldsets: only what the mapper reads, which keeps pages small.
@@ -74,17 +78,21 @@ export class KlaviyoSource {
     } catch (err) {
       throw toKlaviyoError(err, this.apiBase)
     }
+    // The answer as Klaviyo sent it, checked against the documented Get Events document (the SDK's
+    // deserialiser reads an HTML page as an empty page, and a `data` string as its characters).
+    const doc = readListDocument(raw)
+    if (!doc.ok) throw new KlaviyoResponseError('Get Events', doc.problem)
     const profiles = new Map<string, KlaviyoProfileLike>()
-    for (const inc of body.included ?? []) {
-      if (inc.type === 'profile' && inc.id) profiles.set(inc.id, inc as unknown as KlaviyoProfileLike)
+    for (const inc of doc.document.included) {
+      if (inc.type === 'profile') profiles.set(inc.id, inc as KlaviyoProfileLike)
     }
     const events: SourceEvent[] = []
-    for (const ev of body.data ?? []) {
-      const e = ev as unknown as KlaviyoEventLike
+    for (const ev of doc.document.data) {
+      const e = ev as KlaviyoEventLike
       const pid = e.relationships?.profile?.data?.id
       events.push({ event: e, profile: pid ? profiles.get(pid) : undefined })
     }
-    return { events, nextCursor: nextPageCursor(body.links?.next) }
+    return { events, nextCursor: nextPageCursor(doc.document.next) }
   }
 
   /** Yield the window's pages in order. The caller may call `next()` early to prefetch one page. */

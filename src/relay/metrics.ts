@@ -4,7 +4,8 @@
  * list Klaviyo's own metrics and match names here.
  */
 import type { MetricsApi } from 'klaviyo-api'
-import { UnknownMetricError } from './errors'
+import { KlaviyoResponseError, UnknownMetricError } from './errors'
+import { readListDocument } from '../shared/klaviyo-document'
 import { METRIC_TO_EVENT, isRelayedMetric, relayedMetricNames, type RelayEventName, type RelayedMetricName } from '../shared/klaviyo-map'
 import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
 
@@ -26,9 +27,11 @@ export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Pr
   let cursor: string | undefined
   // Metrics are few (tens); a page cap only guards against a server that never stops paging.
   for (let page = 0; page < 100; page++) {
-    let body
+    let raw: unknown
     try {
-      ;({ body } = await metrics.getMetrics({
+      ;({
+        response: { data: raw },
+      } = await metrics.getMetrics({
         // Only metrics Klaviyo itself records: a custom "Opened Email" metric from another source must not be relayed.
         filter: 'equals(integration.name,"Klaviyo")',
         fieldsMetric: ['name', 'integration'],
@@ -37,13 +40,15 @@ export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Pr
     } catch (err) {
       throw toKlaviyoError(err, apiBase)
     }
-    for (const m of body.data ?? []) {
+    const doc = readListDocument(raw)
+    if (!doc.ok) throw new KlaviyoResponseError('Get Metrics', doc.problem)
+    for (const m of doc.document.data) {
       const name = m.attributes?.name
-      if (typeof name !== 'string' || !m.id) continue
+      if (typeof name !== 'string') continue
       if (isRelayedMetric(name)) found.push({ id: m.id, name, segmentEvent: METRIC_TO_EVENT[name] })
       else otherNames.push(name)
     }
-    cursor = nextPageCursor(body.links?.next)
+    cursor = nextPageCursor(doc.document.next)
     if (!cursor) break
   }
   if (!found.length) throw new UnknownMetricError(Object.keys(METRIC_TO_EVENT), otherNames)

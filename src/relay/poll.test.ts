@@ -62,6 +62,8 @@ class FakeSink implements MessageSink {
   host = 'http://segment.test'
   received: RelayTrackMessage[] = []
   refuse = new Set<string>()
+  /** Refused for good, as Segment's 400 for one event. */
+  refuseForGood = new Set<string>()
   unreachable = false
   sendsInFlight = 0
   log: string[] = []
@@ -72,8 +74,9 @@ class FakeSink implements MessageSink {
     this.sendsInFlight--
     const res: SendResult = { accepted: new Set(), failed: [] }
     for (const m of messages) {
-      if (this.unreachable) res.failed.push({ messageId: m.messageId, reason: 'network error ECONNREFUSED' })
+      if (this.unreachable) res.failed.push({ messageId: m.messageId, reason: 'Segment unreachable: ECONNREFUSED' })
       else if (this.refuse.has(m.messageId)) res.failed.push({ messageId: m.messageId, reason: '[500] Internal Server Error' })
+      else if (this.refuseForGood.has(m.messageId)) (res.refused ??= []).push({ messageId: m.messageId, reason: 'Segment answered 400', status: 400 })
       else {
         this.received.push(m)
         res.accepted.add(m.messageId)
@@ -254,6 +257,22 @@ describe('Poller', () => {
     src.failOnFetch = undefined
     await poller(src, sink, T0).pollOnce()
     expect(sink.ids()).toEqual(Array.from({ length: 8 }, (_, i) => `klaviyo-e${i}`))
+  })
+
+  it('an event Segment refuses for good never blocks the metric: the cursor moves past it and the summary names it', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ...Array.from({ length: 5 }, (_, i) => ev(`e${i}`, T0 - (9 - i) * MIN)))
+    const sink = new FakeSink()
+    sink.refuseForGood.add('klaviyo-e1')
+    const first = await poller(src, sink, T0).pollOnce()
+    expect(first).toMatchObject({ sent: 4, refused: 1, failed: 0, refusals: [{ messageId: 'klaviyo-e1', reason: 'Segment answered 400' }] })
+    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e2', 'klaviyo-e3', 'klaviyo-e4'])
+    // Later events flow, and the refused one is not tried again.
+    src.add(opened.id, ev('e5', T0 + MIN))
+    const second = await poller(src, sink, T0 + 2 * MIN).pollOnce()
+    expect(second).toMatchObject({ sent: 1, refused: 0 })
+    expect(sink.log.at(-1)).toBe('send 1')
+    expect(sink.ids()).toEqual(['klaviyo-e0', 'klaviyo-e2', 'klaviyo-e3', 'klaviyo-e4', 'klaviyo-e5'])
   })
 
   it('a first poll that fails entirely still pins the window start, so a later run does not skip it', async () => {

@@ -20,7 +20,7 @@ import type { EventPage, WindowQuery } from './klaviyo-source'
 import type { SendResult } from './segment-sink'
 import { deliveryError } from './segment-sink'
 import { MetricProgress, type StateStore } from './state'
-import { KlaviyoApiError, RelayError, SegmentDeliveryError, StateFileError, UnreachableHostError } from './errors'
+import { KlaviyoApiError, KlaviyoResponseError, RelayError, SegmentDeliveryError, StateFileError, UnreachableHostError } from './errors'
 
 /** Default overlap: Klaviyo can show events a few minutes after they happened. */
 export const DEFAULT_LOOKBACK_SECONDS = 600
@@ -31,6 +31,9 @@ export const DEFAULT_LOOKBACK_SECONDS = 600
  * it would send nothing until that time and then skip what happened in between.
  */
 export const MAX_CURSOR_SKEW_MS = 60_000
+
+/** Refused events listed in a summary (all are counted). */
+const MAX_REPORTED_REFUSALS = 100
 
 /** Default number of metrics polled at the same time. */
 const DEFAULT_METRIC_CONCURRENCY = 3
@@ -45,6 +48,15 @@ export interface PollSummary {
   skipped: number
   /** Events Segment did not accept (they will be retried by the next poll). */
   failed: number
+  /**
+   * Events Segment refused for good (a 4xx for that one event) or too large to fit its 32 KB even
+   * cut: the cursor moves past them so they never block the events after them; see `refusals`.
+   */
+  refused: number
+  /** Which events were refused, and Segment's answer (the CLI prints them and exits 6). */
+  refusals: Array<{ messageId: string; reason: string }>
+  /** Events sent with long text properties cut to fit Segment's 32 KB (`properties.truncated: true`). */
+  truncated: number
   /** Metrics polled. */
   metrics: number
   /** Exclusive end of the window read, ISO. */
@@ -56,7 +68,13 @@ export interface PollSummary {
 
 /** One-line human summary of a poll, as the CLI prints it. */
 export function formatSummary(s: PollSummary): string {
-  return `fetched ${s.fetched}, sent ${s.sent}, skipped ${s.skipped}` + (s.failed ? `, failed ${s.failed}` : '') + (s.stopped ? ' (stopped)' : '')
+  return (
+    `fetched ${s.fetched}, sent ${s.sent}, skipped ${s.skipped}` +
+    (s.truncated ? `, truncated ${s.truncated}` : '') +
+    (s.refused ? `, refused ${s.refused}` : '') +
+    (s.failed ? `, failed ${s.failed}` : '') +
+    (s.stopped ? ' (stopped)' : '')
+  )
 }
 
 /** What the poller reads from. */
@@ -327,6 +345,14 @@ export class Poller {
     const result = messages.length ? await this.o.sink.send(messages) : { accepted: new Set<string>(), failed: [] }
     summary.sent += result.accepted.size
     summary.failed += result.failed.length
+    summary.truncated += result.truncated?.length ?? 0
+    // A refused event is final: Segment will refuse it again, so it must not hold the cursor.
+    const refused = new Set<string>()
+    for (const r of result.refused ?? []) {
+      refused.add(r.messageId)
+      summary.refused++
+      if (summary.refusals.length < MAX_REPORTED_REFUSALS) summary.refusals.push({ messageId: r.messageId, reason: r.reason })
+    }
     if (redrive) {
       if (result.failed.length) throw deliveryError(result, this.o.sink.host)
       return
@@ -337,7 +363,7 @@ export class Poller {
     let cursor: number | undefined
     let broken = false
     for (const o of order) {
-      if (o.messageId && !result.accepted.has(o.messageId)) broken = true
+      if (o.messageId && !result.accepted.has(o.messageId) && !refused.has(o.messageId)) broken = true
       else if (o.messageId) p.ack(o.eventId, o.timeMs)
       if (!broken) cursor = o.timeMs
     }
@@ -375,12 +401,13 @@ function formatAhead(ms: number): string {
 }
 
 function emptySummary(endMs: number): PollSummary {
-  return { fetched: 0, sent: 0, skipped: 0, failed: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
+  return { fetched: 0, sent: 0, skipped: 0, failed: 0, refused: 0, refusals: [], truncated: 0, metrics: 0, windowEnd: new Date(endMs).toISOString(), durationMs: 0, stopped: false }
 }
 
 /** True for errors a `--follow` loop should log and retry at the next interval rather than exit on. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof UnreachableHostError || err instanceof SegmentDeliveryError) return true
+  if (err instanceof KlaviyoResponseError) return true
   if (err instanceof KlaviyoApiError) return err.status >= 500 || err.status === 429
   return !(err instanceof RelayError)
 }

@@ -13,7 +13,7 @@ import { segmentHost, type SegmentRegion } from './segment-region'
 import { startWebhookServer, type WebhookServer } from './serve'
 import { DEFAULT_STATE_PATH, StateStore } from './state'
 import { StateLock } from './state-lock'
-import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../webhook/config'
+import { createWebhookApp, webhookConfigOf, WebhookConfigError } from '../webhook/config'
 import type { FetchHandler } from '../webhook/dispatch'
 import type { MapOptions } from '../shared/klaviyo-map'
 import type { WebhookResponseBody } from '../webhook/http'
@@ -161,17 +161,18 @@ export function createRelay(options: RelayOptions): Relay {
   // The Web-API webhook core (src/webhook), configured from the same names as the environment.
   const getApp = (): FetchHandler => {
     if (app) return app
-    const join = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.join(','))
+    // The typed options straight into the webhook configuration (no environment re-shaping).
+    const list = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v.split(',') : [...(v ?? [])]).map((x) => x.trim()).filter(Boolean)
     try {
-      const config = webhookConfigFromEnv({
-        KLAVIYO_WEBHOOK_SECRET: join(options.webhookSecret),
-        KLAVIYO_PRIVATE_KEY: options.klaviyoPrivateKey,
-        KLAVIYO_API_BASE: options.klaviyoApiBase,
-        SEGMENT_WRITE_KEY: options.segmentWriteKey,
-        SEGMENT_API_HOST: options.segmentApiHost,
-        SEGMENT_REGION: options.segmentRegion,
-        SHOPIFY_WEBHOOK_SECRET: join(options.shopifyWebhookSecret),
-        SHOPIFY_ORDERS: options.shopifyOrders,
+      const config = webhookConfigOf({
+        klaviyoWebhookSecrets: list(options.webhookSecret),
+        klaviyoPrivateKey: options.klaviyoPrivateKey,
+        klaviyoApiBase: options.klaviyoApiBase,
+        segmentWriteKey: options.segmentWriteKey,
+        segmentApiHost: options.segmentApiHost,
+        segmentRegion: options.segmentRegion,
+        shopifyWebhookSecrets: list(options.shopifyWebhookSecret),
+        shopifyOrders: options.shopifyOrders ?? 'completed',
       })
       app = createWebhookApp(config, {
         toleranceSeconds: options.webhookToleranceSeconds,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { relayOptionsFromEnv } from './env'
-import { UsageError } from './errors'
+import { ConfigError } from '../shared/relay-settings'
 import { SEGMENT_REGION_HOSTS, parseSegmentRegion, segmentHost } from './segment-region'
 
 describe('Segment region', () => {
@@ -13,7 +13,7 @@ describe('Segment region', () => {
 
   it('parses region names in any case and refuses others with a usage error', () => {
     expect(parseSegmentRegion(' EU ', '--region')).toBe('eu')
-    expect(() => parseSegmentRegion('eu-west-1', 'SEGMENT_REGION')).toThrow(UsageError)
+    expect(() => parseSegmentRegion('eu-west-1', 'SEGMENT_REGION')).toThrow(ConfigError)
     expect(relayOptionsFromEnv({ SEGMENT_REGION: 'eu' }).segmentRegion).toBe('eu')
     expect(relayOptionsFromEnv({}).segmentRegion).toBeUndefined()
   })

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SegmentAuthError, UnreachableHostError } from './errors'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import { SegmentSink, deliveryError } from './segment-sink'
-import { sleep } from './sleep'
+import { sleep } from '../webhook/retry'
 import { advanceUntil } from '../../test/helpers/fake-time'
 import { closedPort, startFakeServer, type FakeServer } from '../../test/helpers/http'
 
 // The real abortable sleep, watched: a test can read the delays the sender asked for.
-vi.mock('./sleep', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./sleep')>()
-  return { sleep: vi.fn(real.sleep) }
+vi.mock('../webhook/retry', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../webhook/retry')>()
+  return { ...real, sleep: vi.fn(real.sleep) }
 })
 
 const msg = (i: number, over: Partial<RelayTrackMessage> = {}): RelayTrackMessage => ({
@@ -82,24 +82,38 @@ describe('SegmentSink', () => {
     expect(server.requests.map((r) => r.body.replace(/"sentAt":"[^"]+"/, ''))).toEqual(Array(3).fill(server.requests[0].body.replace(/"sentAt":"[^"]+"/, '')))
   })
 
-  it('does not retry a 400 (malformed or oversize request)', async () => {
-    server = await startFakeServer(() => ({ status: 400, body: {} }))
+  it('never retries a 400: it isolates the event Segment refuses and delivers the rest', async () => {
+    server = await startFakeServer((req) => (req.body.includes('"klaviyo-ev3"') ? { status: 400, body: { success: false, message: 'bad event' } } : { status: 200, body: {} }))
     sink = new SegmentSink({ writeKey: 'wk', host: server.url, baseDelayMs: 10 })
-    const res = await sink.send([msg(1)])
-    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('400') }])
-    expect(server.requests).toHaveLength(1)
+    const res = await sink.send(Array.from({ length: 8 }, (_, i) => msg(i)))
+    expect([...res.accepted].sort()).toEqual([0, 1, 2, 4, 5, 6, 7].map((i) => `klaviyo-ev${i}`))
+    expect(res.refused).toEqual([{ messageId: 'klaviyo-ev3', reason: 'Segment answered 400: bad event', status: 400 }])
+    expect(res.failed).toEqual([])
+    // Halves of halves: 8 → 4 → 2 → 1, never the same request twice.
+    const bodies = server.requests.map((r) => r.body.replace(/"sentAt":"[^"]+"/, ''))
+    expect(new Set(bodies).size).toBe(bodies.length)
+    expect(server.requests.filter((r) => r.body.includes('"klaviyo-ev3"'))).toHaveLength(4)
   })
 
-  it('keeps each request under 500 KB and each event under 32 KB', async () => {
+  it('keeps each request under 500 KB and fits each event under 32 KB, cutting its long text on a character boundary', async () => {
     server = await startFakeServer(() => ({ status: 200, body: {} }))
     sink = new SegmentSink({ writeKey: 'wk', host: server.url })
     const fat = Array.from({ length: 120 }, (_, i) => msg(i, { properties: { provider: 'Klaviyo', email_subject: 'x'.repeat(8000) } }))
-    const huge = msg(999, { properties: { provider: 'Klaviyo', email_subject: 'y'.repeat(40_000) } })
+    // 8,192 characters of CJK is 24 KB of UTF-8: two such fields are over Segment's 32 KB.
+    const cjk = '春のセール開催中'.repeat(1024)
+    const huge = msg(999, { properties: { provider: 'Klaviyo', email_subject: cjk, campaign_name: cjk } })
     const res = await sink.send([...fat, huge])
-    expect(res.accepted.size).toBe(120)
-    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev999', reason: expect.stringContaining('32768') }])
+    expect(res.accepted.size).toBe(121)
+    expect(res.failed).toEqual([])
+    expect(res.truncated).toEqual(['klaviyo-ev999'])
     expect(server.requests.length).toBeGreaterThan(1)
     for (const r of server.requests) expect(Buffer.byteLength(r.body)).toBeLessThan(500 * 1024)
+    const sent = batchesOf(server).flatMap((b) => b.batch).find((e) => e.messageId === 'klaviyo-ev999')!
+    expect(Buffer.byteLength(JSON.stringify(sent))).toBeLessThanOrEqual(32 * 1024)
+    const props = sent.properties as Record<string, string | boolean>
+    expect(props.truncated).toBe(true)
+    expect(cjk.startsWith(props.email_subject as string) && cjk.startsWith(props.campaign_name as string)).toBe(true)
+    expect(props.provider).toBe('Klaviyo')
   })
 
   it('honours 429 Retry-After', async () => {
@@ -130,7 +144,7 @@ describe('SegmentSink', () => {
     sink = new SegmentSink({ writeKey: 'wk', host: server.url, maxRetries: 1, baseDelayMs: 10 })
     const res = await sink.send([msg(1)])
     expect(res.accepted.size).toBe(0)
-    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('500') }])
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: expect.stringContaining('500'), status: 500 }])
   })
 
   it('raises SegmentAuthError on 401', async () => {
@@ -143,7 +157,7 @@ describe('SegmentSink', () => {
     const port = await closedPort()
     sink = new SegmentSink({ writeKey: 'wk', host: `http://127.0.0.1:${port}`, maxRetries: 1, baseDelayMs: 10 })
     const res = await sink.send([msg(1)])
-    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: 'network error ECONNREFUSED' }])
+    expect(res.failed).toEqual([{ messageId: 'klaviyo-ev1', reason: 'Segment unreachable: ECONNREFUSED' }])
     expect(deliveryError(res, sink.host)).toBeInstanceOf(UnreachableHostError)
   })
 

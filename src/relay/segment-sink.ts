@@ -1,15 +1,16 @@
 /**
- * Sends relayed track messages to Segment and reports, per message, whether Segment accepted it.
- * A message counts as accepted only when the `/v1/batch` request carrying it got a 2xx; the
- * poller moves its cursor on that and nothing else. See batch-sender.ts for the wire protocol,
- * the retry policy, and why this is not @segment/analytics-node.
+ * The poll's side of the one Segment delivery (../webhook/segment-delivery.ts, the same code
+ * `relay serve`, the Worker and the Lambda handler run): sends relayed track messages and reports,
+ * per message, whether Segment accepted it, refused it for good, or is still to be asked again.
+ * A message counts as accepted only when the `/v1/batch` request carrying it got a 2xx; the poller
+ * moves its cursor on that, and past a refused event (reported, never retried forever), nothing else.
+ * Unlike a webhook the poll has no deadline: it retries a failing request up to `maxRetries` times.
  */
-import { BatchSender } from './batch-sender'
-import { SegmentDeliveryError, UnreachableHostError } from './errors'
+import { DEFAULT_SEGMENT_API_HOST, createSegmentPublisher, type DeliveryProblem, type SegmentPublisher } from '../webhook/segment-delivery'
+import { SegmentAuthError, SegmentDeliveryError, UnreachableHostError } from './errors'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 
-/** Default Segment API origin. */
-export const DEFAULT_SEGMENT_API_HOST = 'https://api.segment.io'
+export { DEFAULT_SEGMENT_API_HOST }
 
 /** Options of {@link SegmentSink}. */
 export interface SegmentSinkOptions {
@@ -32,40 +33,44 @@ export interface SegmentSinkOptions {
 export interface SendResult {
   /** messageIds Segment accepted. */
   accepted: Set<string>
-  /** Messages Segment did not accept, with the reason. */
-  failed: Array<{ messageId: string; reason: string }>
+  /** Messages Segment did not accept, with the reason; sent again by the next poll. */
+  failed: DeliveryProblem[]
+  /** Messages Segment refused for good (or too large to fit 32 KB); the poll moves past them and reports them. */
+  refused?: DeliveryProblem[]
+  /** messageIds sent with text properties cut to fit Segment's 32 KB. */
+  truncated?: string[]
 }
 
 /** Sends track messages to Segment's `/v1/batch` and resolves once Segment answered for each. */
 export class SegmentSink {
   readonly host: string
-  private readonly sender: BatchSender
+  private readonly publish: SegmentPublisher
   private readonly abort = new AbortController()
 
   constructor(options: SegmentSinkOptions) {
     this.host = (options.host || DEFAULT_SEGMENT_API_HOST).replace(/\/+$/, '')
-    this.sender = new BatchSender({
+    this.publish = createSegmentPublisher({
       writeKey: options.writeKey,
       host: this.host,
+      budgetMs: Infinity,
+      maxAttempts: (options.maxRetries ?? 8) + 1,
+      baseDelayMs: options.baseDelayMs ?? 500,
       maxEvents: options.maxEvents,
       concurrency: options.concurrency,
-      maxRetries: options.maxRetries,
-      baseDelayMs: options.baseDelayMs,
       timeoutMs: options.timeoutMs,
       signal: this.abort.signal,
     })
   }
 
   /**
-   * Send messages and wait until Segment accepted or finally refused each one.
+   * Send messages and wait until Segment accepted, refused or finally failed each one.
    * Throws {@link SegmentAuthError} when Segment rejected the write key.
    */
   async send(messages: readonly RelayTrackMessage[]): Promise<SendResult> {
-    if (!messages.length) return { accepted: new Set(), failed: [] }
-    // Each message is serialised once; the batch body is built by joining these strings.
-    const encoded = messages.map((m) => ({ messageId: m.messageId, json: JSON.stringify(m) }))
-    const out = await this.sender.sendAll(encoded)
-    return { accepted: new Set(out.accepted), failed: out.failed }
+    if (!messages.length) return { accepted: new Set(), failed: [], refused: [], truncated: [] }
+    const report = await this.publish(messages)
+    if (report.authFailure !== undefined && report.failed.length) throw new SegmentAuthError(report.authFailure)
+    return { accepted: new Set(report.accepted), failed: report.failed, refused: report.refused, truncated: report.truncated }
   }
 
   /** Cut short any backoff wait still pending (requests in flight are not interrupted). */
@@ -77,9 +82,13 @@ export class SegmentSink {
 /** The typed error for a send that left messages unaccepted: unreachable host, or delivery failure. */
 export function deliveryError(result: SendResult, host: string): Error {
   const reasons = result.failed.map((f) => f.reason)
-  if (reasons.length && reasons.every((r) => r.startsWith('network error'))) {
-    const code = reasons[0].slice('network error '.length)
-    return new UnreachableHostError('Segment', host, Object.assign(new Error(code), { code }))
+  if (reasons.length && reasons.every((r) => r.startsWith('Segment unreachable'))) {
+    const detail = reasons[0].slice('Segment unreachable: '.length)
+    return new UnreachableHostError('Segment', host, Object.assign(new Error(detail), { code: networkCode(detail) }))
   }
   return new SegmentDeliveryError(result.failed.length, reasons[0] ?? 'unknown reason')
+}
+
+function networkCode(detail: string): string {
+  return /\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/.exec(detail)?.[1] ?? (/timeout|aborted/i.test(detail) ? 'ETIMEDOUT' : 'ECONNREFUSED')
 }

@@ -142,6 +142,39 @@ describe('relay serve', () => {
     expect(sandbox.segment.events()).toHaveLength(7)
   })
 
+  it("joins a Shopify order without the attribute by its email's Klaviyo profile, sharing the look-up client with Klaviyo webhooks", async () => {
+    const events = seedAccount()
+    const url = await serving({ shopifyWebhookSecret: 'shpss_serve' })
+    // The Klaviyo webhook looks ada's profile up by id; the order then finds her by email.
+    expect((await sendKlaviyoWebhook({ url, secret: SECRET, webhookId: 'wh_1', events, store: sandbox.klaviyo.store })).status).toBe(200)
+    const guest = buildShopifyWebhook({ secret: 'shpss_serve', order: { orderId: '3001', customerId: null, email: 'ADA@example.com' } })
+    expect((await fetch(url, { method: 'POST', headers: guest.headers, body: guest.body })).status).toBe(200)
+    const other = buildShopifyWebhook({ secret: 'shpss_serve', order: { orderId: '3002', bridgeId: 'phone-browser-01', email: 'ada@example.com' } })
+    expect((await fetch(url, { method: 'POST', headers: other.headers, body: other.body })).status).toBe(200)
+    const orders = sandbox.segment.events().filter((e) => e.messageId.startsWith('shopify-'))
+    expect(orders.map((e) => [e.event, e.anonymousId, e.messageId, e.properties])).toEqual([
+      ['Order Completed', 'anon-ada', 'shopify-order-3001', expect.objectContaining({ order_id: '3001' })],
+      ['Order Completed', 'phone-browser-01', 'shopify-order-3002', expect.objectContaining({ order_id: '3002' })],
+      ['Visitor Linked', 'phone-browser-01', 'shopify-visitor-link-3002', { bridge_id: 'anon-ada', order_id: '3002' }],
+    ])
+    // One Get Profiles by email: the second order was answered from the cache.
+    expect(sandbox.klaviyo.serverRequests().filter((r) => /^equals\(email,/.test(r.query.filter ?? ''))).toHaveLength(1)
+  })
+
+  it('answers a Shopify order 503 with Retry-After while Klaviyo fails, and sends nothing unkeyed', async () => {
+    seedAccount()
+    const url = await serving({ webhookSecret: undefined, shopifyWebhookSecret: 'shpss_serve' })
+    sandbox.klaviyo.setFault({ status: 503, count: 1000 })
+    const guest = buildShopifyWebhook({ secret: 'shpss_serve', order: { orderId: '3003', email: 'ada@example.com' } })
+    const res = await fetch(url, { method: 'POST', headers: guest.headers, body: guest.body })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('30')
+    expect(sandbox.segment.requests()).toBe(0)
+    sandbox.klaviyo.clearFault()
+    expect((await fetch(url, { method: 'POST', headers: guest.headers, body: guest.body })).status).toBe(200)
+    expect(sandbox.segment.events()).toEqual([expect.objectContaining({ anonymousId: 'anon-ada', userId: expect.any(String), messageId: 'shopify-order-3003' })])
+  })
+
   it('a Shopify-only relay needs no Klaviyo key, and refuses Klaviyo requests with nothing sent', async () => {
     const url = await serving({ webhookSecret: undefined, klaviyoPrivateKey: undefined, shopifyWebhookSecret: 'shpss_serve' })
     const events = seedAccount()

@@ -9,6 +9,13 @@ export const EMAIL_CAPTURED = 'Email Captured'
 /** Sent by the browser SDK once per email-link landing (`track('Email Link Landed', { outcome })`). */
 export const EMAIL_LINK_LANDED = 'Email Link Landed'
 
+/**
+ * Joins two bridge ids of one visitor (`anonymousId` = this browser's, `properties.bridge_id` = the
+ * email visitor's): sent by the relay for an order whose attribute and email disagree, and by the
+ * Shopify add-on when a browser that lost its storage finds a bridge id in the cart.
+ */
+export const VISITOR_LINKED = 'Visitor Linked'
+
 /** Relayed for Klaviyo's `Received Email` (Segment email spec "Email Delivered"). */
 export const EMAIL_DELIVERED = 'Email Delivered'
 /** Relayed for Klaviyo's `Opened Email`. */

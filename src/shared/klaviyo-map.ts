@@ -5,8 +5,9 @@
  */
 import { RELAY_NAME, version as RELAY_VERSION } from './version'
 import { EMAIL_BOUNCED, EMAIL_DELIVERED, EMAIL_LINK_CLICKED, EMAIL_MARKED_AS_SPAM, EMAIL_OPENED, UNSUBSCRIBED, type RelayedEmailEventName } from './email-events'
-import { scan } from './url'
+import { scan, TOKEN } from './url'
 import type { SegmentTrackMessage } from './segment-message'
+import { recordOf } from './json'
 
 /** Klaviyo metric name → Segment event name (Segment's email spec). Metrics not listed are ignored. */
 export const METRIC_TO_EVENT = {
@@ -87,6 +88,14 @@ export interface KlaviyoProfileLike {
     properties?: Record<string, unknown> | object | null
     [key: string]: unknown
   } | null
+}
+
+/** A Klaviyo profile's bridge id (`properties.segment_anonymous_id`), when it is a well-formed id (CONTRACT.md, "Identity model"). */
+export function profileBridgeId(profile: KlaviyoProfileLike | null | undefined): string | undefined {
+  const properties = profile?.attributes?.properties
+  if (!properties || typeof properties !== 'object') return undefined
+  const value = (properties as Record<string, unknown>).segment_anonymous_id
+  return typeof value === 'string' && TOKEN.test(value.trim()) ? value.trim() : undefined
 }
 
 /**
@@ -182,7 +191,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
 
   const profileId = identity(profile?.id) ?? identity(event.relationships?.profile?.data?.id)
   const pattrs = profile?.attributes ?? {}
-  const pprops = asRecord(pattrs.properties)
+  const pprops = recordOf(pattrs.properties)
   const bridgeId = identity(pprops.segment_anonymous_id)
   const externalId = identity(pattrs.externalId) ?? identity(pattrs.external_id)
   const email = identity(pattrs.email)
@@ -196,7 +205,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
     anonymousId = `klaviyo:${profileId}`
   }
 
-  const ep = asRecord(attrs.eventProperties ?? attrs.event_properties)
+  const ep = recordOf(attrs.eventProperties ?? attrs.event_properties)
   const machineOpen = metricName === 'Opened Email' && isMachineOpen(ep)
   if (machineOpen && options.machineOpens === 'drop') return null
   const properties: RelayEventProperties = { provider: 'Klaviyo' }
@@ -298,10 +307,6 @@ function identity(v: unknown): string | undefined {
   const t = v.trim()
   if (!t || t.length > MAX_STRING) return undefined
   return t
-}
-
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
 }
 
 function setIf<K extends keyof RelayEventProperties>(o: RelayEventProperties, k: K, v: RelayEventProperties[K] | undefined): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mapCheckoutCompleted, mapShopifyOrder, orderMessageId, shopifyNumericId } from './shopify-order'
+import { mapCheckoutCompleted, mapShopifyOrder, orderMessageId, shopifyNumericId, shopifyOrderKeys, visitorLinkMessageId } from './shopify-order'
 import { EXAMPLE_CHECKOUT_TOKEN, EXAMPLE_CUSTOMER_ID, EXAMPLE_ORDER_ID, exampleCheckoutCompleted, exampleOrderWebhookBody } from '../../sandbox/shopify/examples'
 
 const BRIDGE = '3f1c9a52-7d0e-4b7f-9a51-8c2e0f6d4b11'
@@ -82,6 +82,54 @@ describe('mapShopifyOrder (webhook body)', () => {
   })
 })
 
+describe('mapShopifyOrder with the email\'s bridge id (orders without the attribute)', () => {
+  const EMAIL_BRIDGE = 'email-visitor-0001'
+  const order = (o: Parameters<typeof exampleOrderWebhookBody>[0]) => JSON.parse(exampleOrderWebhookBody(o)) as unknown
+
+  it('keys an order without the attribute to the email\'s bridge id, keeping the customer as userId', () => {
+    const guest = mapShopifyOrder(order({ customerId: null, orderId: '1001' }), { ...relay, emailBridgeId: EMAIL_BRIDGE })
+    expect(guest).toEqual({ ok: true, message: expect.objectContaining({ anonymousId: EMAIL_BRIDGE, messageId: 'shopify-order-1001' }) })
+    expect(guest.ok && 'userId' in guest.message).toBe(false)
+    const customer = mapShopifyOrder(order({ orderId: '1002' }), { ...relay, emailBridgeId: EMAIL_BRIDGE })
+    expect(customer.ok && customer.message).toMatchObject({ anonymousId: EMAIL_BRIDGE, userId: EXAMPLE_CUSTOMER_ID })
+    expect(customer.ok && customer.linked).toBeUndefined()
+  })
+
+  it('lets the attribute win, and joins a different email bridge id with one Visitor Linked on the attribute\'s id', () => {
+    const result = mapShopifyOrder(order({ bridgeId: BRIDGE, orderId: '1003' }), { ...relay, emailBridgeId: EMAIL_BRIDGE })
+    if (!result.ok) throw new Error('must map')
+    expect(result.message).toMatchObject({ event: 'Order Completed', anonymousId: BRIDGE, messageId: 'shopify-order-1003' })
+    expect(result.linked).toEqual({
+      type: 'track',
+      event: 'Visitor Linked',
+      anonymousId: BRIDGE,
+      userId: EXAMPLE_CUSTOMER_ID,
+      messageId: 'shopify-visitor-link-1003',
+      timestamp: '2026-12-01T17:34:56.000Z',
+      context: { library: relay.library, traits: { email: 'jon@example.com' } },
+      properties: { bridge_id: EMAIL_BRIDGE, order_id: '1003' },
+    })
+    // Join-only mode links the same way.
+    const link = mapShopifyOrder(order({ bridgeId: BRIDGE, orderId: '1003' }), { ...relay, mode: 'link', emailBridgeId: EMAIL_BRIDGE })
+    expect(link.ok && link.message.event).toBe('Order Linked')
+    expect(link.ok && link.linked?.messageId).toBe(visitorLinkMessageId('1003'))
+  })
+
+  it('sends no Visitor Linked when the attribute and the email agree, and ignores a malformed email bridge id', () => {
+    const same = mapShopifyOrder(order({ bridgeId: BRIDGE }), { ...relay, emailBridgeId: BRIDGE })
+    expect(same.ok && 'linked' in same).toBe(false)
+    const malformed = mapShopifyOrder(order({ customerId: null }), { ...relay, emailBridgeId: 'not an id' })
+    expect(malformed).toMatchObject({ ok: false, reason: 'no_visitor' })
+  })
+
+  it('reads the keys the relay decides on: order id, attribute, email lower-cased (contact_email when email is empty)', () => {
+    expect(shopifyOrderKeys(order({ bridgeId: BRIDGE, email: ' Ada@Example.COM ' }))).toEqual({ orderId: EXAMPLE_ORDER_ID, attributeBridgeId: BRIDGE, email: 'ada@example.com' })
+    expect(shopifyOrderKeys({ id: 5, email: '', contact_email: 'Bob@example.com', note_attributes: [{ name: 'mailstitch_anonymous_id', value: '' }] })).toEqual({ orderId: '5', email: 'bob@example.com' })
+    for (const input of [null, 'x', [], { id: 'x', email: 5 }]) expect(() => shopifyOrderKeys(input)).not.toThrow()
+    expect(shopifyOrderKeys(null)).toEqual({})
+  })
+})
+
 describe('mapCheckoutCompleted (web pixel)', () => {
   it('gives the same message ids and properties as the webhook for the same order', () => {
     const fromWebhook = mapShopifyOrder(JSON.parse(exampleOrderWebhookBody({ bridgeId: BRIDGE })), relay)
@@ -92,6 +140,16 @@ describe('mapCheckoutCompleted (web pixel)', () => {
     expect(fromPixel.message.userId).toBe(fromWebhook.message.userId)
     expect(fromPixel.message.properties).toEqual(fromWebhook.message.properties)
     expect(fromPixel.message.context.library.name).toBe('mailstitch-pixel')
+  })
+
+  it('falls back to the bridge id stored in the browser when the checkout carries no attribute; the attribute wins', () => {
+    const stored = 'stored-browser-id-01'
+    const withoutAttribute = mapCheckoutCompleted(exampleCheckoutCompleted({ customerId: null }), { ...pixel, storedBridgeId: stored })
+    expect(withoutAttribute.ok && withoutAttribute.message).toMatchObject({ anonymousId: stored, messageId: `shopify-order-${EXAMPLE_ORDER_ID}` })
+    const withAttribute = mapCheckoutCompleted(exampleCheckoutCompleted({ bridgeId: BRIDGE }), { ...pixel, storedBridgeId: stored })
+    expect(withAttribute.ok && withAttribute.message.anonymousId).toBe(BRIDGE)
+    expect(withAttribute.ok && 'linked' in withAttribute).toBe(false)
+    expect(mapCheckoutCompleted(exampleCheckoutCompleted({ customerId: null }), { ...pixel, storedBridgeId: '<bad>' })).toMatchObject({ ok: false, reason: 'no_visitor' })
   })
 
   it('reduces a GID order id and maps join-only mode', () => {

@@ -9,6 +9,7 @@
  * Pure: no I/O, no clock, never throws on any input.
  */
 import { TOKEN } from './url'
+import { VISITOR_LINKED } from './email-events'
 import type { SegmentTrackMessage } from './segment-message'
 
 /** The cart attribute (order note attribute, checkout attribute) that carries the bridge id. */
@@ -59,12 +60,27 @@ export type ShopifyOrderMessage =
   | SegmentTrackMessage<'Order Completed', OrderCompletedProperties>
   | SegmentTrackMessage<'Order Linked', OrderLinkedProperties>
 
+/** Properties of the `Visitor Linked` an order sends (CONTRACT.md, "Orders without the attribute"). */
+export type OrderVisitorLinkedProperties = {
+  /** The bridge id of the order's email (its Klaviyo profile's `segment_anonymous_id`). */
+  bridge_id: string
+  order_id: string
+}
+
+/** `track('Visitor Linked', { bridge_id, order_id })` on the attribute's id: joins this browser to the email's visitor. */
+export type OrderVisitorLinkedMessage = SegmentTrackMessage<typeof VISITOR_LINKED, OrderVisitorLinkedProperties>
+
 /** Why an order produced no message. */
 type ShopifyOrderSkipReason = 'no_order_id' | 'no_visitor'
 
 /** The result of mapping one order: a message, or why there is none. */
 export type ShopifyOrderResult =
-  | { ok: true; message: ShopifyOrderMessage }
+  | {
+      ok: true
+      message: ShopifyOrderMessage
+      /** Present when the order's attribute and its email name two different bridge ids. */
+      linked?: OrderVisitorLinkedMessage
+    }
   | { ok: false; reason: ShopifyOrderSkipReason; orderId?: string }
 
 /** Options of both mappers. */
@@ -72,6 +88,17 @@ export interface ShopifyOrderOptions {
   mode?: ShopifyOrdersMode
   /** `context.library` of the message (the relay or the pixel). */
   library: { name: string; version: string }
+  /**
+   * Webhook body only: the bridge id of the order's email, looked up by the relay (the Klaviyo
+   * profile's `segment_anonymous_id`). Keys an order without the attribute; where the attribute
+   * is present it wins, and a different email bridge id adds a `Visitor Linked` message.
+   */
+  emailBridgeId?: string
+  /**
+   * `checkout_completed` only: the bridge id mailstitch stored in the buyer's browser (read by the
+   * web pixel), which keys a checkout that carries no attribute. The attribute wins where present.
+   */
+  storedBridgeId?: string
 }
 
 /** The parts of a REST Order resource the mapper reads (webhook body). */
@@ -79,6 +106,7 @@ interface ShopifyRestOrder {
   id?: number | string | null
   admin_graphql_api_id?: string | null
   email?: string | null
+  contact_email?: string | null
   currency?: string | null
   total_price?: string | number | null
   subtotal_price?: string | number | null
@@ -155,6 +183,30 @@ export function orderMessageId(orderId: string, mode: ShopifyOrdersMode): string
   return mode === 'link' ? `shopify-order-link-${orderId}` : `shopify-order-${orderId}`
 }
 
+/** The messageId of an order's `Visitor Linked` (one per order, however often it is sent). */
+export function visitorLinkMessageId(orderId: string): string {
+  return `shopify-visitor-link-${orderId}`
+}
+
+/** What the relay needs to know about an order before mapping it: whether it names a visitor, and the email to look up. */
+export interface ShopifyOrderKeys {
+  orderId?: string
+  /** The well-formed `mailstitch_anonymous_id` note attribute, when present. */
+  attributeBridgeId?: string
+  /** The order's email, trimmed and lower-cased as mailstitch captures emails (REST `email`, else `contact_email`). */
+  email?: string
+}
+
+/** The ids and email of a REST Order (webhook body); empty for anything that is not an order. Never throws. */
+export function shopifyOrderKeys(order: unknown): ShopifyOrderKeys {
+  if (!isObject(order)) return {}
+  const o = order as ShopifyRestOrder
+  const orderId = shopifyNumericId(o.id) ?? shopifyNumericId(o.admin_graphql_api_id)
+  const attributeBridgeId = bridgeId(list(o.note_attributes).map((a) => ({ key: a?.name, value: a?.value })))
+  const email = (text(o.email) ?? text(o.contact_email))?.trim().toLowerCase()
+  return dropUndefined({ orderId, attributeBridgeId, email })
+}
+
 /** REST Order (webhook body) → message. */
 export function mapShopifyOrder(order: unknown, options: ShopifyOrderOptions): ShopifyOrderResult {
   if (!isObject(order)) return { ok: false, reason: 'no_order_id' }
@@ -166,9 +218,13 @@ export function mapShopifyOrder(order: unknown, options: ShopifyOrderOptions): S
   const attributes = list(o.note_attributes).map((a) => ({ key: a?.name, value: a?.value }))
   const discountCodes = list(o.discount_codes).map((d) => text(d?.code))
   const shippingLines = list(o.shipping_lines)
+  const attribute = bridgeId(attributes)
+  const fromEmail = options.emailBridgeId && TOKEN.test(options.emailBridgeId) ? options.emailBridgeId : undefined
   return build(options, {
     orderId,
-    anonymousId: bridgeId(attributes),
+    // The attribute is this browser's session and wins; the email's bridge id keys the rest.
+    anonymousId: attribute ?? fromEmail,
+    linkTo: attribute && fromEmail && attribute !== fromEmail ? fromEmail : undefined,
     userId: shopifyNumericId(o.customer?.id) ?? shopifyNumericId(o.customer?.admin_graphql_api_id),
     email: text(o.email),
     timestamp: text(o.processed_at) ?? text(o.created_at),
@@ -206,9 +262,10 @@ export function mapCheckoutCompleted(event: unknown, options: ShopifyOrderOption
   const codes = list(checkout.discountApplications)
     .filter((d) => d?.type === 'DISCOUNT_CODE')
     .map((d) => text(d?.title))
+  const stored = options.storedBridgeId && TOKEN.test(options.storedBridgeId) ? options.storedBridgeId : undefined
   return build(options, {
     orderId,
-    anonymousId: bridgeId(list(checkout.attributes)),
+    anonymousId: bridgeId(list(checkout.attributes)) ?? stored,
     userId: shopifyNumericId(checkout.order?.customer?.id),
     email: text(checkout.email),
     timestamp: text((event as CheckoutCompletedEventLike).timestamp),
@@ -240,6 +297,8 @@ export function mapCheckoutCompleted(event: unknown, options: ShopifyOrderOption
 interface OrderFacts {
   orderId: string
   anonymousId?: string
+  /** Another bridge id of the same buyer, joined to `anonymousId` by a Visitor Linked message. */
+  linkTo?: string
   userId?: string
   email?: string
   timestamp?: string
@@ -261,10 +320,14 @@ function build(options: ShopifyOrderOptions, facts: OrderFacts): ShopifyOrderRes
     SegmentTrackMessage,
     'event' | 'properties'
   >
+  const linked: { linked?: OrderVisitorLinkedMessage } = facts.linkTo
+    ? { linked: { ...common, context: { ...context }, messageId: visitorLinkMessageId(facts.orderId), event: VISITOR_LINKED, properties: { bridge_id: facts.linkTo, order_id: facts.orderId } } }
+    : {}
   if (mode === 'link') {
     return {
       ok: true,
       message: { ...common, event: 'Order Linked', properties: dropUndefined({ order_id: facts.orderId, checkout_token: facts.checkoutToken }) },
+      ...linked,
     }
   }
   const p = facts.properties
@@ -281,7 +344,7 @@ function build(options: ShopifyOrderOptions, facts: OrderFacts): ShopifyOrderRes
     currency: p.currency,
     products: p.products,
   })
-  return { ok: true, message: { ...common, event: 'Order Completed', properties } }
+  return { ok: true, message: { ...common, event: 'Order Completed', properties }, ...linked }
 }
 
 /** The bridge id among `{key|name, value}` attributes, when it is a well-formed id. */

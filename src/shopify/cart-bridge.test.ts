@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Gate } from './consent'
-import { CART_ATTRIBUTE, startCartBridge, type CartBridge } from './cart-bridge'
+import { CART_ATTRIBUTE, cartAction, startCartBridge, type CartBridge } from './cart-bridge'
 
 type Call = { url: string; method: string; body?: unknown }
 let calls: Call[] = []
@@ -148,5 +148,56 @@ describe('cart bridge', () => {
     form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
     await settle(1200)
     expect(posts()).toHaveLength(1)
+  })
+})
+
+describe('cart bridge and a browser that lost its storage', () => {
+  it('decides: link with no id here, never overwrite from a browser that captured nothing, write otherwise', () => {
+    const own = 'bridge-123456'
+    const other = 'cart-bridge-999'
+    const cases: [Parameters<typeof cartAction>[0], ReturnType<typeof cartAction>][] = [
+      [{ own: undefined, captured: false, onCart: other, hasItems: true }, { kind: 'link', bridgeId: other }],
+      [{ own: undefined, captured: false, onCart: other, hasItems: false }, { kind: 'link', bridgeId: other }],
+      [{ own: undefined, captured: false, onCart: undefined, hasItems: true }, { kind: 'none' }],
+      [{ own: undefined, captured: false, onCart: '<script>', hasItems: true }, { kind: 'none' }],
+      [{ own, captured: false, onCart: other, hasItems: true }, { kind: 'none' }],
+      [{ own, captured: true, onCart: other, hasItems: true }, { kind: 'write', value: own }],
+      [{ own, captured: false, onCart: '', hasItems: true }, { kind: 'write', value: own }],
+      [{ own, captured: false, onCart: undefined, hasItems: true }, { kind: 'write', value: own }],
+      [{ own, captured: false, onCart: 'x y', hasItems: true }, { kind: 'write', value: own }],
+      [{ own, captured: true, onCart: own, hasItems: true }, { kind: 'none' }],
+      [{ own, captured: true, onCart: undefined, hasItems: false }, { kind: 'none' }],
+    ]
+    for (const [facts, expected] of cases) expect(cartAction(facts)).toEqual(expected)
+  })
+
+  it("never overwrites the cart's bridge id from a browser that captured nothing (an adopted link is not enough)", async () => {
+    cart = { item_count: 2, token: 't', attributes: { [CART_ATTRIBUTE]: 'cart-bridge-999' } }
+    const found: string[] = []
+    const b = start({ captured: () => false, foundInCart: (id) => found.push(id) })
+    await b.sync()
+    await settle()
+    expect(calls.length).toBeGreaterThan(0) // the cart was read…
+    expect(posts()).toEqual([]) // …and left alone
+    expect(found).toEqual([])
+    // A capture in this browser is fresher evidence: then its own id goes on the cart.
+    const c = start({ captured: () => true })
+    await c.sync()
+    expect(posts()).toEqual([{ url: '/cart/update.js', method: 'POST', body: { attributes: { [CART_ATTRIBUTE]: 'bridge-123456' } } }])
+  })
+
+  it("hands the cart's bridge id to foundInCart when this browser has none, with consent only, writing nothing", async () => {
+    cart = { item_count: 0, token: 't', attributes: { [CART_ATTRIBUTE]: 'cart-bridge-999' } }
+    const found: string[] = []
+    const g = gate(false)
+    const b = start({ bridgeId: () => undefined, foundInCart: (id) => found.push(id), gate: g })
+    await b.sync()
+    await settle()
+    expect(calls).toEqual([])
+    g.set(true)
+    await settle()
+    await b.sync()
+    expect(found[0]).toBe('cart-bridge-999')
+    expect(posts()).toEqual([])
   })
 })

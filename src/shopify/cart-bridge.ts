@@ -1,5 +1,6 @@
 import { hasEmailField } from '../browser/email-field'
 import { retry, type Attempt } from '../browser/retry'
+import { TOKEN } from '../shared/url'
 import type { Gate } from './consent'
 
 /** The cart attribute that carries the bridge id into checkout, orders and order webhooks. */
@@ -9,6 +10,18 @@ export const CART_ATTRIBUTE = 'mailstitch_anonymous_id'
 export interface CartBridgeOptions {
   /** The bridge id now (read before every write); `undefined` before any capture or adoption. */
   bridgeId(): string | undefined
+  /**
+   * Whether an email was captured in this browser. A browser that captured nothing never
+   * overwrites a bridge id already on the cart (it may be the same shopper's, from before Safari
+   * purged this browser's storage). Default: nothing captured.
+   */
+  captured?(): boolean
+  /**
+   * Called with the cart's bridge id when this browser has none of its own (its storage was
+   * purged, the server-set `cart` cookie was not): the add-on links the two ids. Without it a
+   * browser with no bridge id does not read the cart.
+   */
+  foundInCart?(bridgeId: string): void
   /** The consent gate: nothing is read or written unless it allows. */
   gate: Gate
   /** The shop's `routes.root_url` (`/` or a locale prefix such as `/fr`); default `/`. */
@@ -104,17 +117,57 @@ async function writeAttribute(bridge: Bridge, value: string): Promise<boolean> {
   return accepted === true && !bridge.stopped
 }
 
+/** What one look at the cart leads to. */
+export type CartAction = { kind: 'none' } | { kind: 'write'; value: string } | { kind: 'link'; bridgeId: string }
+
+/** The facts {@link cartAction} decides on. */
+export interface CartFacts {
+  /** This browser's bridge id, if it has one. */
+  own: string | undefined
+  /** An email was captured in this browser. */
+  captured: boolean
+  /** The cart's attribute value as Shopify returned it (anything). */
+  onCart: unknown
+  /** The cart has items (writing into an empty one would create a cart for every visitor). */
+  hasItems: boolean
+}
+
+/**
+ * The cart bridge's one decision (CONTRACT.md, "A browser that lost its storage"):
+ * - no bridge id here, a well-formed one on the cart → link this browser to it;
+ * - the cart already holds ours, or has no items → nothing;
+ * - the cart holds another bridge id and this browser captured nothing → nothing: never overwrite
+ *   it (an adopted link or nothing at all is weaker evidence than the cart's own history);
+ * - otherwise (an empty, emptied or malformed attribute, or a capture here) → write ours.
+ */
+export function cartAction(facts: CartFacts): CartAction {
+  const onCart = typeof facts.onCart === 'string' && TOKEN.test(facts.onCart) ? facts.onCart : undefined
+  if (!facts.own) return onCart ? { kind: 'link', bridgeId: onCart } : { kind: 'none' }
+  if (onCart === facts.own || !facts.hasItems) return { kind: 'none' }
+  if (onCart && !facts.captured) return { kind: 'none' }
+  return { kind: 'write', value: facts.own }
+}
+
 /** One check; false when a write was refused (then only a later trigger tries again). */
 async function checkOnce(bridge: Bridge): Promise<boolean> {
   if (!(await allowed(bridge)) || bridge.stopped) return true
-  const id = bridge.options.bridgeId()
-  if (!id) return true
+  const own = bridge.options.bridgeId()
+  if (!own && !bridge.options.foundInCart) return true
   const cart = await getCart(bridge)
-  // No cart yet (or an empty one): writing attributes would create a cart for every visitor.
-  if (!cart || !(Number(cart.item_count) > 0) || cart.attributes?.[bridge.attribute] === id) return true
+  if (!cart) return true
+  const action = cartAction({
+    own,
+    captured: bridge.options.captured?.() === true,
+    onCart: cart.attributes?.[bridge.attribute],
+    hasItems: Number(cart.item_count) > 0,
+  })
   // Consent may have been withdrawn while the cart was read.
-  if (bridge.options.gate.now() === false || bridge.stopped) return true
-  return writeAttribute(bridge, id)
+  if (action.kind === 'none' || bridge.options.gate.now() === false || bridge.stopped) return true
+  if (action.kind === 'link') {
+    bridge.options.foundInCart?.(action.bridgeId)
+    return true
+  }
+  return writeAttribute(bridge, action.value)
 }
 
 /** Check now; a trigger during a running check makes it check once more. Never rejects. */
@@ -207,7 +260,9 @@ function watchTriggers(bridge: Bridge): void {
  * Write the bridge id into the Shopify cart's attributes (`POST /cart/update.js`), so checkout,
  * the order and its webhooks carry the visitor. Only once a cart exists (it has items), only with
  * consent, debounced, with bounded retries; it never throws into the page. When consent is
- * withdrawn it removes the attribute again.
+ * withdrawn it removes the attribute again. A browser that captured nothing never overwrites a
+ * bridge id already on the cart, and one with no bridge id of its own hands the cart's to
+ * `foundInCart` ({@link cartAction}).
  *
  * Cart changes are noticed without patching `fetch`/`XMLHttpRequest`: a `PerformanceObserver`
  * sees every completed `/cart/add|change|update|clear` request the page makes, and the common

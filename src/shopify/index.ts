@@ -7,6 +7,8 @@ import type { Mailstitch } from '../browser/types'
 import { gateFrom } from './consent'
 import { startCartBridge, type CartBridge } from './cart-bridge'
 import { identifyCustomer } from './customer'
+import { linkCartVisitor } from './visitor-link'
+import { readState } from '../browser/state'
 
 /** What the add-on adds as `window.mailstitch.shopify`. */
 export interface MailstitchShopify {
@@ -34,7 +36,9 @@ try {
         return undefined
       }
     }
-    const bridge: CartBridge | undefined = d.cartBridge === 'false' ? undefined : startCartBridge({ bridgeId, gate, root: d.root, log })
+    const captured = () => !!readState().captured
+    const foundInCart = (id: string) => linkCartVisitor(id, log)
+    const bridge: CartBridge | undefined = d.cartBridge === 'false' ? undefined : startCartBridge({ bridgeId, captured, foundInCart, gate, root: d.root, log })
     const off = d.customerId ? identifyCustomer(d.customerId, gate, log) : () => {}
     const api: MailstitchShopify = {
       sync: () => bridge?.sync() ?? Promise.resolve(),

@@ -9,16 +9,11 @@ import { KlaviyoLookup } from './klaviyo-lookup'
 import { handleShopifyWebhook, type ShopifyWebhookOptions } from './shopify'
 import { createSegmentDelivery, segmentHost, type SegmentDelivery } from './segment-delivery'
 import type { MapOptions } from '../shared/klaviyo-map'
+import { ConfigError, readRelaySettings, type RelaySettings } from '../shared/relay-settings'
+import type { SegmentTrackMessage } from '../shared/segment-message'
 
-/** A required setting is missing or inconsistent; `variable` names the environment variable to set. */
-export class WebhookConfigError extends Error {
-  readonly variable: string
-  constructor(variable: string, message: string) {
-    super(message)
-    this.name = 'WebhookConfigError'
-    this.variable = variable
-  }
-}
+/** A required setting is missing or not valid; `variable` names the environment variable to set (the one configuration error of every runtime). */
+export { ConfigError as WebhookConfigError }
 
 /** Everything the webhook entry needs. */
 export interface WebhookConfig {
@@ -49,36 +44,30 @@ export interface WebhookAppOptions extends MapOptions {
   lookup?: KlaviyoLookup
 }
 
-/** Read and check webhook settings; throws {@link WebhookConfigError} with the variable to set. */
+/** Read and check webhook settings from an environment; throws {@link WebhookConfigError} with the variable to set. */
 export function webhookConfigFromEnv(env: Readonly<Record<string, unknown>>): WebhookConfig {
-  const get = (name: string): string | undefined => {
-    const v = env[name]
-    return typeof v === 'string' && v.trim() ? v.trim() : undefined
-  }
-  const list = (name: string) => (get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean)
-  const klaviyoSecrets = list('KLAVIYO_WEBHOOK_SECRET')
-  const shopifySecrets = list('SHOPIFY_WEBHOOK_SECRET')
+  return webhookConfigOf(readRelaySettings(env))
+}
+
+/** The webhook entry's configuration from checked settings: which sources are on, and what each needs. */
+export function webhookConfigOf(settings: RelaySettings): WebhookConfig {
+  const klaviyoSecrets = settings.klaviyoWebhookSecrets
+  const shopifySecrets = settings.shopifyWebhookSecrets
   if (!klaviyoSecrets.length && !shopifySecrets.length) {
-    throw new WebhookConfigError('KLAVIYO_WEBHOOK_SECRET', 'KLAVIYO_WEBHOOK_SECRET is not set (nor SHOPIFY_WEBHOOK_SECRET): set the secret_key of the Klaviyo webhook, the Shopify webhook signing secret, or both.')
+    throw new ConfigError('KLAVIYO_WEBHOOK_SECRET', 'KLAVIYO_WEBHOOK_SECRET is not set (nor SHOPIFY_WEBHOOK_SECRET): set the secret_key of the Klaviyo webhook, the Shopify webhook signing secret, or both.')
   }
-  const klaviyoPrivateKey = get('KLAVIYO_PRIVATE_KEY')
-  if (klaviyoSecrets.length && !klaviyoPrivateKey) {
-    throw new WebhookConfigError('KLAVIYO_PRIVATE_KEY', 'KLAVIYO_PRIVATE_KEY is not set: Klaviyo webhooks carry only the profile id, so the relay looks profiles up with a private key (scopes profiles:read, metrics:read).')
+  if (klaviyoSecrets.length && !settings.klaviyoPrivateKey) {
+    throw new ConfigError('KLAVIYO_PRIVATE_KEY', 'KLAVIYO_PRIVATE_KEY is not set: Klaviyo webhooks carry only the profile id, so the relay looks profiles up with a private key (scopes profiles:read, metrics:read).')
   }
-  const segmentWriteKey = get('SEGMENT_WRITE_KEY')
-  if (!segmentWriteKey) throw new WebhookConfigError('SEGMENT_WRITE_KEY', 'SEGMENT_WRITE_KEY is not set: the write key of the Segment source that receives the events.')
-  const region = get('SEGMENT_REGION')
-  if (region && !/^(us|eu)$/i.test(region)) throw new WebhookConfigError('SEGMENT_REGION', `SEGMENT_REGION must be us or eu, not "${region}".`)
-  const orders = get('SHOPIFY_ORDERS') ?? 'completed'
-  if (orders !== 'completed' && orders !== 'link') throw new WebhookConfigError('SHOPIFY_ORDERS', `SHOPIFY_ORDERS must be completed or link, not "${orders}".`)
+  if (!settings.segmentWriteKey) throw new ConfigError('SEGMENT_WRITE_KEY', 'SEGMENT_WRITE_KEY is not set: the write key of the Segment source that receives the events.')
   return {
-    segmentWriteKey,
-    segmentApiHost: segmentHost(get('SEGMENT_API_HOST'), region),
-    klaviyoSecrets,
-    klaviyoPrivateKey,
-    klaviyoApiBase: get('KLAVIYO_API_BASE'),
-    shopifySecrets,
-    shopifyOrders: orders,
+    segmentWriteKey: settings.segmentWriteKey,
+    segmentApiHost: segmentHost(settings.segmentApiHost, settings.segmentRegion),
+    klaviyoSecrets: [...klaviyoSecrets],
+    klaviyoPrivateKey: settings.klaviyoPrivateKey,
+    klaviyoApiBase: settings.klaviyoApiBase,
+    shopifySecrets: [...shopifySecrets],
+    shopifyOrders: settings.shopifyOrders,
   }
 }
 
@@ -86,8 +75,10 @@ export function webhookConfigFromEnv(env: Readonly<Record<string, unknown>>): We
 export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptions = {}): FetchHandler {
   const deliver = options.deliver ?? createSegmentDelivery({ writeKey: config.segmentWriteKey, host: config.segmentApiHost, budgetMs: options.segmentBudgetMs })
   const routes: WebhookRoutes = {}
+  // One look-up client for both sources: Klaviyo webhooks and Shopify orders share its cache and
+  // its Get Profiles rate budget (the limit is per Klaviyo account).
+  const lookup = options.lookup ?? (config.klaviyoPrivateKey ? new KlaviyoLookup({ privateKey: config.klaviyoPrivateKey, apiBase: config.klaviyoApiBase }) : undefined)
   if (config.klaviyoSecrets.length) {
-    const lookup = options.lookup ?? new KlaviyoLookup({ privateKey: config.klaviyoPrivateKey ?? '', apiBase: config.klaviyoApiBase })
     const klaviyoOptions = {
       secrets: config.klaviyoSecrets,
       lookup,
@@ -102,8 +93,15 @@ export function createWebhookApp(config: WebhookConfig, options: WebhookAppOptio
     routes.klaviyo = (request) => handleKlaviyoWebhook(request, klaviyoOptions, deliver)
   }
   if (config.shopifySecrets.length) {
-    const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, log: options.log }
-    routes.shopify = (request) => handleShopifyWebhook(request, shopifyOptions, deliver)
+    // With KLAVIYO_PRIVATE_KEY, orders without the cart attribute are keyed by their email's profile.
+    const shopifyOptions: ShopifyWebhookOptions = { secrets: config.shopifySecrets, orders: config.shopifyOrders, lookup, log: options.log }
+    // An order Segment refuses for good is answered 200 like a sent one (Shopify's retry would be
+    // refused again); the log line says which.
+    const deliverOrder = async (messages: SegmentTrackMessage[]): Promise<void> => {
+      const report = await deliver(messages)
+      for (const r of report ? report.refused : []) options.log?.(`shopify webhook: Segment refused ${r.messageId} for good (${r.reason})`)
+    }
+    routes.shopify = (request) => handleShopifyWebhook(request, shopifyOptions, deliverOrder)
   }
   return createDispatcher(routes)
 }

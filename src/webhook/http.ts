@@ -17,6 +17,8 @@ export interface WebhookResponseBody {
   received?: number
   sent?: number
   skipped?: number
+  /** messageIds Segment refused for good (answered 200 all the same: a redelivery would be refused again). */
+  refused?: string[]
 }
 
 /** A JSON response with `content-type: application/json`. */

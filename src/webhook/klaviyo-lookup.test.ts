@@ -82,6 +82,60 @@ describe('KlaviyoLookup.profiles', () => {
   })
 })
 
+describe('KlaviyoLookup.profileByEmail', () => {
+  /** Answers `equals(email,"…")` from the same table, in Get Profiles' list shape. */
+  const byEmail = (url: URL) => {
+    const m = /^equals\(email,"(.*)"\)$/.exec(url.searchParams.get('filter') ?? '')
+    if (!m) return undefined
+    const data = Object.entries(table)
+      .filter(([, attributes]) => attributes.email === m[1])
+      .map(([id, attributes]) => ({ type: 'profile', id, attributes }))
+    return Response.json({ data, links: { self: url.toString(), next: null, prev: null } })
+  }
+
+  it('asks Get Profiles with equals(email,"…") lower-cased, with the sparse fields, and caches found and not found', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table, byEmail)
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, cacheTtlMs: 60_000 })
+    const far = Date.now() + 10_000
+    expect(await lookup.profileByEmail(' P7@Example.com ', far)).toMatchObject({ id: 'P7', attributes: { properties: { segment_anonymous_id: 'b7' } } })
+    expect(calls[0].pathname).toBe('/api/profiles')
+    expect(calls[0].searchParams.get('filter')).toBe('equals(email,"p7@example.com")')
+    expect(calls[0].searchParams.get('fields[profile]')).toBe('email,external_id,properties')
+    expect(await lookup.profileByEmail('nobody@example.com', far)).toBeNull()
+    expect(await lookup.profileByEmail('p7@example.com', far)).toMatchObject({ id: 'P7' })
+    expect(await lookup.profileByEmail('nobody@example.com', far)).toBeNull()
+    expect(calls).toHaveLength(2)
+    // The profile found by email also serves a later look-up by id (a Klaviyo webhook for it).
+    expect((await lookup.profiles(['P7'], far)).get('P7')).toMatchObject({ id: 'P7' })
+    expect(calls).toHaveLength(2)
+    vi.advanceTimersByTime(61_000)
+    await lookup.profileByEmail('p7@example.com', Date.now() + 10_000)
+    expect(calls).toHaveLength(3)
+  })
+
+  it('shares the Get Profiles budget with the look-ups by id: past it, it fails (status 429) instead of waiting', async () => {
+    const { calls, fetchFn } = fakeKlaviyo(table, byEmail)
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, cacheTtlMs: 0, profilesRate: [{ limit: 2, windowMs: 60_000 }] })
+    await lookup.profiles(['P1'], Date.now() + 5000)
+    await lookup.profileByEmail('p2@example.com', Date.now() + 5000)
+    await expect(lookup.profileByEmail('p3@example.com', Date.now() + 5000)).rejects.toMatchObject({ name: 'KlaviyoLookupError', status: 429 })
+    await expect(lookup.profiles(['P4'], Date.now() + 5000)).rejects.toMatchObject({ status: 429 })
+    expect(calls).toHaveLength(2)
+  })
+
+  it('rejects on a Klaviyo error or an answer without a data list; never puts a quote into the filter', async () => {
+    const failing = fakeKlaviyo(table, () => new Response('{}', { status: 500 }))
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: failing.fetchFn, sleep: async () => undefined })
+    await expect(lookup.profileByEmail('p1@example.com', Date.now() + 5000)).rejects.toMatchObject({ status: 500 })
+    const html = fakeKlaviyo(table, () => new Response('{"data": {"id": "P1"}}', { status: 200 }))
+    const odd = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: html.fetchFn })
+    await expect(odd.profileByEmail('p1@example.com', Date.now() + 5000)).rejects.toBeInstanceOf(KlaviyoLookupError)
+    expect(await odd.profileByEmail('a"b@example.com', Date.now() + 5000)).toBeNull()
+    expect(await odd.profileByEmail('  ', Date.now() + 5000)).toBeNull()
+    expect(html.calls).toHaveLength(1)
+  })
+})
+
 describe('KlaviyoLookup.metricName', () => {
   it("reads a metric's own name once and keeps it", async () => {
     let n = 0

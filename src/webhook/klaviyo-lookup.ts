@@ -8,6 +8,9 @@
  * - Batched: one Get Profiles call (`GET /api/profiles?filter=any(id,[…])`, `page[size]` up to 100;
  *   Klaviyo API reference "Get Profiles") per 100 profile ids, so a 1,000-event delivery is at most
  *   10 calls, and usually far fewer because events of one delivery share profiles.
+ * - By email for Shopify orders without the cart attribute: one Get Profiles call with
+ *   `filter=equals(email,"…")` (https://developers.klaviyo.com/en/reference/get_profiles: `email`
+ *   takes `any` and `equals`), cached like the rest, under the same Get Profiles rate budget.
  * - Cached for a few minutes. Only settled values are shared between requests, never a promise or
  *   a queue: a Worker must not resolve one request's promise from another request's context
  *   (workerd cancels such continuations), so concurrent deliveries that miss the cache for the
@@ -16,16 +19,16 @@
  * - Bounded in time: everything must finish before the caller's deadline, so Klaviyo gets an
  *   answer promptly (a 503 it will retry, rather than a timeout).
  */
-import type { KlaviyoProfileLike } from '../shared/klaviyo-map'
+import { profileBridgeId, type KlaviyoProfileLike } from '../shared/klaviyo-map'
 import { METRICS_RATE, PROFILES_RATE, RateBudgetExceeded, RateLimiter, type RateWindow } from './rate-limit'
 import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep } from './retry'
+import { recordOf } from '../shared/json'
+import { readListDocument, readResourceDocument, type DocumentCheck } from '../shared/klaviyo-document'
+import { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION } from '../shared/klaviyo-endpoint'
 
-/** Default Klaviyo API origin. */
-const DEFAULT_KLAVIYO_API_BASE = 'https://a.klaviyo.com'
-/** API revision sent on every call (the one the relay's klaviyo-api client pins). */
-const KLAVIYO_REVISION = '2026-07-15'
+export { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION }
 /** Get Profiles' largest page. */
-const MAX_PROFILES_PER_CALL = 100
+export const MAX_PROFILES_PER_CALL = 100
 
 /** A look-up that could not be completed in time (rate limit, Klaviyo error, network). */
 export class KlaviyoLookupError extends Error {
@@ -78,6 +81,8 @@ export class KlaviyoLookup {
   private readonly profileLimiter: RateLimiter
   private readonly metricLimiter: RateLimiter
   private readonly profileCache = new Map<string, CacheEntry<KlaviyoProfileLike | null>>()
+  /** Lower-cased email → its profile (null: no profile has that email). */
+  private readonly emailCache = new Map<string, CacheEntry<KlaviyoProfileLike | null>>()
   /** Metric id → its name (null: Klaviyo has no such metric). */
   private readonly metricNames = new Map<string, string | null>()
 
@@ -127,13 +132,39 @@ export class KlaviyoLookup {
     return out
   }
 
+  /**
+   * The profile whose email is `email` (compared lower-cased, as mailstitch captures emails), or
+   * null when Klaviyo has none (or the address cannot be written into a filter). Rejects with
+   * {@link KlaviyoLookupError} when Klaviyo cannot be asked before `deadline` (epoch ms).
+   */
+  async profileByEmail(email: string, deadline: number): Promise<KlaviyoProfileLike | null> {
+    const key = email.trim().toLowerCase()
+    // A quote or backslash would end the filter's string early; no address mailstitch captures has one.
+    if (!key || /["\\\u0000-\u001f]/.test(key)) return null
+    const cached = this.emailCache.get(key)
+    if (cached && cached.expires > this.now()) return cached.value
+    const url = new URL(`${this.base}/api/profiles`)
+    url.searchParams.set('filter', `equals(email,"${key}")`)
+    url.searchParams.set('fields[profile]', 'email,external_id,properties')
+    // A 200 that is not a Get Profiles document is an error, never "no such profile" (as in fetchProfiles).
+    const doc = readListDocument(await this.get(url.toString(), this.profileLimiter, deadline, 'profiles', readListDocument))
+    if (!doc.ok) throw new KlaviyoLookupError(`Klaviyo answered a profiles look-up with ${doc.problem}`)
+    // Email is unique per profile in Klaviyo; should two come back, the one with a bridge id is the useful one.
+    const found = doc.document.data.filter((p) => p.type === 'profile') as KlaviyoProfileLike[]
+    const profile = found.find((p) => profileBridgeId(p) !== undefined) ?? found[0] ?? null
+    remember(this.emailCache, key, profile, this.now() + this.o.cacheTtlMs, this.o.maxCacheEntries)
+    if (profile?.id) this.remember(profile.id, profile)
+    return profile
+  }
+
   /** A metric's own name (Get Metric), kept for the life of the instance; undefined when it cannot be had in time. */
   async metricName(id: string, deadline: number): Promise<string | undefined> {
     const known = this.metricNames.get(id)
     if (known !== undefined) return known ?? undefined
     try {
-      const doc = asRecord(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics'))
-      const name = asRecord(asRecord(doc.data).attributes).name
+      const doc = readResourceDocument(await this.get(`${this.base}/api/metrics/${encodeURIComponent(id)}?fields[metric]=name`, this.metricLimiter, deadline, 'metrics', readResourceDocument))
+      if (!doc.ok) return undefined
+      const name = recordOf(doc.document.attributes).name
       const value = typeof name === 'string' && name ? name : null
       this.metricNames.set(id, value)
       return value ?? undefined
@@ -146,15 +177,7 @@ export class KlaviyoLookup {
   }
 
   private remember(id: string, profile: KlaviyoProfileLike | null): void {
-    if (this.profileCache.size >= this.o.maxCacheEntries) {
-      // Map keeps insertion order: drop the oldest tenth in one go.
-      let drop = Math.ceil(this.o.maxCacheEntries / 10)
-      for (const key of this.profileCache.keys()) {
-        this.profileCache.delete(key)
-        if (--drop <= 0) break
-      }
-    }
-    this.profileCache.set(id, { value: profile, expires: this.now() + this.o.cacheTtlMs })
+    remember(this.profileCache, id, profile, this.now() + this.o.cacheTtlMs, this.o.maxCacheEntries)
   }
 
   private async fetchProfiles(ids: string[], deadline: number): Promise<Map<string, KlaviyoProfileLike>> {
@@ -165,19 +188,21 @@ export class KlaviyoLookup {
     url.searchParams.set('fields[profile]', 'email,external_id,properties')
     let next: string | null = url.toString()
     while (next) {
-      const doc = asRecord(await this.get(next, this.profileLimiter, deadline, 'profiles'))
-      for (const r of Array.isArray(doc.data) ? doc.data : []) {
-        const p = asRecord(r)
-        if (typeof p.id === 'string') found.set(p.id, p as KlaviyoProfileLike)
-      }
-      const link = asRecord(doc.links).next
-      next = typeof link === 'string' && link ? link : null
+      // A 200 that is not a Get Profiles document is an error, never "no such profile": relaying
+      // unstitched would key the event to `klaviyo:<id>`, and Segment would drop the stitched retry.
+      const doc = readListDocument(await this.get(next, this.profileLimiter, deadline, 'profiles', readListDocument))
+      if (!doc.ok) throw new KlaviyoLookupError(`Klaviyo answered a profiles look-up with ${doc.problem}`)
+      for (const p of doc.document.data) if (p.type === 'profile') found.set(p.id, p as KlaviyoProfileLike)
+      next = doc.document.next
     }
     return found
   }
 
-  /** GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while time allows. */
-  private async get(url: string, limiter: RateLimiter, deadline: number, kind: 'profiles' | 'metrics'): Promise<unknown> {
+  /**
+   * GET with the private key, within the rate budget and the deadline; 429/5xx/network retried while
+   * time allows, and so is a 2xx that is not JSON or fails `check` (a proxy's maintenance page).
+   */
+  private async get(url: string, limiter: RateLimiter, deadline: number, kind: 'profiles' | 'metrics', check?: (body: unknown) => DocumentCheck<unknown>): Promise<unknown> {
     return retryUntilDeadline<unknown>(
       async () => {
         try {
@@ -194,13 +219,24 @@ export class KlaviyoLookup {
               revision: KLAVIYO_REVISION,
               accept: 'application/vnd.api+json',
             },
-            signal: AbortSignal.timeout(Math.max(1, Math.min(this.o.timeoutMs, deadline - this.now()))),
+            signal: AbortSignal.timeout(Math.max(1, Math.ceil(Math.min(this.o.timeoutMs, deadline - this.now())))),
           })
-          if (res.ok) return { ok: true, value: await res.json() }
+          if (res.ok) {
+            const text = await res.text()
+            let body: unknown
+            try {
+              body = JSON.parse(text)
+            } catch {
+              body = text
+            }
+            const checked = check ? check(body) : typeof body === 'string' ? { ok: false as const, problem: 'a body that is not JSON' } : undefined
+            if (checked && !checked.ok) return { ok: false, failure: new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up with ${checked.problem}`, res.status), retry: true }
+            return { ok: true, value: body }
+          }
           await res.body?.cancel().catch(() => undefined)
           const failure = new KlaviyoLookupError(`Klaviyo answered ${res.status} to a ${kind} look-up`, res.status)
           // 401/403/404/400 will not get better by retrying.
-          return { ok: false, failure, retry: res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers) }
+          return { ok: false, failure, retry: res.status === 429 || res.status >= 500, retryAfterMs: retryAfterMs(res.headers, this.now()) }
         } catch (err) {
           return { ok: false, failure: new KlaviyoLookupError(`Klaviyo ${kind} look-up failed: ${err instanceof Error ? err.message : String(err)}`), retry: true }
         }
@@ -212,6 +248,15 @@ export class KlaviyoLookup {
   }
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
+function remember<T>(cache: Map<string, CacheEntry<T>>, key: string, value: T, expires: number, max: number): void {
+  if (cache.size >= max) {
+    // Map keeps insertion order: drop the oldest tenth in one go.
+    let drop = Math.ceil(max / 10)
+    for (const k of cache.keys()) {
+      cache.delete(k)
+      if (--drop <= 0) break
+    }
+  }
+  cache.delete(key)
+  cache.set(key, { value, expires })
 }

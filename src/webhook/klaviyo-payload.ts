@@ -9,6 +9,7 @@
  */
 import { metricForTopic } from '../shared/klaviyo-map'
 import type { KlaviyoEventLike, KlaviyoProfileLike, RelayedMetricName } from '../shared/klaviyo-map'
+import { recordOf } from '../shared/json'
 
 /** One `data[]` item, read. */
 export interface DeliveryItem {
@@ -26,17 +27,17 @@ export interface DeliveryItem {
 
 /** Read one `data[]` item (anything: unknown shapes give an item with nothing to relay). */
 export function readDeliveryItem(raw: unknown): DeliveryItem {
-  const item = asRecord(raw)
-  const payload = asRecord(item.payload)
-  const data = asRecord(payload.data)
+  const item = recordOf(raw)
+  const payload = recordOf(item.payload)
+  const data = recordOf(payload.data)
   // `payload` is a Get Event document (`{data, included}`); a bare event resource is accepted too.
   const source = Object.keys(data).length ? data : payload
-  const included = Array.isArray(payload.included) ? payload.included.map(asRecord) : []
-  const relationships = asRecord(source.relationships)
-  const metricId = str(asRecord(asRecord(relationships.metric).data).id)
-  const profileId = str(asRecord(asRecord(relationships.profile).data).id)
+  const included = Array.isArray(payload.included) ? payload.included.map(recordOf) : []
+  const relationships = recordOf(source.relationships)
+  const metricId = str(recordOf(recordOf(relationships.metric).data).id)
+  const profileId = str(recordOf(recordOf(relationships.profile).data).id)
 
-  const attributes = { ...asRecord(source.attributes) }
+  const attributes = { ...recordOf(source.attributes) }
   // The published example writes `2023-08-10 07:21:56+00:00`; make it ISO 8601 so every runtime parses it.
   if (typeof attributes.datetime === 'string') attributes.datetime = attributes.datetime.trim().replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2')
   const event: KlaviyoEventLike = {
@@ -51,7 +52,7 @@ export function readDeliveryItem(raw: unknown): DeliveryItem {
   return {
     event,
     metricId,
-    includedMetricName: str(asRecord(metric?.attributes).name),
+    includedMetricName: str(recordOf(metric?.attributes).name),
     topicMetricName: metricForTopic(item.topic),
     profileId: profileId ?? str(profile?.id),
     includedProfile: profile as KlaviyoProfileLike | undefined,
@@ -62,6 +63,3 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim() : undefined
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
-}

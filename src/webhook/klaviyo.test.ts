@@ -33,6 +33,7 @@ function setup(extra: Partial<KlaviyoWebhookOptions> = {}) {
   return { segment, lookup, send }
 }
 
+const metricCalls = () => sandbox.klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/metrics/')).length
 const profileCalls = () => sandbox.klaviyo.serverRequests().filter((r) => r.path.startsWith('/api/profiles')).length
 
 describe('handleKlaviyoWebhook', () => {
@@ -77,17 +78,22 @@ describe('handleKlaviyoWebhook', () => {
     expect(segment.received.map((m) => m.event)).toEqual(['Email Delivered', 'Email Delivered', 'Email Delivered', 'Email Opened', 'Email Bounced', 'Email Marked as Spam', 'Unsubscribed'])
   })
 
-  it("prefers the metric's own name (included, or looked up) over the topic", async () => {
+  it("takes the metric's name from the payload, else the topic; calls Get Metric only when neither names it", async () => {
     const { ada, openedMetricId } = seed()
     const { segment, send } = setup()
     await send([
       klaviyoItem({ id: 'A', topic: 'event:klaviyo.received_email', profileId: ada.id, included: { metricName: 'Clicked Email', profile: { email: 'x@example.com' } } }),
-      // Not included: the metric id resolves through Get Metric to "Opened Email".
-      klaviyoItem({ id: 'B', topic: 'event:klaviyo.received_email', profileId: ada.id, metricId: openedMetricId }),
+      // Not included, but the topic names the metric: no Get Metric call.
+      klaviyoItem({ id: 'B', topic: 'event:klaviyo.opened_email', profileId: ada.id, metricId: openedMetricId }),
     ])
     expect(segment.received.map((m) => [m.messageId, m.event])).toEqual([['klaviyo-A', 'Email Link Clicked'], ['klaviyo-B', 'Email Opened']])
     // The included profile is used as is: no look-up for it.
     expect(segment.received[0]).toMatchObject({ anonymousId: `klaviyo:${ada.id}`, context: { traits: { email: 'x@example.com' } } })
+    expect(metricCalls()).toBe(0)
+    // A topic that names no relayed metric: the metric id resolves through Get Metric to "Opened Email".
+    await send([klaviyoItem({ id: 'C', topic: 'event:klaviyo.some_new_topic', profileId: ada.id, metricId: openedMetricId })])
+    expect(segment.received.map((m) => m.event)).toEqual(['Email Link Clicked', 'Email Opened', 'Email Opened'])
+    expect(metricCalls()).toBe(1)
   })
 
   it('a 1,000-event delivery over 250 profiles costs 3 Get Profiles calls, and a second delivery none (cache)', async () => {

@@ -13,9 +13,11 @@
 import { isRelayedMetric, mapKlaviyoEvent, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_AFTER_SECONDS, jsonResponse, readBodyCapped } from './http'
 import { boundedLog } from '../shared/log-line'
+import type { DeliveryReport } from './segment-delivery'
 import { readDeliveryItem, type DeliveryItem } from './klaviyo-payload'
 import type { KlaviyoLookup } from './klaviyo-lookup'
 import { DEFAULT_TOLERANCE_SECONDS, verifyKlaviyoSignature } from './signature'
+import { recordOf } from '../shared/json'
 
 /** Time allowed for profile and metric look-ups before answering 503, ms. */
 export const DEFAULT_LOOKUP_BUDGET_MS = 10_000
@@ -40,7 +42,7 @@ export interface KlaviyoWebhookOptions extends MapOptions {
 export async function handleKlaviyoWebhook(
   request: Request,
   options: KlaviyoWebhookOptions,
-  deliver: (messages: RelayTrackMessage[]) => Promise<void>,
+  deliver: (messages: RelayTrackMessage[]) => Promise<DeliveryReport | void>,
 ): Promise<Response> {
   const log = boundedLog(options.log ?? (() => undefined))
   const now = options.now ?? Date.now
@@ -67,9 +69,9 @@ export async function handleKlaviyoWebhook(
   } catch {
     return jsonResponse(400, { ok: false, error: 'malformed_json' })
   }
-  const root = asRecord(doc)
+  const root = recordOf(doc)
   const headerId = request.headers.get('klaviyo-webhook-id')
-  const metaId = asRecord(root.meta).klaviyo_webhook_id
+  const metaId = recordOf(root.meta).klaviyo_webhook_id
   if (!headerId || typeof metaId !== 'string' || metaId !== headerId) return jsonResponse(401, { ok: false, error: 'webhook_id_mismatch' })
   if (!Array.isArray(root.data)) return jsonResponse(400, { ok: false, error: 'data_not_an_array' })
 
@@ -96,14 +98,22 @@ export async function handleKlaviyoWebhook(
   }
   const skipped = received - messages.length
 
+  let report: DeliveryReport | void
   try {
-    await deliver(messages)
+    report = await deliver(messages)
   } catch (err) {
     log(`klaviyo webhook: Segment did not accept ${messages.length} event(s) (${err instanceof Error ? err.message : String(err)}); answering 503`)
     return jsonResponse(503, { ok: false, error: 'segment_unavailable', received, skipped }, { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) })
   }
-  log(`klaviyo webhook: received ${received}, sent ${messages.length}, skipped ${skipped}`)
-  return jsonResponse(200, { ok: true, received, sent: messages.length, skipped })
+  // Refused for good (Segment's 400 for that one event, or too large even cut): a redelivery would
+  // be refused again, so the delivery is answered 200 (Klaviyo stops retrying) and says which.
+  const refused = report ? report.refused : []
+  const sent = messages.length - refused.length
+  if (report?.truncated.length) log(`klaviyo webhook: ${report.truncated.length} event(s) cut to fit Segment's 32 KB (properties.truncated): ${report.truncated.slice(0, 10).join(', ')}`)
+  for (const r of refused.slice(0, 20)) log(`klaviyo webhook: Segment refused ${r.messageId} for good (${r.reason}); the other events were delivered`)
+  log(`klaviyo webhook: received ${received}, sent ${sent}, skipped ${skipped}` + (refused.length ? `, refused ${refused.length}` : ''))
+  if (refused.length) return jsonResponse(200, { ok: true, received, sent, skipped, refused: refused.map((r) => r.messageId) })
+  return jsonResponse(200, { ok: true, received, sent, skipped })
 }
 
 interface Resolved {
@@ -114,7 +124,7 @@ interface Resolved {
 
 /**
  * Look up what the payload only references: every missing profile in batched calls, and the
- * metric's own name when the payload did not include it (best effort: the topic names it too).
+ * metric's own name when neither the payload nor the topic names it (best effort).
  * Rejects when a profile cannot be had in time: relaying without it would key the event to
  * `klaviyo:<profile id>`, and Segment would then drop the stitched copy of a later retry as a duplicate.
  */
@@ -124,7 +134,8 @@ async function resolveReferences(items: DeliveryItem[], lookup: KlaviyoLookup | 
   const profileIds = new Set<string>()
   const metricIds = new Set<string>()
   for (const item of items) {
-    if (!item.includedMetricName && item.metricId) metricIds.add(item.metricId)
+    // The topic names the metric (email_delivered → Received Email): no Get Metric call for it.
+    if (!item.includedMetricName && !item.topicMetricName && item.metricId) metricIds.add(item.metricId)
     const relayable = item.includedMetricName ? isRelayedMetric(item.includedMetricName) : item.topicMetricName !== undefined || item.metricId !== undefined
     if (relayable && !item.includedProfile && item.profileId) profileIds.add(item.profileId)
   }
@@ -139,6 +150,3 @@ async function resolveReferences(items: DeliveryItem[], lookup: KlaviyoLookup | 
   return resolved
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
-}

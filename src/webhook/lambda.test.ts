@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildKlaviyoWebhook } from '../../sandbox/webhook-sender'
+import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 import { functionUrlExample, httpApiGetExample, httpApiV2Example } from '../../test/helpers/aws-events'
 import { useSandboxServices } from '../../test/helpers/sandbox-services'
 import { createLambdaHandler, handler, lambdaHandlerFor, type LambdaHttpEvent } from './lambda'
@@ -33,6 +34,24 @@ function eventFrom(example: typeof functionUrlExample | typeof httpApiV2Example,
 }
 
 describe('mailstitch/relay/lambda', () => {
+  it("keys a Shopify order without the attribute to its email's Klaviyo profile (Visitor Linked where the attribute differs)", async () => {
+    sandbox.klaviyo.store.createOrUpdateProfile({ email: 'ada@example.com', properties: { segment_anonymous_id: 'anon-ada' } })
+    const run = createLambdaHandler({ SHOPIFY_WEBHOOK_SECRET: 'shpss_lambda', KLAVIYO_PRIVATE_KEY: PK, SEGMENT_WRITE_KEY: WK, KLAVIYO_API_BASE: sandbox.klaviyo.url, SEGMENT_API_HOST: sandbox.segment.url })
+    const send = async (order: Parameters<typeof buildShopifyWebhook>[0]['order']) => {
+      const req = buildShopifyWebhook({ secret: 'shpss_lambda', order })
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]))
+      return run({ ...functionUrlExample, headers, body: req.body, isBase64Encoded: false })
+    }
+    expect((await send({ orderId: '7001', customerId: null, email: 'ada@example.com' })).statusCode).toBe(200)
+    expect((await send({ orderId: '7002', bridgeId: 'this-browser-0001', email: 'ada@example.com' })).statusCode).toBe(200)
+    await sandbox.segment.waitFor((e) => e.event === 'Visitor Linked')
+    expect(sandbox.segment.events().map((e) => [e.event, e.anonymousId, e.messageId])).toEqual([
+      ['Order Completed', 'anon-ada', 'shopify-order-7001'],
+      ['Order Completed', 'this-browser-0001', 'shopify-order-7002'],
+      ['Visitor Linked', 'this-browser-0001', 'shopify-visitor-link-7002'],
+    ])
+  })
+
   it("relays a signed batch from AWS's function URL example event (text body)", async () => {
     const run = createLambdaHandler(env)
     const out = await run(eventFrom(functionUrlExample, signedBatch(), false))

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { retryAfterMs, retryUntilDeadline, sleep, type AttemptResult, type RetryClock } from './retry'
+import { MAX_RETRY_AFTER_MS, backoffDelay, retryAfterMs, retryUntilDeadline, sleep, type AttemptResult, type RetryClock } from './retry'
 
 /** A clock that only moves when the code under test sleeps; records each wait. */
 function steppedClock(start = 1_000_000): RetryClock & { waits: number[] } {
@@ -99,11 +99,38 @@ describe('sleep', () => {
 })
 
 describe('retryAfterMs', () => {
-  it('reads delay-seconds; ignores an absent header, an HTTP date and a negative number', () => {
+  it('reads delay-seconds and HTTP-dates, at most 5 minutes; ignores an absent, unreadable or negative header', () => {
     expect(retryAfterMs(new Headers({ 'retry-after': '2' }))).toBe(2_000)
     expect(retryAfterMs(new Headers({ 'retry-after': '0' }))).toBe(0)
     expect(retryAfterMs(new Headers())).toBeUndefined()
-    expect(retryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' }))).toBeUndefined()
+    const now = Date.parse('2026-10-21T07:27:30Z')
+    expect(retryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' }), now)).toBe(30_000)
+    expect(retryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2026 07:00:00 GMT' }), now)).toBe(0)
+    expect(retryAfterMs(new Headers({ 'retry-after': '86400' }))).toBe(MAX_RETRY_AFTER_MS)
     expect(retryAfterMs(new Headers({ 'retry-after': '-5' }))).toBeUndefined()
+    expect(retryAfterMs(new Headers({ 'retry-after': 'soon' }))).toBeUndefined()
+  })
+})
+
+describe('backoffDelay and jitter', () => {
+  it('doubles from the base up to the cap, jitter spreading it over ±50 %', () => {
+    const policy = { baseDelayMs: 500, maxDelayMs: 4_000 }
+    expect([0, 1, 2, 3, 4].map((n) => backoffDelay(policy, n))).toEqual([500, 1000, 2000, 4000, 4000])
+    expect(backoffDelay({ ...policy, jitter: true }, 1, () => 0)).toBe(500)
+    expect(backoffDelay({ ...policy, jitter: true }, 1, () => 0.999)).toBeCloseTo(1499, 0)
+  })
+})
+
+describe('abort', () => {
+  it('an abort cuts the wait short and ends the retries with the last failure', async () => {
+    const ctl = new AbortController()
+    let calls = 0
+    const clock: RetryClock = { now: () => 0, sleep: async (_ms, signal) => void (ctl.abort(), signal) }
+    await expect(retryUntilDeadline(async () => (calls++, fail(true)), { baseDelayMs: 1_000 }, Infinity, clock, ctl.signal)).rejects.toThrow('no')
+    expect(calls).toBe(1)
+    // The real sleep resolves at once on an abort.
+    const stopped = new AbortController()
+    stopped.abort()
+    await sleep(3_600_000, stopped.signal)
   })
 })

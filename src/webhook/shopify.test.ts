@@ -5,11 +5,12 @@ import type { SegmentTrackMessage } from '../shared/segment-message'
 import { shopifyWebhookRequest, signShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 import { EXAMPLE_CUSTOMER_ID, EXAMPLE_ORDER_ID, exampleCheckoutCompleted, exampleOrderWebhookBody } from '../../sandbox/shopify/examples'
 import { useSandboxServices } from '../../test/helpers/sandbox-services'
+import { KlaviyoLookup } from './klaviyo-lookup'
 
 const SECRET = 'shpss_0123456789abcdef0123456789abcdef'
 const BRIDGE = '3f1c9a52-7d0e-4b7f-9a51-8c2e0f6d4b11'
 const URL = 'https://relay.example/'
-const sandbox = useSandboxServices({ segment: { writeKeys: ['wk_test'] } })
+const sandbox = useSandboxServices({ segment: { writeKeys: ['wk_test'] }, klaviyo: { privateKeys: ['pk_test'] } })
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -189,5 +190,116 @@ describe('handleShopifyWebhook', () => {
     expect(opts.lines[0]!.length).toBeLessThan(600)
     expect(opts.lines[0]).toMatch(/^shopify webhook A+… \(\d+ characters in all\)$/)
     expect(opts.lines[0]).not.toMatch(/[\n\t]/)
+  })
+})
+
+describe('handleShopifyWebhook: orders without the attribute, joined by email (Klaviyo Get Profiles)', () => {
+  const EMAIL_BRIDGE = 'email-visitor-ada-01'
+  const lookup = () => new KlaviyoLookup({ privateKey: 'pk_test', apiBase: sandbox.klaviyo.url })
+  const seedAda = () => sandbox.klaviyo.store.createOrUpdateProfile({ email: 'ada@example.com', properties: { segment_anonymous_id: EMAIL_BRIDGE } }).profile
+  const emailLookups = () => sandbox.klaviyo.serverRequests().filter((r) => r.path === '/api/profiles' && /^equals\(email,/.test(r.query.filter ?? ''))
+  const linkedOptions = (l: KlaviyoLookup) => options({ lookup: l })
+
+  it("keys a guest's order without the attribute to the email's bridge id; one look-up per email while cached", async () => {
+    seedAda()
+    const l = lookup()
+    const deliver = toSegment()
+    const opts = linkedOptions(l)
+    const first = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2001', customerId: null, email: 'Ada@Example.com' } })
+    expect((await handleShopifyWebhook(first, opts, deliver)).status).toBe(200)
+    const event = await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-2001')
+    expect(event).toMatchObject({ event: 'Order Completed', anonymousId: EMAIL_BRIDGE, context: { traits: { email: 'Ada@Example.com' } } })
+    expect(event.userId ?? undefined).toBeUndefined()
+    expect(emailLookups()).toEqual([expect.objectContaining({ status: 200, query: expect.objectContaining({ filter: 'equals(email,"ada@example.com")' }) })])
+    expect(opts.lines.join('\n')).toMatch(/sent Order Completed shopify-order-2001 keyed by the email's bridge id/)
+
+    const second = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2002', email: 'ada@example.com' } })
+    expect((await handleShopifyWebhook(second, opts, deliver)).status).toBe(200)
+    expect(await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-2002')).toMatchObject({ anonymousId: EMAIL_BRIDGE, userId: EXAMPLE_CUSTOMER_ID })
+    expect(emailLookups()).toHaveLength(1)
+    expect(sandbox.segment.events().some((e) => e.event === 'Visitor Linked')).toBe(false)
+  })
+
+  it("lets the attribute win and sends Visitor Linked on the attribute's id when the email's bridge id differs; a redelivery adds nothing", async () => {
+    seedAda()
+    const deliver = toSegment()
+    const opts = linkedOptions(lookup())
+    const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2003', bridgeId: BRIDGE, email: 'ada@example.com' } })
+    const redelivery = request.clone()
+    expect((await handleShopifyWebhook(request, opts, deliver)).status).toBe(200)
+    expect((await handleShopifyWebhook(redelivery, opts, deliver)).status).toBe(200)
+    const linked = await sandbox.segment.waitFor((e) => e.event === 'Visitor Linked')
+    expect(linked).toMatchObject({ anonymousId: BRIDGE, messageId: 'shopify-visitor-link-2003', properties: { bridge_id: EMAIL_BRIDGE, order_id: '2003' } })
+    expect(sandbox.segment.events().map((e) => [e.event, e.anonymousId])).toEqual([
+      ['Order Completed', BRIDGE],
+      ['Visitor Linked', BRIDGE],
+    ])
+  })
+
+  it('leaves an order as before when the email has no profile, or a profile without a bridge id', async () => {
+    sandbox.klaviyo.store.createOrUpdateProfile({ email: 'nobridge@example.com', properties: { plan: 'gold' } })
+    const deliver = toSegment()
+    const opts = linkedOptions(lookup())
+    const customer = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2004', email: 'nobody@example.com' } })
+    expect((await handleShopifyWebhook(customer, opts, deliver)).status).toBe(200)
+    const event = await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-2004')
+    expect(event.userId).toBe(EXAMPLE_CUSTOMER_ID)
+    expect(event.anonymousId ?? undefined).toBeUndefined()
+    const guest = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2005', customerId: null, email: 'nobridge@example.com' } })
+    expect((await handleShopifyWebhook(guest, opts, deliver)).status).toBe(200)
+    expect(opts.lines.join('\n')).toMatch(/skipped order 2005: neither mailstitch_anonymous_id, nor a bridge id for its email, nor a customer/)
+    expect(emailLookups()).toHaveLength(2)
+    expect(deliver.counter.calls).toBe(1)
+  })
+
+  it('answers 503 with Retry-After when Klaviyo fails, sending nothing unkeyed; the retry is keyed to the email', async () => {
+    seedAda()
+    sandbox.klaviyo.setFault({ status: 500, count: 100 })
+    const deliver = toSegment()
+    const opts = linkedOptions(lookup())
+    const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2006', email: 'ada@example.com' } })
+    const retry = request.clone()
+    const response = await handleShopifyWebhook(request, opts, deliver)
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('30')
+    expect(deliver.counter.calls).toBe(0)
+    expect(opts.lines.join('\n')).toMatch(/Klaviyo look-up of order 2006's email failed .*answering 503 so Shopify retries, nothing sent/)
+    sandbox.klaviyo.clearFault()
+    expect((await handleShopifyWebhook(retry, opts, deliver)).status).toBe(200)
+    expect(await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-2006')).toMatchObject({ anonymousId: EMAIL_BRIDGE, userId: EXAMPLE_CUSTOMER_ID })
+    expect(sandbox.segment.events()).toHaveLength(1)
+  })
+
+  it('sends an order with the attribute even when Klaviyo fails, and answers 503 so the retry brings its Visitor Linked', async () => {
+    seedAda()
+    sandbox.klaviyo.setFault({ status: 500, count: 100 })
+    const deliver = toSegment()
+    const opts = linkedOptions(lookup())
+    const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2007', bridgeId: BRIDGE, email: 'ada@example.com' } })
+    const retry = request.clone()
+    const response = await handleShopifyWebhook(request, opts, deliver)
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('30')
+    expect(await sandbox.segment.waitFor((e) => e.messageId === 'shopify-order-2007')).toMatchObject({ anonymousId: BRIDGE })
+    sandbox.klaviyo.clearFault()
+    expect((await handleShopifyWebhook(retry, opts, deliver)).status).toBe(200)
+    await sandbox.segment.waitFor((e) => e.messageId === 'shopify-visitor-link-2007')
+    expect(sandbox.segment.events().map((e) => e.messageId)).toEqual(['shopify-order-2007', 'shopify-visitor-link-2007'])
+  })
+
+  it('fails fast (503) past the Get Profiles budget rather than waiting, and looks nothing up without an email', async () => {
+    seedAda()
+    const strict = new KlaviyoLookup({ privateKey: 'pk_test', apiBase: sandbox.klaviyo.url, cacheTtlMs: 0, profilesRate: [{ limit: 1, windowMs: 60_000 }] })
+    const deliver = toSegment()
+    const opts = linkedOptions(strict)
+    expect((await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2008', customerId: null, email: 'ada@example.com' } }), opts, deliver)).status).toBe(200)
+    const throttled = await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2009', customerId: null, email: 'ada@example.com' } }), opts, deliver)
+    expect(throttled.status).toBe(503)
+    expect(emailLookups()).toHaveLength(1)
+    const noEmail = JSON.parse(exampleOrderWebhookBody({ orderId: '2010', bridgeId: BRIDGE })) as Record<string, unknown>
+    noEmail.email = null
+    noEmail.contact_email = null
+    expect((await handleShopifyWebhook(shopifyWebhookRequest(URL, { secret: SECRET, body: JSON.stringify(noEmail) }), opts, deliver)).status).toBe(200)
+    expect(emailLookups()).toHaveLength(1)
   })
 })

@@ -13,12 +13,23 @@
  * - 200 once Segment accepted the message, 503 only when it did not (or not in time), so Shopify
  *   retries; the contract's fixed messageId makes the retry, a redelivery and the web pixel's copy
  *   of the same order one event in Segment.
+ *
+ * Orders without the `mailstitch_anonymous_id` attribute (CONTRACT.md, "Orders without the
+ * attribute"): with a Klaviyo look-up configured, the order's email is looked up (Get Profiles by
+ * email, cached, within the Get Profiles rate budget the Klaviyo webhooks share) and its profile's
+ * bridge id keys the order. Where the attribute is present it wins, and a different email bridge
+ * id adds `Visitor Linked` on the attribute's id. When Klaviyo cannot answer in time an order
+ * without the attribute is not sent at all (503, Shopify retries): sent keyed to the customer
+ * alone, its keyed retry would be dropped by Segment as a duplicate. An order with the attribute
+ * is sent, and the 503 brings its `Visitor Linked` on the retry.
  */
-import { mapShopifyOrder, type ShopifyOrdersMode } from '../shared/shopify-order'
+import { mapShopifyOrder, shopifyOrderKeys, type ShopifyOrderKeys, type ShopifyOrdersMode } from '../shared/shopify-order'
+import { profileBridgeId } from '../shared/klaviyo-map'
 import type { SegmentTrackMessage } from '../shared/segment-message'
 import { RELAY_NAME, version } from '../shared/version'
 import { DEFAULT_RETRY_AFTER_SECONDS, readBodyCapped } from './http'
 import { boundedLog } from '../shared/log-line'
+import type { KlaviyoLookup } from './klaviyo-lookup'
 
 /** Options of {@link handleShopifyWebhook}. */
 export interface ShopifyWebhookOptions {
@@ -30,10 +41,19 @@ export interface ShopifyWebhookOptions {
   topics?: readonly string[]
   /** Largest body accepted (default 1 MiB). */
   maxBodyBytes?: number
-  /** How long to wait for `deliver` before answering 503 (default 4000 ms, inside Shopify's 5 s). */
+  /** How long the look-up and `deliver` may take together before answering 503 (default 4000 ms, inside Shopify's 5 s). */
   deliverTimeoutMs?: number
+  /** Looks the order's email up in Klaviyo (KLAVIYO_PRIVATE_KEY set); without it only the attribute and the customer key an order. */
+  lookup?: KlaviyoLookup
+  /** Most of that time the Klaviyo look-up may take, ms (default 2000). */
+  lookupBudgetMs?: number
+  now?: () => number
   log?: (line: string) => void
 }
+
+/** Retry-After of a 503 answered because Klaviyo could not be asked, seconds. */
+const LOOKUP_RETRY_AFTER_S = '30'
+const DEFAULT_LOOKUP_BUDGET_MS = 2000
 
 /** Default topics: `orders/create` fires when the checkout completes, as the pixel does. */
 const DEFAULT_SHOPIFY_TOPICS: readonly string[] = ['orders/create']
@@ -50,6 +70,8 @@ export async function handleShopifyWebhook(
 ): Promise<Response> {
   // Webhook id and topic come from the request: the line is escaped and cut, never a forged header verbatim.
   const log = boundedLog(options.log ?? (() => {}))
+  const now = options.now ?? Date.now
+  const deliverTimeoutMs = options.deliverTimeoutMs ?? DEFAULT_DELIVER_TIMEOUT_MS
   const webhookId = request.headers.get('x-shopify-webhook-id') ?? '-'
   const topic = request.headers.get('x-shopify-topic') ?? ''
   const say = (line: string) => log(`shopify webhook ${webhookId} (${topic || 'no topic'}): ${line}`)
@@ -83,24 +105,61 @@ export async function handleShopifyWebhook(
       return answer(400, 'invalid JSON')
     }
 
-    const mapped = mapShopifyOrder(order, { mode: options.orders, library: { name: RELAY_NAME, version } })
+    const keys = shopifyOrderKeys(order)
+    const budget = Math.min(options.lookupBudgetMs ?? DEFAULT_LOOKUP_BUDGET_MS, deliverTimeoutMs)
+    const { emailBridgeId, lookupFailed, lookupMs } = await emailBridgeIdOf(keys, options.lookup, budget, now)
+    if (lookupFailed && !keys.attributeBridgeId) {
+      say(`Klaviyo look-up of order ${keys.orderId}'s email failed (${lookupFailed}); answering 503 so Shopify retries, nothing sent`)
+      return answer(503, 'klaviyo lookup failed', { 'retry-after': LOOKUP_RETRY_AFTER_S })
+    }
+
+    const mapped = mapShopifyOrder(order, { mode: options.orders, library: { name: RELAY_NAME, version }, emailBridgeId })
     if (!mapped.ok) {
       const which = mapped.orderId ? `order ${mapped.orderId}` : 'order'
-      say(`skipped ${which}: ${mapped.reason === 'no_visitor' ? 'neither mailstitch_anonymous_id nor a customer' : 'no order id'}`)
+      const why = mapped.reason !== 'no_visitor' ? 'no order id' : options.lookup ? 'neither mailstitch_anonymous_id, nor a bridge id for its email, nor a customer' : 'neither mailstitch_anonymous_id nor a customer'
+      say(`skipped ${which}: ${why}`)
       return answer(200, 'skipped')
     }
 
-    const sent = await withTimeout(Promise.resolve().then(() => deliver([mapped.message])), options.deliverTimeoutMs ?? DEFAULT_DELIVER_TIMEOUT_MS)
+    const messages: SegmentTrackMessage[] = mapped.linked ? [mapped.message, mapped.linked] : [mapped.message]
+    const timeoutMs = Math.max(1, deliverTimeoutMs - lookupMs)
+    const sent = await withTimeout(Promise.resolve().then(() => deliver(messages)), timeoutMs)
+    const ids = messages.map((m) => m.messageId).join(' + ')
     if (sent !== 'ok') {
-      say(`Segment did not accept ${mapped.message.messageId}: ${sent}; answering 503 so Shopify retries`)
+      say(`Segment did not accept ${ids}: ${sent}; answering 503 so Shopify retries`)
       return answer(503, 'segment unavailable')
     }
-    say(`sent ${mapped.message.event} ${mapped.message.messageId}`)
+    const keyedBy = keys.attributeBridgeId ? 'the cart attribute' : emailBridgeId ? 'the email\'s bridge id' : 'the customer id'
+    if (lookupFailed) {
+      say(`sent ${mapped.message.event} ${ids} keyed by ${keyedBy}; Klaviyo look-up failed (${lookupFailed}): answering 503 so Shopify retries for the Visitor Linked check`)
+      return answer(503, 'klaviyo lookup failed', { 'retry-after': LOOKUP_RETRY_AFTER_S })
+    }
+    say(`sent ${mapped.message.event} ${ids} keyed by ${keyedBy}`)
     return answer(200, 'ok')
   } catch (error) {
     // Never let one request take the server down; a 500 makes Shopify retry.
     say(`failed: ${describe(error)}`)
     return answer(500, 'internal error')
+  }
+}
+
+/** What the Klaviyo look-up of an order's email gave: its bridge id, or why there is none, and how long it took. */
+interface EmailLookup {
+  emailBridgeId?: string
+  /** Why Klaviyo could not be asked in time (the order must then not be sent unkeyed). */
+  lookupFailed?: string
+  lookupMs: number
+}
+
+/** The bridge id of the order's email (Get Profiles by email, within `budgetMs`); nothing to ask without a look-up, an order id or an email. */
+async function emailBridgeIdOf(keys: ShopifyOrderKeys, lookup: KlaviyoLookup | undefined, budgetMs: number, now: () => number): Promise<EmailLookup> {
+  if (!lookup || !keys.orderId || !keys.email) return { lookupMs: 0 }
+  const started = now()
+  try {
+    const emailBridgeId = profileBridgeId(await lookup.profileByEmail(keys.email, started + budgetMs))
+    return { emailBridgeId, lookupMs: Math.max(0, now() - started) }
+  } catch (error) {
+    return { lookupFailed: describe(error), lookupMs: Math.max(0, now() - started) }
   }
 }
 
@@ -148,8 +207,8 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-function answer(status: number, message: string): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (status === 503) headers['retry-after'] = String(DEFAULT_RETRY_AFTER_SECONDS)
-  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers })
+function answer(status: number, message: string, headers: Record<string, string> = {}): Response {
+  // Every 503 says when to come back, whichever step made it.
+  const retry: Record<string, string> = status === 503 ? { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) } : {}
+  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers: { 'content-type': 'application/json', ...retry, ...headers } })
 }

@@ -120,6 +120,17 @@ describe('mailstitch/relay/worker on workerd', () => {
     expect(sandbox.segment.events()).toHaveLength(1)
   })
 
+  it("keys a Shopify order without the attribute to its email's Klaviyo profile, also in a Shopify-only Worker", async () => {
+    seed()
+    const mf = await worker({ KLAVIYO_WEBHOOK_SECRET: '' })
+    const order = buildShopifyWebhook({ secret: SHOPIFY_SECRET, order: { orderId: '5801', customerId: null, email: 'ada@example.com' } })
+    const res = await mf.dispatchFetch('https://relay.example.workers.dev/shopify', { method: 'POST', headers: order.headers, body: order.body })
+    expect(res.status).toBe(200)
+    await res.arrayBuffer()
+    expect(sandbox.segment.events()).toEqual([expect.objectContaining({ event: 'Order Completed', anonymousId: 'anon-ada', messageId: 'shopify-order-5801' })])
+    expect(sandbox.klaviyo.serverRequests().filter((r) => r.query.filter === 'equals(email,"ada@example.com")')).toHaveLength(1)
+  })
+
   it('refuses a forged batch with 401 and sends nothing', async () => {
     const mf = await worker()
     const ok = await post(mf)

@@ -48,7 +48,7 @@ ol.tl:before{content:"";position:absolute;left:82px;top:0;bottom:0;width:2px;bac
 .row .t{font:11px ui-monospace,Menlo,monospace;color:#6b7280;text-align:right}
 .dot{width:11px;height:11px;border-radius:50%;background:#3b82f6;border:2px solid #fff;box-shadow:0 0 0 1px #cbd5e1;justify-self:center;z-index:1}
 .row.relay .dot{background:#8b5cf6}.row.stitch .dot{background:#10b981;width:15px;height:15px}.row.order .dot{background:#f59e0b;width:15px;height:15px}
-.dev{font:700 10px system-ui;border-radius:4px;padding:1px 4px;text-align:center}.src{font:700 9px system-ui;letter-spacing:.04em;color:#6d28d9;background:#f5f3ff;border-radius:4px;padding:1px 3px;text-align:center}
+.dev{font:700 10px system-ui;border-radius:4px;padding:1px 4px;text-align:center}.src{font:700 9px system-ui;letter-spacing:.04em;color:#6d28d9;background:#f5f3ff;border-radius:4px;padding:1px 3px;text-align:center}.src.shop{color:#047857;background:#ecfdf5}
 .what{min-width:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.what b{font-weight:600}.what .d{color:#4b5563;margin-left:6px}
 .row.relay .what b{color:#5b21b6}.row.stitch .what b{color:#047857}.row.order .what b{color:#b45309}
 .callout{margin:2px 0 6px 114px;font-size:12px;border-radius:8px;padding:6px 10px}
@@ -74,6 +74,13 @@ function deviceColor(d: Device | undefined, i: number): string {
   if (d?.host?.startsWith('127.0.0.1')) return PALETTE[0]!
   if (d?.host?.startsWith('localhost')) return PALETTE[1]!
   return PALETTE[(i + 2) % PALETTE.length]!
+}
+
+/** A row without a device: badged by where it came from (a Klaviyo email event, a Shopify order path), else blank. */
+function sourceBadge(source: string): HTMLElement {
+  if (source === 'relay') return h('span', { class: 'src', title: 'Klaviyo email event, relayed to Segment by mailstitch' }, 'KLAV')
+  if (source === 'shopify') return h('span', { class: 'src shop', title: "Shopify order: from the relay's orders/create webhook or the web pixel" }, 'SHOP')
+  return h('span')
 }
 
 function devChip(id: string, devices: Device[], withHost: boolean): HTMLElement {
@@ -111,7 +118,7 @@ function row(e: Entry, devices: Device[], col: string): Child[] {
       },
       h('span', { class: 't' }, clock(e.time)),
       h('span', { class: 'dot' }),
-      e.device ? devChip(e.device, devices, false) : e.source === 'relay' ? h('span', { class: 'src', title: 'Klaviyo email event, relayed to Segment by mailstitch' }, 'KLAV') : h('span'),
+      e.device ? devChip(e.device, devices, false) : sourceBadge(e.source),
       h('span', { class: 'what' }, h('b', null, e.stitch ? `★ ${e.title}` : e.order ? `$ ${e.title}` : e.title), e.detail ? h('span', { class: 'd' }, e.detail) : null),
     ),
   ]

@@ -8,6 +8,7 @@ import { CURRENCY, productBySlug, productProperties, type Product } from '../cat
 interface AnalyticsUser {
   anonymousId(): string | null
   id(): string | null
+  traits(): { email?: unknown } | undefined
 }
 interface Analytics {
   track(event: string, props?: Record<string, unknown>, options?: Record<string, unknown>, cb?: () => void): unknown
@@ -108,7 +109,19 @@ function cartPage(): void {
   }
   table.append(el('tr', {}, el('td', {}, el('b', {}, 'Total')), el('td', {}), el('td', {}, el('b', { id: 'cart-total' }, money(total)))))
   const button = el('button', { class: 'btn', id: 'place-order', type: 'button' }, 'Place order')
-  box.append(table, el('p', { style: 'margin-top:18px' }, button))
+  // Shopify's checkout asks the buyer for their email; the order (and its webhook) carries it.
+  const contact = el('input', { type: 'email', id: 'checkout-email', placeholder: 'Email for your order', autocomplete: 'email', style: 'padding:8px;min-width:260px' }) as HTMLInputElement
+  if (cfg.checkout === 'shopify') {
+    box.append(table, el('p', { style: 'margin-top:18px' }, el('label', { for: 'checkout-email' }, 'Contact (Shopify checkout): '), contact))
+    // This browser's own email, where it knows one (a capture here); another device types it.
+    w.analytics.ready(() => {
+      const known = w.analytics.user().traits()?.email
+      if (!contact.value && typeof known === 'string') contact.value = known
+    })
+  } else {
+    box.append(table)
+  }
+  box.append(el('p', { style: 'margin-top:18px' }, button))
   button.addEventListener('click', () => {
     button.setAttribute('disabled', '')
     const orderId = 'HL' + Date.now().toString(36).toUpperCase()
@@ -125,8 +138,14 @@ function cartPage(): void {
       // the Shopify add-on would have written into its attributes, and Shopify's orders/create
       // webhook brings the order to Segment through the relay.
       const bridgeId = w.mailstitch?.instance?.linkParams().mst ?? ''
-      fetch('/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines, bridgeId }) })
-        .then((r) => r.json() as Promise<{ order_id?: string }>)
+      const email = contact.value.trim()
+      if (!email || !contact.checkValidity()) {
+        button.removeAttribute('disabled')
+        contact.focus()
+        return
+      }
+      fetch('/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines, bridgeId, email }) })
+        .then((r) => (r.ok ? (r.json() as Promise<{ order_id?: string }>) : Promise.reject(new Error(String(r.status)))))
         .then((placed) => {
           writeCart([])
           localStorage.removeItem('hl_cart_id')

@@ -4,10 +4,16 @@
  * `checkout.attributes` (`mailstitch_anonymous_id`), with the same messageId as the relay's order
  * webhook so Segment keeps one of the two. The mapping is mailstitch's src/shared/shopify-order.ts.
  * Events: https://shopify.dev/docs/api/web-pixels-api/standard-events/checkout_completed
+ *
+ * A checkout without the attribute (an express checkout from a product page, a cart the add-on
+ * never saw) falls back to the bridge id the browser SDK stored on the storefront: its `mst_state`
+ * cookie, read through the standard API's `browser.cookie.get`, which runs in the top frame
+ * (https://shopify.dev/docs/api/web-pixels-api/standard-api/browser). The messageId is the same.
  */
 import type { ExtensionApi } from '@shopify/web-pixels-extension'
 import { mapCheckoutCompleted, type ShopifyOrderMessage } from '../../../../../src/shared/shopify-order'
 import { version } from '../../../../../src/shared/version'
+import { STATE_COOKIE_NAME, bridgeIdFromStateCookie } from '../../../../../src/shared/stored-bridge'
 
 /** `context.library.name` of what the pixel sends. */
 export const PIXEL_NAME = 'mailstitch-pixel'
@@ -18,7 +24,7 @@ const ATTEMPTS = 3
 
 type Privacy = ExtensionApi['init']['customerPrivacy']
 /** The part of the pixel API the pixel uses. */
-export type PixelApi = Pick<ExtensionApi, 'analytics' | 'init' | 'settings'> & Partial<Pick<ExtensionApi, 'customerPrivacy'>>
+export type PixelApi = Pick<ExtensionApi, 'analytics' | 'init' | 'settings'> & Partial<Pick<ExtensionApi, 'customerPrivacy' | 'browser'>>
 
 /** Start listening; returns nothing and never throws into the pixel manager. */
 export function startMailstitchPixel(api: PixelApi, send: typeof fetch = fetch): void {
@@ -42,15 +48,26 @@ export function startMailstitchPixel(api: PixelApi, send: typeof fetch = fetch):
   })
 
   api.analytics.subscribe('checkout_completed', (event) => {
+    void onCheckoutCompleted(event)
+  })
+
+  async function onCheckoutCompleted(event: unknown): Promise<void> {
     try {
-      const mapped = mapCheckoutCompleted(event, { mode, library: { name: PIXEL_NAME, version } })
-      if (!mapped.ok) return // no order id, or neither a bridge id nor a customer: nothing to key it to
+      const library = { name: PIXEL_NAME, version }
+      let mapped = mapCheckoutCompleted(event, { mode, library })
+      if (!mapped.ok && mapped.reason === 'no_order_id') return
+      if (!mapped.ok || !mapped.message.anonymousId) {
+        // No attribute on the checkout: the bridge id stored in this browser, if any, keys the order.
+        const stored = await storedBridgeId(api.browser)
+        if (stored) mapped = mapCheckoutCompleted(event, { mode, library, storedBridgeId: stored })
+      }
+      if (!mapped.ok) return // neither a bridge id nor a customer: nothing to key it to
       if (allowed) void deliver(mapped.message)
       else waiting = mapped.message // kept in memory only, sent if the visitor allows it on this page
     } catch {
       // never throw into the pixel manager
     }
-  })
+  }
 
   async function deliver(message: ShopifyOrderMessage): Promise<void> {
     // text/plain with the write key in the body, as analytics.js does: no CORS preflight.
@@ -65,6 +82,15 @@ export function startMailstitchPixel(api: PixelApi, send: typeof fetch = fetch):
       }
       if (attempt < ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 1000 * attempt))
     }
+  }
+}
+
+/** The bridge id in the storefront's `mst_state` cookie; undefined when absent, unreadable, or the API is missing. */
+async function storedBridgeId(browser: PixelApi['browser']): Promise<string | undefined> {
+  try {
+    return bridgeIdFromStateCookie(await browser?.cookie?.get(STATE_COOKIE_NAME))
+  } catch {
+    return undefined
   }
 }
 
