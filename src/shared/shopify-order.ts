@@ -61,14 +61,14 @@ export type ShopifyOrderMessage =
   | SegmentTrackMessage<'Order Linked', OrderLinkedProperties>
 
 /** Properties of the `Visitor Linked` an order sends (CONTRACT.md, "Orders without the attribute"). */
-export type OrderVisitorLinkedProperties = {
+type OrderVisitorLinkedProperties = {
   /** The bridge id of the order's email (its Klaviyo profile's `segment_anonymous_id`). */
   bridge_id: string
   order_id: string
 }
 
 /** `track('Visitor Linked', { bridge_id, order_id })` on the attribute's id: joins this browser to the email's visitor. */
-export type OrderVisitorLinkedMessage = SegmentTrackMessage<typeof VISITOR_LINKED, OrderVisitorLinkedProperties>
+type OrderVisitorLinkedMessage = SegmentTrackMessage<typeof VISITOR_LINKED, OrderVisitorLinkedProperties>
 
 /** Why an order produced no message. */
 type ShopifyOrderSkipReason = 'no_order_id' | 'no_visitor'
