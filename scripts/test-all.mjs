@@ -49,6 +49,8 @@ mkdirSync('.reports', { recursive: true })
 const built = check('build', 'npm', ['run', 'build', '--silent'])
 check('typecheck', 'npm', ['run', 'typecheck', '--silent'])
 check('lint', 'npm', ['run', 'lint', '--silent'])
+// No unused export or file (knip.jsonc: the real entry points from rollup.config.mjs, scripts, tests).
+check('knip', 'npm', ['run', 'knip', '--silent'])
 if (built) check('bundle budget', 'node', ['scripts/size-check.mjs'])
 if (built) check('shopify theme check', 'node', ['scripts/theme-check.mjs'])
 

@@ -68,7 +68,7 @@ export function beginCapture(context: Context, raw: unknown, request: CaptureReq
 export const SEND_DELAY_MS = 25
 
 /** Run `work` once the navigation a submit may have started is under way (see SEND_DELAY_MS). */
-export function afterThisTask(work: () => void): void {
+function afterThisTask(work: () => void): void {
   setTimeout(work, SEND_DELAY_MS)
 }
 

@@ -29,14 +29,14 @@ function acceptsMarketing(form: HTMLFormElement): boolean {
  * newsletter form (`form_type=customer`), a form marked `data-mailstitch-subscribe`, or a checked
  * accepts-marketing box. Contact, login, password recovery and checkout forms are not.
  */
-export function isOptIn(form: HTMLFormElement): boolean {
+function isOptIn(form: HTMLFormElement): boolean {
   if (form.hasAttribute('data-mailstitch-subscribe')) return true
   if (fieldValue(form, 'form_type') === 'customer') return true
   return acceptsMarketing(form)
 }
 
 /** What a submitted form asks to capture; `undefined` when it has no email field. */
-export function formCapture(form: HTMLFormElement): { email: string; options: CaptureOptions } | undefined {
+function formCapture(form: HTMLFormElement): { email: string; options: CaptureOptions } | undefined {
   const email = emailFrom(form)
   if (email === undefined) return undefined
   const source = fieldValue(form, 'form_type') === 'customer' ? 'shopify-customer-form' : 'form'

@@ -110,7 +110,7 @@ function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track',
  * Email Captured. Called once analytics.js has loaded: a call buffered in the snippet stub is
  * lost when the page unloads first, and the next page sends it.
  */
-export async function sendToSegment(context: Context, job: Job): Promise<void> {
+async function sendToSegment(context: Context, job: Job): Promise<void> {
   if (!(await whenLoaded(context.analytics)) || context.destroyed) return
   const email = job.email
   const traits = { ...job.traits, email }

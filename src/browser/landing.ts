@@ -21,7 +21,7 @@ const DECISION_WAIT_MS = 3000
  * anything else can copy the URL), keeping every other parameter and the hash. `undefined`: no
  * token; `0`: malformed, or two different values (a tampered or double-decorated link: trust neither).
  */
-export function arrive(param: string): string | 0 | undefined {
+function arrive(param: string): string | 0 | undefined {
   const [values, scrubbed] = scan(location.href, param)
   if (!values.length) return undefined
   try {
@@ -45,7 +45,7 @@ async function rewriteEvent(event: PluginContext['event'], param: string, adopti
 }
 
 /** The scrubber as an analytics-next `before` plugin, so `destroy()` can deregister it. */
-export function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentPlugin {
+function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentPlugin {
   const handle = async (ctx: PluginContext) => {
     try {
       await rewriteEvent(ctx.event, param, adoption)

@@ -36,7 +36,7 @@ Exit codes: 0 ok (malformed lines are reported and skipped), 1 the file cannot b
 const MAX_REPORTED = 20
 
 /** Read events from a stream of JSON lines, reporting problems as they come. */
-export async function readJsonlStream(input: Readable, onProblem: (p: InputProblem) => void): Promise<{ events: JEvent[]; problems: number; lines: number }> {
+async function readJsonlStream(input: Readable, onProblem: (p: InputProblem) => void): Promise<{ events: JEvent[]; problems: number; lines: number }> {
   const rl = createInterface({ input, crlfDelay: Infinity })
   const events: JEvent[] = []
   let problems = 0

@@ -2,6 +2,7 @@
  * `mailstitch` command-line entry (built to dist/cli.mjs with a `#!/usr/bin/env node` banner).
  * Subcommands live in the {@link commands} table: to add one, import its {@link Command} and add a row.
  */
+import { redactSecrets } from '../shared/redact'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { relayCommand } from './relay-command'
@@ -75,7 +76,7 @@ if (isEntryPoint()) {
       setTimeout(() => process.exit(code), 2000).unref()
     },
     (err: unknown) => {
-      process.stderr.write(`mailstitch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.stderr.write(`mailstitch: ${redactSecrets(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`)
       process.exit(1)
     },
   )

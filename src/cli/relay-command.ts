@@ -2,6 +2,7 @@
  * `mailstitch relay poll|serve`: argument parsing, environment, signals, summaries, exit codes.
  * The work itself is done by createRelay(); this file only adapts it to a terminal.
  */
+import { redactSecrets } from '../shared/redact'
 import type { CliIO, Command } from './io'
 import { parseIsoTime, parseOptions, parseSeconds, type OptionSpec } from './arguments'
 import { createPollProgress } from './poll-progress'
@@ -97,7 +98,9 @@ Exit codes: 0 usable (warnings allowed), else the code the relay itself would ex
 /** The `relay` command of the `mailstitch` CLI. */
 export const relayCommand: Command = {
   summary: 'Move Klaviyo email events into Segment (poll the API or serve webhooks)',
-  async run(args, io) {
+  async run(args, rawIo) {
+    // Everything the relay prints quotes configured URLs and vendor answers: one redaction for all of it.
+    const io: CliIO = { ...rawIo, out: (line) => rawIo.out(redactSecrets(line)), err: (line) => rawIo.err(redactSecrets(line)) }
     const [sub, ...rest] = args
     try {
       if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {

@@ -21,7 +21,7 @@ export interface Touch {
 }
 
 /** Where a touch came from. */
-export type TouchVia = 'email-click' | 'link-landing' | 'utm' | 'referrer' | 'new-visit'
+type TouchVia = 'email-click' | 'link-landing' | 'utm' | 'referrer' | 'new-visit'
 
 /** Attribution of one `Order Completed`. */
 export interface OrderAttribution {
@@ -38,9 +38,9 @@ export interface OrderAttribution {
 
 const MIN = 60_000
 /** Touches older than this before an order are not credited. */
-export const DEFAULT_LOOKBACK_MS = 30 * 24 * 60 * MIN
+const DEFAULT_LOOKBACK_MS = 30 * 24 * 60 * MIN
 /** A new visit on a device starts after this much inactivity. */
-export const DEFAULT_SESSION_GAP_MS = 30 * MIN
+const DEFAULT_SESSION_GAP_MS = 30 * MIN
 /** An email click, its landing and the landing page's UTM are one touch when this close. */
 const SAME_CLICK_MS = 10 * MIN
 

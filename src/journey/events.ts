@@ -8,23 +8,6 @@ import { METRIC_TO_EVENT } from '../shared/klaviyo-map'
 import { isRecord, parseJson, recordOf as rec } from '../shared/json'
 import { RELAY_NAME } from '../shared/version'
 
-/** A Segment event as stored (collector JSONL, warehouse export); only the fields we read. */
-export interface SegmentLikeEvent {
-  type?: unknown
-  event?: unknown
-  name?: unknown
-  messageId?: unknown
-  anonymousId?: unknown
-  userId?: unknown
-  timestamp?: unknown
-  originalTimestamp?: unknown
-  receivedAt?: unknown
-  properties?: unknown
-  traits?: unknown
-  context?: unknown
-  [key: string]: unknown
-}
-
 /** Where an event came from: the storefront (analytics.js), the relay's Klaviyo email events, a Shopify order path (the relay's order webhook or the web pixel), or another server. */
 export type EventSource = 'site' | 'relay' | 'shopify' | 'server'
 
@@ -65,7 +48,7 @@ export interface ReadResult {
 export const EMAIL_EVENTS: readonly string[] = [...new Set<string>(Object.values(METRIC_TO_EVENT))]
 
 /** Name the relay puts in `context.integration.name` (and may put in `context.library.name`). */
-export const RELAY_INTEGRATION = RELAY_NAME
+const RELAY_INTEGRATION = RELAY_NAME
 
 /** A non-empty string (numbers are accepted as ids, as Segment does). */
 export function str(v: unknown): string | undefined {
@@ -115,7 +98,7 @@ export function sourceOf(e: { messageId?: string; context: Record<string, unknow
 }
 
 /** Normalise one parsed value; a string describing the problem when it is not a usable event. */
-export function normalizeEvent(raw: unknown, index: number): JEvent | string {
+function normalizeEvent(raw: unknown, index: number): JEvent | string {
   if (!isRecord(raw)) return 'not a JSON object'
   const type = str(raw.type)
   if (!type) return 'no "type"'

@@ -37,7 +37,7 @@ function painter(on: boolean) {
 }
 
 /** `HH:MM:SS` (UTC). */
-export function clock(ms: number): string {
+function clock(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19)
 }
 
@@ -46,7 +46,7 @@ function plural(n: number, one: string, many = one + 's'): string {
 }
 
 /** One touch in words. */
-export function touchText(t: Touch | undefined): string {
+function touchText(t: Touch | undefined): string {
   if (!t) return 'none'
   const how: Record<Touch['via'], string> = {
     'email-click': 'email click',

@@ -6,7 +6,7 @@ import type { Device } from './devices'
 import { emailOf, numberOf, str, type JEvent } from './events'
 
 /** A point where mailstitch joined identities. */
-export type StitchKind = 'email-captured' | 'link-adopted' | 'link-same' | 'link-kept' | 'visitor-linked'
+type StitchKind = 'email-captured' | 'link-adopted' | 'link-same' | 'link-kept' | 'visitor-linked'
 
 /** A stitch point with its human label. */
 export interface Stitch {

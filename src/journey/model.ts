@@ -11,11 +11,9 @@ import { byTime, emailOf, isEmailEvent, numberOf, str, type EventSource, type JE
 import { describe, stitchOf, type Stitch } from './labels'
 import { withoutMailstitch, type Unstitched } from './unstitched'
 
-export { attribute, campaignOf, touchesOf, type OrderAttribution, type Touch, type TouchOptions, type TouchVia } from './attribution'
-export { DeviceRegistry, browserOf, siteHostsOf, type Device } from './devices'
-export { byTime } from './events'
-export type { Stitch, StitchKind } from './labels'
-export { NEW_ID_PREFIX, isMailstitchEvent, withoutMailstitch, type Unstitched } from './unstitched'
+export type { Touch } from './attribution'
+export type { Device } from './devices'
+export { NEW_ID_PREFIX } from './unstitched'
 
 /** One row of a timeline. */
 export interface Entry {
@@ -40,7 +38,7 @@ export interface Entry {
 }
 
 /** How a visitor is keyed. */
-export type VisitorKey = 'anonymousId' | 'userId' | 'klaviyo' | 'email'
+type VisitorKey = 'anonymousId' | 'userId' | 'klaviyo' | 'email'
 
 /** One visitor's timeline and what it adds up to. */
 export interface Visitor {

@@ -25,7 +25,7 @@ export interface Unstitched {
 }
 
 /** Events sent by mailstitch itself, which a site without it would not send. */
-export function isMailstitchEvent(e: JEvent): boolean {
+function isMailstitchEvent(e: JEvent): boolean {
   // Sent by the relay (an order whose attribute and email disagree) or the Shopify add-on (a purged browser).
   if (e.type === 'track' && e.event === VISITOR_LINKED) return true
   if (e.source !== 'site') return false

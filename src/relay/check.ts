@@ -6,6 +6,7 @@
  * (segment-docs http-api; analytics-node issue 59), so whether the key belongs to a real source
  * and which region the workspace is in can only be seen in the source's debugger.
  */
+import { redactSecrets } from '../shared/redact'
 import { WEBHOOK_TOPIC_TO_METRIC } from '../shared/klaviyo-map'
 import { EXIT_CODES, KlaviyoAuthError, MissingPackageError, RelayError, UnknownMetricError, UnreachableHostError, networkErrorCode } from './errors'
 import { createKlaviyoClients, toKlaviyoError, type KlaviyoClients } from './klaviyo-client'
@@ -14,10 +15,10 @@ import type { RelayOptions } from './relay'
 import { segmentHost } from './segment-region'
 
 /** Outcome of one check. */
-export type CheckStatus = 'ok' | 'warn' | 'fail'
+type CheckStatus = 'ok' | 'warn' | 'fail'
 
 /** One line of the report. */
-export interface CheckResult {
+interface CheckResult {
   /** Short name of what was checked, e.g. `klaviyo.events`. */
   name: string
   status: CheckStatus
@@ -66,9 +67,10 @@ export function formatCheckReport(report: CheckReport): string[] {
   return lines
 }
 
-const ok = (name: string, message: string): CheckResult => ({ name, status: 'ok', message })
-const warn = (name: string, message: string): CheckResult => ({ name, status: 'warn', message })
-const fail = (name: string, message: string, exitCode: number): CheckResult => ({ name, status: 'fail', message, exitCode })
+// Every line quotes configured URLs (KLAVIYO_API_BASE, SEGMENT_API_HOST): credentials in them are redacted.
+const ok = (name: string, message: string): CheckResult => ({ name, status: 'ok', message: redactSecrets(message) })
+const warn = (name: string, message: string): CheckResult => ({ name, status: 'warn', message: redactSecrets(message) })
+const fail = (name: string, message: string, exitCode: number): CheckResult => ({ name, status: 'fail', message: redactSecrets(message), exitCode })
 
 /** The scope each read needs, as Klaviyo names it when creating a private key. */
 const SCOPE_OF = { metrics: 'metrics:read', events: 'events:read', profiles: 'profiles:read' } as const

@@ -2,6 +2,7 @@
  * Typed relay errors. Each carries a stable `code` (for programs) and an `exitCode` (for the CLI),
  * and a message that says what to do next, because these surface directly in cron mail and CI logs.
  */
+import { redactSecrets } from '../shared/redact'
 
 /** Stable machine-readable error codes. */
 export type RelayErrorCode =
@@ -42,7 +43,8 @@ export const EXIT_CODES: Record<RelayErrorCode, number> = {
 export class RelayError extends Error {
   readonly code: RelayErrorCode
   constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Messages quote URLs and vendor answers; credentials in them must never reach cron mail or logs.
+    super(redactSecrets(message), options)
     this.name = 'RelayError'
     this.code = code
   }
@@ -134,7 +136,7 @@ export class UnreachableHostError extends RelayError {
     const hint = service === 'Klaviyo' ? 'KLAVIYO_API_BASE' : 'SEGMENT_API_HOST'
     super('unreachable', `Cannot reach ${service} at ${url} (${why}). Check the network and ${hint}.`, { cause })
     this.name = 'UnreachableHostError'
-    this.url = url
+    this.url = redactSecrets(url)
   }
 }
 

@@ -3,7 +3,7 @@
  * Node ≥ 20. See docs/relay.md.
  */
 export { createRelay, DEFAULT_INTERVAL_SECONDS } from './relay'
-export type { Relay, RelayOptions, PollOnceOptions, FollowOptions, HeadersInput, WebhookResponse } from './relay'
+export type { Relay, RelayOptions, PollOnceOptions, FollowOptions, RedriveOptions, HeadersInput, WebhookResponse } from './relay'
 export { relayOptionsFromEnv } from './env'
 export { mapKlaviyoEvent, METRIC_TO_EVENT, WEBHOOK_TOPIC_TO_METRIC, DEFAULT_INTEGRATIONS, isRelayedMetric } from '../shared/klaviyo-map'
 export type { RelayTrackMessage, RelayEventProperties, RelayEventName, RelayedMetricName, KlaviyoEventLike, KlaviyoProfileLike, MapInput, MapOptions } from '../shared/klaviyo-map'
@@ -19,7 +19,7 @@ export type { WebhookConfig, WebhookAppOptions } from '../webhook/config'
 export { createDispatcher } from '../webhook/dispatch'
 export type { FetchHandler, WebhookRoutes } from '../webhook/dispatch'
 export { createSegmentDelivery, SegmentDeliveryFailed } from '../webhook/segment-delivery'
-export type { SegmentDelivery, SegmentDeliveryOptions } from '../webhook/segment-delivery'
+export type { SegmentDelivery, SegmentDeliveryOptions, DeliverableMessage } from '../webhook/segment-delivery'
 export { DEFAULT_MAX_BODY_BYTES } from '../webhook/http'
 export type { WebhookResponseBody } from '../webhook/http'
 export { startWebhookServer, DEFAULT_PORT } from './serve'

@@ -2,11 +2,11 @@ import { getEventListeners } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { useTempDir } from '../../test/helpers/temp-dir'
-import { KlaviyoApiError, SegmentDeliveryError, UnreachableHostError } from './errors'
+import { KlaviyoApiError, SegmentDeliveryError, StateFileError, UnreachableHostError } from './errors'
 import type { EventPage, SourceEvent, WindowQuery } from './klaviyo-source'
 import type { RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EmailMetric } from './metrics'
-import { Poller, formatSummary, isTransient, type MessageSink, type PageSource, type RedrivePlan } from './poll'
+import { MAX_CURSOR_SKEW_MS, Poller, formatSummary, isTransient, type MessageSink, type PageSource, type RedrivePlan } from './poll'
 import type { SendResult } from './segment-sink'
 import { MetricProgress, StateStore } from './state'
 
@@ -190,6 +190,33 @@ describe('Poller', () => {
     expect(sink.ids().slice(4)).toEqual(['klaviyo-b', 'klaviyo-c'])
     expect(s).toMatchObject({ sent: 2, failed: 0 })
     expect(await readFile(statePath(), 'utf8')).toBe(before)
+  })
+
+  it('refuses a cursor written by a host whose clock ran ahead (exit 2, nothing sent, state untouched)', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 5 * MIN))
+    const sink = new FakeSink()
+    const store = new StateStore(statePath())
+    await store.save([new MetricProgress(opened.id, 'Opened Email', T0 + 3 * 60 * MIN)])
+    const before = await readFile(statePath(), 'utf8')
+    const err = await poller(src, sink, T0).pollOnce().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StateFileError)
+    expect((err as StateFileError).exitCode).toBe(2)
+    expect((err as Error).message).toContain(`State file ${statePath()}: metric "Opened Email" (M_OPEN) has its cursor at 2026-03-01T15:00:00.000Z, 3 h ahead of this host's clock (2026-03-01T12:00:00.000Z)`)
+    expect((err as Error).message).toMatch(/Fix the clocks/)
+    expect(sink.ids()).toEqual([])
+    expect(src.queries).toEqual([])
+    expect(await readFile(statePath(), 'utf8')).toBe(before)
+    await expect(poller(src, sink, T0).redrive(T0 - 60 * MIN)).rejects.toBeInstanceOf(StateFileError)
+  })
+
+  it('accepts a cursor a little ahead (small clock skew) and still reads the lookback before it', async () => {
+    const src = new FakeSource()
+    src.add(opened.id, ev('a', T0 - 5 * MIN))
+    const sink = new FakeSink()
+    await new StateStore(statePath()).save([new MetricProgress(opened.id, 'Opened Email', T0 + MAX_CURSOR_SKEW_MS)])
+    await poller(src, sink, T0).pollOnce()
+    expect(sink.ids()).toEqual(['klaviyo-a'])
   })
 
   it('skips events it cannot map, without blocking the cursor', async () => {

@@ -20,16 +20,23 @@ import type { EventPage, WindowQuery } from './klaviyo-source'
 import type { SendResult } from './segment-sink'
 import { deliveryError } from './segment-sink'
 import { MetricProgress, type StateStore } from './state'
-import { KlaviyoApiError, KlaviyoResponseError, RelayError, SegmentDeliveryError, UnreachableHostError } from './errors'
+import { KlaviyoApiError, KlaviyoResponseError, RelayError, SegmentDeliveryError, StateFileError, UnreachableHostError } from './errors'
 
 /** Default overlap: Klaviyo can show events a few minutes after they happened. */
 export const DEFAULT_LOOKBACK_SECONDS = 600
+
+/**
+ * How far a saved cursor may be ahead of this host's clock. A little skew is harmless (the lookback
+ * re-reads it); more means the state was written on a host whose clock ran ahead, and polling from
+ * it would send nothing until that time and then skip what happened in between.
+ */
+export const MAX_CURSOR_SKEW_MS = 60_000
 
 /** Refused events listed in a summary (all are counted). */
 const MAX_REPORTED_REFUSALS = 100
 
 /** Default number of metrics polled at the same time. */
-export const DEFAULT_METRIC_CONCURRENCY = 3
+const DEFAULT_METRIC_CONCURRENCY = 3
 
 /** Counts of one poll. */
 export interface PollSummary {
@@ -171,6 +178,7 @@ export class Poller {
     const started = Date.now()
     this.progress ??= await this.o.store.load()
     const progress = this.progress
+    refuseFutureCursors(progress, now, this.o.store.path)
     const metrics = await this.o.resolveMetrics()
     try {
       await this.eachMetric(metrics, async (metric) => {
@@ -203,6 +211,7 @@ export class Poller {
     const started = Date.now()
     this.progress ??= await this.o.store.load()
     const progress = this.progress
+    refuseFutureCursors(progress, this.o.now?.() ?? Date.now(), this.o.store.path)
     const metrics = await this.o.resolveMetrics()
     const windows: Array<{ metric: EmailMetric; fromMs: number; toMs: number; events: number }> = []
     for (const metric of metrics) {
@@ -393,6 +402,26 @@ function tellProgress(onProgress: ((progress: PollProgress) => void) | undefined
   try {
     onProgress({ fetched: summary.fetched, sent: summary.sent, skipped: summary.skipped, metric: metric.name, cursor: new Date(p.cursor).toISOString() })
   } catch { /* a display never stops a poll */ }
+}
+
+/** Throw (exit 2) when a saved cursor is more than {@link MAX_CURSOR_SKEW_MS} ahead of `nowMs`. */
+function refuseFutureCursors(progress: Map<string, MetricProgress>, nowMs: number, path: string): void {
+  for (const p of progress.values()) {
+    if (p.cursor === undefined || p.cursor - nowMs <= MAX_CURSOR_SKEW_MS) continue
+    throw new StateFileError(
+      path,
+      `metric "${p.name}" (${p.metricId}) has its cursor at ${new Date(p.cursor).toISOString()}, ${formatAhead(p.cursor - nowMs)} ahead of this host's clock ` +
+        `(${new Date(nowMs).toISOString()}). The host that wrote it had a clock running ahead; polling from there would skip the events in between. ` +
+        `Fix the clocks (NTP), then set that cursor to the last time you know was sent (or remove the metric's entry and pass --since). Nothing was sent.`,
+    )
+  }
+}
+
+function formatAhead(ms: number): string {
+  const minutes = Math.round(ms / 60_000)
+  if (minutes < 120) return `${minutes} min`
+  const hours = Math.round(minutes / 60)
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`
 }
 
 function emptySummary(endMs: number): PollSummary {

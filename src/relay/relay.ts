@@ -17,6 +17,7 @@ import { createWebhookApp, webhookConfigOf, WebhookConfigError } from '../webhoo
 import type { FetchHandler } from '../webhook/dispatch'
 import type { MapOptions } from '../shared/klaviyo-map'
 import type { WebhookResponseBody } from '../webhook/http'
+import { redactSecrets } from '../shared/redact'
 
 /** Default pause between polls of `follow()`, seconds. */
 export const DEFAULT_INTERVAL_SECONDS = 60
@@ -117,7 +118,8 @@ export interface WebhookResponse {
 
 /** Create a relay. Nothing connects until a method is called. */
 export function createRelay(options: RelayOptions): Relay {
-  const log = options.log ?? (() => undefined)
+  // Lines quote errors and URLs: credentials in them are redacted before any logger sees them.
+  const log = (line: string) => options.log?.(redactSecrets(line))
   const abort = new AbortController()
   let sink: SegmentSink | undefined
   let poller: Poller | undefined
@@ -286,7 +288,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     async serve(opts = {}) {
       assertLive()
-      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes })
+      const server = await startWebhookServer({ handler: getApp(), port: opts.port, host: opts.host, maxBodyBytes: options.maxBodyBytes, log })
       servers.push(server)
       return server
     },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { useTempDir } from '../../test/helpers/temp-dir'
@@ -32,6 +32,26 @@ describe('StateLock', () => {
     await second.acquire()
     expect(second.isHeld).toBe(true)
     await second.release()
+  })
+
+  it('locks the real path: a second poller reaching the same file through a symlink is refused', async () => {
+    await mkdir(tmp.file('real'))
+    await symlink(tmp.file('real'), tmp.file('dirlink'))
+    await symlink(tmp.file('real', 'state.json'), tmp.file('link.json'))
+    const direct = new StateLock(tmp.file('real', 'state.json'))
+    await direct.acquire()
+    for (const other of [tmp.file('link.json'), tmp.file('dirlink', 'state.json')]) {
+      const viaLink = new StateLock(other)
+      await expect(viaLink.acquire()).rejects.toBeInstanceOf(StateLockedError)
+      expect(viaLink.isHeld).toBe(false)
+    }
+    expect(direct.path.endsWith('/real/state.json.lock')).toBe(true)
+    await direct.release()
+    const viaLink = new StateLock(tmp.file('link.json'))
+    await viaLink.acquire()
+    expect(viaLink.path).toBe(direct.path)
+    await expect(new StateLock(tmp.file('real', 'state.json')).acquire()).rejects.toBeInstanceOf(StateLockedError)
+    await viaLink.release()
   })
 
   it('release removes only its own lock file', async () => {

@@ -2,7 +2,8 @@
  * One poller per state file. Two pollers sharing a state file would both read the same windows and
  * both send them (and overwrite each other's cursor), so the second one must stop at once.
  *
- * The lock is a file next to the state (`<state>.lock`), created with O_EXCL and holding who owns
+ * The lock is a file next to the state's real path (`<real state>.lock`: two pollers reaching one
+ * file through a symlink and through its target share one lock), created with O_EXCL and holding who owns
  * it. The owner touches it every {@link LOCK_REFRESH_MS}; a lock is stale (taken over, with a
  * warning) when its owner is a process of this host that no longer exists, or when it has not been
  * touched for {@link LOCK_STALE_MS} (an owner on another host that died, e.g. a rescheduled
@@ -13,9 +14,10 @@ import { hostname } from 'node:os'
 import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { StateFileError, StateLockedError } from './errors'
+import { realStatePath } from './state'
 
 /** How often the owner touches its lock file. */
-export const LOCK_REFRESH_MS = 30_000
+const LOCK_REFRESH_MS = 30_000
 /** A lock not touched for this long is stale whoever owns it. */
 export const LOCK_STALE_MS = 120_000
 
@@ -37,8 +39,7 @@ export interface StateLockOptions {
 
 /** The lock of one state file. */
 export class StateLock {
-  /** Path of the lock file. */
-  readonly path: string
+  private lockPath: string
   private readonly statePath: string
   private readonly owner: LockOwner
   private readonly o: StateLockOptions
@@ -47,9 +48,14 @@ export class StateLock {
 
   constructor(statePath: string, options: StateLockOptions = {}) {
     this.statePath = statePath
-    this.path = `${statePath}.lock`
+    this.lockPath = `${statePath}.lock`
     this.o = options
     this.owner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token: randomBytes(8).toString('hex') }
+  }
+
+  /** Path of the lock file: beside the state file's real path once {@link acquire} resolved it. */
+  get path(): string {
+    return this.lockPath
   }
 
   /** True while this instance holds the lock. */
@@ -60,6 +66,11 @@ export class StateLock {
   /** Take the lock, or throw {@link StateLockedError} naming the live owner. */
   async acquire(): Promise<void> {
     if (this.held) return
+    try {
+      this.lockPath = `${await realStatePath(this.statePath)}.lock`
+    } catch (err) {
+      throw new StateFileError(this.statePath, `cannot resolve it (${(err as Error).message})`, err)
+    }
     await mkdir(dirname(this.path), { recursive: true }).catch(() => undefined)
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.tryCreate()) {

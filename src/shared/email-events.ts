@@ -29,8 +29,6 @@ export const EMAIL_MARKED_AS_SPAM = 'Email Marked as Spam'
 /** Relayed for Klaviyo's `Unsubscribed` and `Unsubscribed from Email Marketing`. */
 export const UNSUBSCRIBED = 'Unsubscribed'
 
-/** An event name the browser SDK sends. */
-export type SiteEmailEventName = typeof EMAIL_CAPTURED | typeof EMAIL_LINK_LANDED
 /** An event name the relay sends for a Klaviyo email event. */
 export type RelayedEmailEventName =
   | typeof EMAIL_DELIVERED
@@ -39,5 +37,3 @@ export type RelayedEmailEventName =
   | typeof EMAIL_BOUNCED
   | typeof EMAIL_MARKED_AS_SPAM
   | typeof UNSUBSCRIBED
-/** Any email-journey event name mailstitch sends. */
-export type EmailEventName = SiteEmailEventName | RelayedEmailEventName

@@ -165,6 +165,22 @@ describe('mapKlaviyoEvent', () => {
     expect(m).not.toHaveProperty('userId')
   })
 
+  it('never cuts an email or an id: one over 8,192 characters is left out whole, never cut mid-domain', () => {
+    const longEmail = `ada@${'sub.'.repeat(2100)}example.com` // 8,415 characters
+    expect(longEmail.length).toBeGreaterThan(8192)
+    const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ email: longEmail }), metricName: 'Opened Email' })
+    expect(m).not.toBeNull()
+    expect(m?.context.traits).toBeUndefined() // not a cut address that names someone else
+    expect(JSON.stringify(m)).not.toContain('ada@sub.')
+    const atLimit = `ada@${'x'.repeat(8192 - 'ada@.com'.length)}.com`
+    expect(mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ email: atLimit }), metricName: 'Opened Email' })?.context.traits?.email).toBe(atLimit)
+    const longBridge = 'b'.repeat(9000)
+    const keyed = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ properties: { segment_anonymous_id: longBridge }, external_id: 'user-1' }), metricName: 'Opened Email' })
+    expect(keyed).toMatchObject({ userId: 'user-1' })
+    expect(keyed?.anonymousId).toBeUndefined()
+    expect(mapKlaviyoEvent({ event: sdkEvent({ id: 'E'.repeat(9000) }), profile: sdkProfile(), metricName: 'Opened Email' })).toBeNull()
+  })
+
   it('still sends a profile without email, without traits', () => {
     const m = mapKlaviyoEvent({ event: sdkEvent(), profile: sdkProfile({ email: null }), metricName: 'Opened Email' })
     expect(m?.anonymousId).toBe('anon-bridge-1')

@@ -183,18 +183,18 @@ export function isRelayedMetric(name: string): name is RelayedMetricName {
 export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): RelayTrackMessage | null {
   const { event, profile, metricName } = input
   if (!isRelayedMetric(metricName)) return null
-  const eventId = str(event.id)
+  const eventId = identity(event.id)
   if (!eventId) return null
   const attrs = event.attributes ?? {}
   const timestamp = eventTime(attrs.datetime, attrs.timestamp)
   if (!timestamp) return null
 
-  const profileId = str(profile?.id) ?? str(event.relationships?.profile?.data?.id)
+  const profileId = identity(profile?.id) ?? identity(event.relationships?.profile?.data?.id)
   const pattrs = profile?.attributes ?? {}
   const pprops = recordOf(pattrs.properties)
-  const bridgeId = str(pprops.segment_anonymous_id)
-  const externalId = str(pattrs.externalId) ?? str(pattrs.external_id)
-  const email = str(pattrs.email)
+  const bridgeId = identity(pprops.segment_anonymous_id)
+  const externalId = identity(pattrs.externalId) ?? identity(pattrs.external_id)
+  const email = identity(pattrs.email)
 
   let anonymousId: string | undefined
   let userId: string | undefined
@@ -255,7 +255,7 @@ export function mapKlaviyoEvent(input: MapInput, options: MapOptions = {}): Rela
  * True when Klaviyo flagged an open as a machine open: the help centre names the property
  * `Apple Privacy Open`; community threads show `machine_open`. Either, as a boolean or its text.
  */
-export function isMachineOpen(eventProperties: Record<string, unknown>): boolean {
+function isMachineOpen(eventProperties: Record<string, unknown>): boolean {
   return truthy(eventProperties['Apple Privacy Open']) || truthy(eventProperties.machine_open)
 }
 
@@ -296,6 +296,18 @@ function str(v: unknown): string | undefined {
   return t.length > MAX_STRING ? t.slice(0, MAX_STRING) : t
 }
 
+/**
+ * An identifier or an email, whole or not at all: a cut one names someone else (an email cut
+ * mid-domain is another address, a cut id another visitor). One longer than {@link MAX_STRING}
+ * is no real address or id (RFC 5321 §4.5.3.1 caps an address at 256 octets), so it is left out.
+ */
+function identity(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
+  if (typeof v !== 'string') return undefined
+  const t = v.trim()
+  if (!t || t.length > MAX_STRING) return undefined
+  return t
+}
 
 function setIf<K extends keyof RelayEventProperties>(o: RelayEventProperties, k: K, v: RelayEventProperties[K] | undefined): void {
   if (v !== undefined) o[k] = v

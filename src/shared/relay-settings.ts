@@ -19,7 +19,7 @@ export class ConfigError extends Error {
 }
 
 /** SHOPIFY_ORDERS: 'completed' sends Order Completed; 'link' sends Order Linked. */
-export type ShopifyOrdersSetting = 'completed' | 'link'
+type ShopifyOrdersSetting = 'completed' | 'link'
 
 /** Every runtime's settings, typed and checked. */
 export interface RelaySettings {

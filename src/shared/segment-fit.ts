@@ -13,12 +13,8 @@
  */
 import { isRecord } from './json'
 
-/** Segment's per-event limit, 32 KB. */
-export const SEGMENT_MAX_EVENT_BYTES = 32 * 1024
-/** Segment's per-request limit of `/v1/batch`, 500 KB. */
-export const SEGMENT_MAX_BATCH_BYTES = 500 * 1024
 /** Events fitted to this many bytes: under 32 KB whether Segment counts 32,768 or 32,000. */
-export const FIT_EVENT_BYTES = 32_000
+const FIT_EVENT_BYTES = 32_000
 
 /** An event's JSON text, fitted; or why it cannot be. */
 export type FitResult = { ok: true; json: string; bytes: number; truncated: boolean } | { ok: false; bytes: number }

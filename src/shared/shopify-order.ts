@@ -13,13 +13,13 @@ import { VISITOR_LINKED } from './email-events'
 import type { SegmentTrackMessage } from './segment-message'
 
 /** The cart attribute (order note attribute, checkout attribute) that carries the bridge id. */
-export const BRIDGE_ATTRIBUTE = 'mailstitch_anonymous_id'
+const BRIDGE_ATTRIBUTE = 'mailstitch_anonymous_id'
 
 /** `completed` sends Order Completed; `link` only joins the order to the visitor (Order Linked). */
 export type ShopifyOrdersMode = 'completed' | 'link'
 
 /** One product of an order, Segment ecommerce spec v2 names. */
-export type OrderProduct = {
+type OrderProduct = {
   product_id?: string
   sku?: string
   name?: string
@@ -30,7 +30,7 @@ export type OrderProduct = {
 }
 
 /** Properties of `Order Completed` (Segment ecommerce spec v2). */
-export type OrderCompletedProperties = {
+type OrderCompletedProperties = {
   order_id: string
   /** The checkout token (REST `checkout_token`, Web Pixels `checkout.token`): the same on both paths. */
   checkout_id?: string
@@ -50,7 +50,7 @@ export type OrderCompletedProperties = {
 }
 
 /** Properties of `Order Linked` (docs/shopify.md, join-only mode): the join only. */
-export type OrderLinkedProperties = {
+type OrderLinkedProperties = {
   order_id: string
   checkout_token?: string
 }
@@ -61,17 +61,17 @@ export type ShopifyOrderMessage =
   | SegmentTrackMessage<'Order Linked', OrderLinkedProperties>
 
 /** Properties of the `Visitor Linked` an order sends (CONTRACT.md, "Orders without the attribute"). */
-export type OrderVisitorLinkedProperties = {
+type OrderVisitorLinkedProperties = {
   /** The bridge id of the order's email (its Klaviyo profile's `segment_anonymous_id`). */
   bridge_id: string
   order_id: string
 }
 
 /** `track('Visitor Linked', { bridge_id, order_id })` on the attribute's id: joins this browser to the email's visitor. */
-export type OrderVisitorLinkedMessage = SegmentTrackMessage<typeof VISITOR_LINKED, OrderVisitorLinkedProperties>
+type OrderVisitorLinkedMessage = SegmentTrackMessage<typeof VISITOR_LINKED, OrderVisitorLinkedProperties>
 
 /** Why an order produced no message. */
-export type ShopifyOrderSkipReason = 'no_order_id' | 'no_visitor'
+type ShopifyOrderSkipReason = 'no_order_id' | 'no_visitor'
 
 /** The result of mapping one order: a message, or why there is none. */
 export type ShopifyOrderResult =
@@ -102,7 +102,7 @@ export interface ShopifyOrderOptions {
 }
 
 /** The parts of a REST Order resource the mapper reads (webhook body). */
-export interface ShopifyRestOrder {
+interface ShopifyRestOrder {
   id?: number | string | null
   admin_graphql_api_id?: string | null
   email?: string | null
@@ -138,7 +138,7 @@ interface PixelMoney {
 }
 
 /** The parts of a Web Pixels `checkout_completed` event the mapper reads. */
-export interface CheckoutCompletedEventLike {
+interface CheckoutCompletedEventLike {
   id?: string
   name?: string
   timestamp?: string

@@ -27,3 +27,17 @@ describe('createDispatcher', () => {
     expect((await app(new Request('https://relay.example/', { method: 'PUT', body: 'x' }))).status).toBe(405)
   })
 })
+
+describe('createDispatcher and 503s', () => {
+  it('adds Retry-After to a 503 that has none, and keeps one a handler set', async () => {
+    const bare = createDispatcher({ klaviyo: async () => new Response('down', { status: 503 }) })
+    const res = await bare(post({ 'Klaviyo-Signature': 'x' }))
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('30')
+    expect(await res.text()).toBe('down')
+    const own = createDispatcher({ shopify: async () => new Response('', { status: 503, headers: { 'retry-after': '7' } }) })
+    expect((await own(post({ 'X-Shopify-Hmac-Sha256': 'x' }))).headers.get('retry-after')).toBe('7')
+    const ok = createDispatcher({ shopify: async () => new Response('', { status: 200 }) })
+    expect((await ok(post({ 'X-Shopify-Hmac-Sha256': 'x' }))).headers.has('retry-after')).toBe(false)
+  })
+})

@@ -3,6 +3,12 @@
 /** Default request body cap: 4 MiB. A Klaviyo batch of 1,000 events with profiles included can pass 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
+/**
+ * Retry-After of every 503 the relay answers, seconds: Klaviyo and Shopify retry failed deliveries
+ * on their own schedules; the header tells them (and any proxy) when trying again makes sense.
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS = 30
+
 /** JSON body of a webhook answer. */
 export interface WebhookResponseBody {
   ok: boolean

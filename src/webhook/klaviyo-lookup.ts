@@ -26,9 +26,8 @@ import { recordOf } from '../shared/json'
 import { readListDocument, readResourceDocument, type DocumentCheck } from '../shared/klaviyo-document'
 import { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION } from '../shared/klaviyo-endpoint'
 
-export { DEFAULT_KLAVIYO_API_BASE, KLAVIYO_REVISION }
 /** Get Profiles' largest page. */
-export const MAX_PROFILES_PER_CALL = 100
+const MAX_PROFILES_PER_CALL = 100
 
 /** A look-up that could not be completed in time (rate limit, Klaviyo error, network). */
 export class KlaviyoLookupError extends Error {

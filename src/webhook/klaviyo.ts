@@ -11,7 +11,8 @@
  * Klaviyo delivers again.
  */
 import { isRelayedMetric, mapKlaviyoEvent, type KlaviyoProfileLike, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
-import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyCapped } from './http'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_AFTER_SECONDS, jsonResponse, readBodyCapped } from './http'
+import { boundedLog } from '../shared/log-line'
 import type { DeliveryReport } from './segment-delivery'
 import { readDeliveryItem, type DeliveryItem } from './klaviyo-payload'
 import type { KlaviyoLookup } from './klaviyo-lookup'
@@ -43,7 +44,7 @@ export async function handleKlaviyoWebhook(
   options: KlaviyoWebhookOptions,
   deliver: (messages: RelayTrackMessage[]) => Promise<DeliveryReport | void>,
 ): Promise<Response> {
-  const log = options.log ?? (() => undefined)
+  const log = boundedLog(options.log ?? (() => undefined))
   const now = options.now ?? Date.now
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const raw = await readBodyCapped(request, maxBody)
@@ -81,7 +82,7 @@ export async function handleKlaviyoWebhook(
     resolved = await resolveReferences(items, options.lookup, now() + (options.lookupBudgetMs ?? DEFAULT_LOOKUP_BUDGET_MS))
   } catch (err) {
     log(`klaviyo webhook: profile look-up failed (${err instanceof Error ? err.message : String(err)}); answering 503 so Klaviyo retries`)
-    return jsonResponse(503, { ok: false, error: 'klaviyo_lookup_failed', received }, { 'retry-after': '30' })
+    return jsonResponse(503, { ok: false, error: 'klaviyo_lookup_failed', received }, { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) })
   }
 
   const messages: RelayTrackMessage[] = []
@@ -102,7 +103,7 @@ export async function handleKlaviyoWebhook(
     report = await deliver(messages)
   } catch (err) {
     log(`klaviyo webhook: Segment did not accept ${messages.length} event(s) (${err instanceof Error ? err.message : String(err)}); answering 503`)
-    return jsonResponse(503, { ok: false, error: 'segment_unavailable', received, skipped }, { 'retry-after': '30' })
+    return jsonResponse(503, { ok: false, error: 'segment_unavailable', received, skipped }, { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) })
   }
   // Refused for good (Segment's 400 for that one event, or too large even cut): a redelivery would
   // be refused again, so the delivery is answered 200 (Klaviyo stops retrying) and says which.

@@ -7,7 +7,7 @@ import { buildKlaviyoWebhook } from '../../sandbox/webhook-sender'
 import { buildShopifyWebhook } from '../../sandbox/shopify/order-webhook'
 import { functionUrlExample, httpApiGetExample, httpApiV2Example } from '../../test/helpers/aws-events'
 import { useSandboxServices } from '../../test/helpers/sandbox-services'
-import { createLambdaHandler, handler, type LambdaHttpEvent } from './lambda'
+import { createLambdaHandler, handler, lambdaHandlerFor, type LambdaHttpEvent } from './lambda'
 
 const PK = 'pk_lambda'
 const WK = 'wk_lambda'
@@ -100,5 +100,31 @@ describe('mailstitch/relay/lambda', () => {
       for (const k of Object.keys(env)) delete process.env[k]
       Object.assign(process.env, saved)
     }
+  })
+
+  it.each<[string, LambdaHttpEvent]>([
+    ['a body marked base64 that is not', { ...httpApiV2Example, body: '{"data":[]} not base64!', isBase64Encoded: true }],
+    ['a header value outside latin-1', { ...httpApiV2Example, headers: { 'klaviyo-signature': 'Grüße 🎄' }, body: '{}' }],
+    ['a header name fetch refuses', { ...httpApiV2Example, headers: { 'bad name': 'x' }, body: '{}' }],
+    ['a header value with a newline', { ...httpApiV2Example, headers: { 'x-a': 'a\r\nb' }, body: '{}' }],
+    ['the TRACE method', { ...httpApiGetExample, requestContext: { http: { method: 'TRACE' } } }],
+    ['a method that is not a token', { ...httpApiGetExample, requestContext: { http: { method: 'GE T' } } }],
+  ])('never throws: %s is answered 400 and logged in one bounded line', async (_label, event) => {
+    const lines: string[] = []
+    const out = await createLambdaHandler(env, { log: (line) => lines.push(line) })(event)
+    expect(out).toEqual({ statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"ok":false,"error":"bad_request"}', isBase64Encoded: false })
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^mailstitch relay lambda: refused a malformed request with 400 \(.+\)$/)
+    expect(sandbox.segment.requests()).toBe(0)
+  })
+
+  it('never throws when the app fails: 500, logged', async () => {
+    const lines: string[] = []
+    const failing = lambdaHandlerFor(async () => {
+      throw new Error('boom at https://user:secret@host.example/')
+    }, (line) => lines.push(line))
+    const out = await failing(httpApiGetExample)
+    expect(out.statusCode).toBe(500)
+    expect(lines).toEqual(['mailstitch relay lambda: failed with 500 (boom at https://***@host.example/)'])
   })
 })

@@ -9,6 +9,7 @@
  */
 import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError, type WebhookAppOptions } from './config'
 import type { FetchHandler } from './dispatch'
+import { boundedLog, logLine } from '../shared/log-line'
 
 /** A function-URL / HTTP API (payload format 2.0) request event; fields the relay does not read are omitted. */
 export interface LambdaHttpEvent {
@@ -61,14 +62,34 @@ export async function lambdaResultFromResponse(response: Response): Promise<Lamb
   return { statusCode: response.status, headers, body: await response.text(), isBase64Encoded: false }
 }
 
-/** A Lambda handler around a fetch-style app. */
-export function lambdaHandlerFor(app: FetchHandler): (event: LambdaHttpEvent) => Promise<LambdaHttpResult> {
-  return async (event) => lambdaResultFromResponse(await app(requestFromLambdaEvent(event)))
+/**
+ * A Lambda handler around a fetch-style app. It never throws (Lambda would answer 502 and log the
+ * raw event): an event that cannot be a request (a body that is not base64, a header value fetch
+ * refuses, a method such as TRACE) is answered 400, a failure of the app 500, each logged in one
+ * bounded line.
+ */
+export function lambdaHandlerFor(app: FetchHandler, log: (line: string) => void = (line) => console.error(line)): (event: LambdaHttpEvent) => Promise<LambdaHttpResult> {
+  const say = boundedLog(log)
+  return async (event) => {
+    let request: Request
+    try {
+      request = requestFromLambdaEvent(event ?? {})
+    } catch (err) {
+      say(`mailstitch relay lambda: refused a malformed request with 400 (${describe(err)})`)
+      return errorResult(400, 'bad_request')
+    }
+    try {
+      return await lambdaResultFromResponse(await app(request))
+    } catch (err) {
+      say(`mailstitch relay lambda: failed with 500 (${describe(err)})`)
+      return errorResult(500, 'internal_error')
+    }
+  }
 }
 
 /** A Lambda handler configured from `env` (the same variable names as the CLI). */
 export function createLambdaHandler(env: Readonly<Record<string, unknown>>, options: WebhookAppOptions = {}): (event: LambdaHttpEvent) => Promise<LambdaHttpResult> {
-  return lambdaHandlerFor(createWebhookApp(webhookConfigFromEnv(env), { log: (line) => console.log(line), ...options }))
+  return lambdaHandlerFor(createWebhookApp(webhookConfigFromEnv(env), { log: (line) => console.log(line), ...options }), options.log)
 }
 
 let configured: ((event: LambdaHttpEvent) => Promise<LambdaHttpResult>) | undefined
@@ -86,15 +107,25 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
     try {
       configured = createLambdaHandler(env)
     } catch (err) {
-      if (!(err instanceof WebhookConfigError)) throw err
-      console.error(`mailstitch relay lambda: ${err.message}`)
-      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: false, error: 'misconfigured', variable: err.variable }), isBase64Encoded: false }
+      console.error(logLine(`mailstitch relay lambda: ${describe(err)}`))
+      const variable = err instanceof WebhookConfigError ? err.variable : undefined
+      return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: false, error: 'misconfigured', variable }), isBase64Encoded: false }
     }
   }
   return configured(event)
 }
 
+function errorResult(status: number, error: string): LambdaHttpResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: false, error }), isBase64Encoded: false }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Bytes of a base64 body; throws on anything that is not base64 (atob alone skips some of it). */
 function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
+  if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(b64)) throw new TypeError('the body is marked base64 but is not base64')
   const bin = atob(b64)
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)

@@ -141,7 +141,9 @@ describe('handleShopifyWebhook', () => {
     const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { bridgeId: BRIDGE } })
     const retry = request.clone()
     const opts = options()
-    expect((await handleShopifyWebhook(request, opts, toSegment())).status).toBe(503)
+    const refused = await handleShopifyWebhook(request, opts, toSegment())
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('30')
     expect(opts.lines.join('\n')).toMatch(/Segment did not accept shopify-order-\d+: Segment answered 500/)
     expect((await handleShopifyWebhook(retry, opts, toSegment())).status).toBe(200)
     await sandbox.segment.waitFor((e) => e.event === 'Order Completed')
@@ -177,6 +179,17 @@ describe('handleShopifyWebhook', () => {
     expect((await handleShopifyWebhook(new Request(URL), options(), toSegment())).status).toBe(405)
     const signedArray = shopifyWebhookRequest(URL, { secret: SECRET, body: '[1,2,3]' })
     expect((await handleShopifyWebhook(signedArray, options(), toSegment())).status).toBe(200)
+  })
+
+  it('logs a forged request in one bounded line: a 16 KB webhook id or topic is never written verbatim', async () => {
+    const forged = 'A'.repeat(16 * 1024)
+    const request = new Request(URL, { method: 'POST', headers: { 'x-shopify-hmac-sha256': 'bm9wZQ==', 'x-shopify-webhook-id': forged, 'x-shopify-topic': `orders/create\tinjected: ${forged}` }, body: '{}' })
+    const opts = options()
+    expect((await handleShopifyWebhook(request, opts, toSegment())).status).toBe(401)
+    expect(opts.lines).toHaveLength(1)
+    expect(opts.lines[0]!.length).toBeLessThan(600)
+    expect(opts.lines[0]).toMatch(/^shopify webhook A+… \(\d+ characters in all\)$/)
+    expect(opts.lines[0]).not.toMatch(/[\n\t]/)
   })
 })
 

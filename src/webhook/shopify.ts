@@ -27,7 +27,8 @@ import { mapShopifyOrder, shopifyOrderKeys, type ShopifyOrderKeys, type ShopifyO
 import { profileBridgeId } from '../shared/klaviyo-map'
 import type { SegmentTrackMessage } from '../shared/segment-message'
 import { RELAY_NAME, version } from '../shared/version'
-import { readBodyCapped } from './http'
+import { DEFAULT_RETRY_AFTER_SECONDS, readBodyCapped } from './http'
+import { boundedLog } from '../shared/log-line'
 import type { KlaviyoLookup } from './klaviyo-lookup'
 
 /** Options of {@link handleShopifyWebhook}. */
@@ -55,9 +56,9 @@ const LOOKUP_RETRY_AFTER_S = '30'
 const DEFAULT_LOOKUP_BUDGET_MS = 2000
 
 /** Default topics: `orders/create` fires when the checkout completes, as the pixel does. */
-export const DEFAULT_SHOPIFY_TOPICS: readonly string[] = ['orders/create']
+const DEFAULT_SHOPIFY_TOPICS: readonly string[] = ['orders/create']
 /** Default body cap: Shopify's order payloads are tens of KB; a 1 MiB order is not an order. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 const DEFAULT_DELIVER_TIMEOUT_MS = 4000
 
 /** Verify, map and deliver one Shopify order webhook. `deliver` resolves once Segment accepted the
@@ -67,7 +68,8 @@ export async function handleShopifyWebhook(
   options: ShopifyWebhookOptions,
   deliver: (messages: SegmentTrackMessage[]) => Promise<void>,
 ): Promise<Response> {
-  const log = options.log ?? (() => {})
+  // Webhook id and topic come from the request: the line is escaped and cut, never a forged header verbatim.
+  const log = boundedLog(options.log ?? (() => {}))
   const now = options.now ?? Date.now
   const deliverTimeoutMs = options.deliverTimeoutMs ?? DEFAULT_DELIVER_TIMEOUT_MS
   const webhookId = request.headers.get('x-shopify-webhook-id') ?? '-'
@@ -206,5 +208,7 @@ function describe(error: unknown): string {
 }
 
 function answer(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers: { 'content-type': 'application/json', ...headers } })
+  // Every 503 says when to come back, whichever step made it.
+  const retry: Record<string, string> = status === 503 ? { 'retry-after': String(DEFAULT_RETRY_AFTER_SECONDS) } : {}
+  return new Response(JSON.stringify({ ok: status < 300, message }), { status, headers: { 'content-type': 'application/json', ...retry, ...headers } })
 }

@@ -3,6 +3,7 @@
  * export is `{ fetch }`). Settings and secrets come from the Worker's `env` (`wrangler secret put
  * SEGMENT_WRITE_KEY` …), under the same names as the CLI. See deploy/wrangler.toml and docs/relay.md.
  */
+import { logLine } from '../shared/log-line'
 import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from './config'
 import type { FetchHandler } from './dispatch'
 import { jsonResponse } from './http'
@@ -22,7 +23,7 @@ export async function fetchWithEnv(request: Request, env: WorkerEnv): Promise<Re
       app = createWebhookApp(webhookConfigFromEnv(env), { log: (line) => console.log(line) })
     } catch (err) {
       if (!(err instanceof WebhookConfigError)) throw err
-      console.error(`mailstitch relay worker: ${err.message}`)
+      console.error(logLine(`mailstitch relay worker: ${err.message}`))
       // 500, not 503: a retry cannot help until the Worker's settings are fixed; the message says which.
       return jsonResponse(500, { ok: false, error: 'misconfigured', variable: err.variable })
     }
