@@ -29,13 +29,13 @@ const hasCli = existsSync('src/cli/main.ts')
 const hasWebhook = existsSync('src/webhook/worker.ts')
 
 /**
- * The script tag reaches its runner (landing decision, job runner) as a second file (src/browser/runner-loader.script.ts)
+ * The script tag reaches its runner (landing decision, job runner) as a second file (src/browser/core/runner-loader.script.ts)
  * instead of the npm build's dynamic import: an IIFE cannot split, and most pages never need it.
  */
 const runnerAsSecondFile = {
   name: 'runner-as-second-file',
   resolveId(source, importer) {
-    if (source === './runner-loader' && importer?.includes('src/browser')) return path.resolve('src/browser/runner-loader.script.ts')
+    if (source === './runner-loader' && importer?.includes('src/browser')) return path.resolve('src/browser/core/runner-loader.script.ts')
     return null
   },
 }

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
-import { KLAVIYO_REVISION } from './klaviyo-client'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './core/capture'
+import { KLAVIYO_REVISION } from './runner/klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
-import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
+import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './core/outbox'
 import {
   afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
 } from '../../test/helpers/browser-fakes'

@@ -2,15 +2,15 @@
 // link's token), capture (persist inside the submit event), the job runner (send after the
 // navigation started, or on the next page), and the wiring of page events.
 import type { CaptureOptions, Mailstitch, MailstitchOptions } from './types'
-import { createContext, type Context } from './context'
-import { startLanding } from './landing'
-import { capture } from './capture'
-import { flushStoredJobsWhenAnalyticsLoads } from './handoff'
-import { watchForms, watchKlaviyoForms, watchShopifyConsent } from './forms'
-import { readState } from './state'
+import { createContext, type Context } from './core/context'
+import { startLanding } from './core/landing'
+import { capture } from './core/capture'
+import { flushStoredJobsWhenAnalyticsLoads } from './core/handoff'
+import { watchForms, watchKlaviyoForms, watchShopifyConsent } from './core/forms'
+import { readState } from './core/state'
 
 export type * from './types'
-export { normalizeEmail } from './email'
+export { normalizeEmail } from './core/email'
 export { version } from '../shared/version'
 
 /** True where there is a page: not during server-side rendering (the way js-cookie guards). */

@@ -1,8 +1,8 @@
 // Entry of dist/mailstitch-runner.min.js (IIFE): the runner for the script tag. The core adds
 // this file on the first page with a landing to decide or a job to run
 // (runner-loader.script.ts) and takes the runner from `window.mailstitch.runner`.
-import { decideLanding, flushOutbox, runJob, version } from './runner'
-import type { Runner } from './runner-loader'
+import { decideLanding, flushOutbox, runJob, version } from './runner/runner'
+import type { Runner } from './core/runner-loader'
 
 try {
   const w = window as unknown as { mailstitch?: { runner?: Runner } }

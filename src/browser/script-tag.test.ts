@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SEND_DELAY_MS } from './capture'
+import { SEND_DELAY_MS } from './core/capture'
 import { afterSubmitSends, fakeFetch, runFakeTime } from '../../test/helpers/browser-fakes'
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'

@@ -2,7 +2,7 @@
 // tag carries data-klaviyo-company-id, starts itself on the page's window.analytics.
 import { createMailstitch, version } from './index'
 import type { ExternalIdMode, Mailstitch, MailstitchOptions } from './types'
-import { namedConsent } from './consent'
+import { namedConsent } from './core/consent'
 
 /** What `window.mailstitch` holds. */
 export interface MailstitchGlobal {

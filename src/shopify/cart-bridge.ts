@@ -1,5 +1,5 @@
-import { hasEmailField } from '../browser/email-field'
-import { retry, type Attempt } from '../browser/retry'
+import { hasEmailField } from '../browser/core/email-field'
+import { retry, type Attempt } from '../browser/runner/retry'
 import type { Gate } from './consent'
 
 /** The cart attribute that carries the bridge id into checkout, orders and order webhooks. */

@@ -4,7 +4,7 @@
  * steps that let a capture's sends run.
  */
 import { vi } from 'vitest'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from '../../src/browser/capture'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from '../../src/browser/core/capture'
 import { createMailstitch } from '../../src/browser/index'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin, SegmentUtilityPlugin } from '../../src/browser/types'
 

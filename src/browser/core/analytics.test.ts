@@ -3,7 +3,7 @@
 // the snippet's stub or our own queue array), identity from analytics.js's user or its storage.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { callAnalytics, currentVisitor, isLoaded, onAnalyticsLoad, persistedByAnalytics, registerPlugin, whenLoaded, type AnalyticsSource } from './analytics'
-import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from './types'
+import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from '../types'
 
 const user = (anonymousId: string | null, userId: string | null = null, traits: Record<string, unknown> = {}) =>
   ({ anonymousId: () => anonymousId, id: () => userId, traits: () => traits })

@@ -3,8 +3,8 @@
 // placed before the snippet). Every access is guarded: a broken or blocked analytics never
 // throws into the page.
 import { readCookie } from './cookie'
-import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from './types'
-import { version } from '../shared/version'
+import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from '../types'
+import { version } from '../../shared/version'
 import { readStored } from './storage'
 
 /** Where the analytics object is read from, on each use (the snippet may replace it). */

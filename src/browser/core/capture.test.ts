@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit, beginCapture, checkEmail, persistJob } from './capture'
 import { createContext } from './context'
 import { OUTBOX_KEY, readJobs } from './outbox'
-import type { AnalyticsLike } from './types'
+import type { AnalyticsLike } from '../types'
 
 const analytics = { identify() {}, track() {} } as AnalyticsLike
 const request = { source: 'form', subscribe: false }

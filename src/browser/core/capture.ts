@@ -1,7 +1,7 @@
 // Step 2, capture: an email from a form, a Klaviyo form or `capture()`. Inside the submit event
 // only the job is written to the outbox (synchronously, when consent is known), so the form's
 // navigation starts at once; the job runner does the rest after it started, or on the next page.
-import type { CaptureFailure, CaptureOptions, CaptureResult } from './types'
+import type { CaptureFailure, CaptureOptions, CaptureResult } from '../types'
 import { failure, type Context } from './context'
 import { normalizeEmail } from './email'
 import { addJob, newJobId, type Job } from './outbox'

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createMailstitch } from './index'
+import { createMailstitch } from '../index'
 import { SEND_DELAY_MS } from './capture'
-import type { MailstitchOptions, PluginContext } from './types'
-import { endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, settled, startWith, tick, type Req } from '../../test/helpers/browser-fakes'
+import type { MailstitchOptions, PluginContext } from '../types'
+import { endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, settled, startWith, tick, type Req } from '../../../test/helpers/browser-fakes'
 import { OUTBOX_KEY, newJobId, saveJob } from './outbox'
 import { writeState } from './state'
 

@@ -1,6 +1,6 @@
 // The consent gate, written once for the SDK, the script tag and the Shopify add-on (issue 13);
 // rollup inlines it into both bundles.
-import type { ConsentOption } from './types'
+import type { ConsentOption } from '../types'
 
 type CustomerPrivacy = { analyticsProcessingAllowed?: () => boolean; marketingAllowed?: () => boolean }
 type ShopifyGlobal = {

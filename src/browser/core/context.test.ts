@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext, failure, stillAllowed } from './context'
 import { OUTBOX_KEY } from './outbox'
-import type { AnalyticsLike, MailstitchOptions } from './types'
-import { endTest, fakeAnalytics, resetPage } from '../../test/helpers/browser-fakes'
+import type { AnalyticsLike, MailstitchOptions } from '../types'
+import { endTest, fakeAnalytics, resetPage } from '../../../test/helpers/browser-fakes'
 
 /** analytics.js's persisted retry queue for one destination, as analytics-next writes it on pagehide. */
 const ANALYTICS_QUEUE_KEY = 'persisted-queue:v1:wk:dest-Segment.io:items'

@@ -1,6 +1,6 @@
 // The one explicit context every step of an instance reads and writes: its options, its
 // analytics source, its consent gate and the little it remembers on this page.
-import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from './types'
+import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from '../types'
 import type { AnalyticsSource } from './analytics'
 import type { Adoption } from './landing'
 import { askConsent } from './consent'

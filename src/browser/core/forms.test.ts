@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createMailstitch } from './index'
-import { addForm as form, afterSubmitSends, resetPage, submit } from '../../test/helpers/browser-fakes'
-import type { AnalyticsLike, MailstitchOptions } from './types'
+import { createMailstitch } from '../index'
+import { addForm as form, afterSubmitSends, resetPage, submit } from '../../../test/helpers/browser-fakes'
+import type { AnalyticsLike, MailstitchOptions } from '../types'
 
 type Captured = { email: string; source: string; formId?: string }
 

@@ -2,7 +2,7 @@
 // the consent banner's answer. Each listener is removed again by `destroy()`.
 import { listen, type Context } from './context'
 import { afterSubmit, capture } from './capture'
-import type { CaptureOptions } from './types'
+import type { CaptureOptions } from '../types'
 import { SHOPIFY_CONSENT_EVENT } from './consent'
 import { emailFrom, isEmailField } from './email-field'
 import { land } from './landing'

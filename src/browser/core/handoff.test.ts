@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Runner } from './runner-loader'
-import type { AnalyticsLike, SegmentUtilityPlugin } from './types'
+import type { AnalyticsLike, SegmentUtilityPlugin } from '../types'
 
 // The runner as the script tag may find it: not loadable (blocked, offline), or loaded.
 const loadRunner = vi.fn<() => Promise<Runner>>()

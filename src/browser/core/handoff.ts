@@ -1,7 +1,7 @@
 // The core's side of the job runner: hand it a capture's job once the capture's sends may
 // start, and the jobs a previous page left. The runner is loaded only then (see
 // runner-loader.ts); when it cannot be, the jobs stay stored for the next page.
-import type { CaptureResult } from './types'
+import type { CaptureResult } from '../types'
 import { failure, listen, type Context } from './context'
 import { loadRunner } from './runner-loader'
 import type { Schedule } from './capture'

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createMailstitch } from './index'
-import type { AnalyticsLike, MailstitchOptions, PluginContext, SegmentPlugin } from './types'
+import { createMailstitch } from '../index'
+import type { AnalyticsLike, MailstitchOptions, PluginContext, SegmentPlugin } from '../types'
 import {
   endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
-} from '../../test/helpers/browser-fakes'
+} from '../../../test/helpers/browser-fakes'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
 const PREV = 'anon-prev-2222'

@@ -3,12 +3,12 @@
 // browser adopts it as its Segment anonymousId (only with consent, only when it is fresh:
 // CONTRACT.md "What a landing does") is decided by the runner (landing-decision.ts), which events
 // wait for.
-import type { PluginContext, SegmentPlugin } from './types'
+import type { PluginContext, SegmentPlugin } from '../types'
 import type { Context } from './context'
 import { registerPlugin } from './analytics'
 import { loadRunner } from './runner-loader'
-import { TOKEN, scan } from '../shared/url'
-import { version } from '../shared/version'
+import { TOKEN, scan } from '../../shared/url'
+import { version } from '../../shared/version'
 
 /** An adopted token and the anonymousId it replaced; nothing when identity was left alone. */
 export type Adoption = { from: string | null; to: string } | null | void

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { RUNNER_FILE, runnerAddress, runnerUrl } from './runner-loader.script'
 import type { Runner } from './runner-loader'
-import { version } from '../shared/version'
+import { version } from '../../shared/version'
 
 describe('runnerUrl', () => {
   it('replaces the script tag’s file name and keeps its query (Shopify asset_url’s cache key)', () => {

@@ -3,7 +3,7 @@
 // that has a landing to decide or a job to run (the way PostHog and analytics-next lazy-load
 // what few pages need).
 import type { Runner } from './runner-loader'
-import { version } from '../shared/version'
+import { version } from '../../shared/version'
 
 export type { Runner } from './runner-loader'
 

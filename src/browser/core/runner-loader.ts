@@ -6,7 +6,7 @@
 import type { Context } from './context'
 import type { Adoption } from './landing'
 import type { Job } from './outbox'
-import type { CaptureResult } from './types'
+import type { CaptureResult } from '../types'
 
 /** What the core calls in the runner. */
 export interface Runner {
@@ -22,5 +22,5 @@ export interface Runner {
 
 /** The runner, once loaded; rejects when it cannot be (jobs then stay stored for the next page). */
 export function loadRunner(): Promise<Runner> {
-  return import('./runner')
+  return import('../runner/runner')
 }

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createContext } from './context'
+import { createContext } from '../core/context'
 import { markSent, resolveBridgeId, runJob, sendToKlaviyo, stepsOf } from './job-runner'
-import { newJobId, readJobs, saveJob, type Job } from './outbox'
-import type { AnalyticsLike } from './types'
-import { fakeFetch } from '../../test/helpers/browser-fakes'
+import { newJobId, readJobs, saveJob, type Job } from '../core/outbox'
+import type { AnalyticsLike } from '../types'
+import { fakeFetch } from '../../../test/helpers/browser-fakes'
 
 const loaded = (anonymousId: string | null = 'anon-1', userId: string | null = null) =>
   ({ initialized: true, user: () => ({ anonymousId: () => anonymousId, id: () => userId, traits: () => ({}) }), identify: vi.fn(), track: vi.fn(), ready: (cb: () => void) => cb() }) as unknown as AnalyticsLike & { identify: ReturnType<typeof vi.fn> }

@@ -3,13 +3,13 @@
 // analytics.js's persisted retry queue as the page goes (it resends those with the same messageId
 // on the next page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent
 // once, not once by analytics.js and again by the outbox.
-import { EMAIL_CAPTURED } from '../shared/email-events'
-import type { CaptureResult } from './types'
-import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from './analytics'
-import { failure, listen, stillAllowed, type Context } from './context'
+import { EMAIL_CAPTURED } from '../../shared/email-events'
+import type { CaptureResult } from '../types'
+import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from '../core/analytics'
+import { failure, listen, stillAllowed, type Context } from '../core/context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
-import { readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
-import { writeState } from './state'
+import { readJobs, removeJob, saveJob, type Job, type StepName } from '../core/outbox'
+import { writeState } from '../core/state'
 
 /** How long a first page view waits for analytics.js to create the anonymousId. */
 const ANONYMOUS_ID_WAIT_MS = 3000

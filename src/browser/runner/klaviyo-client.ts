@@ -1,8 +1,8 @@
 // Klaviyo's client API (public key only, safe in the browser):
 // https://developers.klaviyo.com/en/reference/create_client_profile and
 // https://developers.klaviyo.com/en/reference/create_client_subscription
-import type { KlaviyoOptions } from './types'
-import type { StepName } from './outbox'
+import type { KlaviyoOptions } from '../types'
+import type { StepName } from '../core/outbox'
 import { retry, type Attempt } from './retry'
 
 /** Klaviyo API revision the client requests are written against. */

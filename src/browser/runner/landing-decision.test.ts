@@ -2,10 +2,10 @@
 // The landing's decision on its own (landingOutcome, decideLanding), on a context made by
 // createContext: adopt an email link's token or not (CONTRACT.md "What a landing does").
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createContext } from './context'
+import { createContext } from '../core/context'
 import { decideLanding, landingOutcome } from './landing-decision'
-import type { MailstitchOptions } from './types'
-import { endTest, fakeAnalytics, resetPage, stateCookie, type FakeAnalyticsInit } from '../../test/helpers/browser-fakes'
+import type { MailstitchOptions } from '../types'
+import { endTest, fakeAnalytics, resetPage, stateCookie, type FakeAnalyticsInit } from '../../../test/helpers/browser-fakes'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
 const PREV = 'anon-prev-2222'

@@ -1,11 +1,11 @@
 // The landing's decision, run by the runner (runner-loader.ts): adopt an email link's token as
 // this browser's Segment anonymousId, or not (CONTRACT.md "What a landing does"), and report it.
-import { EMAIL_LINK_LANDED } from '../shared/email-events'
-import type { LandingOutcome } from './types'
-import type { Context } from './context'
-import type { Adoption } from './landing'
-import { callAnalytics, currentVisitor } from './analytics'
-import { readState, writeState } from './state'
+import { EMAIL_LINK_LANDED } from '../../shared/email-events'
+import type { LandingOutcome } from '../types'
+import type { Context } from '../core/context'
+import type { Adoption } from '../core/landing'
+import { callAnalytics, currentVisitor } from '../core/analytics'
+import { readState, writeState } from '../core/state'
 
 /** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
 export function landingOutcome(context: Context, token: string): LandingOutcome {

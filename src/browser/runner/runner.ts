@@ -2,4 +2,4 @@
 // (see runner-loader.ts).
 export { decideLanding } from './landing-decision'
 export { flushOutbox, runJob } from './job-runner'
-export { version } from '../shared/version'
+export { version } from '../../shared/version'
