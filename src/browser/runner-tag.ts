@@ -2,7 +2,7 @@
 // this file on the first page with a landing to decide or a job to run
 // (runner-loader.script.ts) and takes the runner from `window.mailstitch.runner`.
 import { decideLanding, flushOutbox, runJob, version } from './runner/runner'
-import type { Runner } from './core/runner-loader'
+import type { Runner } from './core/context'
 
 try {
   const w = window as unknown as { mailstitch?: { runner?: Runner } }

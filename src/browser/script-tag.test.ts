@@ -5,6 +5,10 @@ import { afterSubmitSends, fakeFetch, runFakeTime } from '../../test/helpers/bro
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'
 
+// The runner's second file as the built script tag loads it (the e2e tests load the real one):
+// here, the runner's modules themselves.
+vi.mock('./core/runner-loader.script', () => ({ loadRunner: () => import('./runner/runner') }))
+
 type W = { mailstitch?: MailstitchGlobal; analytics?: unknown; cmp?: unknown }
 const w = window as unknown as W
 

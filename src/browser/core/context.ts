@@ -2,10 +2,35 @@
 // analytics source, its consent gate and the little it remembers on this page.
 import type { AnalyticsLike, CaptureFailure, CaptureResult, MailstitchOptions } from '../types'
 import type { AnalyticsSource } from './analytics'
-import type { Adoption } from './landing'
 import { askConsent } from './consent'
 import type { Job, StepName } from './outbox'
 import { makeLog, type Log } from './log'
+
+/** An adopted token and the anonymousId it replaced; nothing when identity was left alone. */
+export type Adoption = { from: string | null; to: string } | null | void
+
+/**
+ * What the core calls in the runner (src/browser/runner/): the work only some pages have, a
+ * landing to decide and capture jobs to send. The core never imports it; the entry that starts
+ * an instance gives the context its way to it (`loadRunner`): the npm build a dynamic import,
+ * the script tag a second file (runner-loader.script.ts).
+ */
+export interface Runner {
+  /** The runner's release; the script tag's core refuses another one. */
+  version: string
+  /** Decide a landing with `token`: adopt it or not, and report `Email Link Landed`. */
+  decideLanding(context: Context, token: string): Promise<Adoption>
+  /** Run a job's steps left; resolves the capture's result. */
+  runJob(context: Context, job: Job): Promise<CaptureResult>
+  /** Run every stored job this instance is not running already. */
+  flushOutbox(context: Context): Promise<void>
+}
+
+/** The runner, once loaded; rejects when it cannot be (jobs then stay stored for the next page). */
+export type RunnerLoader = () => Promise<Runner>
+
+/** A context without a way to the runner (tests of the core alone): landings keep identity, jobs stay stored. */
+const noRunner: RunnerLoader = () => Promise.reject(new Error('mailstitch: no runner'))
 
 /** The state of one mailstitch instance. */
 export interface Context {
@@ -13,6 +38,8 @@ export interface Context {
   /** Query parameter carrying the bridge token. */
   linkParam: string
   log: Log
+  /** How this build reaches the runner (see `Runner`). */
+  loadRunner: RunnerLoader
   /** The analytics object: the one given, else `window.analytics`, read on each use. */
   analytics: AnalyticsSource
   /** The consent answer now (a promise when it is not known yet). */
@@ -37,13 +64,14 @@ export interface Context {
   destroyed: boolean
 }
 
-/** A fresh context for `options` (also `null` from untyped callers). */
-export function createContext(options: MailstitchOptions | null | undefined): Context {
+/** A fresh context for `options` (also `null` from untyped callers), reaching the runner through `loadRunner`. */
+export function createContext(options: MailstitchOptions | null | undefined, loadRunner: RunnerLoader = noRunner): Context {
   const safe = options || {}
   return {
     options: safe,
     linkParam: safe.linkParam || 'mst',
     log: makeLog(safe.debug),
+    loadRunner,
     analytics: () => safe.analytics || (window as { analytics?: AnalyticsLike }).analytics,
     consent: () => askConsent(safe.consent),
     recentCaptures: new Map(),

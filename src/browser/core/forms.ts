@@ -64,7 +64,7 @@ export function watchForms(context: Context): void {
   // A shopper in an email field is likely to submit it: the runner's file loads meanwhile.
   listen(context, document, 'focusin', (event) => {
     try {
-      if (isEmailField(event.target as Element)) prefetchRunner()
+      if (isEmailField(event.target as Element)) prefetchRunner(context)
     } catch { /* a hostile page */ }
   }, true)
 }

@@ -1,14 +1,16 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Runner } from './runner-loader'
+import type { MailstitchOptions } from '../types'
+import type { Runner } from './context'
 import type { AnalyticsLike, SegmentUtilityPlugin } from '../types'
 
 // The runner as the script tag may find it: not loadable (blocked, offline), or loaded.
 const loadRunner = vi.fn<() => Promise<Runner>>()
-vi.mock('./runner-loader', () => ({ loadRunner: () => loadRunner() }))
 
 const { STORED_JOBS_FALLBACK_MS, flushStoredJobs, flushStoredJobsWhenAnalyticsLoads, prefetchRunner, runJobLater } = await import('./handoff')
-const { createContext } = await import('./context')
+const { createContext: createCoreContext } = await import('./context')
+/** A context whose way to the runner is the mock above. */
+const createContext = (options: MailstitchOptions) => createCoreContext(options, () => loadRunner())
 const { OUTBOX_KEY, addJob, newJobId, readJobs } = await import('./outbox')
 
 const analytics = { identify() {}, track() {} }
@@ -46,7 +48,7 @@ describe('runJobLater', () => {
 describe('prefetchRunner', () => {
   it('asks for the runner and swallows a failure', async () => {
     loadRunner.mockRejectedValue(new Error('offline'))
-    prefetchRunner()
+    prefetchRunner(createContext({ analytics }))
     expect(loadRunner).toHaveBeenCalledTimes(1)
     await Promise.resolve()
   })

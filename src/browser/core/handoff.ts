@@ -1,9 +1,8 @@
 // The core's side of the job runner: hand it a capture's job once the capture's sends may
-// start, and the jobs a previous page left. The runner is loaded only then (see
-// runner-loader.ts); when it cannot be, the jobs stay stored for the next page.
+// start, and the jobs a previous page left. The runner is loaded only then (`context.loadRunner`,
+// see `Runner` in context.ts); when it cannot be, the jobs stay stored for the next page.
 import type { CaptureResult } from '../types'
 import { failure, listen, type Context } from './context'
-import { loadRunner } from './runner-loader'
 import type { Schedule } from './capture'
 import { hasStoredJobs, type Job } from './outbox'
 import { onAnalyticsLoad } from './analytics'
@@ -12,7 +11,8 @@ import { onAnalyticsLoad } from './analytics'
 export function runJobLater(context: Context, job: Job, schedule: Schedule): Promise<CaptureResult> {
   return new Promise((resolve) =>
     schedule(() => {
-      loadRunner()
+      context
+        .loadRunner()
         .then((runner) => runner.runJob(context, job))
         .then(resolve, () => resolve(failure(context, 'no_analytics')))
     }),
@@ -28,14 +28,14 @@ export function runJobLater(context: Context, job: Job, schedule: Schedule): Pro
  * leaving page once the runner is here. Delivery was no better, and analytics.js's answers that
  * the unload cut off made the next page send 1.25 copies per event instead of 1.00.
  */
-export function prefetchRunner(): void {
-  loadRunner().catch(() => {})
+export function prefetchRunner(context: Context): void {
+  context.loadRunner().catch(() => {})
 }
 
 /** Start-up and consent given: run the stored jobs, if a previous page left any. */
 export function flushStoredJobs(context: Context): Promise<void> {
   if (!hasStoredJobs()) return Promise.resolve()
-  return loadRunner().then((runner) => runner.flushOutbox(context), () => {})
+  return context.loadRunner().then((runner) => runner.flushOutbox(context), () => {})
 }
 
 /**
@@ -82,6 +82,6 @@ export function flushStoredJobsWhenAnalyticsLoads(context: Context): Promise<voi
     }
     if (context.analytics() || document.readyState !== 'loading') register()
     else listen(context, document, 'DOMContentLoaded', register)
-    if (cameThroughRedirect()) prefetchRunner()
+    if (cameThroughRedirect()) prefetchRunner(context)
   }).then(() => (context.destroyed ? undefined : flushStoredJobs(context)))
 }

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from '../index'
 import type { AnalyticsLike, MailstitchOptions, PluginContext, SegmentPlugin } from '../types'
+import type { Runner } from './context'
 import {
   endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
 } from '../../../test/helpers/browser-fakes'
@@ -519,16 +520,10 @@ describe('landing with createMailstitch', () => {
 // --- the runner as the script tag may find it ------------------------------------------------
 
 describe('land, with the decision in the runner', () => {
-  afterEach(() => {
-    vi.doUnmock('./runner-loader')
-    vi.resetModules()
-  })
-
-  async function landingWith(loadRunner: () => Promise<unknown>) {
-    vi.resetModules()
-    vi.doMock('./runner-loader', () => ({ loadRunner }))
+  async function landingWith(loadRunner: () => Promise<Runner>) {
     const { land } = await import('./landing')
-    const { createContext } = await import('./context')
+    const { createContext: createCoreContext } = await import('./context')
+    const createContext = (options: MailstitchOptions) => createCoreContext(options, loadRunner)
     return { land, createContext }
   }
 
@@ -542,7 +537,7 @@ describe('land, with the decision in the runner', () => {
   })
 
   it('without consent the runner is not even loaded; the token waits for consent', async () => {
-    const loadRunner = vi.fn(() => Promise.reject(new Error('must not load')))
+    const loadRunner = vi.fn((): Promise<Runner> => Promise.reject(new Error('must not load')))
     const { land, createContext } = await landingWith(loadRunner)
     const context = createContext({ analytics: fakeAnalytics().analytics, consent: () => false })
     land(context, T)

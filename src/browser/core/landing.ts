@@ -4,14 +4,12 @@
 // CONTRACT.md "What a landing does") is decided by the runner (landing-decision.ts), which events
 // wait for.
 import type { PluginContext, SegmentPlugin } from '../types'
-import type { Context } from './context'
+import type { Adoption, Context } from './context'
 import { registerPlugin } from './analytics'
-import { loadRunner } from './runner-loader'
 import { TOKEN, scan } from '../../shared/url'
 import { version } from '../../shared/version'
 
-/** An adopted token and the anonymousId it replaced; nothing when identity was left alone. */
-export type Adoption = { from: string | null; to: string } | null | void
+export type { Adoption } from './context'
 
 /** How long events wait for a landing decision at most. */
 const DECISION_WAIT_MS = 3000
@@ -69,7 +67,7 @@ export function land(context: Context, token: string): void {
       context.pendingToken = token // landed once consent is given
       return null
     }
-    return loadRunner().then((runner) => runner.decideLanding(context, token), () => null)
+    return context.loadRunner().then((runner) => runner.decideLanding(context, token), () => null)
   })
   context.adoption = Promise.race([decision, timeout])
 }

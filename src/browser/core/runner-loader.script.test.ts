@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { RUNNER_FILE, runnerAddress, runnerUrl } from './runner-loader.script'
-import type { Runner } from './runner-loader'
+import type { Runner } from './context'
 import { version } from '../../shared/version'
 
 describe('runnerUrl', () => {

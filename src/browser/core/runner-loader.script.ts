@@ -1,11 +1,11 @@
-// The script tag's way to the runner (see runner-loader.ts): a second file,
+// The script tag's way to the runner (see `Runner` in context.ts): a second file,
 // dist/mailstitch-runner.min.js beside dist/mailstitch.min.js, loaded once on the first page
 // that has a landing to decide or a job to run (the way PostHog and analytics-next lazy-load
 // what few pages need).
-import type { Runner } from './runner-loader'
+import type { Runner } from './context'
 import { version } from '../../shared/version'
 
-export type { Runner } from './runner-loader'
+export type { Runner } from './context'
 
 /** Name of the runner's file, next to the script tag's own. */
 export const RUNNER_FILE = 'mailstitch-runner.min.js'

@@ -1,9 +1,8 @@
-// The landing's decision, run by the runner (runner-loader.ts): adopt an email link's token as
+// The landing's decision, run by the runner (see `Runner` in core/context.ts): adopt an email link's token as
 // this browser's Segment anonymousId, or not (CONTRACT.md "What a landing does"), and report it.
 import { EMAIL_LINK_LANDED } from '../../shared/email-events'
 import type { LandingOutcome } from '../types'
-import type { Context } from '../core/context'
-import type { Adoption } from '../core/landing'
+import type { Adoption, Context } from '../core/context'
 import { callAnalytics, currentVisitor } from '../core/analytics'
 import { readState, writeState } from '../core/state'
 
