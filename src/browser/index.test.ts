@@ -6,7 +6,7 @@ import { KLAVIYO_REVISION } from './runner/klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
 import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './core/outbox'
 import {
-  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, storageDisabled, storageFull, submit, tick, type Reply,
 } from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
@@ -912,6 +912,70 @@ describe('outbox across page loads', () => {
     const s = start({ analytics: fa.analytics })
     await s.ready()
     expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
+  })
+})
+
+describe('storage that fails: nothing lost (issue 19)', () => {
+  /** Microtasks and the runner's dynamic import only: no timer may run (a page that navigates has none left). */
+  const withoutTimers = async () => {
+    for (let i = 0; i < 5; i++) {
+      await vi.dynamicImportSettled()
+      await Promise.resolve()
+    }
+  }
+
+  for (const [name, fail] of [['full (QuotaExceededError)', storageFull], ['disabled (throws on access)', storageDisabled]] as const) {
+    it(`localStorage ${name}: a form that navigates at once is sent from this page, at once, Klaviyo with keepalive`, async () => {
+      vi.useFakeTimers()
+      const fa = fakeAnalytics()
+      const reqs = fakeFetch()
+      const s = start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123', listId: 'L1' } })
+      await ready(s)
+      const undo = fail()
+      try {
+        const e = submit(emailForm('Ada@Example.com', 'data-mailstitch-subscribe'))
+        expect(e.defaultPrevented).toBe(false) // the form posts as it would
+        await withoutTimers()
+        expect(fa.of('identify').map((a) => a[0])).toEqual([{ email: 'ada@example.com' }])
+        expect(fa.of('track').map((a) => a[0])).toEqual(['Email Captured'])
+        expect(reqs.map((r) => r.body.data.type)).toEqual(['profile', 'subscription'])
+        expect(reqs.every((r) => r.init.keepalive === true)).toBe(true)
+        // Nothing left to send twice: later timers add nothing.
+        await afterSubmitSends()
+        expect(reqs).toHaveLength(2)
+        expect(fa.of('identify')).toHaveLength(1)
+      } finally {
+        undo()
+      }
+    })
+  }
+
+  it('storage that works: a navigating form still leaves its job to the next page (nothing sent at once)', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await ready(s)
+    submit(emailForm('ada@example.com'))
+    await withoutTimers()
+    expect(fa.of('identify')).toEqual([])
+    expect(reqs).toEqual([])
+    expect(outbox()).toHaveLength(1)
+  })
+
+  it('capture() with storage full resolves ok and sends, as with storage', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    const undo = storageFull()
+    try {
+      expect(await s.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+      await tick()
+      expect(reqs).toHaveLength(1)
+      expect(fa.of('identify')).toHaveLength(1)
+    } finally {
+      undo()
+    }
   })
 })
 

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit, beginCapture, checkEmail, persistJob } from './capture'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit, beginCapture, checkEmail } from './capture'
+import { store } from './delivery'
 import { createContext } from './context'
 import { OUTBOX_KEY, readJobs } from './outbox'
 import type { AnalyticsLike } from '../types'
@@ -51,8 +52,8 @@ describe('beginCapture', () => {
     expect(readJobs()).toHaveLength(1)
   })
 
-  it('persistJob keeps the request fields', () => {
-    expect(persistJob('a@b.co', { source: 'klaviyo-form', formId: 'F', traits: { plan: 'pro' }, subscribe: false })).toMatchObject({ source: 'klaviyo-form', formId: 'F', traits: { plan: 'pro' } })
+  it('store keeps the request fields', () => {
+    expect(store(createContext({ analytics }), 'a@b.co', { source: 'klaviyo-form', formId: 'F', traits: { plan: 'pro' }, subscribe: false })).toMatchObject({ source: 'klaviyo-form', formId: 'F', traits: { plan: 'pro' } })
   })
 })
 

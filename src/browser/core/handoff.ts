@@ -3,7 +3,7 @@
 // see `Runner` in context.ts); when it cannot be, the jobs stay stored for the next page.
 import type { CaptureResult } from '../types'
 import { failure, listen, type Context } from './context'
-import type { Schedule } from './capture'
+import { STORED_JOBS_FALLBACK_MS, type Schedule } from './delivery'
 import { hasStoredJobs, type Job } from './outbox'
 import { onAnalyticsLoad } from './analytics'
 
@@ -54,8 +54,7 @@ function cameThroughRedirect(): boolean {
   }
 }
 
-/** How long start-up waits for analytics.js before it looks for stored jobs all the same. */
-export const STORED_JOBS_FALLBACK_MS = 3000
+export { STORED_JOBS_FALLBACK_MS } from './delivery'
 
 /**
  * Start-up: look for the jobs a previous page left once analytics.js has loaded, not at once.

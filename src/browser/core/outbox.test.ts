@@ -20,7 +20,32 @@ describe('the v1 serializer', () => {
     expect(fromStored(null as unknown as object)).toBeUndefined()
     expect(fromStored({ i: 'x' })).toBeUndefined()
     expect(fromStored({ e: 'a@b.co' })).toBeUndefined()
-    expect(fromStored({ i: 'x', e: 'a@b.co', d: 'nope' })!.sent).toEqual([])
+    expect(fromStored({ i: 'x', t: 1, s: 'form', e: 'a@b.co', d: 'nope' })!.sent).toEqual([])
+  })
+
+  it('re-validates every job it reads back: what storage holds is not trusted (issue 19)', () => {
+    const good = toStored(job({ traits: { first_name: 'Ada' }, bridgeId: 'anon-aaaa-1111' })) as Record<string, unknown>
+    expect(fromStored({ ...good })).toBeDefined()
+    const refused: Record<string, unknown>[] = [
+      { e: '<img src=x onerror=alert(1)>@example.com' }, // no email
+      { e: 'Ada@Example.com' }, // not as a capture stores it (normalized)
+      { e: 42 },
+      { s: 'x'.repeat(5 * 1024 * 1024) }, // a 5 MB source
+      { s: undefined },
+      { f: 'x'.repeat(16_001) },
+      { u: { id: 1 } },
+      { b: 'x'.repeat(129) },
+      { r: 'not an object' },
+      { r: ['a'] },
+      { r: { blob: 'x'.repeat(16_000) } },
+      { t: '2026-01-01' },
+      { i: 'x'.repeat(65) },
+      { d: ['identify', 'delete-everything'] },
+    ]
+    for (const change of refused) expect(fromStored({ ...good, ...change }), JSON.stringify(change).slice(0, 80)).toBeUndefined()
+    // A job a page stored is dropped unsent when it was tampered with; the others are read.
+    localStorage.setItem(OUTBOX_KEY, JSON.stringify([good, { ...good, i: 'tampered', e: '<img onerror>' }, { ...good, i: 'big', s: 'x'.repeat(5 * 1024 * 1024) }]))
+    expect(readJobs().map((each) => each.id)).toEqual([good.i])
   })
 
   it('stores under the versioned key', () => {
@@ -146,5 +171,33 @@ describe('reading, saving, removing', () => {
   it('job ids are unique', () => {
     const ids = new Set(Array.from({ length: 1000 }, newJobId))
     expect(ids.size).toBe(1000)
+  })
+})
+
+describe('storage that fails (issue 19)', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('addJob says whether the job was stored: full storage (QuotaExceededError) and disabled storage refuse it, without throwing', async () => {
+    const { storageDisabled, storageFull } = await import('../../../test/helpers/browser-fakes')
+    expect(addJob(job({ id: 'fits' }))).toBe(true)
+    const full = storageFull()
+    expect(addJob(job({ id: 'full-append' }))).toBe(false) // the appending way
+    localStorage.removeItem(OUTBOX_KEY)
+    expect(addJob(job({ id: 'full-new' }))).toBe(false) // the parsing way
+    full()
+    const undo = storageDisabled()
+    try {
+      expect(() => localStorage.getItem(OUTBOX_KEY)).toThrow()
+      expect(addJob(job({ id: 'disabled' }))).toBe(false)
+      expect(readJobs()).toEqual([])
+    } finally {
+      undo()
+    }
+    expect(readJobs()).toEqual([])
+  })
+
+  it('a job whose stored form would be longer than a job read back may be is not stored (it is sent at once instead)', () => {
+    expect(addJob(job({ id: 'long', traits: { note: 'x'.repeat(16_000) } }))).toBe(false)
+    expect(localStorage.getItem(OUTBOX_KEY)).toBeNull()
   })
 })

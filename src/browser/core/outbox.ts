@@ -4,7 +4,8 @@
 // keepalive fetch); the next page load runs what is left. Stored under a versioned key through
 // one serializer, so the format can change without losing a job (analytics-next keeps its
 // queue the same way: `persisted-queue:v1:…`).
-import { readStored, writeRaw, writeStored } from './storage'
+import { readRaw, readStored, writeRaw, writeStored } from './storage'
+import { normalizeEmail } from './email'
 
 /** The steps of a capture, in the order they run. */
 export type StepName = 'identify' | 'track' | 'profile' | 'subscription'
@@ -28,6 +29,8 @@ export interface Job {
   userId?: string | null
   /** Steps handed off for delivery. */
   sent: StepName[]
+  /** Storage refused the job (full, disabled): it lives in memory only and is sent at once (delivery.ts). Never stored. */
+  unstored?: true
 }
 
 /** The job format of release 0.1.0 (key `mailstitch:outbox`): `d` was a bitmask of confirmed steps. */
@@ -67,10 +70,46 @@ export function toStored(job: Job): object {
   return copyFields(job, V1_KEYS, true)
 }
 
-/** A job read back is usable: it has an id and an email, and its steps are a list. */
+/**
+ * The longest stored form of a job (characters): `addJob` stores no longer one (the job is then
+ * sent at once instead), so on read no text field, and no traits as JSON, may be longer either.
+ */
+export const MAX_STORED_JOB = 16_000
+const MAX_ID = 64
+/** A Segment anonymousId: a UUID, or an id a site chose (the landing's TOKEN allows 128). */
+const MAX_ANONYMOUS_ID = 128
+
+const STEP_NAMES: StepName[] = ['identify', 'track', 'profile', 'subscription']
+
+const isShortText = (value: unknown, max: number) => typeof value === 'string' && value.length <= max
+const isOptionalText = (value: unknown, max: number) => value == null || isShortText(value, max)
+
+/** Traits are a plain object whose JSON stays small. */
+function isSmallObject(value: unknown): boolean {
+  if (value == null) return true
+  if (typeof value !== 'object' || Array.isArray(value)) return false
+  try {
+    return JSON.stringify(value).length <= MAX_STORED_JOB
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A job read back is sent only when it still looks like one a capture made: storage is shared
+ * with every script of the site, and a job is sent to Segment and Klaviyo. Its email is
+ * well-formed and normalized (a stored `<img onerror>` is no email), its bridge id an id, its
+ * texts short, its traits a small object, its steps known ones. Anything else: `undefined`, the
+ * job is dropped unsent.
+ */
 function wellFormed(job: Record<string, unknown>): Job | undefined {
-  if (typeof job.id !== 'string' || typeof job.email !== 'string') return undefined
+  if (!isShortText(job.id, MAX_ID) || typeof job.email !== 'string' || normalizeEmail(job.email) !== job.email) return undefined
+  if (typeof job.capturedAt !== 'number' || !isShortText(job.source, MAX_STORED_JOB) || !isOptionalText(job.formId, MAX_STORED_JOB)) return undefined
+  if (!isOptionalText(job.userId, MAX_STORED_JOB) || !isSmallObject(job.traits)) return undefined
+  if (!isOptionalText(job.bridgeId, MAX_ANONYMOUS_ID)) return undefined
   if (!Array.isArray(job.sent)) job.sent = []
+  if (!(job.sent as unknown[]).every((step) => STEP_NAMES.includes(step as StepName))) return undefined
+  job.subscribe = job.subscribe === true
   job.runs = Number(job.runs) || 0
   return job as unknown as Job
 }
@@ -123,15 +162,11 @@ export function readJobs(): Job[] {
 
 /** Whether a previous page left any job (a cheap look: no parsing, no migration). */
 export function hasStoredJobs(): boolean {
-  try {
-    return Boolean(localStorage.getItem(OUTBOX_KEY) || localStorage.getItem(LEGACY_OUTBOX_KEY))
-  } catch {
-    return false
-  }
+  return Boolean(readRaw(OUTBOX_KEY) || readRaw(LEGACY_OUTBOX_KEY))
 }
 
 /** Above this many characters, `addJob` parses the list and keeps the 30 newest. */
-const APPEND_LIMIT = 16_000
+const APPEND_LIMIT = MAX_STORED_JOB
 
 /**
  * Add a new job as it is captured, inside the submit event: its stored form is appended to the
@@ -140,22 +175,21 @@ const APPEND_LIMIT = 16_000
  * the dispatch at 0.40 / 1.20 ms median / p95 in one run; appending, 0.25 / 0.50 ms in the next.
  * Text that is not a list of our jobs (`[{…}]`), or a long list, takes the parsing way (only
  * mailstitch writes this key; a list damaged in its middle would also lose the job appended to it).
+ * False when storage refused it (full or disabled): the caller sends it at once (delivery.ts).
  */
-export function addJob(job: Job): void {
+export function addJob(job: Job): boolean {
   const entry = toStored(job)
-  let stored: string | null = null
-  try {
-    stored = localStorage.getItem(OUTBOX_KEY)
-  } catch { /* unavailable: the write below fails quietly too */ }
+  const text = JSON.stringify(entry)
+  if (text.length > MAX_STORED_JOB) return false
+  const stored = readRaw(OUTBOX_KEY)
   if (stored && stored.length < APPEND_LIMIT && stored.startsWith('[{') && stored.endsWith('}]')) {
-    writeRaw(OUTBOX_KEY, stored.slice(0, -1) + ',' + JSON.stringify(entry) + ']')
-    return
+    return writeRaw(OUTBOX_KEY, stored.slice(0, -1) + ',' + text + ']')
   }
   let list: unknown
   try {
     list = JSON.parse(stored!) // the text read above: no second read of storage
   } catch { /* absent or corrupt: a new list */ }
-  writeStored(OUTBOX_KEY, (Array.isArray(list) ? list : []).concat(entry).slice(-MAX_JOBS))
+  return writeStored(OUTBOX_KEY, (Array.isArray(list) ? list : []).concat(entry).slice(-MAX_JOBS))
 }
 
 /** Store `job`, replacing the stored job with its id (the 30 newest are kept). */

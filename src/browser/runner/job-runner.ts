@@ -2,17 +2,18 @@
 // or a later one. A step counts as sent once analytics.js reports it delivered, or once it sits in
 // analytics.js's persisted retry queue as the page goes (it resends those with the same messageId
 // on the next page), and a Klaviyo request once Klaviyo answered. Each event is thereby sent
-// once, not once by analytics.js and again by the outbox.
+// once, not once by analytics.js and again by the outbox. The job's life (sending, sent, dropped)
+// is moved only through core/delivery.ts.
 import { EMAIL_CAPTURED } from '../../shared/email-events'
 import type { CaptureResult } from '../types'
 import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from '../core/analytics'
 import { failure, listen, stillAllowed, type Context } from '../core/context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
-import { readJobs, removeJob, saveJob, type Job, type StepName } from '../core/outbox'
+import type { Job, StepName } from '../core/outbox'
+import { ANONYMOUS_ID_WAIT_MS, drop, markSent, startSending, update, waitingJobs } from '../core/delivery'
 import { writeState } from '../core/state'
 
-/** How long a first page view waits for analytics.js to create the anonymousId. */
-const ANONYMOUS_ID_WAIT_MS = 3000
+export { markSent, stepsOf } from '../core/delivery'
 
 /**
  * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
@@ -29,7 +30,7 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   if (!visitor.anonymousId || context.destroyed) return false
   job.bridgeId = visitor.anonymousId
   job.userId = visitor.userId
-  saveJob(job)
+  update(job)
   writeState({ captured: true, bridgeId: job.bridgeId })
   agreeWithKlaviyoJs(context, job)
   context.log('captured', job.email, job.bridgeId)
@@ -42,29 +43,6 @@ function agreeWithKlaviyoJs(context: Context, job: Job): void {
     const klaviyo = (window as { klaviyo?: { identify?(p: object): { catch?(f: (e: unknown) => void): void } | undefined } }).klaviyo
     klaviyo?.identify?.({ email: job.email, segment_anonymous_id: job.bridgeId })?.catch?.(context.log)
   } catch { /* a third-party object */ }
-}
-
-/** Every step this job has, in order. */
-export function stepsOf(context: Context, job: Job): StepName[] {
-  const klaviyo = context.options.klaviyo
-  const steps: StepName[] = ['identify', 'track']
-  if (klaviyo?.companyId) steps.push('profile')
-  if (klaviyo?.companyId && klaviyo.listId && job.subscribe) steps.push('subscription')
-  return steps
-}
-
-/**
- * Record a step as sent in the stored job (read back first: a job cleared meanwhile, as on
- * consent withdrawn, stays cleared); the job goes once every step is sent.
- */
-export function markSent(context: Context, job: Job, step: StepName): void {
-  if (!job.sent.includes(step)) job.sent.push(step)
-  const stored = readJobs().find((other) => other.id === job.id)
-  if (!stored) return
-  if (!stored.sent.includes(step)) stored.sent.push(step)
-  const allSent = stepsOf(context, stored).every((name) => stored.sent.includes(name))
-  if (allSent) removeJob(stored.id)
-  else saveJob(stored)
 }
 
 /** Segment options of a job's event: messageIds derive from the job id, so a re-run dedupes. */
@@ -151,12 +129,9 @@ export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
 
 /** Run a job's steps left; resolves the capture's result once the bridge id is known. */
 export async function runJob(context: Context, job: Job): Promise<CaptureResult> {
-  context.runningJobs.add(job.id)
-  job.runs++ // counted first: a Segment that never loads is retried on a few page loads, not forever
-  saveJob(job)
+  startSending(context, job)
   if (!(await resolveBridgeId(context, job))) {
-    removeJob(job.id)
-    context.recentCaptures.delete(job.email)
+    drop(context, job)
     return failure(context, 'no_analytics')
   }
   void sendToSegment(context, job)
@@ -167,6 +142,5 @@ export async function runJob(context: Context, job: Job): Promise<CaptureResult>
 /** Start-up (and consent given): run every stored job this instance is not running already. */
 export async function flushOutbox(context: Context): Promise<void> {
   if (!(await context.consent()) || context.destroyed) return
-  const waiting = readJobs().filter((job) => !context.runningJobs.has(job.id))
-  await Promise.all(waiting.map((job) => runJob(context, job)))
+  await Promise.all(waitingJobs(context).map((job) => runJob(context, job)))
 }
