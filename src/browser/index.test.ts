@@ -809,6 +809,42 @@ describe('outbox across page loads', () => {
     expect(outbox()).toEqual([])
   })
 
+  // analytics-next may change how it persists its queue. Reading it stays only because a format
+  // mailstitch does not know degrades to a duplicate with the same messageId (Segment keeps one
+  // copy), never to a loss: an unknown format is not read, so the step stays in the outbox.
+  const unknownFormats: [string, (ids: string[]) => [string, unknown]][] = [
+    ['a new key version', (ids) => ['persisted-queue:v2:WK:dest-Segment.io:items', ids.map((messageId, i) => ({ id: 'c' + i, event: { messageId } }))]],
+    ['a renamed buffer', (ids) => ['persisted-queue:v1:WK:segment-io:items', ids.map((messageId, i) => ({ id: 'c' + i, event: { messageId } }))]],
+    ['items of another shape', (ids) => ['persisted-queue:v1:WK:dest-Segment.io:items', ids.map((messageId) => ({ ctx: { event: { messageId } } }))]],
+    ['a wrapped list', (ids) => ['persisted-queue:v1:WK:dest-Segment.io:items', { version: 2, items: ids.map((messageId) => ({ event: { messageId } })) }]],
+    ['messageIds renamed', (ids) => ['persisted-queue:v1:WK:event-queue:items', ids.map((id) => ({ event: { message_id: id } }))]],
+    ['not JSON', () => ['persisted-queue:v1:WK:dest-Segment.io:items', undefined]],
+  ]
+  for (const [format, write] of unknownFormats) {
+    it(`analytics.js's persisted queue in a format it does not know (${format}): the next page sends each step again with the same messageId, none is lost`, async () => {
+      const page1 = fakeAnalytics({ deliver: false })
+      fakeFetch()
+      const s1 = start({ analytics: page1.analytics })
+      await s1.capture('ada@example.com')
+      await tick()
+      const ids = page1.calls.map((c) => (c.args[c.args.length - 1] as { messageId: string }).messageId)
+      expect(ids).toHaveLength(2) // positive signal: both steps were handed to analytics.js
+      const [key, items] = write(ids)
+      localStorage.setItem(key, items === undefined ? '{"items": [' + ids.join(',') : JSON.stringify(items))
+      window.dispatchEvent(new Event('pagehide'))
+      expect(outbox()[0].d).toEqual(['profile'])
+      s1.destroy()
+
+      const page2 = fakeAnalytics()
+      fakeFetch()
+      await start({ analytics: page2.analytics }).ready()
+      await tick()
+      const resent = [...page2.of('identify'), ...page2.of('track')].map((args) => (args.at(-1) as { messageId: string }).messageId)
+      expect(resent).toEqual(ids)
+      expect(outbox()).toEqual([])
+    })
+  }
+
   it('at pagehide, steps analytics.js did not persist stay unsent, and a destroyed instance no longer listens', async () => {
     const fa = fakeAnalytics({ deliver: false })
     fakeFetch()

@@ -5,7 +5,7 @@
 import { readCookie } from './cookie'
 import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from '../types'
 import { version } from '../../shared/version'
-import { readStored } from './storage'
+import { readStored, storedKeys } from './storage'
 
 /** Where the analytics object is read from, on each use (the snippet may replace it). */
 export type AnalyticsSource = () => AnalyticsLike | undefined
@@ -84,14 +84,17 @@ export function callAnalytics(source: AnalyticsSource, method: string, args: unk
  * (`retryQueue: false` in the source's settings): it then drops what it persisted on the next
  * page (one attempt allowed, already spent). The job runner asks at `pagehide`, after
  * analytics.js's own listeners ran (see job-runner.ts).
+ *
+ * Read strictly (this key version, this buffer name, items whose `event.messageId` is a string):
+ * a format analytics-next changes is then not read at all, and its steps stay in the outbox, to
+ * be sent again with the same messageId (a duplicate Segment drops, never a loss; proved in
+ * index.test.ts, "in a format it does not know").
  */
 export function persistedByAnalytics(source: AnalyticsSource): Set<string> {
   const ids = new Set<string>()
   try {
     if (loadedInstance(source)?.options?.retryQueue === false) return ids
-    for (let index = 0; index < localStorage.length; index++) {
-      const key = localStorage.key(index) || ''
-      if (!/^persisted-queue:v1:.*:(event-queue|dest-Segment\.io):items$/.test(key)) continue
+    for (const key of storedKeys(/^persisted-queue:v1:.*:(event-queue|dest-Segment\.io):items$/)) {
       const items = readStored<{ event?: { messageId?: unknown } }[]>(key)
       for (const item of Array.isArray(items) ? items : []) {
         if (typeof item?.event?.messageId === 'string') ids.add(item.event.messageId)
