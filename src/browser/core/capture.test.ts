@@ -16,11 +16,11 @@ describe('checkEmail', () => {
   it('normalizes, refuses invalid ones, and remembers a valid one as recent (5 s duplicate window)', () => {
     vi.useFakeTimers()
     const context = createContext({ analytics })
-    expect(checkEmail(context, '  Ada@Example.com ')).toBe('ada@example.com')
+    expect(checkEmail(context, '  Ada@Example.com ')).toEqual({ email: 'ada@example.com' })
     expect(checkEmail(context, 'ada@example.com')).toBe('duplicate')
     expect(checkEmail(context, 'nope')).toBe('invalid_email')
     vi.advanceTimersByTime(5001)
-    expect(checkEmail(context, 'ada@example.com')).toBe('ada@example.com')
+    expect(checkEmail(context, 'ada@example.com')).toEqual({ email: 'ada@example.com' })
   })
 
   it('no analytics at all, or destroyed: no_analytics', () => {

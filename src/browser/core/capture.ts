@@ -12,13 +12,16 @@ import { admit, afterThisTask, release, scheduleOf, store, type CaptureRequest, 
 export type { CaptureRequest, Schedule } from './delivery'
 export { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit, afterThisTask } from './delivery'
 
+/** The result of `checkEmail`: the normalized email, admitted, or why it cannot be captured. */
+export type EmailCheck = { email: string } | CaptureFailure
+
 /** The normalized email, or why it cannot be captured (and, when it can, it is admitted: see delivery.ts). */
-export function checkEmail(context: Context, raw: unknown): string | CaptureFailure {
+export function checkEmail(context: Context, raw: unknown): EmailCheck {
   const email = normalizeEmail(raw)
   if (!email) return 'invalid_email'
   // Destroyed, or no analytics at all (blocked, missing; a stub that has not loaded counts as there).
   if (context.destroyed || !context.analytics()) return 'no_analytics'
-  return admit(context, email) ? email : 'duplicate'
+  return admit(context, email) ? { email } : 'duplicate'
 }
 
 /** The result of `beginCapture`: the job, or why there is none. */
@@ -29,8 +32,9 @@ export type CaptureStart = Job | CaptureFailure
  * then stored before a full-page post can unload the page), else once it answers.
  */
 export function beginCapture(context: Context, raw: unknown, request: CaptureRequest): CaptureStart | Promise<CaptureStart> {
-  const email = checkEmail(context, raw)
-  if (!normalizeEmail(email)) return email as CaptureFailure
+  const checked = checkEmail(context, raw)
+  if (typeof checked !== 'object') return checked
+  const email = checked.email
   const denied = (): CaptureFailure => {
     release(context, email)
     return 'no_consent'

@@ -14,20 +14,22 @@ export type { Adoption } from './context'
 /** How long events wait for a landing decision at most. */
 const DECISION_WAIT_MS = 3000
 
+/** This page load's token: none, one not to trust (malformed, or two different values: a tampered or double-decorated link), or a well-formed one. */
+export type Arrival = { token: string } | 'none' | 'untrusted'
+
 /**
  * Read the bridge token of this page load and scrub it from the address bar at once (before
- * anything else can copy the URL), keeping every other parameter and the hash. `undefined`: no
- * token; `0`: malformed, or two different values (a tampered or double-decorated link: trust neither).
+ * anything else can copy the URL), keeping every other parameter and the hash.
  */
-export function arrive(param: string): string | 0 | undefined {
+export function arrive(param: string): Arrival {
   const [values, scrubbed] = scan(location.href, param)
-  if (!values.length) return undefined
+  if (!values.length) return 'none'
   try {
     history.replaceState(history.state, '', scrubbed)
   } catch { /* sandboxed */ }
   const token = values[0]!
   const consistent = values.every((value) => value === token)
-  return TOKEN.test(token) && consistent ? token : 0
+  return TOKEN.test(token) && consistent ? { token } : 'untrusted'
 }
 
 /** Strip the token from an event's page fields, and re-key it when the landing adopted a token. */
@@ -78,12 +80,12 @@ export function land(context: Context, token: string): void {
  */
 export function startLanding(context: Context): void {
   const param = context.linkParam
-  const token = arrive(param)
+  const arrival = arrive(param)
   const referrerHadToken = scan(document.referrer, param)[0].length > 0
-  if (token === undefined && !referrerHadToken) return
+  if (arrival === 'none' && !referrerHadToken) return
   // Tag placed before the Segment snippet: queue into the array the snippet will adopt.
   if (!context.analytics()) (window as { analytics?: unknown }).analytics = []
   const adoption = () => context.adoption
   context.cleanups.push(registerPlugin(context.analytics, scrubPlugin(param, adoption)))
-  if (token) land(context, token)
+  if (typeof arrival === 'object') land(context, arrival.token)
 }

@@ -113,9 +113,9 @@ function externalIdOf(context: Context, job: Job): string | null | undefined {
  * waiting for its CORS preflight), and a profile upsert sent twice is harmless.
  */
 async function sendOneToKlaviyo(context: Context, job: Job, request: KlaviyoRequest): Promise<void> {
-  const status = await sendKlaviyo(request, () => stillAllowed(context))
-  context.log('klaviyo', request.step, status)
-  if (status !== 0 && stillAllowed(context)) markSent(context, job, request.step)
+  const result = await sendKlaviyo(request, () => stillAllowed(context))
+  context.log('klaviyo', request.step, result)
+  if (result !== 'gave_up' && stillAllowed(context)) markSent(context, job, request.step)
 }
 
 /** Klaviyo: the profile upsert and, for an opt-in with a list, the subscription. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { KLAVIYO_REVISION, klaviyoRequests, sendKlaviyo } from './klaviyo-client'
+import { KLAVIYO_REVISION, klaviyoRequests, sendKlaviyo, type KlaviyoResult } from './klaviyo-client'
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -77,7 +77,7 @@ describe('sendKlaviyo', () => {
   }
   /** Run sendKlaviyo to its end under fake timers. */
   const send = async (go = () => true, r = req) => {
-    let result: number | undefined
+    let result: KlaviyoResult | undefined
     void sendKlaviyo(r, go).then((v) => (result = v))
     for (let i = 0; i < 100 && result === undefined; i++) await vi.advanceTimersByTimeAsync(1000)
     return result
@@ -119,10 +119,10 @@ describe('sendKlaviyo', () => {
 
   it('429 without (or with an unreadable) Retry-After, and 5xx: 3 retries with backoff from 1 s, then 0', async () => {
     const a = replies(429)
-    expect(await send()).toBe(0)
+    expect(await send()).toBe('gave_up')
     expect(a.gaps()).toEqual([1000, 2000, 4000])
     const b = replies([429, 'Wed, 21 Oct 2026 07:28:00 GMT'], 500, 503, 502)
-    expect(await send()).toBe(0)
+    expect(await send()).toBe('gave_up')
     expect(b.gaps()).toEqual([1000, 2000, 4000])
     const c = replies(500, 503, 202)
     expect(await send()).toBe(202)
@@ -137,7 +137,7 @@ describe('sendKlaviyo', () => {
 
   it('fetch throwing synchronously is retried, never thrown', async () => {
     const { at } = replies('throw')
-    await expect(send()).resolves.toBe(0)
+    await expect(send()).resolves.toBe('gave_up')
     expect(at).toHaveLength(4)
   })
 
@@ -148,7 +148,7 @@ describe('sendKlaviyo', () => {
     await vi.advanceTimersByTimeAsync(0)
     ok = false
     await vi.advanceTimersByTimeAsync(60_000)
-    expect(await p).toBe(0)
+    expect(await p).toBe('gave_up')
     expect(at).toHaveLength(1)
   })
 })

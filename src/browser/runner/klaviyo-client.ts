@@ -85,13 +85,16 @@ async function postOnce(request: KlaviyoRequest): Promise<Attempt<number>> {
   return { done: false, retryAfterMs: retryAfterMs(response) }
 }
 
+/** How a Klaviyo request ended: the final HTTP status Klaviyo answered, or `'gave_up'` (no final answer after the retries, or stopped). */
+export type KlaviyoResult = number | 'gave_up'
+
 /**
  * POST one request with `keepalive`, so it survives the page unloading (full-page form posts).
  * 429, 5xx and network errors are retried on this page up to 3 times (after Retry-After, capped
  * at 60 s, else 1, 2, 4 s) while `keepGoing()` allows; other 4xx are final (retrying cannot fix
- * them). Resolves the final HTTP status, or 0 when it gave up.
+ * them). Never rejects.
  */
-export async function sendKlaviyo(request: KlaviyoRequest, keepGoing: () => boolean): Promise<number> {
+export async function sendKlaviyo(request: KlaviyoRequest, keepGoing: () => boolean): Promise<KlaviyoResult> {
   const status = await retry(() => postOnce(request), { tries: 4, baseMs: 1000, maxMs: 60_000, keepGoing })
-  return status ?? 0
+  return status ?? 'gave_up'
 }
