@@ -53,6 +53,7 @@ export default [
   // npm: ESM + CJS for the app's bundler.
   {
     input: 'src/browser/index.ts',
+    external: ['js-cookie'], // a dependency of the package: the app's bundler resolves it
     output: [
       // One file each: inlineDynamicImports puts the runner (index.ts's dynamic import) into the same
       // file, so the app's bundler sees no import to split and the runner loads with the core.

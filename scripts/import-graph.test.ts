@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { findCycles, importGraph, importsAcross } from './import-graph'
+import { findCycles, importGraph, importsAcross, packagesImportedBy } from './import-graph'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -23,6 +23,12 @@ describe('import graph', () => {
 
   it('src/browser and src/shopify have no import circle', () => {
     expect(findCycles(importGraph(ROOT, ['src/browser', 'src/shopify']))).toEqual([])
+  })
+
+  it('js-cookie is imported only where cookies are written (the runner’s state-cookie.ts), never by the core', () => {
+    const files = [...importGraph(ROOT, ['src/browser', 'src/shopify']).keys()]
+    const importers = files.filter((file) => packagesImportedBy(path.join(ROOT, file)).includes('js-cookie'))
+    expect(importers).toEqual(['src/browser/runner/state-cookie.ts'])
   })
 
   it('the core (what runs at once) never imports the runner (what loads later)', () => {

@@ -83,3 +83,9 @@ export function importsAcross(graph: ImportGraph, from: string, to: string): str
   }
   return found
 }
+
+/** The packages (bare specifiers) a file imports. */
+export function packagesImportedBy(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
+  return importedFiles.map((imported) => imported.fileName).filter((specifier) => !specifier.startsWith('.'))
+}

@@ -24,6 +24,8 @@ export interface Runner {
   runJob(context: Context, job: Job): Promise<CaptureResult>
   /** Run every stored job this instance is not running already. */
   flushOutbox(context: Context): Promise<void>
+  /** Consent withdrawn: remove the state cookie (cookies are written only by the runner, with js-cookie). */
+  forgetVisitor(): void
 }
 
 /** The runner, once loaded; rejects when it cannot be (jobs then stay stored for the next page). */
@@ -59,6 +61,8 @@ export interface Context {
   pendingToken: string | undefined
   /** The landing decision; event processing waits on it (never long). */
   adoption: Promise<Adoption>
+  /** Consent was withdrawn on this page: the visitor is forgotten (until it is given again). */
+  forgotten?: boolean
   /** Undo functions of everything this instance added (listeners, the Segment plugin). */
   cleanups: (() => void)[]
   destroyed: boolean

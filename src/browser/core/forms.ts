@@ -7,7 +7,6 @@ import { SHOPIFY_CONSENT_EVENT } from './consent'
 import { emailFrom, isEmailField } from './email-field'
 import { land } from './landing'
 import { clearJobs } from './outbox'
-import { clearState } from './state'
 import { flushStoredJobs, prefetchRunner } from './handoff'
 
 /** The value of a named form field, as a string (`''` when absent). */
@@ -96,9 +95,10 @@ export function watchKlaviyoForms(context: Context): void {
 export function watchShopifyConsent(context: Context): void {
   if (context.options.consent !== 'shopify') return
   listen(context, document, SHOPIFY_CONSENT_EVENT, () => {
-    if (context.consent() !== true) {
+    context.forgotten = context.consent() !== true
+    if (context.forgotten) {
       clearJobs()
-      clearState()
+      void context.loadRunner().then((runner) => runner.forgetVisitor(), () => {}) // the state cookie: cookies are written by the runner
       return
     }
     if (context.pendingToken) land(context, context.pendingToken)

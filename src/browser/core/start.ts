@@ -35,6 +35,8 @@ function instanceOf(context: Context, started: Promise<void>): Mailstitch {
   return {
     capture: (email: string, options?: CaptureOptions) => capture(context, email, options),
     linkParams: () => {
+      // Consent withdrawn: none, also while the runner removes the state cookie.
+      if (context.forgotten) return {}
       const bridgeId = readState().bridgeId
       return bridgeId ? { [context.linkParam]: bridgeId } : {}
     },

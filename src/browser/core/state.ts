@@ -1,6 +1,7 @@
 // What this browser has done with mailstitch, kept in one first-party cookie (`mst_state`), so
-// every page of the site, and the server, can read the bridge id. Stored with short keys.
-import { readCookie, removeCookie, writeCookie } from './cookie'
+// every page of the site, and the server, can read the bridge id. Stored with short keys. Read
+// here (the core); written by the runner (runner/state-cookie.ts, with js-cookie).
+import { readCookie } from './cookie'
 
 /** The browser's mailstitch state, as the code reads it. */
 export interface BrowserState {
@@ -16,7 +17,7 @@ export interface BrowserState {
 export const STATE_COOKIE = 'mst_state'
 
 /** Readable field → stored key (the format of 0.1.0, so no cookie needs migrating). */
-const STORED_KEYS: [keyof BrowserState, string][] = [['bridgeId', 'b'], ['captured', 'c'], ['adopted', 'a']]
+export const STORED_KEYS: [keyof BrowserState, string][] = [['bridgeId', 'b'], ['captured', 'c'], ['adopted', 'a']]
 
 /** Read the state cookie; `{}` when absent or unreadable. */
 export function readState(): BrowserState {
@@ -27,22 +28,4 @@ export function readState(): BrowserState {
     return state
   } catch { /* absent, corrupt, or cookies disabled */ }
   return {}
-}
-
-/**
- * Merge into the state cookie (a year, first party, Lax, path /). Callers check consent first.
- * Best effort: cookies may be disabled.
- */
-export function writeState(patch: BrowserState): void {
-  try {
-    const state: Record<string, unknown> = { ...readState(), ...patch }
-    const stored: Record<string, unknown> = {}
-    for (const [field, key] of STORED_KEYS) if (state[field]) stored[key] = state[field]
-    writeCookie(STATE_COOKIE, JSON.stringify(stored), 365)
-  } catch { /* a hostile page */ }
-}
-
-/** Remove the state cookie (consent withdrawn). */
-export function clearState(): void {
-  removeCookie(STATE_COOKIE)
 }

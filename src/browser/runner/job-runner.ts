@@ -11,7 +11,7 @@ import { failure, listen, stillAllowed, type Context } from '../core/context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
 import type { Job, StepName } from '../core/outbox'
 import { ANONYMOUS_ID_WAIT_MS, drop, markSent, startSending, update, waitingJobs } from '../core/delivery'
-import { writeState } from '../core/state'
+import { writeState } from './state-cookie'
 
 export { markSent, stepsOf } from '../core/delivery'
 

@@ -4,7 +4,8 @@ import { EMAIL_LINK_LANDED } from '../../shared/email-events'
 import type { LandingOutcome } from '../types'
 import type { Adoption, Context } from '../core/context'
 import { callAnalytics, currentVisitor } from '../core/analytics'
-import { readState, writeState } from '../core/state'
+import { readState } from '../core/state'
+import { writeState } from './state-cookie'
 
 /** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
 export function landingOutcome(context: Context, token: string): LandingOutcome {

@@ -3,3 +3,4 @@
 export { decideLanding } from './landing-decision'
 export { flushOutbox, runJob } from './job-runner'
 export { version } from '../../shared/version'
+export { clearState as forgetVisitor } from './state-cookie'
