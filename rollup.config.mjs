@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import path from 'node:path'
 import { builtinModules } from 'node:module'
 import esbuild from 'rollup-plugin-esbuild'
 import resolve from '@rollup/plugin-node-resolve'
@@ -28,26 +27,16 @@ const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
 const hasWebhook = existsSync('src/webhook/worker.ts')
 
-/**
- * The script tag reaches its runner (landing decision, job runner) as a second file (src/browser/runner-loader.script.ts)
- * instead of the npm build's dynamic import: an IIFE cannot split, and most pages never need it.
- */
-const runnerAsSecondFile = {
-  name: 'runner-as-second-file',
-  resolveId(source, importer) {
-    if (source === './runner-loader' && importer?.includes('src/browser')) return path.resolve('src/browser/runner-loader.script.ts')
-    return null
-  },
-}
-
 export default [
-  // Script tag / Shopify theme: the core, a minified IIFE on every page. Its source map ships
+  // Script tag / Shopify theme: the core, a minified IIFE on every page. Its entry starts
+  // instances that reach the runner as the second file below (src/browser/script-api.ts); the core
+  // (src/browser/core/) never imports the runner (src/browser/runner/), so nothing else is needed. Its source map ships
   // beside it without a sourceMappingURL comment (load it in devtools when needed): every byte
   // counts here.
   {
     input: 'src/browser/script-tag.ts',
     output: { file: 'dist/mailstitch.min.js', format: 'iife', sourcemap: 'hidden', plugins: [terser(browserTerser(3))] },
-    plugins: [runnerAsSecondFile, resolve({ browser: true }), esbuild({ target: browserTarget })],
+    plugins: [resolve({ browser: true }), esbuild({ target: browserTarget })],
   },
   // Its runner, loaded by the core from beside itself on a page with a landing or a job to run.
   {
@@ -64,8 +53,10 @@ export default [
   // npm: ESM + CJS for the app's bundler.
   {
     input: 'src/browser/index.ts',
+    external: ['js-cookie'], // a dependency of the package: the app's bundler resolves it
     output: [
-      // One file each: the runner's dynamic import is bundled in (the app's bundler may split it).
+      // One file each: inlineDynamicImports puts the runner (index.ts's dynamic import) into the same
+      // file, so the app's bundler sees no import to split and the runner loads with the core.
       { file: 'dist/index.mjs', format: 'es', sourcemap: true, inlineDynamicImports: true },
       { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, exports: 'named', inlineDynamicImports: true },
     ],

@@ -363,3 +363,67 @@ test('with a list configured: contact, login and recovery forms identify but nev
   const everything = JSON.stringify([stack.collector.events(), stack.klaviyo.requests()])
   expect(everything).not.toContain(PASSWORD)
 })
+
+// --- storage that fails (issue 19) -----------------------------------------------------------
+
+/**
+ * localStorage as busy storefronts leave it: full of another app's cache (every write throws
+ * QuotaExceededError), or disabled (reading `window.localStorage` throws, as in a sandboxed frame).
+ *
+ * `full` is done once analytics.js has loaded, as another app filling its cache while the shopper
+ * browses: analytics-next 1.84 does not load at all on a page whose storage is full from the start
+ * ("Failed to load Analytics.js QuotaExceededError … event-queue:lock"), and then no Segment
+ * event can arrive whatever mailstitch does. `disabled` is installed before any script runs.
+ */
+const storageFailures: Record<string, { before?: () => void; after?: () => void }> = {
+  full: { after: () => {
+    try {
+      if (localStorage.getItem('other-app:cache:0')) return
+      let size = 1 << 20
+      let index = 0
+      while (size >= 1) {
+        try {
+          localStorage.setItem('other-app:cache:' + index, 'x'.repeat(size))
+          index++
+        } catch {
+          size = Math.floor(size / 2)
+        }
+      }
+    } catch { /* not this page's business */ }
+  } },
+  disabled: { before: () => {
+    Object.defineProperty(window, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new DOMException('Access is denied for this document.', 'SecurityError')
+      },
+    })
+  } },
+}
+
+for (const [failure, { before, after }] of Object.entries(storageFailures)) {
+  test(`localStorage ${failure}: the Shopify newsletter form that posts and navigates at once still stitches (sent at once, keepalive)`, async ({ stack }) => {
+    stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: `<main>Home</main>${shopifyNewsletterForm}` }))
+    for (let i = 0; i < 3; i++) {
+      const device = await stack.device()
+      if (before) await device.addInitScript(before)
+      const page = await device.newPage()
+      await page.goto(stack.site.url + '/')
+      const anon = await anonymousIdOf(page)
+      if (after) await page.evaluate(after)
+      // The precondition, as a shopper typing gives it: storage refuses writes here.
+      expect(await page.evaluate(() => { try { localStorage.setItem('probe', '1'); return 'stored' } catch { return 'refused' } })).toBe('refused')
+      const email = `${failure}${i}@example.com`
+      await page.fill('#NewsletterForm--footer', email) // focus entering the email field asks for the runner
+      await page.waitForFunction(() => Boolean((window as any).mailstitch?.runner))
+      await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
+      await expectStitched(stack, email, anon)
+      const subscribed = () => stack.klaviyo.requests().some((r) => r.path.startsWith('/client/subscriptions') && (r.body as Ev)?.data?.attributes?.profile?.data?.attributes?.email === email)
+      await expect.poll(subscribed, { timeout: 15_000 }).toBe(true)
+      expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe(email)
+      await device.close()
+    }
+    const ids = stack.collector.events().filter((e: Ev) => e.type === 'identify').map((e: Ev) => e.messageId)
+    expect(new Set(ids).size).toBe(3)
+  })
+}

@@ -1,4 +1,4 @@
-import { KLAVIYO_REVISION } from '../../src/browser/klaviyo-client'
+import { KLAVIYO_REVISION } from '../../src/browser/runner/klaviyo-client'
 import { COMPANY_ID } from './stack'
 
 /**

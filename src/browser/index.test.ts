@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMailstitch } from './index'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './capture'
-import { KLAVIYO_REVISION } from './klaviyo-client'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from './core/capture'
+import { KLAVIYO_REVISION } from './runner/klaviyo-client'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions } from './types'
-import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './outbox'
+import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, newJobId, saveJob } from './core/outbox'
 import {
-  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, submit, tick, type Reply,
+  afterSubmitSends, destroyAfterTest, emailForm, endTest, fakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, settled, startWith, stateCookie, storageDisabled, storageFull, submit, tick, type Reply,
 } from '../../test/helpers/browser-fakes'
 
 const OUTBOX = OUTBOX_KEY
@@ -809,6 +809,42 @@ describe('outbox across page loads', () => {
     expect(outbox()).toEqual([])
   })
 
+  // analytics-next may change how it persists its queue. Reading it stays only because a format
+  // mailstitch does not know degrades to a duplicate with the same messageId (Segment keeps one
+  // copy), never to a loss: an unknown format is not read, so the step stays in the outbox.
+  const unknownFormats: [string, (ids: string[]) => [string, unknown]][] = [
+    ['a new key version', (ids) => ['persisted-queue:v2:WK:dest-Segment.io:items', ids.map((messageId, i) => ({ id: 'c' + i, event: { messageId } }))]],
+    ['a renamed buffer', (ids) => ['persisted-queue:v1:WK:segment-io:items', ids.map((messageId, i) => ({ id: 'c' + i, event: { messageId } }))]],
+    ['items of another shape', (ids) => ['persisted-queue:v1:WK:dest-Segment.io:items', ids.map((messageId) => ({ ctx: { event: { messageId } } }))]],
+    ['a wrapped list', (ids) => ['persisted-queue:v1:WK:dest-Segment.io:items', { version: 2, items: ids.map((messageId) => ({ event: { messageId } })) }]],
+    ['messageIds renamed', (ids) => ['persisted-queue:v1:WK:event-queue:items', ids.map((id) => ({ event: { message_id: id } }))]],
+    ['not JSON', () => ['persisted-queue:v1:WK:dest-Segment.io:items', undefined]],
+  ]
+  for (const [format, write] of unknownFormats) {
+    it(`analytics.js's persisted queue in a format it does not know (${format}): the next page sends each step again with the same messageId, none is lost`, async () => {
+      const page1 = fakeAnalytics({ deliver: false })
+      fakeFetch()
+      const s1 = start({ analytics: page1.analytics })
+      await s1.capture('ada@example.com')
+      await tick()
+      const ids = page1.calls.map((c) => (c.args[c.args.length - 1] as { messageId: string }).messageId)
+      expect(ids).toHaveLength(2) // positive signal: both steps were handed to analytics.js
+      const [key, items] = write(ids)
+      localStorage.setItem(key, items === undefined ? '{"items": [' + ids.join(',') : JSON.stringify(items))
+      window.dispatchEvent(new Event('pagehide'))
+      expect(outbox()[0].d).toEqual(['profile'])
+      s1.destroy()
+
+      const page2 = fakeAnalytics()
+      fakeFetch()
+      await start({ analytics: page2.analytics }).ready()
+      await tick()
+      const resent = [...page2.of('identify'), ...page2.of('track')].map((args) => (args.at(-1) as { messageId: string }).messageId)
+      expect(resent).toEqual(ids)
+      expect(outbox()).toEqual([])
+    })
+  }
+
   it('at pagehide, steps analytics.js did not persist stay unsent, and a destroyed instance no longer listens', async () => {
     const fa = fakeAnalytics({ deliver: false })
     fakeFetch()
@@ -912,6 +948,70 @@ describe('outbox across page loads', () => {
     const s = start({ analytics: fa.analytics })
     await s.ready()
     expect(await settled(s.capture('ada@example.com'))).toMatchObject({ ok: true })
+  })
+})
+
+describe('storage that fails: nothing lost (issue 19)', () => {
+  /** Microtasks and the runner's dynamic import only: no timer may run (a page that navigates has none left). */
+  const withoutTimers = async () => {
+    for (let i = 0; i < 5; i++) {
+      await vi.dynamicImportSettled()
+      await Promise.resolve()
+    }
+  }
+
+  for (const [name, fail] of [['full (QuotaExceededError)', storageFull], ['disabled (throws on access)', storageDisabled]] as const) {
+    it(`localStorage ${name}: a form that navigates at once is sent from this page, at once, Klaviyo with keepalive`, async () => {
+      vi.useFakeTimers()
+      const fa = fakeAnalytics()
+      const reqs = fakeFetch()
+      const s = start({ analytics: fa.analytics, klaviyo: { companyId: 'AbC123', listId: 'L1' } })
+      await ready(s)
+      const undo = fail()
+      try {
+        const e = submit(emailForm('Ada@Example.com', 'data-mailstitch-subscribe'))
+        expect(e.defaultPrevented).toBe(false) // the form posts as it would
+        await withoutTimers()
+        expect(fa.of('identify').map((a) => a[0])).toEqual([{ email: 'ada@example.com' }])
+        expect(fa.of('track').map((a) => a[0])).toEqual(['Email Captured'])
+        expect(reqs.map((r) => r.body.data.type)).toEqual(['profile', 'subscription'])
+        expect(reqs.every((r) => r.init.keepalive === true)).toBe(true)
+        // Nothing left to send twice: later timers add nothing.
+        await afterSubmitSends()
+        expect(reqs).toHaveLength(2)
+        expect(fa.of('identify')).toHaveLength(1)
+      } finally {
+        undo()
+      }
+    })
+  }
+
+  it('storage that works: a navigating form still leaves its job to the next page (nothing sent at once)', async () => {
+    vi.useFakeTimers()
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    await ready(s)
+    submit(emailForm('ada@example.com'))
+    await withoutTimers()
+    expect(fa.of('identify')).toEqual([])
+    expect(reqs).toEqual([])
+    expect(outbox()).toHaveLength(1)
+  })
+
+  it('capture() with storage full resolves ok and sends, as with storage', async () => {
+    const fa = fakeAnalytics()
+    const reqs = fakeFetch()
+    const s = start({ analytics: fa.analytics })
+    const undo = storageFull()
+    try {
+      expect(await s.capture('ada@example.com')).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-aaaa-1111' })
+      await tick()
+      expect(reqs).toHaveLength(1)
+      expect(fa.of('identify')).toHaveLength(1)
+    } finally {
+      undo()
+    }
   })
 })
 

@@ -1,57 +1,18 @@
-// The entry point. An instance is one context run through four named steps: landing (an email
-// link's token), capture (persist inside the submit event), the job runner (send after the
-// navigation started, or on the next page), and the wiring of page events.
-import type { CaptureOptions, Mailstitch, MailstitchOptions } from './types'
-import { createContext, type Context } from './context'
-import { startLanding } from './landing'
-import { capture } from './capture'
-import { flushStoredJobsWhenAnalyticsLoads } from './handoff'
-import { watchForms, watchKlaviyoForms, watchShopifyConsent } from './forms'
-import { readState } from './state'
+// The npm entry. The runner (src/browser/runner/) is reached through a dynamic import; the npm
+// build (rollup.config.mjs) inlines it into dist/index.mjs and dist/index.cjs all the same, so an
+// app's bundler gets one file and the runner's code loads with the core. The script tag
+// (script-api.ts) loads it as a second file instead.
+import type { Mailstitch, MailstitchOptions } from './types'
+import type { RunnerLoader } from './core/context'
+import { startMailstitch } from './core/start'
 
 export type * from './types'
-export { normalizeEmail } from './email'
+export { normalizeEmail } from './core/email'
 export { version } from '../shared/version'
+export { inertInstance, isBrowser } from './core/start'
 
-/** True where there is a page: not during server-side rendering (the way js-cookie guards). */
-export function isBrowser(): boolean {
-  return typeof window !== 'undefined' && typeof document !== 'undefined' && typeof location !== 'undefined'
-}
-
-/** The instance outside a browser: captures resolve `no_analytics`, nothing touches a global. */
-export function inertInstance(): Mailstitch {
-  return {
-    capture: () => Promise.resolve({ ok: false, reason: 'no_analytics' }),
-    linkParams: () => ({}),
-    ready: () => Promise.resolve(),
-    destroy: () => {},
-  }
-}
-
-/** Start-up work that can wait: the landing decision, and the jobs a previous page left. */
-function startOutbox(context: Context): Promise<void> {
-  return Promise.all([context.adoption, flushStoredJobsWhenAnalyticsLoads(context)]).then(() => {}, () => {})
-}
-
-/** The public API over a started context. */
-function instanceOf(context: Context, started: Promise<void>): Mailstitch {
-  return {
-    capture: (email: string, options?: CaptureOptions) => capture(context, email, options),
-    linkParams: () => {
-      const bridgeId = readState().bridgeId
-      return bridgeId ? { [context.linkParam]: bridgeId } : {}
-    },
-    ready: () => started,
-    destroy: () => {
-      context.destroyed = true
-      for (const cleanup of context.cleanups.splice(0)) {
-        try {
-          cleanup()
-        } catch { /* a hostile page */ }
-      }
-    },
-  }
-}
+/** The runner, from this package (see the comment above). */
+const loadBundledRunner: RunnerLoader = () => import('./runner/runner')
 
 /**
  * Start mailstitch on this page: resolve an email-link landing, watch email forms, and finish
@@ -59,13 +20,5 @@ function instanceOf(context: Context, started: Promise<void>): Mailstitch {
  * everything, it returns an instance whose captures resolve.
  */
 export function createMailstitch(options?: MailstitchOptions): Mailstitch {
-  if (!isBrowser()) return inertInstance()
-  const context = createContext(options)
-  try {
-    startLanding(context)
-    watchForms(context)
-    watchKlaviyoForms(context)
-    watchShopifyConsent(context)
-  } catch { /* a hostile page: what started stays, captures still resolve */ }
-  return instanceOf(context, startOutbox(context))
+  return startMailstitch(options, loadBundledRunner)
 }

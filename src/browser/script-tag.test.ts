@@ -1,9 +1,13 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SEND_DELAY_MS } from './capture'
+import { SEND_DELAY_MS } from './core/capture'
 import { afterSubmitSends, fakeFetch, runFakeTime } from '../../test/helpers/browser-fakes'
 import type { MailstitchGlobal } from './script-tag'
 import type { AnalyticsLike, ConsentOption, MailstitchOptions } from './types'
+
+// The runner's second file as the built script tag loads it (the e2e tests load the real one):
+// here, the runner's modules themselves.
+vi.mock('./core/runner-loader.script', () => ({ loadRunner: () => import('./runner/runner') }))
 
 type W = { mailstitch?: MailstitchGlobal; analytics?: unknown; cmp?: unknown }
 const w = window as unknown as W

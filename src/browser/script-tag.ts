@@ -1,8 +1,8 @@
 // Entry of dist/mailstitch.min.js (IIFE): exposes window.mailstitch and, when its <script>
 // tag carries data-klaviyo-company-id, starts itself on the page's window.analytics.
-import { createMailstitch, version } from './index'
+import { createMailstitch, version } from './script-api'
 import type { ExternalIdMode, Mailstitch, MailstitchOptions } from './types'
-import { namedConsent } from './consent'
+import { namedConsent } from './core/consent'
 
 /** What `window.mailstitch` holds. */
 export interface MailstitchGlobal {

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest'
-import { STATE_COOKIE, clearState, writeState } from '../browser/state'
+import { STATE_COOKIE } from '../browser/core/state'
+import { clearState, writeState } from '../browser/runner/state-cookie'
 import { STATE_COOKIE_NAME, bridgeIdFromStateCookie } from './stored-bridge'
 
 /** The raw value of a cookie, as `browser.cookie.get` hands it to a web pixel (no decoding). */

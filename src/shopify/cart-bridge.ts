@@ -1,5 +1,5 @@
-import { hasEmailField } from '../browser/email-field'
-import { retry, type Attempt } from '../browser/retry'
+import { hasEmailField } from '../browser/core/email-field'
+import { retry, type Attempt } from '../browser/runner/retry'
 import { TOKEN } from '../shared/url'
 import type { Gate } from './consent'
 

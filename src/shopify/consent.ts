@@ -1,8 +1,8 @@
 // The add-on's consent gate, in the shape the cart bridge and customer watcher use. Same rules
 // as the SDK: 'shopify' needs analytics AND marketing consent from the Customer Privacy API,
 // loaded late or never (then: denied); a named function is asked; no option means allowed.
-// Built on the SDK's one consent gate (src/browser/consent.ts); rollup inlines it into this bundle.
-import { SHOPIFY_CONSENT_EVENT, askConsent, namedConsent, shopifyConsentNow, waitForShopifyConsent } from '../browser/consent'
+// Built on the SDK's one consent gate (src/browser/core/consent.ts); rollup inlines it into this bundle.
+import { SHOPIFY_CONSENT_EVENT, askConsent, namedConsent, shopifyConsentNow, waitForShopifyConsent } from '../browser/core/consent'
 
 /** A consent gate as the cart bridge and customer watcher use it. */
 export interface Gate {

@@ -8,7 +8,7 @@ import { gateFrom } from './consent'
 import { startCartBridge, type CartBridge } from './cart-bridge'
 import { identifyCustomer } from './customer'
 import { linkCartVisitor } from './visitor-link'
-import { readState } from '../browser/state'
+import { readState } from '../browser/core/state'
 
 /** What the add-on adds as `window.mailstitch.shopify`. */
 export interface MailstitchShopify {

@@ -4,7 +4,7 @@
 // that visitor: one `track('Visitor Linked', { bridge_id, source: 'cart' })` on the browser's id
 // (CONTRACT.md, "A browser that lost its storage"), so Segment can join the two ids.
 import { VISITOR_LINKED } from '../shared/email-events'
-import { readStored, writeStored } from '../browser/storage'
+import { readStored, writeStored } from '../browser/core/storage'
 
 type Analytics = {
   ready?(cb: () => void): unknown

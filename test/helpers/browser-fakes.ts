@@ -4,7 +4,7 @@
  * steps that let a capture's sends run.
  */
 import { vi } from 'vitest'
-import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from '../../src/browser/capture'
+import { NAVIGATION_GRACE_MS, SEND_DELAY_MS } from '../../src/browser/core/delivery'
 import { createMailstitch } from '../../src/browser/index'
 import type { AnalyticsLike, Mailstitch, MailstitchOptions, PluginContext, SegmentPlugin, SegmentUtilityPlugin } from '../../src/browser/types'
 
@@ -137,6 +137,35 @@ export function fakeFetch(...replies: Reply[]): Req[] {
   })
   vi.stubGlobal('fetch', fn)
   return reqs
+}
+
+// --- storage that fails ---------------------------------------------------------------------
+
+/**
+ * localStorage full, as another app's cache leaves it: what is there reads, every write throws
+ * QuotaExceededError (as browsers do: https://html.spec.whatwg.org/multipage/webstorage.html#dom-storage-setitem).
+ * Returns the undo (happy-dom's Storage is not restored by vi.restoreAllMocks).
+ */
+export function storageFull(): () => void {
+  const spy = vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+  })
+  return () => spy.mockRestore()
+}
+
+/** localStorage disabled (blocked cookies and site data, a sandboxed frame): reading `window.localStorage` throws. Returns the undo. */
+export function storageDisabled(): () => void {
+  const own = Object.getOwnPropertyDescriptor(globalThis, 'localStorage')
+  Object.defineProperty(globalThis, 'localStorage', {
+    configurable: true,
+    get() {
+      throw new DOMException('Access is denied for this document.', 'SecurityError')
+    },
+  })
+  return () => {
+    if (own) Object.defineProperty(globalThis, 'localStorage', own)
+    else delete (globalThis as { localStorage?: unknown }).localStorage
+  }
 }
 
 // --- the page ------------------------------------------------------------------------------

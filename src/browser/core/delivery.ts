@@ -1,0 +1,163 @@
+// A capture job's life, in one place (issue 19), as analytics-next's queue owns its items:
+//
+//   admitted   the email was not captured on this page in the last 5 s (else: duplicate)
+//   stored     written to the outbox inside the submit event; when storage refuses it (full,
+//              disabled) the job is kept in memory only and sent at once (see `store`)
+//   sending    this instance runs it (the start-up flush leaves it alone); each run is counted
+//   sent       each step is recorded once handed off; the job leaves the outbox when all are
+//   dropped    no analytics to learn the bridge id from: removed, and the email may be captured again
+//
+// The core (capture, start-up) and the runner (job-runner.ts) both move a job only through the
+// functions below. So does time: the one timer policy of browser delivery is here too (when a
+// capture's sends start, how long start-up and a first page view wait for analytics.js); retries
+// of a request have their own single policy (runner/retry.ts).
+import type { Context } from './context'
+import { addJob, newJobId, readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
+
+// --- the timer policy ----------------------------------------------------------------------
+
+/** The same email within this window on one page is sent once. */
+export const DUPLICATE_WINDOW_MS = 5000
+
+/**
+ * How long after a submit the capture's sends start. Chromium starts a form's navigation in a
+ * task it queues after the submit event, and a 0 ms timer can run ahead of it: measured, that
+ * delayed the navigation by the whole capture (+28 ms click → navigation start, bench row 3).
+ * 25 ms lets the navigation start first; a page that unloads sooner leaves the job to the next
+ * page (nothing lost, nothing sent twice), and a page that stays (AJAX forms) sends it here.
+ * (A background-priority `scheduler.postTask` ran only once the page was unloading, and its
+ * keepalive requests were lost.)
+ */
+export const SEND_DELAY_MS = 25
+
+/**
+ * How long a page whose form submit was not prevented waits before it sends itself. Such a
+ * submit navigates: requests started while the old page is unloading are lost in Chromium (a
+ * keepalive request still waiting for its CORS preflight), so the page that loads next sends the
+ * job, once. A page still here after this long did not navigate (a download, `target=_blank`).
+ */
+export const NAVIGATION_GRACE_MS = 1000
+
+/** How long start-up waits for analytics.js before it looks for stored jobs all the same. */
+export const STORED_JOBS_FALLBACK_MS = 3000
+
+/** How long a first page view waits for analytics.js to create the anonymousId. */
+export const ANONYMOUS_ID_WAIT_MS = 3000
+
+/** When a capture's sends start. */
+export type Schedule = (work: () => void) => void
+
+/** Run `work` once the navigation a submit may have started is under way (see SEND_DELAY_MS). */
+export const afterThisTask: Schedule = (work) => {
+  setTimeout(work, SEND_DELAY_MS)
+}
+
+/** Run `work` now: a job storage refused has no next page to wait for. */
+export const atOnce: Schedule = (work) => work()
+
+/** The schedule of a form submit: a prevented one (an AJAX form) sends here; one that navigates leaves it to the next page. */
+export function afterSubmit(event: Event): Schedule {
+  return (work) =>
+    setTimeout(() => {
+      if (event.defaultPrevented) work()
+      else setTimeout(work, NAVIGATION_GRACE_MS)
+    }, SEND_DELAY_MS)
+}
+
+/** The schedule a job runs on: at once when it is not stored, else the caller's. */
+export function scheduleOf(job: Job, requested: Schedule): Schedule {
+  return job.unstored ? atOnce : requested
+}
+
+// --- admitted ------------------------------------------------------------------------------
+
+/** Admit `email` on this page: false when it was captured within DUPLICATE_WINDOW_MS (a duplicate). */
+export function admit(context: Context, email: string): boolean {
+  const now = Date.now()
+  const last = context.recentCaptures.get(email)
+  if (last !== undefined && last > now - DUPLICATE_WINDOW_MS) return false
+  context.recentCaptures.set(email, now)
+  return true
+}
+
+/** The capture of `email` did not happen (no consent, no analytics): it may be captured again at once. */
+export function release(context: Context, email: string): void {
+  context.recentCaptures.delete(email)
+}
+
+// --- stored --------------------------------------------------------------------------------
+
+/** What a form, a Klaviyo form or a `capture()` call asks to capture. */
+export interface CaptureRequest {
+  source: string
+  formId?: string | null
+  traits?: Record<string, unknown>
+  /** A clear opt-in to email marketing. */
+  subscribe: boolean
+}
+
+/**
+ * A new job for `email`, stored in the outbox and run by this instance. Where storage refuses it
+ * (full: another app's cache; disabled) it is marked `unstored` and runs at once (`scheduleOf`),
+ * so its Klaviyo requests (keepalive) and Segment calls start before a full-page post unloads
+ * the page, at the price of the navigation starting after them.
+ */
+export function store(context: Context, email: string, request: CaptureRequest): Job {
+  const job: Job = { id: newJobId(), capturedAt: Date.now(), runs: 0, email, source: request.source, formId: request.formId, traits: request.traits, subscribe: request.subscribe, sent: [] }
+  if (!addJob(job)) job.unstored = true
+  context.runningJobs.add(job.id) // ours: the start-up flush leaves it alone
+  return job
+}
+
+/** Write the job's changes back (not for a job storage refused: it lives in memory only). */
+export function update(job: Job): void {
+  if (!job.unstored) saveJob(job)
+}
+
+// --- sending -------------------------------------------------------------------------------
+
+/** This instance runs `job` now; the run is counted first (a Segment that never loads is retried on a few page loads, not forever). */
+export function startSending(context: Context, job: Job): void {
+  context.runningJobs.add(job.id)
+  job.runs++
+  update(job)
+}
+
+/** The stored jobs a previous page left (re-validated as they are read: see outbox.ts), less those this instance runs. */
+export function waitingJobs(context: Context): Job[] {
+  return readJobs().filter((job) => !context.runningJobs.has(job.id))
+}
+
+// --- sent ----------------------------------------------------------------------------------
+
+/** Every step this job has, in order. */
+export function stepsOf(context: Context, job: Job): StepName[] {
+  const klaviyo = context.options.klaviyo
+  const steps: StepName[] = ['identify', 'track']
+  if (klaviyo?.companyId) steps.push('profile')
+  if (klaviyo?.companyId && klaviyo.listId && job.subscribe) steps.push('subscription')
+  return steps
+}
+
+/**
+ * Record a step as sent in the stored job (read back first: a job cleared meanwhile, as on
+ * consent withdrawn, stays cleared); the job goes once every step is sent.
+ */
+export function markSent(context: Context, job: Job, step: StepName): void {
+  if (!job.sent.includes(step)) job.sent.push(step)
+  if (job.unstored) return
+  const stored = readJobs().find((other) => other.id === job.id)
+  if (!stored) return
+  if (!stored.sent.includes(step)) stored.sent.push(step)
+  const allSent = stepsOf(context, stored).every((name) => stored.sent.includes(name))
+  if (allSent) removeJob(stored.id)
+  else saveJob(stored)
+}
+
+// --- dropped -------------------------------------------------------------------------------
+
+/** No bridge id can be learned (no analytics): the job goes, and the email may be captured again. */
+export function drop(context: Context, job: Job): void {
+  if (!job.unstored) removeJob(job.id)
+  release(context, job.email)
+}

@@ -1,0 +1,126 @@
+// @vitest-environment happy-dom
+// The landing's decision on its own (landingOutcome, decideLanding), on a context made by
+// createContext: adopt an email link's token or not (CONTRACT.md "What a landing does").
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createContext } from '../core/context'
+import { decideLanding, landingOutcome } from './landing-decision'
+import type { MailstitchOptions } from '../types'
+import { endTest, fakeAnalytics, resetPage, stateCookie, type FakeAnalyticsInit } from '../../../test/helpers/browser-fakes'
+
+const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
+const PREV = 'anon-prev-2222'
+
+/** A stored state cookie in the format 0.1.0 writes (short keys: c captured, a adopted, b bridge id). */
+const setState = (stored: object) => { document.cookie = 'mst_state=' + encodeURIComponent(JSON.stringify(stored)) + '; path=/' }
+
+/** A context over a fake analytics.js (on PREV unless `init` says otherwise). */
+function contextWith(init: FakeAnalyticsInit = {}, options: MailstitchOptions = {}) {
+  const fa = fakeAnalytics({ anonymousId: PREV, ...init })
+  return { fa, context: createContext({ analytics: fa.analytics, ...options }) }
+}
+
+beforeEach(resetPage)
+afterEach(endTest)
+
+describe('landingOutcome', () => {
+  it("'same' when the token already is the anonymousId (even under never-adopt, even signed in)", () => {
+    expect(landingOutcome(contextWith({ anonymousId: T }).context, T)).toBe('same')
+    expect(landingOutcome(contextWith({ anonymousId: T, userId: 'u1' }, { linkPolicy: 'never-adopt' }).context, T)).toBe('same')
+  })
+
+  it("'adopted' on a fresh browser, with or without an anonymousId", () => {
+    expect(landingOutcome(contextWith().context, T)).toBe('adopted')
+    expect(landingOutcome(contextWith({ anonymousId: null }).context, T)).toBe('adopted')
+    expect(landingOutcome(contextWith({}, { linkPolicy: 'adopt-if-fresh' }).context, T)).toBe('adopted')
+  })
+
+  it.each<[string, FakeAnalyticsInit, MailstitchOptions, object | undefined]>([
+    ['the never-adopt policy', {}, { linkPolicy: 'never-adopt' }, undefined],
+    ['a userId', { userId: 'user-42' }, {}, undefined],
+    ['an email trait', { email: 'ada@example.com' }, {}, undefined],
+    ['a captured state cookie', {}, {}, { c: 1, b: PREV }],
+    ['an adopted state cookie', {}, {}, { a: 'tok-older-1234', b: 'tok-older-1234' }],
+  ])("'kept' with %s", (_, init, options, stored) => {
+    if (stored) setState(stored)
+    expect(landingOutcome(contextWith(init, options).context, T)).toBe('kept')
+  })
+
+  it('reads the state cookie at each decision (a capture since the last one counts)', () => {
+    const { context } = contextWith()
+    expect(landingOutcome(context, T)).toBe('adopted')
+    setState({ c: 1 })
+    expect(landingOutcome(context, T)).toBe('kept')
+  })
+})
+
+describe('decideLanding', () => {
+  it('adopts on a fresh browser: setAnonymousId(token), the state cookie, and the landing tracked with the previous id', async () => {
+    const { fa, context } = contextWith()
+    expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T })
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(stateCookie()).toEqual({ a: T, b: T })
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+    // setAnonymousId came before the landing was tracked (so it is tracked under the token).
+    expect(fa.calls.map((c) => c.m)).toEqual(['setAnonymousId', 'track'])
+  })
+
+  it('adopts without previous_anonymous_id when the browser had no anonymousId', async () => {
+    const { fa, context } = contextWith({ anonymousId: null })
+    expect(await decideLanding(context, T)).toEqual({ from: null, to: T })
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    expect(stateCookie()).toEqual({ a: T, b: T })
+    expect(fa.landed()).toEqual([{ outcome: 'adopted' }])
+  })
+
+  it('a state with only a bridge id is still fresh: adopted, the bridge id becomes the token', async () => {
+    setState({ b: 'bridge-old-1234' })
+    const { context } = contextWith()
+    expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T })
+    expect(stateCookie()).toEqual({ a: T, b: T })
+  })
+
+  it.each<[string, FakeAnalyticsInit, MailstitchOptions]>([
+    ['never-adopt', {}, { linkPolicy: 'never-adopt' }],
+    ['a userId', { userId: 'user-42' }, {}],
+    ['an email trait', { email: 'ada@example.com' }, {}],
+  ])("'kept' (%s): tracked as kept, nothing adopted, no cookie written", async (_, init, options) => {
+    const { fa, context } = contextWith(init, options)
+    expect(await decideLanding(context, T)).toBeNull()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(stateCookie()).toBeUndefined()
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+  })
+
+  it("'kept' with a captured state: the cookie stays as it was", async () => {
+    setState({ c: 1, b: PREV })
+    const { fa, context } = contextWith()
+    expect(await decideLanding(context, T)).toBeNull()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(stateCookie()).toEqual({ c: 1, b: PREV })
+    expect(fa.landed()).toEqual([{ outcome: 'kept' }])
+  })
+
+  it("'same': tracked as same, nothing adopted, no cookie written", async () => {
+    const { fa, context } = contextWith({ anonymousId: T })
+    expect(await decideLanding(context, T)).toBeNull()
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(stateCookie()).toBeUndefined()
+    expect(fa.landed()).toEqual([{ outcome: 'same' }])
+  })
+
+  it('a destroyed context: null, no call to analytics.js, no cookie', async () => {
+    const { fa, context } = contextWith()
+    context.destroyed = true
+    expect(await decideLanding(context, T)).toBeNull()
+    expect(fa.calls).toEqual([])
+    expect(stateCookie()).toBeUndefined()
+  })
+
+  it("logs the outcome through the context's log", async () => {
+    const logged: unknown[][] = []
+    const { context } = contextWith()
+    context.log = (...args) => void logged.push(args)
+    await decideLanding(context, T)
+    expect(logged).toEqual([['landing', 'adopted']])
+  })
+})
