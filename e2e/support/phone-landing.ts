@@ -143,3 +143,9 @@ export function describeLeaks(landings: PhoneLanding[]): string {
     .map((l) => `${l.token}: ${l.error ?? ''} ${l.underOtherId} under another id, ${l.withToken} with the token: ${l.events.map((e) => `${e.type}${e.event ? ' ' + e.event : ''}@${String(e.anonymousId).slice(0, 8)}`).join(', ')}`)
     .join('\n')
 }
+
+/** `snippet()` of the built package (dist/snippet.mjs), as a site's server renders it. */
+export async function builtSnippet(): Promise<typeof import('../../src/snippet/index').snippet> {
+  const built = (await import(resolve(ROOT, 'dist/snippet.mjs'))) as typeof import('../../src/snippet/index')
+  return built.snippet
+}

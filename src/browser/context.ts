@@ -30,6 +30,12 @@ export interface Context {
   handedToAnalytics?: Map<string, { job: Job; step: StepName }>
   /** The landing's token while it waits for consent. */
   pendingToken: string | undefined
+  /**
+   * When the core started a landing the inline snippet had not: the Segment requests the page
+   * started before then were sent under the previous id (`early_events`; none unless the tag
+   * was placed too late).
+   */
+  lateSince?: number
   /** The landing decision; event processing waits on it (never long). */
   adoption: Promise<Adoption>
   /** Undo functions of everything this instance added (listeners, the Segment plugin). */

@@ -5,6 +5,7 @@
 // carry only the core (bench row 1).
 import type { Context } from './context'
 import type { Adoption } from './landing'
+import type { SnippetLanding } from '../snippet/inline'
 import type { Job } from './outbox'
 import type { CaptureResult } from './types'
 
@@ -12,8 +13,8 @@ import type { CaptureResult } from './types'
 export interface Runner {
   /** The runner's release; the script tag's core refuses another one. */
   version: string
-  /** Decide a landing with `token`: adopt it or not, and report `Email Link Landed`. */
-  decideLanding(context: Context, token: string): Promise<Adoption>
+  /** Decide a landing with `token` (or report the inline snippet's adoption): adopt it or not, and report `Email Link Landed`. */
+  decideLanding(context: Context, token: string, snippet?: SnippetLanding): Promise<Adoption>
   /** Run a job's steps left; resolves the capture's result. */
   runJob(context: Context, job: Job): Promise<CaptureResult>
   /** Run every stored job this instance is not running already. */
