@@ -81,7 +81,7 @@ export function land(context: Context, token: string, snippet?: SnippetLanding):
 function takeSnippetLanding(): SnippetLanding | undefined {
   const global = (window as { mailstitch?: { landing?: SnippetLanding } }).mailstitch
   const landing = global?.landing
-  if (landing) delete global.landing
+  delete global?.landing
   return landing
 }
 

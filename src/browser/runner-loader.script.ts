@@ -58,7 +58,7 @@ export function loadRunner(): Promise<Runner> {
         else reject(new Error('mailstitch: no runner of this release'))
       }
       // Visible without data-debug: every capture waits in storage until this is fixed.
-      script.onerror = () => reject(warnOnce(`could not load ${url}; set data-runner-src`))
+      script.onerror = () => reject(warnOnce(`${url} failed to load; set data-runner-src`))
       document.head.appendChild(script)
     })
     // A failed load may succeed on a later try (offline for a moment).

@@ -34,7 +34,7 @@ try {
   // Loaded twice (theme snippet plus app embed): the first copy stays in charge.
   if (!w.mailstitch?.instance) {
     // Kept: what the inline snippet left there (its landing, src/snippet/inline.ts).
-    const api: MailstitchGlobal = (w.mailstitch = Object.assign(w.mailstitch || {}, { createMailstitch, version }))
+    const api: MailstitchGlobal = (w.mailstitch = { ...w.mailstitch, createMailstitch, version })
     const d = (document.currentScript as HTMLScriptElement | null)?.dataset
     if (d?.klaviyoCompanyId) api.instance = createMailstitch(optionsFromDataset(d))
   }
