@@ -15,7 +15,7 @@ for (const file of ['dist/mailstitch.min.js', 'dist/mailstitch-runner.min.js']) 
 }
 // The inline snippet is in every page's HTML, rendered here for a typical install: the core's
 // address on a CDN, a company id and a list id. Issue 19 asks for at most 1 KB minified; it is
-// 1,184 B today (750 B gzip), so the budget holds it where it is until it is cut to 1,024.
+// 1,122 B today (720 B gzip), so the budget holds it where it is until it is cut to 1,024.
 export const SNIPPET_BUDGET = 1200
 const { snippet } = await import('../dist/snippet.mjs')
 const text = snippet({ src: 'https://cdn.jsdelivr.net/npm/mailstitch@0.2.0/dist/mailstitch.min.js', klaviyoCompanyId: 'AbC123', klaviyoListId: 'XyZ789' })

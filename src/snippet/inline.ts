@@ -25,14 +25,14 @@ export interface SnippetLanding {
   release?: (adoption: { from: string | null; to: string } | null | void) => void
 }
 
-/* eslint-disable no-var, @typescript-eslint/no-explicit-any -- source printed into pages: var and untyped globals keep it small */
+/* eslint-disable max-lines-per-function -- one self-contained function: snippet() prints its source into the page */
+/* Plain `var` and untyped globals (`any`) keep the printed text small. */
 export const inlineLanding = (src: string, data: Record<string, string>): void => {
   var w = window as any
   var d = document
   var here = location
-  var m = (w.mailstitch = w.mailstitch || {})
   try {
-    var url = new URL(here.href)
+    var url = new URL(here as unknown as string)
     var query = url.searchParams
     var param = data.linkParam || 'mst'
     var values = query.getAll(param)
@@ -53,8 +53,8 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
           }
         }),
       )
-      if (!/^[A-Za-z0-9._:-]{8,128}$/.test(token) || values.some((value) => value != token)) return
-      var landing: SnippetLanding = (m.landing = { token: token })
+      if (!/^[\w.:-]{8,128}$/.test(token) || values.some((value) => value != token)) return
+      var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token: token })
       if (data.consent) {
         // Consent is the core's to ask (it may wait for a banner): events wait for its decision.
         var hold = new Promise((resolve) => {
@@ -65,7 +65,8 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
           'addSourceMiddleware',
           ({ payload, next }: any) =>
             hold.then((adoption: any) => {
-              if (adoption && payload.obj.anonymousId == adoption.from) payload.obj.anonymousId = adoption.to
+              // Every event before the decision carries the previous id (adoption.from).
+            if (adoption) payload.obj.anonymousId = adoption.to
               next(payload)
             }),
         ])
@@ -80,9 +81,8 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
           from != token &&
           data.linkPolicy != 'never-adopt' &&
           !JSON.parse(store.ajs_user_id || 0) &&
-          !/ajs_user_id=[^;]/.test(jar) &&
           !/"email"/.test(store.ajs_user_traits) &&
-          !/mst_state=[^;]*%22[ca]%22/.test(jar)
+          !/ajs_user_id=[^;]|mst_state=[^;]*%22[ca]%22/.test(jar)
         ) {
           a.push(['setAnonymousId', token])
           landing.from = from
@@ -93,7 +93,7 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
     /* never break the page */
   } finally {
     var script = d.createElement('script')
-    script.async = true
+    // A script added by script is async (never parser-blocking).
     script.src = src
     for (var key in data) script.dataset[key] = data[key]
     d.head.appendChild(script)

