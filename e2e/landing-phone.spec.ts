@@ -2,41 +2,20 @@
 // collector, the mailstitch file(s) 250 ms late. Every documented placement sends 0 events under
 // another id and 0 tokens in any URL field over 20 landings (4 at a time, each its own device).
 // A tag placed too late (its file arriving after analytics.js sent the page) says so instead.
-import { test, expect, WRITE_KEY, COMPANY_ID, LIST_ID } from './support/fixtures'
-import { builtSnippet, describeLeaks, phoneLanding, phoneLandings, phonePage, serveLate, PHONE, type PhoneLanding } from './support/phone-landing'
-import { npmAppBundle } from './support/npm-app'
+import { test, expect, WRITE_KEY } from './support/fixtures'
+import { describeLeaks, phoneLanding, phoneLandings, phonePage, serveLate, servePlacement, PLACEMENTS, type PhoneLanding } from './support/phone-landing'
 
 const LANDINGS = 20
 const PARALLEL = 4
 
 test.describe.configure({ timeout: 300_000 })
 
-/** Shopify's Customer Privacy API as a store without a consent banner has it: loaded, everything allowed (docs/shopify.md). */
-const SHOPIFY_PRIVACY = `<script>window.Shopify={customerPrivacy:{analyticsProcessingAllowed:function(){return true},marketingAllowed:function(){return true}}}</script>`
-
-type Placement = 'inline snippet before' | 'inline snippet after' | 'plain tag before' | 'Shopify app embed' | 'npm'
-
-for (const placement of ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', 'npm'] as Placement[]) {
+for (const placement of PLACEMENTS) {
   test(`phone landing, ${placement}: ${LANDINGS} landings, 0 events under another id, 0 tokens in urls`, async ({ stack, browser }) => {
-    const late = `/late/${PHONE.lateMs}`
-    const npm = await npmAppBundle()
-    serveLate(stack.site, stack.collector, { '/npm-app.js': npm })
-    const snippet = await builtSnippet()
-    const options = { src: `${late}/dist/mailstitch.min.js`, klaviyoCompanyId: COMPANY_ID, klaviyoListId: LIST_ID, klaviyoApiBase: stack.klaviyo.url }
-    const inline = (extra = {}) => `<script>${snippet({ ...options, ...extra })}</script>`
-    const plain = stack.scriptTag().replace('/dist/', `${late}/dist/`)
-    const html = {
-      'inline snippet before': () => phonePage(WRITE_KEY, stack.collector, { before: inline() }),
-      'inline snippet after': () => phonePage(WRITE_KEY, stack.collector, { after: inline() }),
-      'plain tag before': () => phonePage(WRITE_KEY, stack.collector, { before: plain }),
-      // Shopify renders the app embed just before </head>, after the theme's snippet, with its default consent mode.
-      'Shopify app embed': () => phonePage(WRITE_KEY, stack.collector, { head: SHOPIFY_PRIVACY, after: '<script src="/theme.js" defer></script>' + inline({ consent: 'shopify' }) }),
-      npm: () => `<!doctype html><html><head><title>SPA</title><script>window.__cfg=${JSON.stringify({ writeKey: WRITE_KEY, cdnURL: stack.collector.url, klaviyoBase: stack.klaviyo.url, companyId: COMPANY_ID })}</script><script src="${late}/app/npm-app.js"></script></head><body></body></html>`,
-    }[placement]
-    stack.site.route('GET', '/phone/*', () => ({ headers: { 'content-type': 'text/html' }, body: html() }))
+    const prefix = await servePlacement(stack, WRITE_KEY, placement)
     const landings: PhoneLanding[] = await phoneLandings(LANDINGS, PARALLEL, (n) => {
       const token = `phone-${n}-${placement.replace(/\W+/g, '-')}`
-      return phoneLanding({ browser, collector: stack.collector, token, url: `${stack.site.url}/phone/${n}?utm_source=klaviyo&mst=${token}` })
+      return phoneLanding({ browser, collector: stack.collector, token, url: `${stack.site.url}${prefix}${n}?utm_source=klaviyo&mst=${token}` })
     })
     expect(landings.filter((l) => !l.error && l.underOtherId === 0 && l.withToken === 0), describeLeaks(landings)).toHaveLength(LANDINGS)
     for (const l of landings) expect(l.landed?.properties?.outcome).toBe('adopted')

@@ -1,10 +1,10 @@
 /**
  * An email-link landing under phone conditions, shared by e2e/landing-phone.spec.ts and the
- * bench's landing rows (bench/landing.ts): the CPU slowed down 4× through CDP (as Lighthouse's
- * mobile preset does: `Emulation.setCPUThrottlingRate`), analytics.js and its CDN settings served
- * at once from memory (a returning shopper's browser cache), and the mailstitch file(s) answered
- * `lateMs` later than asked (a cold CDN edge, a slow radio). This is the race issue 19 measured:
- * an async analytics.js that is ready runs while the parser still waits for a blocking tag.
+ * bench's phone rows (bench/landing-phone.ts): the CPU slowed down 4× through CDP (as
+ * Lighthouse's mobile preset does: `Emulation.setCPUThrottlingRate`), analytics.js served at once
+ * (straight from the local collector, no routing), and the mailstitch file(s) answered 250 ms
+ * later than asked (a cold CDN edge, a slow radio). This is the race issue 19 measured: an async
+ * analytics.js that is ready runs while the parser still waits for a blocking tag.
  *
  * Each landing is a fresh device (browser context) on its own path, `/phone/<n>`, so landings can
  * run side by side against one collector: an event belongs to a landing by its page path.
@@ -15,6 +15,8 @@ import type { Browser, BrowserContext, Page } from '@playwright/test'
 import type { SegmentCollector } from '../../sandbox/segment-collector'
 import type { Site } from './site'
 import { segmentSnippet } from './snippet'
+import { COMPANY_ID, LIST_ID, type Emulators } from './emulators'
+import { npmAppBundle, npmAppPage } from './npm-app'
 
 /** Phone conditions of issue 19. */
 export const PHONE = { cpuSlowdown: 4, lateMs: 250 } as const
@@ -148,4 +150,35 @@ export function describeLeaks(landings: PhoneLanding[]): string {
 export async function builtSnippet(): Promise<typeof import('../../src/snippet/index').snippet> {
   const built = (await import(resolve(ROOT, 'dist/snippet.mjs'))) as typeof import('../../src/snippet/index')
   return built.snippet
+}
+
+/** Every documented placement of mailstitch (README), as phone landings exercise them. */
+export const PLACEMENTS = ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', 'npm'] as const
+/** One documented placement. */
+export type Placement = (typeof PLACEMENTS)[number]
+
+/** Shopify's Customer Privacy API as a store without a consent banner has it: loaded, everything allowed (docs/shopify.md). */
+const SHOPIFY_PRIVACY = `<script>window.Shopify={customerPrivacy:{analyticsProcessingAllowed:function(){return true},marketingAllowed:function(){return true}}}</script>`
+
+/**
+ * Serve landing pages for `placement` under `/phone/<placement>/<n>` with the mailstitch file(s)
+ * `lateness` late; returns that path's prefix. The inline snippet is the built package's.
+ */
+export async function servePlacement(stack: Emulators, writeKey: string, placement: Placement, lateness: Lateness = PHONE.lateMs): Promise<string> {
+  const late = `/late/${lateness}`
+  serveLate(stack.site, stack.collector, { '/npm-app.js': await npmAppBundle() })
+  const snippet = await builtSnippet()
+  const options = { src: `${late}/dist/mailstitch.min.js`, klaviyoCompanyId: COMPANY_ID, klaviyoListId: LIST_ID, klaviyoApiBase: stack.klaviyo.url }
+  const inline = (extra = {}) => `<script>${snippet({ ...options, ...extra })}</script>`
+  const html: Record<Placement, () => string> = {
+    'inline snippet before': () => phonePage(writeKey, stack.collector, { before: inline() }),
+    'inline snippet after': () => phonePage(writeKey, stack.collector, { after: inline() }),
+    'plain tag before': () => phonePage(writeKey, stack.collector, { before: stack.scriptTag().replace('/dist/', `${late}/dist/`) }),
+    // Shopify renders the app embed just before </head>, after the theme's snippet and scripts, with its default consent mode.
+    'Shopify app embed': () => phonePage(writeKey, stack.collector, { head: SHOPIFY_PRIVACY, after: '<script src="/theme.js" defer></script>' + inline({ consent: 'shopify' }) }),
+    npm: () => npmAppPage({ writeKey, cdnURL: stack.collector.url, klaviyoBase: stack.klaviyo.url, companyId: COMPANY_ID }).replace('src="/npm-app.js"', `src="${late}/app/npm-app.js"`),
+  }
+  const prefix = `/phone/${placement.replace(/\W+/g, '-')}/`
+  stack.site.route('GET', prefix + '*', () => ({ headers: { 'content-type': 'text/html' }, body: html[placement]() }))
+  return prefix
 }

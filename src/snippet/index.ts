@@ -33,6 +33,14 @@ function scriptSafeJson(value: unknown): string {
 }
 
 /**
+ * The snippet's function alone, `(src, data) => …`, for a template that prints its own options
+ * (the Shopify example's Liquid: `(<this>)({{ src | json }}, {…})`, data keys as the script tag's dataset).
+ */
+export function snippetFunction(): string {
+  return inlineLanding.toString()
+}
+
+/**
  * The inline snippet's JavaScript for these options (no `<script>` tags): paste it in the page's
  * `<head>`, before or right after the Segment snippet. Throws a TypeError when `src` or
  * `klaviyoCompanyId` is missing (a build-time mistake, never a page-time one).
@@ -48,5 +56,5 @@ export function snippet(options: SnippetOptions): string {
       if (value) data.debug = 'true'
     } else data[key] = String(value)
   }
-  return `(${inlineLanding.toString()})(${scriptSafeJson(options.src)},${scriptSafeJson(data)});`
+  return `(${snippetFunction()})(${scriptSafeJson(options.src)},${scriptSafeJson(data)});`
 }
