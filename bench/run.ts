@@ -21,6 +21,7 @@ import { benchSubmit } from './submit'
 import { benchDelivery } from './delivery'
 import { benchChurn } from './churn'
 import { benchLanding } from './landing'
+import { benchPhoneLanding } from './landing-phone'
 import { benchRelayRow } from './relay-row'
 import { benchWebhookRows } from './webhook'
 import { benchAttributionRows } from './attribution'
@@ -110,7 +111,7 @@ ${sections.map((s) => s.notes.map((n) => `- ${n}`).join('\n')).filter(Boolean).j
 Section wall times: ${sections.map((s) => `${TITLES[s.rows[0]?.n ?? 0] ?? '?'} ${(s.seconds ?? 0).toFixed(0)} s`).join(', ')}.
 
 Method details live in the header comment of each bench file: bench/size.ts, bench/startup.ts,
-bench/submit.ts, bench/delivery.ts, bench/churn.ts, bench/landing.ts, bench/relay-row.ts (and
+bench/submit.ts, bench/delivery.ts, bench/churn.ts, bench/landing.ts, bench/landing-phone.ts, bench/relay-row.ts (and
 bench/relay.ts for the relay harness), bench/webhook.ts, bench/attribution.ts.
 `
 }
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
       if (want('delivery')) sections.push(await timed('delivery', 4, () => benchDelivery(s, quick ? 10 : 200, 4)))
       if (want('churn')) sections.push(await timed('churn', 5, () => benchChurn(s, quick ? 2 : 5)))
       if (want('landing')) sections.push(await timed('landing', 6, () => benchLanding(s, quick ? 2 : 8)))
+      if (want('landing')) sections.push(await timed('landing on a phone', 6, () => benchPhoneLanding(s, quick ? 2 : 10)))
     } catch (e) {
       sections.push({ rows: [{ n: 2, figure: 'Browser benchmarks: could not start Chromium and the emulators', mailstitch: `error: ${String(e).slice(0, 160)}`, baseline: '—', ratio: '—', goal: '—', met: false }], notes: [] })
     } finally {

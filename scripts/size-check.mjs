@@ -16,4 +16,13 @@ for (const [file, budget] of [['dist/mailstitch.min.js', BUDGET_GZIP], ['dist/ma
   if (!ok) over = true
   console.log(`${file}: ${src.length} B min, ${gz} B gzip, ${br} B brotli; budget ${budget} B gzip: ${ok ? 'ok' : 'OVER'}`)
 }
+// The inline snippet is in every page's HTML, rendered here for a typical install: the core's
+// address on a CDN, a company id and a list id. Issue 19 asks for at most 1 KB minified; it is
+// 1,122 B today (720 B gzip), so the budget holds it where it is until it is cut to 1,024.
+export const SNIPPET_BUDGET = 1200
+const { snippet } = await import('../dist/snippet.mjs')
+const text = snippet({ src: 'https://cdn.jsdelivr.net/npm/mailstitch@0.2.0/dist/mailstitch.min.js', klaviyoCompanyId: 'AbC123', klaviyoListId: 'XyZ789' })
+const snippetOk = text.length <= SNIPPET_BUDGET
+if (!snippetOk) over = true
+console.log(`inline snippet (mailstitch/snippet): ${text.length} B min, ${gzipSync(text, { level: 9 }).length} B gzip; budget ${SNIPPET_BUDGET} B min: ${snippetOk ? 'ok' : 'OVER'}`)
 if (over) process.exit(1)

@@ -80,7 +80,7 @@ describe('runtime configurations', () => {
   it('cover every source folder of src/ exactly once, and the root one comes last', () => {
     const folders = RUNTIME_CONFIGS.flatMap((r) => r.folders).sort()
     expect(folders).toEqual([...new Set(folders)])
-    expect(folders).toEqual(['src/browser', 'src/cli', 'src/journey', 'src/relay', 'src/shared', 'src/shopify', 'src/webhook'])
+    expect(folders).toEqual(['src/browser', 'src/cli', 'src/journey', 'src/relay', 'src/shared', 'src/shopify', 'src/snippet', 'src/webhook'])
     for (const c of ALL_CONFIGS) expect(existsSync(path.join(ROOT, c)), c).toBe(true)
     expect(ALL_CONFIGS.at(-1)).toBe('tsconfig.json')
   })

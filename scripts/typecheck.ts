@@ -23,7 +23,7 @@ export interface RuntimeConfig {
 export const RUNTIME_CONFIGS: readonly RuntimeConfig[] = [
   { name: 'shared', config: 'tsconfig.shared.json', folders: ['src/shared', 'src/journey'], globals: 'ES and the WHATWG URL only' },
   { name: 'webhook', config: 'tsconfig.webhook.json', folders: ['src/webhook'], globals: 'ES and Web APIs (fetch, Request/Response, crypto.subtle, TextEncoder)' },
-  { name: 'browser', config: 'tsconfig.browser.json', folders: ['src/browser', 'src/shopify'], globals: 'ES and DOM' },
+  { name: 'browser', config: 'tsconfig.browser.json', folders: ['src/browser', 'src/shopify', 'src/snippet'], globals: 'ES and DOM' },
   { name: 'node', config: 'tsconfig.node.json', folders: ['src/relay', 'src/cli'], globals: 'ES and Node' },
 ]
 

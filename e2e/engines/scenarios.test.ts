@@ -80,8 +80,8 @@ for (const name of enginesToRun()) {
 
     it('capture across a form POST: identify, Email Captured and the Klaviyo profile arrive, once each', { timeout: TEST_TIMEOUT_MS }, async (t) => {
       const { site, collector, klaviyo } = stack
-      site.page('/', stack.storefront({ after: stack.scriptTag(), body: `<main>Home</main>${shopifyNewsletterForm}` }))
-      site.page('/next', stack.storefront({ after: stack.scriptTag(), body: '<h1>Next</h1>', title: 'Next' }))
+      site.page('/', stack.storefront({ after: stack.inlineSnippet(), body: `<main>Home</main>${shopifyNewsletterForm}` }))
+      site.page('/next', stack.storefront({ after: stack.inlineSnippet(), body: '<h1>Next</h1>', title: 'Next' }))
       const d = await device()
       await d.goto(site.url + '/')
       const anon = await anonymousIdOf(d)
@@ -115,11 +115,9 @@ for (const name of enginesToRun()) {
 
     it('link landing: the token is adopted before the first event, scrubbed from the address bar, kept on the next page', { timeout: TEST_TIMEOUT_MS }, async () => {
       const { site, collector } = stack
-      const tag = stack.scriptTag()
-      // The contract promises the adopted id on the first page call with the tag before the snippet;
-      // after it, analytics.js may win the race on the landing page, so it is used on the next page.
-      site.page('/product', stack.storefront({ before: tag, body: '<h1>Product</h1><a id="next" href="/cart">Cart</a>', title: 'Product' }))
-      site.page('/cart', stack.storefront({ after: tag, body: '<h1>Cart</h1>', title: 'Cart' }))
+      // The inline snippet right after Segment's: the adopted id is on the landing page's first page call.
+      site.page('/product', stack.storefront({ after: stack.inlineSnippet(), body: '<h1>Product</h1><a id="next" href="/cart">Cart</a>', title: 'Product' }))
+      site.page('/cart', stack.storefront({ after: stack.inlineSnippet(), body: '<h1>Cart</h1>', title: 'Cart' }))
       const token = `bridge-${name}-0123456789`
       // A second device: another host name, so nothing is shared with 127.0.0.1's cookies.
       const phone = site.url.replace('127.0.0.1', 'localhost')
@@ -146,7 +144,7 @@ for (const name of enginesToRun()) {
 
     it('link landing: a forwarded link does not take over a browser identified as someone else', { timeout: TEST_TIMEOUT_MS }, async () => {
       const { site, collector } = stack
-      site.page('/product', stack.storefront({ after: stack.scriptTag(), body: '<h1>Product</h1>', title: 'Product' }))
+      site.page('/product', stack.storefront({ after: stack.inlineSnippet(), body: '<h1>Product</h1>', title: 'Product' }))
       const d = await device()
       await d.goto(site.url + '/product')
       const own = await anonymousIdOf(d)
@@ -222,7 +220,7 @@ for (const name of enginesToRun()) {
       const { site, collector, klaviyo } = stack
       site.page('/', stack.storefront({
         before: '<script>window.cmp={allows:function(){return false}}</script>',
-        after: stack.scriptTag({ 'data-consent': 'cmp.allows' }),
+        after: stack.inlineSnippet({ consent: 'cmp.allows' }),
         body: shopifyNewsletterForm,
       }))
       const d = await device()

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { COMPANY_ID, startEmulators, stopEmulators, type Emulators } from '../support/emulators'
+import { COMPANY_ID, LIST_ID, startEmulators, stopEmulators, type Emulators } from '../support/emulators'
 import { segmentSnippet } from '../support/snippet'
 
 export const WRITE_KEY = 'wk_engines'
@@ -29,6 +29,8 @@ var original=console.error;console.error=function(){var parts=[];for(var i=0;i<a
 export interface EngineStack extends Emulators {
   /** Page errors reported so far (`kind: message @ path`). */
   pageErrors: string[]
+  /** mailstitch's inline snippet (the built `mailstitch/snippet`) in a `<script>`, pointed at the site's dist/ and this Klaviyo emulator. */
+  inlineSnippet(options?: { consent?: string }): string
   /** A storefront page: the error reporter, an optional tag, Segment's snippet, an optional tag. */
   storefront(o: { before?: string; after?: string; body?: string; title?: string }): string
   close(): Promise<void>
@@ -45,9 +47,12 @@ export async function startStack(): Promise<EngineStack> {
   })
   // analytics.js comes from the collector as from a self-hosted CDN; every call stays on 127.0.0.1.
   const snippet = segmentSnippet(WRITE_KEY, { cdn: emulators.collector.url })
+  const built = (await import(resolve(import.meta.dirname, '../../dist/snippet.mjs'))) as typeof import('../../src/snippet/index')
   return {
     ...emulators,
     pageErrors,
+    inlineSnippet: (options = {}) =>
+      `<script>${built.snippet({ src: '/dist/mailstitch.min.js', klaviyoCompanyId: COMPANY_ID, klaviyoListId: LIST_ID, klaviyoApiBase: emulators.klaviyo.url, ...options })}</script>`,
     storefront({ before = '', after = '', body = '', title = 'Store' }) {
       return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${ERROR_REPORTER}${before}${snippet}${after}</head><body>${body}</body></html>`
     },

@@ -41,7 +41,10 @@ async function atHome(stack: Stack, shop: Shop): Promise<{ context: BrowserConte
 /** The app embed points at the emulator instead of a.klaviyo.com (as a test-only attribute). */
 function useEmulator(shop: Shop, stack: Stack) {
   const render = shop.render.bind(shop)
-  shop.render = async (...args) => (await render(...args)).replace(/data-klaviyo-company-id="/g, `data-klaviyo-api-base="${stack.klaviyo.url}" data-klaviyo-company-id="`)
+  shop.render = async (...args) =>
+    (await render(...args))
+      .replace(/data-klaviyo-company-id="/g, `data-klaviyo-api-base="${stack.klaviyo.url}" data-klaviyo-company-id="`)
+      .replace(/"klaviyoCompanyId":/g, `"klaviyoApiBase":${JSON.stringify(stack.klaviyo.url)},"klaviyoCompanyId":`)
 }
 
 /** Fill a newsletter form and submit it: a full-page POST to /contact and the redirect back. */
@@ -95,15 +98,16 @@ test('the app embed block: schema targets head with the documented settings; ren
   const url = new URL(stack.site.url + '/')
   const anon = await shop.render('index', { url, customer: null, cart: undefined })
   const head = anon.slice(0, anon.indexOf('</head>'))
-  // Order in <head>: the Segment snippet, then mailstitch, then the Shopify add-on.
-  const seg = head.indexOf('analytics.load('), ms = head.indexOf(EXTENSION_CDN + 'mailstitch.min.js'), add = head.indexOf(EXTENSION_CDN + 'mailstitch-shopify.min.js')
+  // Order in <head>: the Segment snippet, then mailstitch's inline snippet (no parser-blocking tag), then the Shopify add-on.
+  const seg = head.indexOf('analytics.load('), ms = head.indexOf(JSON.stringify(EXTENSION_CDN + 'mailstitch.min.js')), add = head.indexOf(EXTENSION_CDN + 'mailstitch-shopify.min.js')
   expect(seg).toBeGreaterThan(0)
   expect(ms).toBeGreaterThan(seg)
   expect(add).toBeGreaterThan(ms)
-  expect(head).toContain(`data-klaviyo-company-id="${COMPANY_ID}"`)
-  expect(head).toContain(`data-klaviyo-list-id="${LIST_ID}"`)
-  expect(head).toContain('data-consent="shopify"')
-  expect(head).toContain('data-link-param="mst"')
+  expect(head).not.toContain(`src="${EXTENSION_CDN}mailstitch.min.js`)
+  expect(head).toContain(`"klaviyoCompanyId":"${COMPANY_ID}"`)
+  expect(head).toContain(`"klaviyoListId":"${LIST_ID}"`)
+  expect(head).toContain('"consent":"shopify"')
+  expect(head).toContain('"linkParam":"mst"')
   expect(head).not.toContain('data-customer-id')
   expect(head).not.toContain('data-debug')
 
@@ -114,9 +118,10 @@ test('the app embed block: schema targets head with the documented settings; ren
   shop.install = { kind: 'app-embed', settings: { consent_mode: 'none', debug: true, link_param: 'ref', klaviyo_list_id: '' } }
   const custom = await shop.render('index', { url, customer: null, cart: undefined })
   expect(custom).not.toContain('data-consent=')
-  expect(custom).toContain('data-debug="true"')
-  expect(custom).toContain('data-link-param="ref"')
-  expect(custom).not.toContain('data-klaviyo-list-id')
+  expect(custom).not.toContain('"consent":')
+  expect(custom).toContain('"debug":"true"')
+  expect(custom).toContain('"linkParam":"ref"')
+  expect(custom).not.toContain('klaviyoListId')
 
   shop.install = { kind: 'app-embed', settings: { klaviyo_public_key: '  ' } }
   expect(await shop.render('index', { url, customer: null, cart: undefined })).not.toContain('mailstitch.min.js')
@@ -433,7 +438,8 @@ test('app embed and the classic snippet both present: one instance, one capture,
   shop.themeSettings = { mailstitch_klaviyo_public_key: COMPANY_ID }
   const { context, page } = await visitor(stack, shop)
   await page.goto(stack.site.url + '/')
-  expect((await page.content()).match(/mailstitch\.min\.js/g)).toHaveLength(2)
+  // Two inline snippets, so two cores added (the second stays idle: one instance).
+  expect((await page.content()).match(/<script src="[^"]*mailstitch\.min\.js/g)).toHaveLength(2)
   const anon = await anonymousIdOf(page)
   await subscribeInFooter(page, 'twice@example.com')
   await expectStitched(stack, 'twice@example.com', anon)

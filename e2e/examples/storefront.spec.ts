@@ -8,18 +8,21 @@ type Ev = Record<string, any>
 const DIR = resolve(import.meta.dirname, '../../examples/storefront')
 const ROOT = resolve(import.meta.dirname, '../..')
 
-/** The example's file with the keys filled in as serve.mjs fills them, plus the emulator's URL. */
-function file(name: string, stack: Stack): string {
+/** The example's file with the keys and the inline snippet filled in as serve.mjs fills them, plus the emulator's URL. */
+async function file(name: string, stack: Stack): Promise<string> {
+  const { snippet } = (await import(resolve(ROOT, 'dist/snippet.mjs'))) as typeof import('../../src/snippet/index')
+  const inline = snippet({ src: '/mailstitch.min.js', klaviyoCompanyId: COMPANY_ID, klaviyoListId: LIST_ID, klaviyoApiBase: stack.klaviyo.url })
   return readFileSync(resolve(DIR, name), 'utf8')
+    .replaceAll('MAILSTITCH_SNIPPET', () => inline)
     .replaceAll('YOUR_SEGMENT_WRITE_KEY', WRITE_KEY)
     .replaceAll('YOUR_KLAVIYO_PUBLIC_KEY', COMPANY_ID)
     .replaceAll('YOUR_KLAVIYO_LIST_ID', LIST_ID)
     .replace(/data-klaviyo-company-id="/g, `data-klaviyo-api-base="${stack.klaviyo.url}" data-klaviyo-company-id="`)
 }
 
-function serve(stack: Stack) {
-  stack.site.page('/index.html', file('index.html', stack))
-  stack.site.page('/product.html', file('product.html', stack))
+async function serve(stack: Stack) {
+  stack.site.page('/index.html', await file('index.html', stack))
+  stack.site.page('/product.html', await file('product.html', stack))
   for (const file of ['mailstitch.min.js', 'mailstitch-runner.min.js']) {
     stack.site.route('GET', '/' + file, () => ({ headers: { 'content-type': 'application/javascript' }, body: readFileSync(resolve(ROOT, 'dist', file)) }))
   }
@@ -37,19 +40,20 @@ async function expectStitched(stack: Stack, email: string, anon: string) {
   return captured
 }
 
-test('the files are the standard snippet plus the tag, after it on index.html and before it on product.html', () => {
+test('the files are the standard snippet plus mailstitch: the inline snippet after it on index.html, the plain tag before it on product.html', () => {
   const index = readFileSync(resolve(DIR, 'index.html'), 'utf8')
   const product = readFileSync(resolve(DIR, 'product.html'), 'utf8')
   for (const html of [index, product]) {
     expect(html).toContain('analytics.SNIPPET_VERSION="5.2.1"')
-    expect(html).toContain('data-klaviyo-company-id="YOUR_KLAVIYO_PUBLIC_KEY"')
   }
-  expect(index.indexOf('src="mailstitch.min.js"')).toBeGreaterThan(index.indexOf('analytics.load('))
+  expect(product).toContain('data-klaviyo-company-id="YOUR_KLAVIYO_PUBLIC_KEY"')
+  expect(index).not.toContain('src="mailstitch.min.js"')
+  expect(index.indexOf('<script>MAILSTITCH_SNIPPET</script>')).toBeGreaterThan(index.indexOf('analytics.load('))
   expect(product.indexOf('src="mailstitch.min.js"')).toBeLessThan(product.indexOf('analytics.load('))
 })
 
-test('tag after the snippet: the full-page newsletter post produces the identify and the profile', async ({ stack }) => {
-  serve(stack)
+test('inline snippet after the Segment snippet: the full-page newsletter post produces the identify and the profile', async ({ stack }) => {
+  await serve(stack)
   const { page, anonymousId: anon } = await stack.visit('/index.html')
   await page.fill('#newsletter-email', 'Store.Front@Example.com')
   await Promise.all([page.waitForURL('**/index.html?subscribed=1'), page.click('#newsletter-submit')])
@@ -61,7 +65,7 @@ test('tag after the snippet: the full-page newsletter post produces the identify
 })
 
 test('tag before the snippet: a fetch-posted form is captured; an email-link landing is bridged from the first event', async ({ stack }) => {
-  serve(stack)
+  await serve(stack)
   const { page, anonymousId: anon } = await stack.visit('/product.html')
   await page.fill('#restock-email', 'restock@example.com')
   await page.click('#restock-submit')

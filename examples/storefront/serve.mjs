@@ -4,20 +4,27 @@
 //   SEGMENT_WRITE_KEY=… KLAVIYO_PUBLIC_KEY=… [KLAVIYO_LIST_ID=…] [PORT=8080] node serve.mjs
 //
 // /mailstitch.min.js and the runner it loads, /mailstitch-runner.min.js, come from the package's
-// dist/ (MAILSTITCH_JS overrides the path of the first; the runner is read beside it). POST
+// dist/ (MAILSTITCH_JS overrides the path of the first; the runner and snippet.mjs, which renders
+// the inline snippet into index.html, are read beside it). POST
 // /subscribe and /restock stand in for your backend (a newsletter endpoint, a restock alert).
 import { createServer } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, normalize } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const sdk = process.env.MAILSTITCH_JS || join(here, '../../dist/mailstitch.min.js')
 const port = Number(process.env.PORT || 8080)
 
-/** Put the keys into a page; without a list id the attribute is dropped. */
+// The inline snippet's renderer (in an app: `import { snippet } from 'mailstitch/snippet'`).
+const { snippet } = await import(pathToFileURL(join(dirname(sdk), 'snippet.mjs')).href)
+
+/** Put the keys and the inline snippet into a page; without a list id it is left out. */
 export function fill(html, env = process.env) {
+  const companyId = env.KLAVIYO_PUBLIC_KEY || 'YOUR_KLAVIYO_PUBLIC_KEY'
+  const inline = snippet({ src: '/mailstitch.min.js', klaviyoCompanyId: companyId, klaviyoListId: env.KLAVIYO_LIST_ID || undefined })
   let out = html
+    .replaceAll('MAILSTITCH_SNIPPET', () => inline)
     .replaceAll('YOUR_SEGMENT_WRITE_KEY', env.SEGMENT_WRITE_KEY || 'YOUR_SEGMENT_WRITE_KEY')
     .replaceAll('YOUR_KLAVIYO_PUBLIC_KEY', env.KLAVIYO_PUBLIC_KEY || 'YOUR_KLAVIYO_PUBLIC_KEY')
   out = env.KLAVIYO_LIST_ID ? out.replaceAll('YOUR_KLAVIYO_LIST_ID', env.KLAVIYO_LIST_ID) : out.replace(/\s*data-klaviyo-list-id="YOUR_KLAVIYO_LIST_ID"/g, '')

@@ -38,13 +38,15 @@ describe('startDemo', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('serves the store with the real snippet pointed at the collector and the script tag pointed at the emulator', async () => {
+  it('serves the store with the real snippet pointed at the collector and the inline snippet pointed at the emulator', async () => {
     const r = await request(demo.urls.store + '/products/linen-overshirt')
     expect(r.status).toBe(200)
     expect(r.body).toContain('analytics.SNIPPET_VERSION="5.2.1"')
     expect(r.body).toContain(`t.src="http://127.0.0.1:${demo.collector.port}/analytics.js/v1/" + key + "/analytics.min.js"`)
     expect(r.body).toContain(`analytics.load("${SITE_WRITE_KEY}")`)
-    expect(r.body).toMatch(new RegExp(`<script src="/dist/mailstitch.min.js" data-klaviyo-company-id="\\w{6}" data-klaviyo-list-id="\\w+" data-klaviyo-api-base="${demo.klaviyo.url}"></script>`))
+    // mailstitch's inline snippet right after Segment's, loading /dist/mailstitch.min.js with the emulator as API base.
+    expect(r.body).toMatch(new RegExp(`\\("/dist/mailstitch\\.min\\.js",\\{"klaviyoCompanyId":"\\w{6}","klaviyoListId":"\\w+","klaviyoApiBase":"${demo.klaviyo.url}"\\}\\);</script>`))
+    expect(r.body.indexOf('"/dist/mailstitch.min.js"')).toBeGreaterThan(r.body.indexOf('analytics.load('))
     expect(r.body).toContain('name="contact[email]"')
     expect(r.body).toContain('klaviyo-form-Xy12Ab')
     // On the other host name the snippet follows the page's host.

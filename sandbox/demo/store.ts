@@ -10,6 +10,7 @@ import path from 'node:path'
 import { CURRENCY, PRODUCTS, STORE_NAME, productBySlug, productSvg, type Product } from './catalog'
 import { html, raw, scriptJson, type Html } from './html'
 import { segmentSnippet } from './snippet'
+import { snippet } from '../../src/snippet/index'
 import type { PlacedShopifyOrder, ShopifyCart } from '../shopify/checkout'
 
 export interface StoreConfig {
@@ -63,7 +64,8 @@ footer input[type=email]{flex:1;padding:10px 12px;border:1px solid #c9bfae;borde
 
 function layout(c: StoreConfig, req: { host: string; other: boolean }, o: { title: string; page: string; body: Html; data?: Record<string, unknown> }): string {
   const collectorOrigin = `http://${req.host.replace(/:\d+$/, '')}:${c.collectorPort}`
-  const tag = html`<script src="/dist/mailstitch.min.js" data-klaviyo-company-id="${c.companyId}" data-klaviyo-list-id="${c.listId}" data-klaviyo-api-base="${c.klaviyoUrl}"></script>`
+  // mailstitch as the README installs it first: the inline snippet right after the Segment snippet.
+  const tag = html`<script>${raw(snippet({ src: '/dist/mailstitch.min.js', klaviyoCompanyId: c.companyId, klaviyoListId: c.listId, klaviyoApiBase: c.klaviyoUrl }))}</script>`
   const device = req.other ? 'another device' : 'this browser'
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${o.title} – ${STORE_NAME}</title><style>${raw(CSS)}</style>

@@ -33,7 +33,8 @@ try {
   const w = window as unknown as { mailstitch?: MailstitchGlobal }
   // Loaded twice (theme snippet plus app embed): the first copy stays in charge.
   if (!w.mailstitch?.instance) {
-    const api: MailstitchGlobal = (w.mailstitch = { createMailstitch, version })
+    // Kept: what the inline snippet (its landing) or the Shopify add-on left there.
+    const api: MailstitchGlobal = (w.mailstitch = { ...w.mailstitch, createMailstitch, version })
     const d = (document.currentScript as HTMLScriptElement | null)?.dataset
     if (d?.klaviyoCompanyId) api.instance = createMailstitch(optionsFromDataset(d))
   }

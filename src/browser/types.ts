@@ -116,7 +116,7 @@ export type CaptureResult =
   | { ok: false; reason: CaptureFailure }
 
 /** What a landing with a bridge token did. */
-export type LandingOutcome = 'adopted' | 'same' | 'kept'
+export type LandingOutcome = 'adopted' | 'adopted_late' | 'same' | 'kept'
 
 /** A started mailstitch instance. */
 export interface Mailstitch {

@@ -48,10 +48,13 @@ try {
       },
     }
     // The SDK's start-up work (a landing, the capture a form post left for this page) may create
-    // the bridge id only after the first check ran: check again once it is done.
-    w.mailstitch?.instance?.ready().then(() => api.sync(), () => {})
-    if (w.mailstitch) w.mailstitch.shopify = api
-    else log('mailstitch.min.js is not loaded: load it before mailstitch-shopify.min.js')
+    // the bridge id only after the first check ran: check again once it is done. Loaded by the
+    // inline snippet, mailstitch.min.js (async) may still be on its way: then once it has run.
+    const afterStartUp = () => w.mailstitch?.instance?.ready().then(() => api.sync(), () => {})
+    const core = document.querySelector<HTMLScriptElement>('script[src*="mailstitch.min.js"]')
+    if (!w.mailstitch?.instance && core) core.addEventListener('load', afterStartUp)
+    else afterStartUp()
+    ;(w.mailstitch ||= {}).shopify = api
   }
 } catch {
   /* never break the page */

@@ -7,7 +7,8 @@
 //
 // Each file is written to a temporary name and renamed, so a server reading the assets never
 // sees half a file.
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -15,6 +16,10 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)))
 const from = resolve(process.argv[2] || join(here, '../../dist'))
 // mailstitch.min.js loads mailstitch-runner.min.js from beside itself, so both go to the same assets/.
 const files = ['mailstitch.min.js', 'mailstitch-runner.min.js', 'mailstitch-shopify.min.js']
+if (!existsSync(join(from, 'snippet.mjs'))) {
+  console.error(`copy-assets: ${join(from, 'snippet.mjs')} is missing; build the package first (npm run build in the repository root)`)
+  process.exit(1)
+}
 const targets = [join(here, 'extensions/mailstitch/assets'), join(here, 'theme/assets')]
 
 for (const f of files) {
@@ -31,4 +36,15 @@ for (const dir of targets) {
     renameSync(tmp, join(dir, f))
   }
 }
-console.log(`copy-assets: ${files.join(', ')} → ${targets.map((t) => t.slice(here.length + 1)).join(', ')}`)
+// The inline snippet's function (mailstitch/snippet) as a Liquid snippet, rendered inline by the
+// app embed and by snippets/mailstitch.liquid with the store's options: {% raw %} so Liquid never
+// reads the minified JavaScript as its own tags.
+const { snippetFunction } = await import(pathToFileURL(join(from, 'snippet.mjs')).href)
+const inline = `{%- comment -%}Written by scripts/copy-assets.mjs from mailstitch/snippet (never edit it here).{%- endcomment -%}\n{%- raw -%}${snippetFunction()}{% endraw -%}\n`
+for (const dir of targets.map((t) => join(t, '../snippets'))) {
+  mkdirSync(dir, { recursive: true })
+  const tmp = join(dir, `.mailstitch-inline.liquid.${process.pid}.tmp`)
+  writeFileSync(tmp, inline)
+  renameSync(tmp, join(dir, 'mailstitch-inline.liquid'))
+}
+console.log(`copy-assets: ${files.join(', ')} → ${targets.map((t) => t.slice(here.length + 1)).join(', ')}; snippets/mailstitch-inline.liquid`)

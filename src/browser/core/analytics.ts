@@ -104,6 +104,19 @@ export function persistedByAnalytics(source: AnalyticsSource): Set<string> {
   return ids
 }
 
+/**
+ * How many requests to Segment's tracking API (`…/v1/t`, `/p`, `/i`, `/g`, `/a`, `/s`, one event
+ * each; `/b`, a batch, counts once) the page started before `time` (a `performance.now()`), from
+ * the Resource Timing entries (a request still in flight is not listed yet).
+ */
+export function segmentRequestsBefore(time: number): number {
+  try {
+    return performance.getEntriesByType('resource').filter((entry) => entry.startTime < time && /\/v1\/[tpigasb]$/.test(new URL(entry.name).pathname)).length
+  } catch {
+    return 0 // no Resource Timing
+  }
+}
+
 /** Resolves true once analytics.js has loaded; with `timeoutMs`, false after that long without it. */
 export function whenLoaded(source: AnalyticsSource, timeoutMs?: number): Promise<boolean> {
   if (isLoaded(source)) return Promise.resolve(true)

@@ -5,6 +5,7 @@ import type { AnalyticsSource } from './analytics'
 import { askConsent } from './consent'
 import type { Job, StepName } from './outbox'
 import { makeLog, type Log } from './log'
+import type { SnippetLanding } from '../../snippet/inline'
 
 /** An adopted token and the anonymousId it replaced; nothing when identity was left alone. */
 export type Adoption = { from: string | null; to: string } | null | void
@@ -18,8 +19,8 @@ export type Adoption = { from: string | null; to: string } | null | void
 export interface Runner {
   /** The runner's release; the script tag's core refuses another one. */
   version: string
-  /** Decide a landing with `token`: adopt it or not, and report `Email Link Landed`. */
-  decideLanding(context: Context, token: string): Promise<Adoption>
+  /** Decide a landing with `token` (or report the inline snippet's adoption): adopt it or not, and report `Email Link Landed`. */
+  decideLanding(context: Context, token: string, snippet?: SnippetLanding): Promise<Adoption>
   /** Run a job's steps left; resolves the capture's result. */
   runJob(context: Context, job: Job): Promise<CaptureResult>
   /** Run every stored job this instance is not running already. */
@@ -59,6 +60,12 @@ export interface Context {
   handedToAnalytics?: Map<string, { job: Job; step: StepName }>
   /** The landing's token while it waits for consent. */
   pendingToken: string | undefined
+  /**
+   * When the core started a landing the inline snippet had not: the Segment requests the page
+   * started before then were sent under the previous id (`early_events`; none unless the tag
+   * was placed too late).
+   */
+  lateSince?: number
   /** The landing decision; event processing waits on it (never long). */
   adoption: Promise<Adoption>
   /** Consent was withdrawn on this page: the visitor is forgotten (until it is given again). */

@@ -6,6 +6,7 @@
 import type { PluginContext, SegmentPlugin } from '../types'
 import type { Adoption, Context } from './context'
 import { registerPlugin } from './analytics'
+import type { SnippetLanding } from '../../snippet/inline'
 import { TOKEN, scan } from '../../shared/url'
 import { version } from '../../shared/version'
 
@@ -60,7 +61,7 @@ function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentP
  * Resolve a landing with `token`; events are held until the decision, never longer than 3 s (a
  * runner that cannot load leaves identity alone: the token is scrubbed all the same).
  */
-export function land(context: Context, token: string): void {
+export function land(context: Context, token: string, snippet?: SnippetLanding): void {
   // Taken before the await: a second consent event meanwhile must not land it again.
   context.pendingToken = undefined
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, DECISION_WAIT_MS))
@@ -69,9 +70,19 @@ export function land(context: Context, token: string): void {
       context.pendingToken = token // landed once consent is given
       return null
     }
-    return context.loadRunner().then((runner) => runner.decideLanding(context, token), () => null)
+    return context.loadRunner().then((runner) => runner.decideLanding(context, token, snippet), () => null)
   })
   context.adoption = Promise.race([decision, timeout])
+  // Events the inline snippet holds (consent was not known to it) go on with this decision.
+  if (snippet?.release) void context.adoption.then(snippet.release)
+}
+
+/** What the inline snippet left for the core (once: a second instance lands nothing). */
+function takeSnippetLanding(): SnippetLanding | undefined {
+  const global = (window as { mailstitch?: { landing?: SnippetLanding } }).mailstitch
+  const landing = global?.landing
+  delete global?.landing
+  return landing
 }
 
 /**
@@ -80,12 +91,18 @@ export function land(context: Context, token: string): void {
  */
 export function startLanding(context: Context): void {
   const param = context.linkParam
-  const arrival = arrive(param)
+  // The inline snippet scrubbed the address bar already (and adopted, where it could).
+  const snippet = takeSnippetLanding()
+  const arrival: Arrival = snippet ? { token: snippet.token } : arrive(param)
   const referrerHadToken = scan(document.referrer, param)[0].length > 0
   if (arrival === 'none' && !referrerHadToken) return
   // Tag placed before the Segment snippet: queue into the array the snippet will adopt.
   if (!context.analytics()) (window as { analytics?: unknown }).analytics = []
   const adoption = () => context.adoption
   context.cleanups.push(registerPlugin(context.analytics, scrubPlugin(param, adoption)))
-  if (typeof arrival === 'object') land(context, arrival.token)
+  if (typeof arrival !== 'object') return
+  // Placed too late, analytics.js may have sent events under the previous id already: the
+  // Segment requests started before now (none where mailstitch came first; see decideLanding).
+  if (!snippet) context.lateSince = performance.now()
+  land(context, arrival.token, snippet)
 }

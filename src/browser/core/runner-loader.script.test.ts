@@ -79,10 +79,16 @@ describe('loadRunner', () => {
   })
 
   it('rejects when the file fails or registers nothing, and tries again on the next call', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const loadRunner = await loaderRunningFrom(own)
     const failed = loadRunner()
     added[0]!.onerror?.(new Event('error'))
     await expect(failed).rejects.toBeDefined()
+    // A missing file is visible without data-debug: one warning naming the address tried and data-runner-src.
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]![0])).toContain(added[0]!.src)
+    expect(String(warn.mock.calls[0]![0])).toContain('data-runner-src')
+    warn.mockRestore()
     const empty = loadRunner()
     expect(added).toHaveLength(2)
     added[1]!.onload?.(new Event('load')) // loaded, but it registered no runner

@@ -33,8 +33,12 @@ const ownTag = document.currentScript as HTMLScriptElement | null
 let loading: Promise<Runner> | undefined
 let warned = false
 
-/** Say once, on the console, why nothing can be sent (the captures wait in storage meanwhile). */
-const NO_ADDRESS = `where is ${RUNNER_FILE}? set data-runner-src (README: script tag)`
+/** Say once, on the console (with or without data-debug), why nothing can be sent (the captures wait in storage meanwhile); the error to reject with. */
+function warnOnce(problem: string): Error {
+  if (!warned) console.warn('[mailstitch] ' + problem)
+  warned = true
+  return new Error('mailstitch: ' + problem)
+}
 
 /**
  * Add the runner's script once; resolves what it registers as `window.mailstitch.runner`, when
@@ -43,11 +47,7 @@ const NO_ADDRESS = `where is ${RUNNER_FILE}? set data-runner-src (README: script
  */
 export function loadRunner(): Promise<Runner> {
   const url = runnerAddress(ownTag)
-  if (!url) {
-    if (!warned) console.warn('[mailstitch] ' + NO_ADDRESS)
-    warned = true
-    return Promise.reject(new Error('mailstitch: ' + NO_ADDRESS))
-  }
+  if (!url) return Promise.reject(warnOnce(`where is ${RUNNER_FILE}? set data-runner-src`))
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       const script = document.createElement('script')
@@ -57,7 +57,8 @@ export function loadRunner(): Promise<Runner> {
         if (runner && runner.version === version) resolve(runner)
         else reject(new Error('mailstitch: no runner of this release'))
       }
-      script.onerror = reject
+      // Visible without data-debug: every capture waits in storage until this is fixed.
+      script.onerror = () => reject(warnOnce(`${url} failed to load; set data-runner-src`))
       document.head.appendChild(script)
     })
     // A failed load may succeed on a later try (offline for a moment).

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The landing's decision on its own (landingOutcome, decideLanding), on a context made by
 // createContext: adopt an email link's token or not (CONTRACT.md "What a landing does").
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from '../core/context'
 import { decideLanding, landingOutcome } from './landing-decision'
 import type { MailstitchOptions } from '../types'
@@ -124,3 +124,42 @@ describe('decideLanding', () => {
     expect(logged).toEqual([['landing', 'adopted']])
   })
 })
+
+describe('decideLanding after the inline snippet, and placed too late', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('the snippet adopted already: no second setAnonymousId; the state cookie and the landing tracked with its previous id', async () => {
+    const { fa, context } = contextWith({ anonymousId: T })
+    expect(await decideLanding(context, T, { token: T, from: PREV })).toEqual({ from: PREV, to: T })
+    expect(fa.of('setAnonymousId')).toEqual([])
+    expect(stateCookie()).toEqual({ a: T, b: T })
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+  })
+
+  it('the snippet left the decision (a consent option): decided here as always', async () => {
+    const { fa, context } = contextWith()
+    expect(await decideLanding(context, T, { token: T })).toEqual({ from: PREV, to: T })
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+  })
+
+  /** Resource Timing as the page saw it: Segment requests (and one other) at these start times. */
+  const resources = (entries: [string, number][]) =>
+    vi.spyOn(performance, 'getEntriesByType').mockReturnValue(entries.map(([name, startTime]) => ({ name, startTime }) as PerformanceEntry))
+
+  it("analytics.js sent before the core started: 'adopted_late' with early_events, the Segment requests started before then", async () => {
+    resources([['https://api.segment.io/v1/p', 10], ['https://api.segment.io/v1/t', 20], ['https://cdn.segment.com/v1/projects/k/settings', 5], ['https://api.segment.io/v1/t', 90]])
+    const { fa, context } = contextWith()
+    context.lateSince = 50
+    expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T })
+    expect(fa.landed()).toEqual([{ outcome: 'adopted_late', previous_anonymous_id: PREV, early_events: 2 }])
+  })
+
+  it("nothing sent before the core started: 'adopted'", async () => {
+    resources([['https://cdn.segment.com/analytics.js/v1/k/analytics.min.js', 5]])
+    const { fa, context } = contextWith()
+    context.lateSince = 50
+    await decideLanding(context, T)
+    expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+  })
+})
+

@@ -3,12 +3,13 @@
 import { EMAIL_LINK_LANDED } from '../../shared/email-events'
 import type { LandingOutcome } from '../types'
 import type { Adoption, Context } from '../core/context'
-import { callAnalytics, currentVisitor } from '../core/analytics'
+import { callAnalytics, currentVisitor, segmentRequestsBefore } from '../core/analytics'
+import type { SnippetLanding } from '../../snippet/inline'
 import { readState } from '../core/state'
 import { writeState } from './state-cookie'
 
 /** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
-export function landingOutcome(context: Context, token: string): LandingOutcome {
+export function landingOutcome(context: Context, token: string): Exclude<LandingOutcome, 'adopted_late'> {
   const visitor = currentVisitor(context.analytics)
   if (visitor.anonymousId === token) return 'same'
   if (context.options.linkPolicy === 'never-adopt') return 'kept'
@@ -17,19 +18,30 @@ export function landingOutcome(context: Context, token: string): LandingOutcome 
   return fresh ? 'adopted' : 'kept'
 }
 
-/** Decide, adopt if so, and report `Email Link Landed` (consent was given: see `land`). */
-export async function decideLanding(context: Context, token: string): Promise<Adoption> {
+/**
+ * Decide, adopt if so, and report `Email Link Landed` (consent was given: see `land`). With
+ * `snippet`, the inline snippet adopted already (before analytics.js could send anything): only
+ * the report and the state are left. Placed too late (`context.lateSince`), an adoption is
+ * reported as `adopted_late` with `early_events`, the Segment requests sent before under the
+ * previous id, so a warehouse can join them.
+ */
+export async function decideLanding(context: Context, token: string, snippet?: SnippetLanding): Promise<Adoption> {
   if (context.destroyed) return null
-  const from = currentVisitor(context.analytics).anonymousId
-  const outcome = landingOutcome(context, token)
-  context.log('landing', outcome)
+  const adoptedBySnippet = snippet !== undefined && 'from' in snippet
+  const from = adoptedBySnippet ? snippet.from ?? null : currentVisitor(context.analytics).anonymousId
+  const outcome: LandingOutcome = adoptedBySnippet ? 'adopted' : landingOutcome(context, token)
   const properties: Record<string, unknown> = { outcome }
   if (outcome === 'adopted') {
-    callAnalytics(context.analytics, 'setAnonymousId', [token])
+    if (!adoptedBySnippet) callAnalytics(context.analytics, 'setAnonymousId', [token])
     writeState({ adopted: token, bridgeId: token })
     if (from) properties.previous_anonymous_id = from
+    const early = context.lateSince === undefined ? 0 : segmentRequestsBefore(context.lateSince)
+    if (early > 0) {
+      properties.outcome = 'adopted_late'
+      properties.early_events = early
+    }
   }
+  context.log('landing', properties.outcome)
   callAnalytics(context.analytics, 'track', [EMAIL_LINK_LANDED, properties])
   return outcome === 'adopted' ? { from, to: token } : null
 }
-

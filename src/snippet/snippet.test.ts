@@ -1,0 +1,73 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it } from 'vitest'
+import { snippet } from './index'
+
+const w = window as unknown as { analytics?: unknown[]; mailstitch?: { landing?: Record<string, unknown> } }
+
+/** Run the rendered snippet on a page at `url`, after a Segment snippet stub that buffered a page call. */
+function runOn(url: string, options: Partial<Parameters<typeof snippet>[0]> = {}) {
+  history.replaceState(null, '', url)
+  w.analytics = [['page', { __t: 'bpc', u: location.href, s: location.search, r: '' }]]
+  new Function(snippet({ src: '/dist/mailstitch.min.js', klaviyoCompanyId: 'AbC123', ...options }))()
+  return { buffer: w.analytics as unknown[][], landing: w.mailstitch?.landing, script: document.head.querySelector('script[src="/dist/mailstitch.min.js"]') as HTMLScriptElement | null }
+}
+
+afterEach(() => {
+  delete w.analytics
+  delete w.mailstitch
+  localStorage.clear()
+  document.cookie = 'ajs_user_id=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  document.head.innerHTML = ''
+})
+
+describe('snippet()', () => {
+  it('is JavaScript text without <script> tags, and refuses to render without src or company id', () => {
+    const text = snippet({ src: 'https://cdn.example/mailstitch.min.js', klaviyoCompanyId: 'AbC123' })
+    expect(text).not.toMatch(/<\/?script/i)
+    expect(() => snippet({ src: '', klaviyoCompanyId: 'AbC123' })).toThrow(TypeError)
+    expect(() => snippet({ src: '/m.js', klaviyoCompanyId: '' })).toThrow(TypeError)
+  })
+
+  it('cannot be broken out of by an option value', () => {
+    const text = snippet({ src: '/m.js</script><script>alert(1)</script>', klaviyoCompanyId: 'AbC123' })
+    expect(text).not.toContain('</script>')
+  })
+
+  it('on a landing: scrubs the address bar and the buffered page context, queues setAnonymousId, loads the core async with the options as data-*', () => {
+    const { buffer, landing, script } = runOn('/product?utm_source=klaviyo&mst=bridge-0123456789#reviews', { klaviyoListId: 'XyZ789', debug: true })
+    expect(location.pathname + location.search + location.hash).toBe('/product?utm_source=klaviyo#reviews')
+    const context = buffer[0]![1] as { u: string; s: string }
+    expect(context.u).not.toContain('mst=')
+    expect(context.s).toBe('?utm_source=klaviyo')
+    expect(buffer).toContainEqual(['setAnonymousId', 'bridge-0123456789'])
+    expect(landing).toEqual({ token: 'bridge-0123456789', from: undefined })
+    // Async: a script element made by script is (HTML's force-async flag); happy-dom does not model it, the e2e runs it in Chromium.
+    expect(script?.parentNode).toBe(document.head)
+    expect(script?.dataset).toMatchObject({ klaviyoCompanyId: 'AbC123', klaviyoListId: 'XyZ789', debug: 'true' })
+  })
+
+  it('an identified browser keeps its id (the core reports kept); a malformed token is scrubbed and ignored', () => {
+    localStorage.setItem('ajs_user_id', JSON.stringify('user-42'))
+    const identified = runOn('/p?mst=bridge-0123456789')
+    expect(identified.buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
+    expect(identified.landing).toEqual({ token: 'bridge-0123456789' })
+    delete w.mailstitch
+    const malformed = runOn('/p?mst=%3Cscript%3E')
+    expect(location.search).toBe('')
+    expect(malformed.landing).toBeUndefined()
+    expect(malformed.script).not.toBeNull()
+  })
+
+  it('with a consent option it decides nothing: a source middleware holds events until the core releases them, re-keyed', async () => {
+    const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+    expect(buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
+    const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
+    const passed: unknown[] = []
+    const held = middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+    await Promise.resolve()
+    expect(passed).toEqual([]) // held
+    ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
+    await held
+    expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
+  })
+})
