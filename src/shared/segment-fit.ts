@@ -13,8 +13,6 @@
  */
 import { isRecord } from './json'
 
-/** Segment's per-event limit, 32 KB. */
-export const SEGMENT_MAX_EVENT_BYTES = 32 * 1024
 /** Segment's per-request limit of `/v1/batch`, 500 KB. */
 export const SEGMENT_MAX_BATCH_BYTES = 500 * 1024
 /** Events fitted to this many bytes: under 32 KB whether Segment counts 32,768 or 32,000. */
