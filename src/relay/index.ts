@@ -18,8 +18,8 @@ export { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from '../w
 export type { WebhookConfig, WebhookAppOptions } from '../webhook/config'
 export { createDispatcher } from '../webhook/dispatch'
 export type { FetchHandler, WebhookRoutes } from '../webhook/dispatch'
-export { createSegmentDelivery, SegmentDeliveryFailed } from '../webhook/segment-delivery'
-export type { SegmentDelivery, SegmentDeliveryOptions, DeliverableMessage } from '../webhook/segment-delivery'
+export { createSegmentDelivery, createSegmentPublisher, SegmentDeliveryFailed } from '../webhook/segment-delivery'
+export type { SegmentDelivery, SegmentDeliveryOptions, SegmentPublisher, DeliveryReport, DeliveryProblem, DeliverableMessage } from '../webhook/segment-delivery'
 export { DEFAULT_MAX_BODY_BYTES } from '../webhook/http'
 export type { WebhookResponseBody } from '../webhook/http'
 export { startWebhookServer, DEFAULT_PORT } from './serve'
@@ -41,7 +41,9 @@ export {
   UnknownMetricError,
   UnreachableHostError,
   KlaviyoApiError,
+  KlaviyoResponseError,
   SegmentDeliveryError,
+  SegmentRefusedError,
   StateFileError,
   MissingPackageError,
   EXIT_CODES,

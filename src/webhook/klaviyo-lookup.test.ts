@@ -65,6 +65,24 @@ describe('KlaviyoLookup.profiles', () => {
     expect(slow.calls).toHaveLength(1)
   })
 
+  it.each([
+    ['an HTML page', () => new Response('<!DOCTYPE html><p>maintenance</p>', { status: 200, headers: { 'content-type': 'text/html' } }), /not a JSON:API document/],
+    ['`data` that is not a list', () => Response.json({ data: 'nope' }), /`data` is not a list/],
+    ['a `links.next` that is not a URL', () => Response.json({ data: [], links: { next: 7 } }), /`links.next`/],
+  ])('a 200 with %s is an error (tried again while time allows), never "no such profile"', async (_name, answer, problem) => {
+    let broken = true
+    const { calls, fetchFn } = fakeKlaviyo(table, () => (broken ? answer() : undefined))
+    const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn, sleep: async () => undefined })
+    const err = await lookup.profiles(['P1'], Date.now() + 10_000).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(KlaviyoLookupError)
+    expect((err as Error).message).toMatch(problem)
+    expect(calls).toHaveLength(5)
+    // Nothing was cached as "no profile": once Klaviyo answers properly, the same look-up finds it.
+    broken = false
+    expect((await lookup.profiles(['P1'], Date.now() + 10_000)).get('P1')).toMatchObject({ id: 'P1' })
+    expect(calls).toHaveLength(6)
+  })
+
   it('does not retry a refused key (401), and says so', async () => {
     const { calls, fetchFn } = fakeKlaviyo(table, () => new Response('{}', { status: 401 }))
     const lookup = new KlaviyoLookup({ privateKey: 'pk_x', apiBase: 'https://k.test', fetch: fetchFn })

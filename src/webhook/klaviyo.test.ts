@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { klaviyoItem, memoryDelivery, signedKlaviyoRequest } from '../../test/helpers/klaviyo-webhook'
 import { useSandboxServices } from '../../test/helpers/sandbox-services'
+import type { DeliveryReport } from './segment-delivery'
 import { handleKlaviyoWebhook, type KlaviyoWebhookOptions } from './klaviyo'
 import { KlaviyoLookup } from './klaviyo-lookup'
 
@@ -108,6 +109,23 @@ describe('handleKlaviyoWebhook', () => {
     await send(items.map((it, i) => ({ ...it, external_id: `F${i}`, payload: { data: { ...(it.payload as { data: Record<string, unknown> }).data, id: `F${i}` } } })))
     expect(profileCalls()).toBe(3)
     expect(segment.received).toHaveLength(2000)
+  })
+
+  it('an event Segment refuses for good never makes the delivery 503: 200, the others delivered, the refused one named and logged', async () => {
+    const { ada } = seed()
+    const lines: string[] = []
+    const options: KlaviyoWebhookOptions = { secrets: [SECRET], lookup: new KlaviyoLookup({ privateKey: PK, apiBase: sandbox.klaviyo.url }), log: (l) => lines.push(l) }
+    const deliver = async (messages: ReadonlyArray<{ messageId: string }>): Promise<DeliveryReport> => ({
+      accepted: messages.filter((m) => m.messageId !== 'klaviyo-BAD').map((m) => m.messageId),
+      refused: [{ messageId: 'klaviyo-BAD', reason: 'Segment answered 400', status: 400 }],
+      failed: [],
+      truncated: [],
+    })
+    const items = ['OK1', 'BAD', 'OK2'].map((id) => klaviyoItem({ id, topic: 'event:klaviyo.opened_email', profileId: ada.id }))
+    const res = await handleKlaviyoWebhook(signedKlaviyoRequest(items, { secret: SECRET }), options, deliver)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true, received: 3, sent: 2, skipped: 0, refused: ['klaviyo-BAD'] })
+    expect(lines.some((l) => /Segment refused klaviyo-BAD for good \(Segment answered 400\)/.test(l))).toBe(true)
   })
 
   it('a deleted profile is sent keyed to klaviyo:<profile id>, as the poll would', async () => {

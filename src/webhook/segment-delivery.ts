@@ -23,7 +23,7 @@
  * went to garbage collection), holds back each event's callback for 300 ms, and overwrites
  * `context.library`. Here each event is serialised once and that text is the request body.
  */
-import { fitEvent } from '../shared/segment-fit'
+import { SEGMENT_MAX_BATCH_BYTES, fitEvent } from '../shared/segment-fit'
 import { SEGMENT_REGION_HOSTS } from '../shared/segment-region'
 import { retryAfterMs, retryUntilDeadline, sleep as defaultSleep, type DeadlineRetryPolicy } from './retry'
 
@@ -32,8 +32,8 @@ export { segmentHost } from '../shared/segment-region'
 /** Default Segment API origin (US workspaces). */
 export const DEFAULT_SEGMENT_API_HOST = SEGMENT_REGION_HOSTS.us
 
-/** A little headroom under Segment's 500 KB for the envelope. */
-const MAX_BATCH_BYTES = 475 * 1024
+/** A little headroom under Segment's 500 KB for the envelope (`{"batch":[…],"sentAt":…}`). */
+const MAX_BATCH_BYTES = SEGMENT_MAX_BATCH_BYTES - 25 * 1024
 const MAX_EVENTS = 500
 
 /** Segment did not accept every message before the deadline. */
