@@ -23,6 +23,7 @@ import { benchChurn } from './churn'
 import { benchLanding } from './landing'
 import { benchRelayRow } from './relay-row'
 import { benchWebhookRows } from './webhook'
+import { benchPollWorkerRows } from './poll-worker'
 import { startStack, type Stack } from './lib/stack'
 import { machine, type Machine } from './lib/machine'
 import { table, type Row, type Section } from './lib/stats'
@@ -41,6 +42,7 @@ const TITLES: Record<number, string> = {
   6: 'Landing',
   7: 'Relay',
   8: 'Webhooks',
+  9: 'Poll without a server',
 }
 
 async function timed(name: string, n: number, fn: () => Promise<Section> | Section): Promise<Section> {
@@ -109,7 +111,7 @@ Section wall times: ${sections.map((s) => `${TITLES[s.rows[0]?.n ?? 0] ?? '?'} $
 
 Method details live in the header comment of each bench file: bench/size.ts, bench/startup.ts,
 bench/submit.ts, bench/delivery.ts, bench/churn.ts, bench/landing.ts, bench/relay-row.ts (and
-bench/relay.ts for the relay harness), bench/webhook.ts.
+bench/relay.ts for the relay harness), bench/webhook.ts, bench/poll-worker.ts.
 `
 }
 
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
   }
   if (want('relay')) sections.push(await timed('relay', 7, () => benchRelayRow(ROOT, quick ? [10_000, 100_000] : [100_000, 1_000_000])))
   if (want('webhook')) sections.push(await timed('webhook', 8, () => benchWebhookRows(quick ? 20_000 : 200_000)))
+  if (want('poll-worker')) sections.push(await timed('poll-worker', 9, () => benchPollWorkerRows(quick ? 20_000 : 100_000)))
 
   const seconds = (performance.now() - t0) / 1000
   const rows = sections.flatMap((s) => s.rows).sort((a, b) => a.n - b.n)

@@ -52,7 +52,8 @@ async function worker(options: { persist?: string; env?: Record<string, string> 
 /** Fire the toml's Cron Trigger once, as Cloudflare does; resolves with the handler's outcome. */
 async function trigger(mf: Miniflare): Promise<string> {
   const cron = config.triggers?.crons?.[0] ?? ''
-  const fetcher = await mf.getWorker()
+  // Miniflare's Fetcher type loses `scheduled` through its type mapping; the method is there (workerd's Fetcher.scheduled).
+  const fetcher = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string; scheduledTime: Date }): Promise<{ outcome: string }> }
   const result = await fetcher.scheduled({ cron, scheduledTime: new Date() })
   return result.outcome
 }
