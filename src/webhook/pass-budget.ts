@@ -10,9 +10,9 @@
  *   cannot read its CPU time, so it bounds the work instead: a page cap and a wall-clock deadline
  *   (workerd's clock moves on I/O, so the deadline also bounds the time spent waiting on Klaviyo and
  *   Segment). bench/poll-worker.ts measures CPU per page to size these.
- * - Wall time: a Cron Trigger may run for up to 15 minutes (same page, "Duration"); the default
- *   deadline is far inside it, and inside the Durable Object's run lease, so a pass always ends
- *   before another may take over.
+ * - Wall time: the excerpts of the limits page we could read state no wall-clock cap for a Cron
+ *   Trigger (CPU time is what ends one); not relied on: the default deadline (120 s) keeps a pass
+ *   short and inside the Durable Object's run lease, so a pass ends before another may take over.
  *
  * The pass starts a page only when what that page can still spend (one Klaviyo GET, its Segment
  * batches with one retry each, one save) fits twice over — the page in flight and the one
