@@ -123,6 +123,18 @@ describe('the Cron Trigger poll on workerd (deploy/cloudflare/wrangler.toml)', (
     expect(sandbox.segment.events().filter((e) => e.anonymousId === 'anon-new')).toHaveLength(fresh.length)
   }, 60_000)
 
+  it('ends in time when Klaviyo asks to wait past the pass deadline, and the next trigger reads on', async () => {
+    const ids = seed(5)
+    const mf = await worker({ env: { MAILSTITCH_POLL_SECONDS: '5' } })
+    // Klaviyo's published 429 asks for 60 s, more than the pass has left: it ends now instead of waiting.
+    sandbox.klaviyo.setFault({ status: 429, retryAfter: 60, count: 1 })
+    expect(await trigger(mf)).toBe('ok')
+    expect(sandbox.klaviyo.serverRequests().filter((r) => r.status === 429)).toHaveLength(1)
+    expect(sandbox.segment.events()).toHaveLength(0)
+    expect(await trigger(mf)).toBe('ok')
+    expect(sandbox.segment.events()).toHaveLength(ids.length)
+  }, 60_000)
+
   it('keeps the cursor when Segment fails, and the next trigger delivers', async () => {
     const mf = await worker()
     const ids = seed(15)

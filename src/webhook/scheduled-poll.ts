@@ -17,7 +17,7 @@ import { Poller, type PollSummary } from '../relay/poll'
 import { SegmentSink } from '../relay/segment-sink'
 import { ConfigError, readRelaySettings } from '../shared/relay-settings'
 import { segmentHost } from '../shared/segment-region'
-import { KlaviyoEventPages } from './klaviyo-event-pages'
+import { KlaviyoEventPages, PassBudgetSpent } from './klaviyo-event-pages'
 import { DEFAULT_MAX_PAGES, DEFAULT_PASS_MS, FREE_PLAN_SUBREQUESTS, PassBudget } from './pass-budget'
 import { DurableProgressStore, PollLeaseLost, type PollStateNamespace } from './poll-state'
 
@@ -30,8 +30,8 @@ const LEASE_MARGIN_MS = 60_000
 /** How a pass ended. */
 export type PassOutcome =
   | { ran: true; summary: PollSummary; subrequests: number; pages: number }
-  /** Another pass holds the lease: this one sent nothing. */
-  | { ran: false; reason: 'lease_held' }
+  /** Another pass holds the lease, or the budget ran out before the first page: this one sent nothing. */
+  | { ran: false; reason: 'lease_held' | 'budget_spent' }
 
 /** The pass's own settings, read from the Worker's env. */
 export interface PassSettings {
@@ -96,6 +96,11 @@ export async function runPollPass(env: Readonly<Record<string, unknown>>, log: (
     const summary = await poller.pollOnce({ seedMs: pass.seedMs })
     log(`mailstitch poll: fetched ${summary.fetched}, sent ${summary.sent}, skipped ${summary.skipped}, refused ${summary.refused}${summary.stopped ? ' (stopped: the next trigger resumes)' : ''}; ${budget.subrequests} subrequests, ${budget.pagesRead} pages`)
     return { ran: true, summary, subrequests: budget.subrequests, pages: budget.pagesRead }
+  } catch (err) {
+    // Spent while listing the metrics (Klaviyo throttling past the deadline): nothing was read, the next trigger starts over.
+    if (!(err instanceof PassBudgetSpent)) throw err
+    log(`mailstitch poll: ${err.message}`)
+    return { ran: false, reason: 'budget_spent' }
   } finally {
     await sink.close()
     // A pass that lost its lease must not free the newer owner's; any other end frees it for the next trigger.
