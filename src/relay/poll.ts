@@ -13,6 +13,9 @@
  *   re-sends at most the one page per metric that was in flight; those go out again with the same
  *   messageId, which Segment deduplicates for about 24 hours (segment-docs guides/duplicate-data);
  * - streaming: one page is processed while the next is fetched; nothing else is held.
+ *
+ * No Node API here or in what it imports: the Cloudflare Worker's Cron Trigger runs this same loop
+ * (src/webhook/scheduled-poll.ts), and tsconfig.webhook.json (Web APIs only) type-checks it there.
  */
 import { eventTime, mapKlaviyoEvent, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
 import type { EmailMetric, EventPage, WindowQuery } from './poll-inputs'
