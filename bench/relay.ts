@@ -51,7 +51,7 @@ interface ChildResult {
 }
 
 const SELF = fileURLToPath(import.meta.url)
-const SYNTHETIC_START = new Date('2026-01-01T00:00:00Z')
+export const SYNTHETIC_START = new Date('2026-01-01T00:00:00Z')
 
 /** Run the relay end to end once per count and report throughput and memory. */
 export async function benchRelay(counts: number[]): Promise<RelayBenchResult[]> {
@@ -87,8 +87,8 @@ export async function benchRelay(counts: number[]): Promise<RelayBenchResult[]> 
   return results
 }
 
-/** A `/v1/batch` endpoint that acknowledges and counts events by synthetic index. */
-async function startCountingSink(expected: number) {
+/** A `/v1/batch` endpoint that acknowledges and counts events by synthetic index (also bench/poll-worker.ts). */
+export async function startCountingSink(expected: number) {
   const seen = new Uint8Array(expected)
   let distinct = 0
   let duplicates = 0

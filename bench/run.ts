@@ -25,6 +25,7 @@ import { benchPhoneLanding } from './landing-phone'
 import { benchRelayRow } from './relay-row'
 import { benchWebhookRows } from './webhook'
 import { benchAttributionRows } from './attribution'
+import { benchPollWorkerRows } from './poll-worker'
 import { startStack, type Stack } from './lib/stack'
 import { machine, type Machine } from './lib/machine'
 import { table, type Row, type Section } from './lib/stats'
@@ -44,6 +45,7 @@ const TITLES: Record<number, string> = {
   7: 'Relay',
   8: 'Webhooks',
   9: 'Attribution matrix',
+  10: 'Poll without a server',
 }
 
 async function timed(name: string, n: number, fn: () => Promise<Section> | Section): Promise<Section> {
@@ -112,7 +114,7 @@ Section wall times: ${sections.map((s) => `${TITLES[s.rows[0]?.n ?? 0] ?? '?'} $
 
 Method details live in the header comment of each bench file: bench/size.ts, bench/startup.ts,
 bench/submit.ts, bench/delivery.ts, bench/churn.ts, bench/landing.ts, bench/landing-phone.ts, bench/relay-row.ts (and
-bench/relay.ts for the relay harness), bench/webhook.ts, bench/attribution.ts.
+bench/relay.ts for the relay harness), bench/webhook.ts, bench/attribution.ts, bench/poll-worker.ts.
 `
 }
 
@@ -164,6 +166,7 @@ async function main(): Promise<void> {
   if (want('relay')) sections.push(await timed('relay', 7, () => benchRelayRow(ROOT, quick ? [10_000, 100_000] : [100_000, 1_000_000])))
   if (want('webhook')) sections.push(await timed('webhook', 8, () => benchWebhookRows(quick ? 20_000 : 200_000)))
   if (want('attribution')) sections.push(await timed('attribution', 9, () => benchAttributionRows()))
+  if (want('poll-worker')) sections.push(await timed('poll-worker', 10, () => benchPollWorkerRows(quick ? 20_000 : 100_000)))
 
   const seconds = (performance.now() - t0) / 1000
   const rows = sections.flatMap((s) => s.rows).sort((a, b) => a.n - b.n)

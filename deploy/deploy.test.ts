@@ -4,14 +4,16 @@
  * other, and the relay command each one runs is run against the sandbox emulators, with the image's
  * paths mapped onto this checkout (/app → the repository, the state volume → a temporary folder).
  * Docker itself does not run on this machine (no daemon), so the image is not built here; what it
- * builds (`npm run build` → dist/cli.mjs) is. The Worker's wrangler.toml is exercised by
- * src/webhook/worker.test.ts, the Lambda bundle below.
+ * builds (`npm run build` → dist/cli.mjs) is. The Worker's wrangler.toml is run on workerd by
+ * src/webhook/worker.test.ts (webhooks) and poll-worker.test.ts (the Cron Trigger poll); below, its
+ * declarations are checked against the built entry, and the Lambda bundle.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, posix, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parse as parseToml } from 'smol-toml'
 import { parseAllDocuments } from 'yaml'
 import { runChild } from '../test/helpers/child-process'
 import { useSandboxServices } from '../test/helpers/sandbox-services'
@@ -152,6 +154,43 @@ describe('deploy/systemd timer', () => {
   }, 60_000)
 })
 
+describe('deploy/cloudflare/wrangler.toml (the poll without a server)', () => {
+  interface Wrangler {
+    main: string
+    triggers?: { crons?: string[] }
+    durable_objects?: { bindings?: Array<{ name: string; class_name: string }> }
+    migrations?: Array<{ tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }>
+  }
+  const toml = () => parseToml(readFileSync(join(ROOT, 'deploy/cloudflare/wrangler.toml'), 'utf8')) as unknown as Wrangler
+
+  it('binds MAILSTITCH_STATE to a class a migration creates, which the entry and the built Worker export', async () => {
+    const config = toml()
+    expect(config.durable_objects?.bindings).toEqual([{ name: 'MAILSTITCH_STATE', class_name: 'MailstitchPollState' }])
+    // Every bound class is created by exactly one migration (Cloudflare refuses a deploy otherwise), with SQLite storage.
+    const created = (config.migrations ?? []).flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])
+    expect(created).toEqual(['MailstitchPollState'])
+    expect(config.migrations?.[0].new_sqlite_classes).toEqual(['MailstitchPollState'])
+    // Cloudflare needs the class exported from the entry module, beside the default export.
+    expect(readFileSync(join(ROOT, 'deploy/cloudflare', config.main), 'utf8')).toMatch(/export\s*\{\s*default\s*,\s*MailstitchPollState\s*\}\s*from\s*'mailstitch\/relay\/worker'/)
+    const file = join(ROOT, 'dist/relay/worker.mjs')
+    expect(existsSync(file), 'dist/relay/worker.mjs is missing: run `npm run build` first').toBe(true)
+    const mod = (await import(file)) as { default?: { fetch?: unknown; scheduled?: unknown }; MailstitchPollState?: unknown }
+    expect(typeof mod.default?.fetch).toBe('function')
+    expect(typeof mod.default?.scheduled).toBe('function')
+    expect(typeof mod.MailstitchPollState).toBe('function')
+  })
+
+  it('declares one five-field cron, and docs/relay.md names every MAILSTITCH_POLL_* setting the Worker reads', () => {
+    const crons = toml().triggers?.crons ?? []
+    expect(crons).toHaveLength(1)
+    expect(crons[0].split(' ')).toHaveLength(5)
+    const read = readFileSync(join(ROOT, 'src/webhook/scheduled-poll.ts'), 'utf8').match(/MAILSTITCH_POLL_[A-Z_]+/g) ?? []
+    const docs = readFileSync(join(ROOT, 'docs/relay.md'), 'utf8')
+    expect(new Set(read).size).toBe(4)
+    for (const name of new Set(read)) expect(docs, name).toContain(name)
+  })
+})
+
 describe('Lambda bundle (docs: copy dist/relay/lambda.mjs as index.mjs, handler index.handler)', () => {
   it('is self-contained and exports `handler`', async () => {
     const file = join(ROOT, 'dist/relay/lambda.mjs')
@@ -169,9 +208,10 @@ describe('build outputs (issue 14: the serverless entries are separate)', () => 
       return readFileSync(join(ROOT, f), 'utf8')
     }
     expect(read('dist/relay/worker.mjs')).toMatch(/fetchWithEnv/)
+    expect(read('dist/relay/worker.mjs')).toMatch(/MailstitchPollState/)
     expect(read('dist/relay/lambda.mjs')).toMatch(/requestFromLambdaEvent/)
     for (const f of ['dist/mailstitch.min.js', 'dist/index.mjs', 'dist/cli.mjs', 'dist/relay/index.mjs']) {
-      expect(read(f), f).not.toMatch(/fetchWithEnv|requestFromLambdaEvent|lambdaResultFromResponse/)
+      expect(read(f), f).not.toMatch(/fetchWithEnv|requestFromLambdaEvent|lambdaResultFromResponse|MailstitchPollState|runPollPass/)
     }
     expect(read('dist/mailstitch.min.js')).not.toMatch(/klaviyo-signature/i)
   })

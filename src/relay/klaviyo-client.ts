@@ -16,6 +16,8 @@ import { KlaviyoApiError, KlaviyoAuthError, RelayError, UnreachableHostError, ne
 import { DEFAULT_KLAVIYO_API_BASE } from '../shared/klaviyo-endpoint'
 import { retryAfterMs, retryUntilDeadline, sleep } from '../webhook/retry'
 
+export { nextPageCursor } from '../shared/klaviyo-document'
+
 // axios is klaviyo-api's dependency, not ours: take its types through the SDK's Session interface.
 type AxiosRequestConfig = Parameters<Session['applyToRequest']>[0]
 type AxiosResponse = Awaited<ReturnType<Session['requestWithRetry']>>
@@ -164,16 +166,6 @@ export function toKlaviyoError(err: unknown, apiBase: string): Error {
   }
   if (networkErrorCode(err) !== undefined) return new UnreachableHostError('Klaviyo', apiBase, err)
   return err instanceof Error ? err : new Error(String(err))
-}
-
-/** `page[cursor]` of a JSON:API `links.next` URL (the SDK only extracts it from https URLs). */
-export function nextPageCursor(next: string | null | undefined): string | undefined {
-  if (!next) return undefined
-  try {
-    return new URL(next).searchParams.get('page[cursor]') ?? undefined
-  } catch {
-    return undefined
-  }
 }
 
 function errorDetail(data: unknown): string | undefined {

@@ -5,41 +5,15 @@
  */
 import type { EventsApi } from 'klaviyo-api'
 import type { KlaviyoEventLike, KlaviyoProfileLike } from '../shared/klaviyo-map'
-import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
+import { toKlaviyoError } from './klaviyo-client'
 import { KlaviyoResponseError } from './errors'
-import { readListDocument } from '../shared/klaviyo-document'
+import { nextPageCursor, readListDocument } from '../shared/klaviyo-document'
+import { filterTime, windowFilter, type EventPage, type SourceEvent, type WindowQuery } from './poll-inputs'
 
-/** One event with its profile. */
-export interface SourceEvent {
-  event: KlaviyoEventLike
-  profile?: KlaviyoProfileLike
-}
-
-/** One page of a metric's events. */
-export interface EventPage {
-  events: SourceEvent[]
-  /** Cursor of the next page; undefined on the last page. */
-  nextCursor?: string
-}
-
-/** What to read. */
-export interface WindowQuery {
-  metricId: string
-  /** Inclusive start, epoch ms. */
-  startMs: number
-  /** Exclusive end, epoch ms. */
-  endMs: number
-  /** Resume inside the window at this page cursor. */
-  cursor?: string
-}
+export { filterTime, type EventPage, type SourceEvent, type WindowQuery }
 
 /** Default page size: Klaviyo's maximum. At 200 (its default) the steady 3,500 requests/min limit caps a poll near 11,000 events/s. */
 export const DEFAULT_PAGE_SIZE = 1000
-
-/** Klaviyo filter time: ISO 8601 to the second (Klaviyo datetimes have no sub-second part). */
-export function filterTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
-}
 
 /** Reads event pages from Klaviyo's Get Events endpoint. */
 export class KlaviyoSource {
@@ -55,10 +29,7 @@ export class KlaviyoSource {
 
   /** Fetch one page of the window (first page when `query.cursor` is unset). */
   async fetchPage(query: WindowQuery): Promise<EventPage> {
-    const filter =
-      `equals(metric_id,"${query.metricId}"),` +
-      `greater-or-equal(datetime,${filterTime(query.startMs)}),` +
-      `less-than(datetime,${filterTime(query.endMs)})`
+    const filter = windowFilter(query)
     let raw: unknown
     try {
       ;({

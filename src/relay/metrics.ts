@@ -4,17 +4,12 @@
  * list Klaviyo's own metrics and match names here.
  */
 import type { MetricsApi } from 'klaviyo-api'
-import { KlaviyoResponseError, UnknownMetricError } from './errors'
-import { readListDocument } from '../shared/klaviyo-document'
-import { METRIC_TO_EVENT, isRelayedMetric, relayedMetricNames, type RelayEventName, type RelayedMetricName } from '../shared/klaviyo-map'
-import { nextPageCursor, toKlaviyoError } from './klaviyo-client'
+import { KlaviyoResponseError } from './errors'
+import { nextPageCursor, readListDocument } from '../shared/klaviyo-document'
+import { toKlaviyoError } from './klaviyo-client'
+import { pickEmailMetrics, type EmailMetric } from './poll-inputs'
 
-/** A Klaviyo metric the relay polls. */
-export interface EmailMetric {
-  id: string
-  name: RelayedMetricName
-  segmentEvent: RelayEventName
-}
+export type { EmailMetric }
 
 /**
  * List the account's Klaviyo-integration metrics and keep those in the contract table (only
@@ -22,8 +17,7 @@ export interface EmailMetric {
  * Throws {@link UnknownMetricError} when none of them exists (a fresh account, or a key of another account).
  */
 export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Promise<EmailMetric[]> {
-  const found: EmailMetric[] = []
-  const otherNames: string[] = []
+  const listed: Array<{ id: string; name: unknown }> = []
   let cursor: string | undefined
   // Metrics are few (tens); a page cap only guards against a server that never stops paging.
   for (let page = 0; page < 100; page++) {
@@ -42,16 +36,9 @@ export async function findEmailMetrics(metrics: MetricsApi, apiBase: string): Pr
     }
     const doc = readListDocument(raw)
     if (!doc.ok) throw new KlaviyoResponseError('Get Metrics', doc.problem)
-    for (const m of doc.document.data) {
-      const name = m.attributes?.name
-      if (typeof name !== 'string') continue
-      if (isRelayedMetric(name)) found.push({ id: m.id, name, segmentEvent: METRIC_TO_EVENT[name] })
-      else otherNames.push(name)
-    }
+    for (const m of doc.document.data) listed.push({ id: m.id, name: m.attributes?.name })
     cursor = nextPageCursor(doc.document.next)
     if (!cursor) break
   }
-  if (!found.length) throw new UnknownMetricError(Object.keys(METRIC_TO_EVENT), otherNames)
-  const keep = new Set(relayedMetricNames(found.map((m) => m.name)))
-  return found.filter((m) => keep.has(m.name))
+  return pickEmailMetrics(listed)
 }

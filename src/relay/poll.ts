@@ -13,13 +13,15 @@
  *   re-sends at most the one page per metric that was in flight; those go out again with the same
  *   messageId, which Segment deduplicates for about 24 hours (segment-docs guides/duplicate-data);
  * - streaming: one page is processed while the next is fetched; nothing else is held.
+ *
+ * No Node API here or in what it imports: the Cloudflare Worker's Cron Trigger runs this same loop
+ * (src/webhook/scheduled-poll.ts), and tsconfig.webhook.json (Web APIs only) type-checks it there.
  */
-import type { EmailMetric } from './metrics'
 import { eventTime, mapKlaviyoEvent, type MapOptions, type RelayTrackMessage } from '../shared/klaviyo-map'
-import type { EventPage, WindowQuery } from './klaviyo-source'
+import type { EmailMetric, EventPage, WindowQuery } from './poll-inputs'
 import type { SendResult } from './segment-sink'
 import { deliveryError } from './segment-sink'
-import { MetricProgress, type StateStore } from './state'
+import { MetricProgress, type ProgressStore } from './metric-progress'
 import { KlaviyoApiError, KlaviyoResponseError, RelayError, SegmentDeliveryError, StateFileError, UnreachableHostError } from './errors'
 
 /** Default overlap: Klaviyo can show events a few minutes after they happened. */
@@ -92,7 +94,7 @@ export interface MessageSink {
 export interface PollerOptions extends MapOptions {
   source: PageSource
   sink: MessageSink
-  store: StateStore
+  store: ProgressStore
   /** Resolves the metrics to poll (called at every poll so new metrics are picked up). */
   resolveMetrics: () => Promise<EmailMetric[]>
   lookbackMs?: number

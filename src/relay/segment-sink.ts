@@ -27,6 +27,8 @@ export interface SegmentSinkOptions {
   baseDelayMs?: number
   /** Per-request timeout in ms. Default 15 000. */
   timeoutMs?: number
+  /** The fetch requests go through (the Worker's pass counts its subrequests); default the global one. */
+  fetch?: typeof fetch
 }
 
 /** Outcome of one {@link SegmentSink.send} call. */
@@ -58,6 +60,7 @@ export class SegmentSink {
       maxEvents: options.maxEvents,
       concurrency: options.concurrency,
       timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
       signal: this.abort.signal,
     })
   }

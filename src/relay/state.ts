@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { StateFileError } from './errors'
+import { MetricProgress, type MetricStateJson } from './metric-progress'
+
+export { MetricProgress, type MetricStateJson }
 
 /** State file used when `--state` / `statePath` is not given (relative to the working directory). */
 export const DEFAULT_STATE_PATH = '.mailstitch-state.json'
@@ -41,70 +44,12 @@ export async function realStatePath(path: string): Promise<string> {
   throw Object.assign(new Error(`too many levels of symbolic links at ${current}`), { code: 'ELOOP' })
 }
 
-/** On-disk form of one metric's progress. */
-export interface MetricStateJson {
-  /** Klaviyo metric name, for humans reading the file. */
-  name: string
-  /** ISO time: every event of this metric before it has been accepted by Segment. */
-  cursor: string
-  /** Accepted event id → event time (epoch ms), for events at or after `cursor - lookback`. */
-  seen: Record<string, number>
-}
-
 /** On-disk form of the whole state file. */
 export interface RelayStateJson {
   version: 1
   updatedAt: string
   /** Keyed by Klaviyo metric id. */
   metrics: Record<string, MetricStateJson>
-}
-
-/** In-memory progress of one metric; see the module comment for the invariant it keeps. */
-export class MetricProgress {
-  readonly metricId: string
-  name: string
-  /** Epoch ms, or undefined before the first completed page. */
-  cursor: number | undefined
-  private readonly seen: Map<string, number>
-
-  constructor(metricId: string, name: string, cursor?: number, seen?: Map<string, number>) {
-    this.metricId = metricId
-    this.name = name
-    this.cursor = cursor
-    this.seen = seen ?? new Map()
-  }
-
-  /** True when Segment already accepted this event id. */
-  has(eventId: string): boolean {
-    return this.seen.has(eventId)
-  }
-
-  /** Record that Segment accepted the event. */
-  ack(eventId: string, timeMs: number): void {
-    this.seen.set(eventId, timeMs)
-  }
-
-  /** Number of ids kept in the overlap window. */
-  get seenCount(): number {
-    return this.seen.size
-  }
-
-  /**
-   * Move the cursor forward (never back) and forget ids older than `cursor - lookbackMs`,
-   * which no later poll will read again. This is what keeps memory flat on long backfills.
-   */
-  advance(cursorMs: number, lookbackMs: number): void {
-    if (this.cursor !== undefined && cursorMs <= this.cursor) return
-    this.cursor = cursorMs
-    const horizon = cursorMs - lookbackMs
-    for (const [id, t] of this.seen) if (t < horizon) this.seen.delete(id)
-  }
-
-  toJSON(): MetricStateJson {
-    const seen: Record<string, number> = {}
-    for (const [id, t] of this.seen) seen[id] = t
-    return { name: this.name, cursor: new Date(this.cursor ?? 0).toISOString(), seen }
-  }
 }
 
 /** Loads and atomically saves the relay state file. */

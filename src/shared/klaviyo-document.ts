@@ -83,3 +83,13 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return `a list of ${v.length}`
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v).slice(0, 40)}`
 }
+
+/** `page[cursor]` of a JSON:API `links.next` URL (the SDK only extracts it from https URLs). */
+export function nextPageCursor(next: string | null | undefined): string | undefined {
+  if (!next) return undefined
+  try {
+    return new URL(next).searchParams.get('page[cursor]') ?? undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,12 +1,18 @@
 /**
- * `mailstitch/relay/worker`: the webhook relay as a Cloudflare Worker (module syntax: the default
- * export is `{ fetch }`). Settings and secrets come from the Worker's `env` (`wrangler secret put
- * SEGMENT_WRITE_KEY` …), under the same names as the CLI. See deploy/wrangler.toml and docs/relay.md.
+ * `mailstitch/relay/worker`: the relay as a Cloudflare Worker (module syntax). The default export's
+ * `fetch` serves the webhooks; its `scheduled` runs one `relay poll` pass per Cron Trigger, with
+ * the state in the `MailstitchPollState` Durable Object (exported here, bound as `MAILSTITCH_STATE`).
+ * Settings and secrets come from the Worker's `env` (`wrangler secret put SEGMENT_WRITE_KEY` …),
+ * under the same names as the CLI. See deploy/cloudflare/wrangler.toml and docs/relay.md.
  */
 import { logLine } from '../shared/log-line'
 import { createWebhookApp, webhookConfigFromEnv, WebhookConfigError } from './config'
 import type { FetchHandler } from './dispatch'
 import { jsonResponse } from './http'
+import { runPollPass, type PassOutcome } from './scheduled-poll'
+
+export { MailstitchPollState } from './poll-state'
+export type { PassOutcome } from './scheduled-poll'
 
 /** The Worker's bindings: plain-text vars and secrets, by name. */
 export type WorkerEnv = Readonly<Record<string, unknown>>
@@ -32,6 +38,25 @@ export async function fetchWithEnv(request: Request, env: WorkerEnv): Promise<Re
   return app(request)
 }
 
-/** Module Worker: `export default { fetch }`. */
-const worker = { fetch: fetchWithEnv }
+/** What Cloudflare passes a scheduled handler (the part of `ScheduledController` read here). */
+export interface ScheduledControllerLike {
+  readonly cron: string
+  readonly scheduledTime: number
+}
+
+/**
+ * One poll pass per Cron Trigger. A failure is logged and rethrown, so the trigger shows as failed
+ * in Cloudflare's dashboard; the state keeps everything not yet accepted for the next trigger.
+ */
+export async function scheduledWithEnv(controller: ScheduledControllerLike, env: WorkerEnv, _ctx?: unknown): Promise<PassOutcome> {
+  try {
+    return await runPollPass(env)
+  } catch (err) {
+    console.error(`mailstitch poll (${controller.cron}): ${err instanceof Error ? err.message : String(err)}`)
+    throw err
+  }
+}
+
+/** Module Worker: `export default { fetch, scheduled }`. */
+const worker = { fetch: fetchWithEnv, scheduled: scheduledWithEnv }
 export default worker

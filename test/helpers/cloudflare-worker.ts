@@ -21,6 +21,15 @@ export interface WranglerConfig {
   compatibility_date: string
   vars?: Record<string, string>
   compatibility_flags?: string[]
+  triggers?: { crons?: string[] }
+  durable_objects?: { bindings?: Array<{ name: string; class_name: string }> }
+  migrations?: Array<{ tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }>
+}
+
+/** Where a started Worker keeps its Durable Objects' storage (a folder survives a restart). */
+export interface WorkerdStorage {
+  /** Folder for the Durable Objects' storage; unset keeps it in memory. */
+  durableObjectsPersist?: string
 }
 
 /** deploy/cloudflare/wrangler.toml, parsed. */
@@ -49,9 +58,15 @@ export async function bundleWorker(config: WranglerConfig = readWranglerConfig()
   return bundle.outputFiles[0].text
 }
 
-/** The bundled Worker on workerd (miniflare) with the toml's compatibility settings and vars, plus `bindings` (its secrets); ready to take requests. */
-export async function startWorkerd(script: string, config: WranglerConfig, bindings: Record<string, string>): Promise<Miniflare> {
+/** The bundled Worker on workerd (miniflare) with the toml's compatibility settings, vars and Durable Object bindings, plus `bindings` (its secrets); ready to take requests. */
+export async function startWorkerd(script: string, config: WranglerConfig, bindings: Record<string, string>, storage: WorkerdStorage = {}): Promise<Miniflare> {
+  // A class the toml's migrations create with `new_sqlite_classes` gets SQLite-backed storage, as on Cloudflare.
+  const sqlite = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []))
+  const durableObjects: Record<string, { className: string; useSQLite: boolean }> = {}
+  for (const b of config.durable_objects?.bindings ?? []) durableObjects[b.name] = { className: b.class_name, useSQLite: sqlite.has(b.class_name) }
   const mf = new Miniflare({
+    durableObjects,
+    ...(storage.durableObjectsPersist ? { durableObjectsPersist: storage.durableObjectsPersist } : {}),
     modules: true,
     script,
     compatibilityDate: config.compatibility_date,
