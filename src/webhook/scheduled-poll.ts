@@ -34,7 +34,7 @@ export type PassOutcome =
   | { ran: false; reason: 'lease_held' | 'budget_spent' }
 
 /** The pass's own settings, read from the Worker's env. */
-export interface PassSettings {
+interface PassSettings {
   seedMs?: number
   subrequests: number
   passMs: number
@@ -42,7 +42,7 @@ export interface PassSettings {
 }
 
 /** Read the MAILSTITCH_POLL_* variables; throws {@link ConfigError} naming a bad one. */
-export function readPassSettings(env: Readonly<Record<string, unknown>>): PassSettings {
+function readPassSettings(env: Readonly<Record<string, unknown>>): PassSettings {
   const text = (name: string): string | undefined => {
     const v = env[name]
     return typeof v === 'string' && v.trim() ? v.trim() : undefined

@@ -10,7 +10,7 @@ import { runJobLater } from './handoff'
 import { admit, afterThisTask, release, scheduleOf, store, type CaptureRequest, type Schedule } from './delivery'
 
 export type { CaptureRequest, Schedule } from './delivery'
-export { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit, afterThisTask } from './delivery'
+export { NAVIGATION_GRACE_MS, SEND_DELAY_MS, afterSubmit } from './delivery'
 
 /** The result of `checkEmail`: the normalized email, admitted, or why it cannot be captured. */
 export type EmailCheck = { email: string } | CaptureFailure

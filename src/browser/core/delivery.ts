@@ -17,7 +17,7 @@ import { addJob, newJobId, readJobs, removeJob, saveJob, type Job, type StepName
 // --- the timer policy ----------------------------------------------------------------------
 
 /** The same email within this window on one page is sent once. */
-export const DUPLICATE_WINDOW_MS = 5000
+const DUPLICATE_WINDOW_MS = 5000
 
 /**
  * How long after a submit the capture's sends start. Chromium starts a form's navigation in a
@@ -53,7 +53,7 @@ export const afterThisTask: Schedule = (work) => {
 }
 
 /** Run `work` now: a job storage refused has no next page to wait for. */
-export const atOnce: Schedule = (work) => work()
+const atOnce: Schedule = (work) => work()
 
 /** The schedule of a form submit: a prevented one (an AJAX form) sends here; one that navigates leaves it to the next page. */
 export function afterSubmit(event: Event): Schedule {

@@ -10,19 +10,17 @@ import type { SnippetLanding } from '../../snippet/inline'
 import { TOKEN, scan } from '../../shared/url'
 import { version } from '../../shared/version'
 
-export type { Adoption } from './context'
-
 /** How long events wait for a landing decision at most. */
 const DECISION_WAIT_MS = 3000
 
 /** This page load's token: none, one not to trust (malformed, or two different values: a tampered or double-decorated link), or a well-formed one. */
-export type Arrival = { token: string } | 'none' | 'untrusted'
+type Arrival = { token: string } | 'none' | 'untrusted'
 
 /**
  * Read the bridge token of this page load and scrub it from the address bar at once (before
  * anything else can copy the URL), keeping every other parameter and the hash.
  */
-export function arrive(param: string): Arrival {
+function arrive(param: string): Arrival {
   const [values, scrubbed] = scan(location.href, param)
   if (!values.length) return 'none'
   try {

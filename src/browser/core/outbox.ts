@@ -74,7 +74,7 @@ export function toStored(job: Job): object {
  * The longest stored form of a job (characters): `addJob` stores no longer one (the job is then
  * sent at once instead), so on read no text field, and no traits as JSON, may be longer either.
  */
-export const MAX_STORED_JOB = 16_000
+const MAX_STORED_JOB = 16_000
 const MAX_ID = 64
 /** A Segment anonymousId: a UUID, or an id a site chose (the landing's TOKEN allows 128). */
 const MAX_ANONYMOUS_ID = 128
