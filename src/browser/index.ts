@@ -4,7 +4,7 @@
 // (script-api.ts) loads it as a second file instead.
 import type { Mailstitch, MailstitchOptions } from './types'
 import type { RunnerLoader } from './core/context'
-import { startMailstitch } from './core/start'
+import { inertInstance, isBrowser, startMailstitch } from './core/start'
 
 export type * from './types'
 export { normalizeEmail } from './core/email'
@@ -20,5 +20,6 @@ const loadBundledRunner: RunnerLoader = () => import('./runner/runner')
  * everything, it returns an instance whose captures resolve.
  */
 export function createMailstitch(options?: MailstitchOptions): Mailstitch {
+  if (!isBrowser()) return inertInstance()
   return startMailstitch(options, loadBundledRunner)
 }

@@ -30,10 +30,10 @@ export function gateFrom(v: string | undefined): Gate {
   const consent = v ? namedConsent(v) : undefined
   return {
     now: () => {
-      const answer = askConsent(consent)
+      const answer = askConsent(consent, waitForShopifyConsent)
       return typeof answer === 'boolean' ? answer : undefined
     },
-    check: () => Promise.resolve(askConsent(consent)),
+    check: () => Promise.resolve(askConsent(consent, waitForShopifyConsent)),
     watch: () => () => {},
   }
 }

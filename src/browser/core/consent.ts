@@ -68,9 +68,12 @@ export function namedConsent(dottedName: string): () => boolean | Promise<boolea
  * Ask the `consent` option: the answer, synchronously when it is known, else a promise of it
  * (a rejection, an error or a time-out is a denial). Asked before any cookie, storage write or
  * request. No option means allowed; anything but a function or 'shopify' fails closed.
+ * `waitForShopify` waits for Shopify's API when it has not loaded yet: the script tag's core
+ * reaches {@link waitForShopifyConsent} through its runner (most pages never need the wait, and
+ * every page carries the core), the npm build and the Shopify add-on call it directly.
  */
-export function askConsent(consent: ConsentOption | undefined): boolean | Promise<boolean> {
-  if (consent === 'shopify') return shopifyConsentNow() ?? waitForShopifyConsent()
+export function askConsent(consent: ConsentOption | undefined, waitForShopify: () => Promise<boolean>): boolean | Promise<boolean> {
+  if (consent === 'shopify') return shopifyConsentNow() ?? waitForShopify()
   if (consent === undefined || consent === null) return true
   if (typeof consent !== 'function') return false
   try {

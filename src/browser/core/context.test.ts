@@ -77,6 +77,15 @@ describe('consent, asked on each use', () => {
     expect(context.consent()).toBe(false)
   })
 
+  it("'shopify' before the API has loaded: the runner waits for it; no runner is a denial", async () => {
+    const waits: string[] = []
+    const runner = { waitForShopifyConsent: () => (waits.push('wait'), Promise.resolve(true)) }
+    const context = createContext({ consent: 'shopify' }, () => Promise.resolve(runner as never))
+    await expect(context.consent()).resolves.toBe(true)
+    expect(waits).toEqual(['wait'])
+    await expect(createContext({ consent: 'shopify' }).consent()).resolves.toBe(false)
+  })
+
   it('the option is asked again at each call, not once at creation', () => {
     let allowed = false
     const context = createContext({ consent: () => allowed })

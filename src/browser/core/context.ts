@@ -25,6 +25,8 @@ export interface Runner {
   runJob(context: Context, job: Job): Promise<CaptureResult>
   /** Run every stored job this instance is not running already. */
   flushOutbox(context: Context): Promise<void>
+  /** Shopify's consent once its Customer Privacy API has loaded (core/consent.ts `waitForShopifyConsent`). */
+  waitForShopifyConsent(): Promise<boolean>
   /** Consent withdrawn: remove the state cookie (cookies are written only by the runner, with js-cookie). */
   forgetVisitor(): void
 }
@@ -84,7 +86,8 @@ export function createContext(options: MailstitchOptions | null | undefined, loa
     log: makeLog(safe.debug),
     loadRunner,
     analytics: () => safe.analytics || (window as { analytics?: AnalyticsLike }).analytics,
-    consent: () => askConsent(safe.consent),
+    // A wait for Shopify's API that fails to start (no runner) is a denial.
+    consent: () => askConsent(safe.consent, () => loadRunner().then((runner) => runner.waitForShopifyConsent(), () => false)),
     recentCaptures: new Map(),
     klaviyoFormsCaptured: new Set(),
     runningJobs: new Set(),

@@ -53,11 +53,11 @@ function instanceOf(context: Context, started: Promise<void>): Mailstitch {
 }
 
 /**
- * Start mailstitch on this page, reaching the runner through `loadRunner`. Never throws: outside
- * a browser, or when the page refuses everything, it returns an instance whose captures resolve.
+ * Start mailstitch on this page, reaching the runner through `loadRunner`. Never throws: when the
+ * page refuses everything, it returns an instance whose captures resolve. A page only: the npm
+ * entry checks for one first (the script tag always runs in one, so its file carries no SSR guard).
  */
 export function startMailstitch(options: MailstitchOptions | undefined, loadRunner: RunnerLoader): Mailstitch {
-  if (!isBrowser()) return inertInstance()
   const context = createContext(options, loadRunner)
   try {
     startLanding(context)
