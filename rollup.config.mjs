@@ -77,14 +77,17 @@ export default [
     plugins: [esbuild({ target: browserTarget })],
   },
   { input: 'src/snippet/index.ts', output: { file: 'dist/snippet.d.ts', format: 'es' }, plugins: [dts()] },
+  // The server bundles' source maps map stack traces to src/ lines without carrying the sources
+  // (1.4 MB of them): the package stays within what a browser-SDK install may add (2.5 MB,
+  // e2e/package/install-weight.spec.ts).
   ...(hasRelay
     ? [
         {
           input: 'src/relay/index.ts',
           external: nodeExternal,
           output: [
-            { file: 'dist/relay/index.mjs', format: 'es', sourcemap: true },
-            { file: 'dist/relay/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+            { file: 'dist/relay/index.mjs', format: 'es', sourcemap: true, sourcemapExcludeSources: true },
+            { file: 'dist/relay/index.cjs', format: 'cjs', sourcemap: true, exports: 'named', sourcemapExcludeSources: true },
           ],
           plugins: [resolve({ preferBuiltins: true }), esbuild({ target: 'node20' })],
         },
@@ -97,15 +100,15 @@ export default [
     ? [
         {
           input: 'src/webhook/worker.ts',
-          output: { file: 'dist/relay/worker.mjs', format: 'es', sourcemap: true },
+          output: { file: 'dist/relay/worker.mjs', format: 'es', sourcemap: true, sourcemapExcludeSources: true },
           plugins: [esbuild({ target: 'es2022' })],
         },
         { input: 'src/webhook/worker.ts', output: { file: 'dist/relay/worker.d.ts', format: 'es' }, plugins: [dts()] },
         {
           input: 'src/webhook/lambda.ts',
           output: [
-            { file: 'dist/relay/lambda.mjs', format: 'es', sourcemap: true },
-            { file: 'dist/relay/lambda.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+            { file: 'dist/relay/lambda.mjs', format: 'es', sourcemap: true, sourcemapExcludeSources: true },
+            { file: 'dist/relay/lambda.cjs', format: 'cjs', sourcemap: true, exports: 'named', sourcemapExcludeSources: true },
           ],
           plugins: [esbuild({ target: 'node20' })],
         },

@@ -1,8 +1,8 @@
 // What `npm install mailstitch` puts in an app's node_modules, measured on the packed package
 // (`npm pack` of the built repository, as `npm publish` would ship it), installed into empty temp
 // projects the way a user installs it:
-// - the browser-SDK install: the tarball alone, `npm install --offline` (mailstitch has no
-//   dependencies, so nothing is fetched), at most 2.5 MB in node_modules, and `mailstitch relay
+// - the browser-SDK install: the tarball, `npm install --offline` (its one dependency, js-cookie,
+//   comes from the npm cache `npm ci` filled), at most 2.5 MB in node_modules, and `mailstitch relay
 //   poll` there names the missing optional peer dependency and the command that installs it;
 // - the relay install, the one documented command `npm install mailstitch klaviyo-api@23` (the
 //   tarball in place of the registry name; klaviyo-api from the npm cache, else the registry):
@@ -81,9 +81,9 @@ async function mailstitch(dir: string, args: string[], env: Record<string, strin
   }
 }
 
-test('the packed package depends on nothing; klaviyo-api is an optional peer', () => {
+test('the packed package depends on js-cookie alone (the npm build imports it); klaviyo-api is an optional peer', () => {
   const pkg = JSON.parse(execFileSync('tar', ['-xOzf', tarball, 'package/package.json'], { encoding: 'utf8' }))
-  expect(pkg.dependencies ?? {}).toEqual({})
+  expect(Object.keys(pkg.dependencies ?? {})).toEqual(['js-cookie'])
   expect(pkg.peerDependencies).toMatchObject({ 'klaviyo-api': '^23.0.0' })
   expect(pkg.peerDependenciesMeta).toMatchObject({ 'klaviyo-api': { optional: true }, '@segment/analytics-next': { optional: true } })
 })
@@ -92,7 +92,7 @@ test('the browser-SDK install adds at most 2.5 MB to node_modules, and the relay
   const app = project('browser-app')
   npm(app, ['install', '--offline', tarball])
   const installed = readdirSync(join(app, 'node_modules')).filter((n) => !n.startsWith('.'))
-  expect(installed).toEqual(['mailstitch'])
+  expect(installed.sort()).toEqual(['js-cookie', 'mailstitch'])
   const { bytes, disk } = sizeOf(join(app, 'node_modules'))
   console.log(`browser-SDK install: ${bytes} B in node_modules, ${disk} B on disk (budget ${BROWSER_INSTALL_BUDGET_BYTES} B)`)
   expect(bytes).toBeGreaterThan(100_000) // the package itself is there
