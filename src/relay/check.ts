@@ -8,6 +8,7 @@
  */
 import { redactSecrets } from '../shared/redact'
 import { WEBHOOK_TOPIC_TO_METRIC } from '../shared/klaviyo-map'
+import { readListDocument } from '../shared/klaviyo-document'
 import { EXIT_CODES, KlaviyoAuthError, MissingPackageError, RelayError, UnknownMetricError, UnreachableHostError, networkErrorCode } from './errors'
 import { createKlaviyoClients, toKlaviyoError, type KlaviyoClients } from './klaviyo-client'
 import { findEmailMetrics } from './metrics'
@@ -144,7 +145,13 @@ async function checkWebhookTopics(clients: KlaviyoClients, results: CheckResult[
     )
     return
   }
-  const ids = ((r.value as { body?: { data?: Array<{ id?: unknown }> } }).body?.data ?? []).map((t) => String(t.id))
+  // The raw answer through the one shape check (the SDK's deserialiser would read a proxy's page as no topics).
+  const doc = readListDocument((r.value as { response?: { data?: unknown } }).response?.data)
+  if (!doc.ok) {
+    results.push(fail('klaviyo.webhooks', `Klaviyo answered Get Webhook Topics with ${doc.problem}, not its documented JSON:API document (a proxy or maintenance page?); run relay check again later.`, 1))
+    return
+  }
+  const ids = doc.document.data.map((t) => t.id)
   const relayed = ids.filter((id) => Object.prototype.hasOwnProperty.call(WEBHOOK_TOPIC_TO_METRIC, id))
   if (!relayed.length) {
     results.push(fail('klaviyo.webhooks', `KLAVIYO_WEBHOOK_SECRET is set but the account offers none of the email webhook topics (it has: ${ids.slice(0, 8).join(', ') || 'none'}). System webhooks need Advanced KDP; use relay poll instead.`, EXIT_CODES.unknown_metric))
