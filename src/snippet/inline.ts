@@ -6,7 +6,8 @@
 //    snippet stored with each call it buffered (`{ __t: 'bpc', u, s }`);
 // 2. adopts the token where landing-decision.ts would (a fresh browser, no consent option): it
 //    queues `setAnonymousId`, which analytics-next applies before any buffered event (its
-//    `flushSetAnonymousID` runs first); with a `consent` option, the core decides (consent may
+//    `flushSetAnonymousID` runs first); with a `consent` option not known yet (a named function,
+//    or Shopify's API not loaded or not allowing), the core decides (consent may
 //    wait for a banner) and a source middleware holds events meanwhile (5 s at most: as long as the core waits for Shopify's consent API);
 // 3. leaves what it did in `window.mailstitch.landing` for the core (landing.ts reports it and
 //    does not land again), and adds the core's script, async, with the options as data-*.
@@ -16,7 +17,7 @@ export interface SnippetLanding {
   /** The well-formed token of this landing. */
   token: string
   /**
-   * Present when the snippet adopted the token (no consent option, a fresh browser): the
+   * Present when the snippet adopted the token (consent not asked or already given, a fresh browser): the
    * anonymousId analytics.js had stored before (undefined on a new browser); the core only
    * reports the landing. Absent: the core decides ('same', 'kept', or adopting once consent is given).
    */
@@ -54,8 +55,13 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
         }),
       )
       if (!/^[\w.:-]{8,128}$/.test(token) || values.some((value) => value != token)) return
+      // Shopify's Customer Privacy API, where it has loaded already (a store without a banner, a
+      // visitor who answered it), gives consent now, as core/consent.ts reads it: then the snippet
+      // decides here too, with no wait for the core (a slow phone may need longer than the hold).
+      var privacy = data.consent == 'shopify' && w.Shopify?.customerPrivacy
+      var allowed = !data.consent || (privacy && privacy.analyticsProcessingAllowed() && privacy.marketingAllowed())
       var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token: token })
-      if (data.consent) {
+      if (!allowed) {
         // Consent is the core's to ask (it may wait for a banner): events wait for its decision.
         var hold = new Promise((resolve) => {
           landing.release = resolve

@@ -58,6 +58,24 @@ describe('snippet()', () => {
     expect(malformed.script).not.toBeNull()
   })
 
+  it("consent 'shopify' already known: allowed → the snippet adopts itself (no hold); denied → it holds for the core", () => {
+    const shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true, marketingAllowed: () => true } }
+    ;(window as unknown as { Shopify?: unknown }).Shopify = shopify
+    try {
+      const allowed = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      expect(allowed.buffer).toContainEqual(['setAnonymousId', 'bridge-0123456789'])
+      expect(allowed.buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(false)
+      expect(allowed.landing).toEqual({ token: 'bridge-0123456789', from: undefined })
+      delete w.mailstitch
+      shopify.customerPrivacy.marketingAllowed = () => false
+      const denied = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      expect(denied.buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
+      expect(denied.buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(true)
+    } finally {
+      delete (window as unknown as { Shopify?: unknown }).Shopify
+    }
+  })
+
   it('with a consent option it decides nothing: a source middleware holds events until the core releases them, re-keyed', async () => {
     const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
     expect(buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
