@@ -23,8 +23,8 @@ const browserTerser = (passes) => ({
   format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' },
 })
 
-/** terser settings of mailstitch/snippet (see browserTerser; no compile hint: the snippet is inline). */
-const snippetTerser = { ecma: 2020, compress: { passes: 2, unsafe_arrows: true }, format: { comments: false } }
+/** terser settings of mailstitch/snippet (see browserTerser; no compile hint: the snippet is inline; ES2021 below). */
+const snippetTerser = { ecma: 2021, compress: { passes: 2, unsafe_arrows: true }, format: { comments: false } }
 
 const hasRelay = existsSync('src/relay/index.ts')
 const hasCli = existsSync('src/cli/main.ts')
@@ -74,7 +74,8 @@ export default [
       { file: 'dist/snippet.mjs', format: 'es', plugins: [terser(snippetTerser)] },
       { file: 'dist/snippet.cjs', format: 'cjs', exports: 'named', plugins: [terser(snippetTerser)] },
     ],
-    plugins: [esbuild({ target: browserTarget })],
+    // ES2021 for `||=` (Safari 14.0, Chrome 85, Firefox 79: inside the browser target above).
+    plugins: [esbuild({ target: 'es2021' })],
   },
   { input: 'src/snippet/index.ts', output: { file: 'dist/snippet.d.ts', format: 'es' }, plugins: [dts()] },
   // The server bundles' source maps map stack traces to src/ lines without carrying the sources

@@ -43,7 +43,7 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
       query.delete(param)
       history.replaceState(history.state, '', url)
       var token = values[0]
-      var a = (w.analytics = w.analytics || [])
+      var a = (w.analytics ||= [])
       // The snippet's buffer (an array until analytics.js is up; once it is, this throws and the
       // core lands late): each call's page context was taken from the address bar as it was.
       a.forEach((call: any[]) =>
@@ -60,7 +60,7 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
       // decides here too, with no wait for the core (a slow phone may need longer than the hold).
       var privacy = data.consent == 'shopify' && w.Shopify?.customerPrivacy
       var allowed = !data.consent || (privacy && privacy.analyticsProcessingAllowed() && privacy.marketingAllowed())
-      var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token: token })
+      var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token })
       if (!allowed) {
         // Consent is the core's to ask (it may wait for a banner): events wait for its decision.
         var hold = new Promise((resolve) => {
@@ -82,13 +82,13 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
         // no email trait, nothing captured or adopted here. Storage that throws: the core decides.
         var store = localStorage
         var jar = d.cookie
-        var from = JSON.parse(store.ajs_anonymous_id || 0) || (jar.match(/ajs_anonymous_id=([^;]*)/) || [])[1]
+        var from = JSON.parse(store.ajs_anonymous_id || 0) || /ajs_anonymous_id=([^;]*)/.exec(jar)?.[1]
+        // One test over the cookies and the stored traits (a cookie never holds a raw `"`).
         if (
           from != token &&
           data.linkPolicy != 'never-adopt' &&
           !JSON.parse(store.ajs_user_id || 0) &&
-          !/"email"/.test(store.ajs_user_traits) &&
-          !/ajs_user_id=[^;]|mst_state=[^;]*%22[ca]%22/.test(jar)
+          !/ajs_user_id=[^;]|mst_state=[^;]*%22[ca]%22|"email"/.test(jar + store.ajs_user_traits)
         ) {
           a.push(['setAnonymousId', token])
           landing.from = from
@@ -101,7 +101,7 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
     var script = d.createElement('script')
     // A script added by script is async (never parser-blocking).
     script.src = src
-    for (var key in data) script.dataset[key] = data[key]
-    d.head.appendChild(script)
+    Object.assign(script.dataset, data)
+    d.head.append(script)
   }
 }

@@ -9,7 +9,8 @@
 //
 // The core (capture, start-up) and the runner (job-runner.ts) both move a job only through the
 // functions below. So does time: the one timer policy of browser delivery is here too (when a
-// capture's sends start, how long start-up and a first page view wait for analytics.js); retries
+// capture's sends start, how long start-up and a first page view wait for analytics.js, how long
+// a landing's events wait for its decision); retries
 // of a request have their own single policy (runner/retry.ts).
 import type { Context } from './context'
 import { addJob, newJobId, readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
@@ -43,6 +44,17 @@ export const STORED_JOBS_FALLBACK_MS = 3000
 
 /** How long a first page view waits for analytics.js to create the anonymousId. */
 export const ANONYMOUS_ID_WAIT_MS = 3000
+
+/**
+ * How long a landing's events wait for its decision at most (adopt or not: the runner's); a runner
+ * that cannot load leaves identity alone, and the events go on.
+ */
+const LANDING_DECISION_WAIT_MS = 3000
+
+/** Resolves once a landing's events have waited LANDING_DECISION_WAIT_MS for its decision. */
+export function landingDecisionDeadline(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, LANDING_DECISION_WAIT_MS))
+}
 
 /** When a capture's sends start. */
 export type Schedule = (work: () => void) => void

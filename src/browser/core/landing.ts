@@ -6,12 +6,10 @@
 import type { PluginContext, SegmentPlugin } from '../types'
 import type { Adoption, Context } from './context'
 import { registerPlugin } from './analytics'
+import { landingDecisionDeadline } from './delivery'
 import type { SnippetLanding } from '../../snippet/inline'
 import { TOKEN, scan } from '../../shared/url'
 import { version } from '../../shared/version'
-
-/** How long events wait for a landing decision at most. */
-const DECISION_WAIT_MS = 3000
 
 /** This page load's token: none, one not to trust (malformed, or two different values: a tampered or double-decorated link), or a well-formed one. */
 type Arrival = { token: string } | 'none' | 'untrusted'
@@ -56,13 +54,13 @@ function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentP
 }
 
 /**
- * Resolve a landing with `token`; events are held until the decision, never longer than 3 s (a
- * runner that cannot load leaves identity alone: the token is scrubbed all the same).
+ * Resolve a landing with `token`; events are held until the decision, never longer than
+ * delivery.ts's landing deadline (a runner that cannot load leaves identity alone: the token is
+ * scrubbed all the same).
  */
 export function land(context: Context, token: string, snippet?: SnippetLanding): void {
   // Taken before the await: a second consent event meanwhile must not land it again.
   context.pendingToken = undefined
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, DECISION_WAIT_MS))
   const decision = Promise.resolve(context.consent()).then((allowed) => {
     if (!allowed || context.destroyed) {
       context.pendingToken = token // landed once consent is given
@@ -70,7 +68,7 @@ export function land(context: Context, token: string, snippet?: SnippetLanding):
     }
     return context.loadRunner().then((runner) => runner.decideLanding(context, token, snippet), () => null)
   })
-  context.adoption = Promise.race([decision, timeout])
+  context.adoption = Promise.race([decision, landingDecisionDeadline()])
   // Events the inline snippet holds (consent was not known to it) go on with this decision.
   if (snippet?.release) void context.adoption.then(snippet.release)
 }
