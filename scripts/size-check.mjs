@@ -1,12 +1,13 @@
 // Bundle budget: CI fails when dist/mailstitch.min.js (the core, on every page) or the runner it
 // loads on a page with a landing, a capture or a consent withdrawal (dist/mailstitch-runner.min.js)
 // grows past its budget. The runner's is larger since it carries js-cookie (the one writer of
-// cookies, issue 19: ~0.5 KB gzip, bench row 1), which the core's budget could not take.
+// cookies, issue 19: ~0.5 KB gzip, bench row 1), which the core's budget could not take, and a
+// late tag's landing report that waits for analytics.js's in-flight request (+47 B: 4,582 → 4,629).
 import { readFileSync } from 'node:fs'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 
 export const BUDGET_GZIP = 4096
-export const RUNNER_BUDGET_GZIP = 4608
+export const RUNNER_BUDGET_GZIP = 4672
 let over = false
 for (const [file, budget] of [['dist/mailstitch.min.js', BUDGET_GZIP], ['dist/mailstitch-runner.min.js', RUNNER_BUDGET_GZIP]]) {
   const src = readFileSync(file)

@@ -117,6 +117,18 @@ export function segmentRequestsBefore(time: number): number {
   }
 }
 
+/**
+ * `segmentRequestsBefore(time)`, where analytics.js was up before `time`: Resource Timing lists a
+ * request only once it ended, and the core of a tag placed too late can start while the page's
+ * request is still in flight, so with none listed yet it counts again after `waitMs`.
+ */
+export async function segmentRequestsSentBefore(time: number, waitMs: number): Promise<number> {
+  const listed = segmentRequestsBefore(time)
+  if (listed > 0) return listed
+  await new Promise((resolve) => setTimeout(resolve, waitMs))
+  return segmentRequestsBefore(time)
+}
+
 /** Resolves true once analytics.js has loaded; with `timeoutMs`, false after that long without it. */
 export function whenLoaded(source: AnalyticsSource, timeoutMs?: number): Promise<boolean> {
   if (isLoaded(source)) return Promise.resolve(true)

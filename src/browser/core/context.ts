@@ -63,9 +63,9 @@ export interface Context {
   /** The landing's token while it waits for consent. */
   pendingToken: string | undefined
   /**
-   * When the core started a landing the inline snippet had not: the Segment requests the page
-   * started before then were sent under the previous id (`early_events`; none unless the tag
-   * was placed too late).
+   * When the core started a landing the inline snippet had not, with analytics.js up already
+   * (a tag placed too late): the Segment requests the page started before then were sent under
+   * the previous id (`early_events`).
    */
   lateSince?: number
   /** The landing decision; event processing waits on it (never long). */

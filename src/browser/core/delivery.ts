@@ -56,6 +56,12 @@ export function landingDecisionDeadline(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, LANDING_DECISION_WAIT_MS))
 }
 
+/**
+ * How long a landing whose tag was placed too late waits, before it reports, for analytics.js's
+ * first request to end (Resource Timing lists it only then: see `segmentRequestsSentBefore`).
+ */
+export const EARLY_REQUEST_WAIT_MS = 1000
+
 /** When a capture's sends start. */
 export type Schedule = (work: () => void) => void
 

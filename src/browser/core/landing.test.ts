@@ -6,6 +6,7 @@ import type { Runner } from './context'
 import {
   endTest, fakeAnalytics as sharedFakeAnalytics, fakeFetch, ready, resetPage, runFakeTime, startWith, stateCookie, tick, type FakeAnalyticsInit, type PluginRun,
 } from '../../../test/helpers/browser-fakes'
+import { EARLY_REQUEST_WAIT_MS } from './delivery'
 
 const T = '0b7c0a52-8c1e-4c43-9d2f-1b1f7e0c9a11' // a Segment anonymousId from another browser
 const PREV = 'anon-prev-2222'
@@ -27,9 +28,12 @@ afterEach(endTest)
 async function landOn(url: string, o: MailstitchOptions = {}, init: FakeAnalyticsInit = {}) {
   go(url)
   const fa = fakeAnalytics(init)
+  // analytics.js is up before mailstitch here: the report waits for a first Segment request to be listed (none is).
+  vi.useFakeTimers()
   const s = start({ analytics: fa.analytics, ...o })
   const scrubbed = location.pathname + location.search + location.hash // synchronously
   await ready(s)
+  await runFakeTime(EARLY_REQUEST_WAIT_MS)
   return { fa, s, scrubbed }
 }
 
@@ -265,11 +269,13 @@ describe('the scrubber plugin', () => {
 
 describe('landing with createMailstitch', () => {
   it("fresh browser: adopts the token before the page's events, reports 'adopted' with previous_anonymous_id", async () => {
+    vi.useFakeTimers() // analytics.js is up first: the report waits for a Segment request to be listed
     go(`/?utm_source=klaviyo&mst=${T}#top`)
     const fa = fakeAnalytics()
     const s = start({ analytics: fa.analytics })
     expect(location.search + location.hash).toBe('?utm_source=klaviyo#top') // scrubbed synchronously
-    await s.ready()
+    await ready(s)
+    await runFakeTime(EARLY_REQUEST_WAIT_MS)
     expect(fa.of('setAnonymousId')).toEqual([[T]])
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
     expect(fa.calls.map((c) => c.m)).toEqual(['setAnonymousId', 'track'])
@@ -348,13 +354,15 @@ describe('landing with createMailstitch', () => {
   })
 
   it("the same link opened twice → the second is 'same'", async () => {
+    vi.useFakeTimers() // analytics.js is up first: the report waits for a Segment request to be listed
     const fa = fakeAnalytics()
     go(`/?mst=${T}`)
     const s1 = start({ analytics: fa.analytics })
-    await s1.ready()
+    await ready(s1)
+    await runFakeTime(EARLY_REQUEST_WAIT_MS)
     s1.destroy()
     go(`/?mst=${T}`)
-    await start({ analytics: fa.analytics }).ready()
+    await ready(start({ analytics: fa.analytics }))
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }, { outcome: 'same' }])
     expect(fa.of('setAnonymousId')).toEqual([[T]])
   })

@@ -97,8 +97,9 @@ export function startLanding(context: Context): void {
   const adoption = () => context.adoption
   context.cleanups.push(registerPlugin(context.analytics, scrubPlugin(param, adoption)))
   if (typeof arrival !== 'object') return
-  // Placed too late, analytics.js may have sent events under the previous id already: the
+  // Placed too late, analytics.js (up already) may have sent events under the previous id: the
   // Segment requests started before now (none where mailstitch came first; see decideLanding).
-  if (!snippet) context.lateSince = performance.now()
+  const analytics = context.analytics()
+  if (!snippet && (analytics?.initialized || analytics?.instance)) context.lateSince = performance.now()
   land(context, arrival.token, snippet)
 }

@@ -3,6 +3,7 @@
 // createContext: adopt an email link's token or not (CONTRACT.md "What a landing does").
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from '../core/context'
+import { EARLY_REQUEST_WAIT_MS } from '../core/delivery'
 import { decideLanding, landingOutcome } from './landing-decision'
 import type { MailstitchOptions } from '../types'
 import { endTest, fakeAnalytics, resetPage, stateCookie, type FakeAnalyticsInit } from '../../../test/helpers/browser-fakes'
@@ -154,12 +155,30 @@ describe('decideLanding after the inline snippet, and placed too late', () => {
     expect(fa.landed()).toEqual([{ outcome: 'adopted_late', previous_anonymous_id: PREV, early_events: 2 }])
   })
 
-  it("nothing sent before the core started: 'adopted'", async () => {
+  it("nothing sent before the core started: 'adopted', reported once a request could have been listed", async () => {
+    vi.useFakeTimers()
     resources([['https://cdn.segment.com/analytics.js/v1/k/analytics.min.js', 5]])
     const { fa, context } = contextWith()
     context.lateSince = 50
-    await decideLanding(context, T)
+    expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T }) // the adoption does not wait
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
+    await vi.advanceTimersByTimeAsync(EARLY_REQUEST_WAIT_MS - 1)
+    expect(fa.landed()).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
+  })
+
+  it("the page's request still in flight when the core started (not listed yet): counted once it ends", async () => {
+    vi.useFakeTimers()
+    const listed = resources([])
+    const { fa, context } = contextWith()
+    context.lateSince = 50
+    await decideLanding(context, T)
+    await vi.advanceTimersByTimeAsync(EARLY_REQUEST_WAIT_MS / 2)
+    expect(fa.landed()).toEqual([])
+    listed.mockReturnValue([{ name: 'https://api.segment.io/v1/p', startTime: 40 } as PerformanceEntry]) // the request ended
+    await vi.advanceTimersByTimeAsync(EARLY_REQUEST_WAIT_MS / 2)
+    expect(fa.landed()).toEqual([{ outcome: 'adopted_late', previous_anonymous_id: PREV, early_events: 1 }])
   })
 })
 

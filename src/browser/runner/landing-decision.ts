@@ -3,7 +3,8 @@
 import { EMAIL_LINK_LANDED } from '../../shared/email-events'
 import type { LandingOutcome } from '../types'
 import type { Adoption, Context } from '../core/context'
-import { callAnalytics, currentVisitor, segmentRequestsBefore } from '../core/analytics'
+import { callAnalytics, currentVisitor, segmentRequestsSentBefore } from '../core/analytics'
+import { EARLY_REQUEST_WAIT_MS } from '../core/delivery'
 import type { SnippetLanding } from '../../snippet/inline'
 import { readState } from '../core/state'
 import { writeState } from './state-cookie'
@@ -21,9 +22,7 @@ export function landingOutcome(context: Context, token: string): Exclude<Landing
 /**
  * Decide, adopt if so, and report `Email Link Landed` (consent was given: see `land`). With
  * `snippet`, the inline snippet adopted already (before analytics.js could send anything): only
- * the report and the state are left. Placed too late (`context.lateSince`), an adoption is
- * reported as `adopted_late` with `early_events`, the Segment requests sent before under the
- * previous id, so a warehouse can join them.
+ * the report and the state are left. Resolves with the adoption at once; the report may follow.
  */
 export async function decideLanding(context: Context, token: string, snippet?: SnippetLanding): Promise<Adoption> {
   if (context.destroyed) return null
@@ -35,13 +34,25 @@ export async function decideLanding(context: Context, token: string, snippet?: S
     if (!adoptedBySnippet) callAnalytics(context.analytics, 'setAnonymousId', [token])
     writeState({ adopted: token, bridgeId: token })
     if (from) properties.previous_anonymous_id = from
-    const early = context.lateSince === undefined ? 0 : segmentRequestsBefore(context.lateSince)
+  }
+  void reportLanding(context, properties)
+  return outcome === 'adopted' ? { from, to: token } : null
+}
+
+/**
+ * Track `Email Link Landed`. Placed too late (`context.lateSince`), an adoption is reported as
+ * `adopted_late` with `early_events`, the Segment requests sent before under the previous id, so
+ * a warehouse can join them.
+ */
+async function reportLanding(context: Context, properties: Record<string, unknown>): Promise<void> {
+  if (properties.outcome === 'adopted' && context.lateSince !== undefined) {
+    const early = await segmentRequestsSentBefore(context.lateSince, EARLY_REQUEST_WAIT_MS)
     if (early > 0) {
       properties.outcome = 'adopted_late'
       properties.early_events = early
     }
   }
+  if (context.destroyed) return
   context.log('landing', properties.outcome)
   callAnalytics(context.analytics, 'track', [EMAIL_LINK_LANDED, properties])
-  return outcome === 'adopted' ? { from, to: token } : null
 }
