@@ -12,7 +12,7 @@
  * Run alone: node --import tsx bench/poll-worker.ts 100000
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
+import { runStandalone } from './lib/standalone'
 import { num, type Row, type Section } from './lib/stats'
 import { SYNTHETIC_START, startCountingSink } from './relay'
 
@@ -136,15 +136,4 @@ export async function benchPollWorkerRows(events: number): Promise<Section> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchPollWorker(Number(process.argv[2] ?? 100_000)).then(
-    (r) => {
-      console.table(r)
-      process.exit(0)
-    },
-    (e: unknown) => {
-      console.error(e)
-      process.exit(1)
-    },
-  )
-}
+runStandalone(import.meta.url, () => benchPollWorker(Number(process.argv[2] ?? 100_000)))

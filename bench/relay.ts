@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { runStandalone } from './lib/standalone'
 
 /** One benchmark result. */
 export interface RelayBenchResult {
@@ -223,13 +224,7 @@ function round1(n: number): number {
   return Math.round(n * 10) / 10
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+runStandalone(import.meta.url, () => {
   const counts = process.argv.slice(2).map(Number)
-  benchRelay(counts.length ? counts : [100_000, 1_000_000]).then(
-    (rows) => console.table(rows),
-    (err: unknown) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-}
+  return benchRelay(counts.length ? counts : [100_000, 1_000_000])
+})

@@ -20,7 +20,8 @@ import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
+import { runStandalone } from './lib/standalone'
 import { num, ratio, type Row, type Section } from './lib/stats'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -230,16 +231,4 @@ export async function benchWebhookRows(events: number): Promise<Section> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const n = Number(process.argv[2] ?? 20_000)
-  benchWebhook(n).then(
-    (r) => {
-      console.table(r)
-      process.exit(0)
-    },
-    (e: unknown) => {
-      console.error(e)
-      process.exit(1)
-    },
-  )
-}
+runStandalone(import.meta.url, () => benchWebhook(Number(process.argv[2] ?? 20_000)))

@@ -109,7 +109,7 @@ export function persistedByAnalytics(source: AnalyticsSource): Set<string> {
  * each; `/b`, a batch, counts once) the page started before `time` (a `performance.now()`), from
  * the Resource Timing entries (a request still in flight is not listed yet).
  */
-export function segmentRequestsBefore(time: number): number {
+function segmentRequestsBefore(time: number): number {
   try {
     return performance.getEntriesByType('resource').filter((entry) => entry.startTime < time && /\/v1\/[tpigasb]$/.test(new URL(entry.name).pathname)).length
   } catch {
