@@ -12,20 +12,29 @@ import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-cli
 import type { Job, StepName } from '../core/outbox'
 import { ANONYMOUS_ID_WAIT_MS, drop, markSent, startSending, update, waitingJobs } from '../core/delivery'
 import { writeState } from './state-cookie'
+import { mintAnonymousId } from './anonymous-id'
 
 export { markSent, stepsOf } from '../core/delivery'
 
 /**
  * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
- * analytics.js creates it when it loads). False when there is no analytics (blocked, missing).
+ * analytics.js creates it when it loads; one it stored on an earlier page is read at once).
+ * Where the snippet's stub is there but analytics.js has not loaded within the wait (an ad
+ * blocker, a failing CDN), one is minted for analytics.js to adopt (anonymous-id.ts): the
+ * Klaviyo steps go out now, the Segment steps wait in the outbox for a page where it loads.
+ * False when there is no analytics at all, or nothing to mint with (no `crypto.randomUUID`).
  */
 export async function resolveBridgeId(context: Context, job: Job): Promise<boolean> {
   if (job.bridgeId) return true
   if (!context.analytics()) return false
   let visitor = currentVisitor(context.analytics)
   if (!visitor.anonymousId) {
-    await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
+    const loaded = await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
     visitor = currentVisitor(context.analytics)
+    if (!loaded && !visitor.anonymousId && !context.destroyed) {
+      visitor.anonymousId = mintAnonymousId(context.analytics) || null
+      context.log('analytics.js not loaded: minted', visitor.anonymousId)
+    }
   }
   if (!visitor.anonymousId || context.destroyed) return false
   job.bridgeId = visitor.anonymousId
