@@ -95,7 +95,10 @@ describe('runJob', () => {
 
 describe('analytics.js blocked (the snippet stub is there, analytics.js never loads)', () => {
   /** The Segment snippet's stub: every call is pushed as `[method, ...args]` (research/segment.md "Snippet"). */
-  const stub = () => Object.assign([] as unknown[][], { setAnonymousId(...args: unknown[]) { this.push(['setAnonymousId', ...args]) }, ready(...args: unknown[]) { this.push(['ready', ...args]) } })
+  const stub = () => {
+    const calls: unknown[][] = []
+    return Object.assign(calls, { setAnonymousId: (...args: unknown[]) => calls.push(['setAnonymousId', ...args]), ready: (...args: unknown[]) => calls.push(['ready', ...args]) })
+  }
   const klaviyoBodies = () => (fetch as unknown as ReturnType<typeof vi.fn>).mock.calls.map((call) => JSON.parse(call[1].body).data.attributes)
 
   it('after the wait an anonymousId is minted, queued on the stub, stored for analytics.js; Klaviyo gets it, Segment waits', async () => {
