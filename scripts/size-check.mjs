@@ -7,7 +7,7 @@ import { gzipSync, brotliCompressSync } from 'node:zlib'
 
 export const BUDGET_GZIP = 4096
 // 4,608 B until the runner minted an anonymousId where analytics.js is blocked (issue 21, item 4:
-// 4,582 → 4,774 B gzip), raised by 192 B for it.
+// 4,582 → 4,789 B gzip with its debug log), raised by 192 B for it.
 export const RUNNER_BUDGET_GZIP = 4800
 let over = false
 for (const [file, budget] of [['dist/mailstitch.min.js', BUDGET_GZIP], ['dist/mailstitch-runner.min.js', RUNNER_BUDGET_GZIP]]) {

@@ -201,3 +201,24 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
     expect(localStorage.getItem('ajs_anonymous_id')).toBeNull()
   })
 })
+
+describe('the debug log says where the bridge id came from', () => {
+  const stubOnly = () => Object.assign([] as unknown[][], { ready: () => {} }) as unknown as AnalyticsLike
+
+  it('minted, or read from analytics.js storage, while analytics.js has not loaded', async () => {
+    vi.useFakeTimers()
+    const info = vi.spyOn(console, 'info').mockImplementation(() => {})
+    try {
+      const minted = runJob(createContext({ analytics: stubOnly(), debug: true }), job())
+      await vi.advanceTimersByTimeAsync(3000)
+      const id = (await minted as { anonymousId: string }).anonymousId
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'ada@example.com', id, 'minted, analytics.js not loaded')
+      await runJob(createContext({ analytics: stubOnly(), debug: true }), job({ email: 'bob@example.com' }))
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'bob@example.com', id, 'storage, analytics.js not loaded')
+      await runJob(createContext({ analytics: loaded('anon-7'), debug: true }), job({ email: 'cy@example.com' }))
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'cy@example.com', 'anon-7', 'analytics.js')
+    } finally {
+      info.mockRestore()
+    }
+  })
+})

@@ -6,7 +6,7 @@
 // is moved only through core/delivery.ts.
 import { EMAIL_CAPTURED } from '../../shared/email-events'
 import type { CaptureResult } from '../types'
-import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from '../core/analytics'
+import { callAnalytics, currentVisitor, isLoaded, persistedByAnalytics, whenLoaded } from '../core/analytics'
 import { failure, listen, stillAllowed, type Context } from '../core/context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
 import type { Job, StepName } from '../core/outbox'
@@ -28,12 +28,14 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   if (job.bridgeId) return true
   if (!context.analytics()) return false
   let visitor = currentVisitor(context.analytics)
+  // Where the anonymousId came from, for the debug log: analytics.js, its storage, or minted.
+  let from = 'storage'
   if (!visitor.anonymousId) {
     const loaded = await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
     visitor = currentVisitor(context.analytics)
     if (!loaded && !visitor.anonymousId && !context.destroyed) {
       visitor.anonymousId = mintAnonymousId(context.analytics) || null
-      context.log('analytics.js not loaded: minted', visitor.anonymousId)
+      from = 'minted'
     }
   }
   if (!visitor.anonymousId || context.destroyed) return false
@@ -42,7 +44,7 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   update(job)
   writeState({ captured: true, bridgeId: job.bridgeId })
   agreeWithKlaviyoJs(context, job)
-  context.log('captured', job.email, job.bridgeId)
+  context.log('captured', job.email, job.bridgeId, isLoaded(context.analytics) ? 'analytics.js' : from + ', analytics.js not loaded')
   return true
 }
 
