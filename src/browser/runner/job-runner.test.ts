@@ -149,6 +149,23 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
     expect(readJobs()).toEqual([]) // every step sent: the job is done
   })
 
+  it('the job waiting for analytics.js survives further blocked page loads (re-validated on each read), within the outbox bounds', async () => {
+    vi.useFakeTimers()
+    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
+    const j = job()
+    saveJob(j)
+    const first = runJob(context, j)
+    await vi.advanceTimersByTimeAsync(3000)
+    const id = (await first as { anonymousId: string }).anonymousId
+    await vi.advanceTimersByTimeAsync(0)
+    for (let page = 2; page <= 4; page++) {
+      const [stored] = readJobs()
+      expect(await runJob(createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
+    }
+    expect(readJobs()).toEqual([expect.objectContaining({ id: j.id, bridgeId: id, sent: ['profile'], runs: 4 })])
+    expect(klaviyoBodies()).toHaveLength(1) // the profile is not sent again
+  })
+
   it('an anonymousId analytics.js stored on an earlier page is used at once, nothing minted', async () => {
     localStorage.setItem('ajs_anonymous_id', JSON.stringify('anon-stored-1'))
     const analytics = stub()
