@@ -16,9 +16,10 @@
  * (cartAction) and the journey model. What is modelled: the browser's own events (pages, the
  * capture's `Email Captured`, `Email Link Landed`, the add-on's `Visitor Linked`) as analytics.js
  * sends them, decided by the SDK's landing rule (src/browser/landing-decision.ts: adopt when the
- * browser is fresh). The browser side of these paths runs in Chromium in the e2e suite
- * (e2e/examples/shopify.spec.ts purged-browser tests, e2e/examples/shopify-pixel.spec.ts,
- * e2e/shopify-journey.spec.ts).
+ * browser is fresh; and where an ad blocker refuses analytics.js at capture, the runner's minted
+ * anonymousId, src/browser/runner/anonymous-id.ts). The browser side of these paths runs in
+ * Chromium in the e2e suite (e2e/examples/shopify.spec.ts purged-browser tests,
+ * e2e/examples/shopify-pixel.spec.ts, e2e/shopify-journey.spec.ts, e2e/adblock-journey.spec.ts).
  *
  * Run just this row: BENCH_ONLY=attribution npm run bench   (or: node --import tsx bench/attribution.ts)
  */
@@ -92,6 +93,20 @@ class World {
     this.klaviyo.store.createOrUpdateProfile({ email: this.email, anonymous_id: b.anonymousId, properties: { segment_anonymous_id: b.anonymousId } }, { mode: 'client' })
     this.segment.push({ type: 'identify', messageId: `mst-${++this.n}-identify`, anonymousId: b.anonymousId, timestamp: at(s), traits: { email: this.email }, context: { page: { url: `${SHOP}/` }, userAgent: b.ua, library: { name: 'analytics.js', version: 'next-1.84.3' } } })
     this.track(b, s, EMAIL_CAPTURED, { source: 'footer' }, `mst-${this.n}-captured`)
+  }
+
+  /**
+   * A capture in a browser whose analytics.js an ad blocker refuses (the snippet's stub stays):
+   * the SDK's runner mints the anonymousId analytics-next would have made (job-runner.ts
+   * `resolveBridgeId`, anonymous-id.ts) and sends the profile with it; Segment gets nothing from
+   * this browser (identify and Email Captured wait in its outbox for a page where analytics.js
+   * loads: in this path it never does).
+   */
+  captureBlocked(b: Browser, minted: string): void {
+    b.anonymousId = minted
+    b.bridgeId = minted
+    b.captured = true
+    this.klaviyo.store.createOrUpdateProfile({ email: this.email, anonymous_id: minted, properties: { segment_anonymous_id: minted } }, { mode: 'client' })
   }
 
   /** The email address reached Klaviyo without mailstitch (Klaviyo's own form, Shopify's customer sync): no bridge id. */
@@ -274,9 +289,11 @@ export const PATHS: { name: string; consented: boolean; run: PathRun }[] = [
     name: 'Segment blocked by an ad blocker at capture',
     consented: true,
     run: async (w) => {
-      // analytics.js never loaded: the capture resolves no_analytics and writes nothing; the form
-      // still subscribed the address (Shopify's customer sync): a profile without a bridge id.
-      w.profileWithoutBridge()
+      // analytics.js never loads on the desktop (its page views never reach Segment): the capture
+      // mints the id analytics.js will adopt and the profile carries it; the email's link then
+      // names it, the phone adopts it, and the cart attribute carries it.
+      const desktop: Browser = { ua: DESKTOP, anonymousId: '' }
+      w.captureBlocked(desktop, '6f1c2d3e-4a5b-4c6d-8e7f-000000000008')
       const phone: Browser = { ua: PHONE, anonymousId: 'phone-000-0008' }
       const cart: { attribute?: string } = {}
       w.click(phone, DAY)
@@ -317,7 +334,7 @@ export async function benchAttributionRows(): Promise<Section> {
     met: r.consented ? r.mailstitch : !r.mailstitch,
   }))
   const notes = [
-    'Attribution matrix (#9, bench/attribution.ts): per shopper path, whether the order is credited to the email click in the journey model over what reaches Segment (mailstitch), over the same events keyed as Segment and Klaviyo key them alone (Segment alone), and by Klaviyo\'s own default attribution (last touch, a click or open at most 5 days before the order, matched by the order\'s email). The relay\'s Shopify handler with its Klaviyo look-up, the Klaviyo emulator and the relay\'s Klaviyo mapping run for real; the browser\'s events are modelled by the SDK\'s own landing and cart rules (the browser side runs in Chromium in the e2e suite). "Segment blocked at capture" misses: the capture never reaches Klaviyo with a bridge id, so neither the link nor the order email can name the visitor.',
+    'Attribution matrix (#9, bench/attribution.ts): per shopper path, whether the order is credited to the email click in the journey model over what reaches Segment (mailstitch), over the same events keyed as Segment and Klaviyo key them alone (Segment alone), and by Klaviyo\'s own default attribution (last touch, a click or open at most 5 days before the order, matched by the order\'s email). The relay\'s Shopify handler with its Klaviyo look-up, the Klaviyo emulator and the relay\'s Klaviyo mapping run for real; the browser\'s events are modelled by the SDK\'s own landing and cart rules (the browser side runs in Chromium in the e2e suite). "Segment blocked at capture": the SDK mints the anonymousId analytics.js will adopt (crypto.randomUUID) and the profile carries it, so the link and the order email name the visitor (the browser side: e2e/adblock-journey.spec.ts); a browser without crypto.randomUUID (or with no Segment snippet at all) still resolves no_analytics.',
   ]
   return { rows, notes }
 }

@@ -4,7 +4,7 @@
  * separately as the bytes a page actually fetched), and the distance to the 3 KB goal and the 4 KB
  * CI budget (scripts/size-check.mjs). js-cookie writes the state cookie from the runner only
  * (src/browser/runner/state-cookie.ts); what it costs there is measured as the runner built twice,
- * with js-cookie and with a hand-written writer of the same two calls (`jsCookieCost`).
+ * with js-cookie and with a hand-written writer of the same calls (`jsCookieCost`).
  */
 import { readFileSync } from 'node:fs'
 import { build, type Plugin } from 'esbuild'
@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url)
 const GOAL = 3 * 1024
 const BUDGET = 4096
 /** The runner's CI budget (scripts/size-check.mjs): it carries js-cookie. */
-const RUNNER_BUDGET = 4608
+const RUNNER_BUDGET = 4800
 
 /** `120 B over` or `80 B under`. */
 const distance = (size: number, limit: number) => (size > limit ? `${size - limit} B over` : `${limit - size} B under`)
@@ -38,10 +38,10 @@ export function sizesOf(buf: Buffer): Sizes {
 const HAND_WRITTEN_COOKIES = `export default {
   set(name, value, a) {
     const expires = new Date(Date.now() + a.expires * 864e5).toUTCString()
-    document.cookie = name + '=' + encodeURIComponent(value) + '; expires=' + expires + '; path=/; samesite=lax' + (a.secure ? '; secure' : '')
+    document.cookie = name + '=' + encodeURIComponent(value) + '; expires=' + expires + '; path=/; samesite=lax' + (a.secure ? '; secure' : '') + (a.domain ? '; domain=' + a.domain : '')
   },
-  remove(name) {
-    document.cookie = name + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  remove(name, a) {
+    document.cookie = name + '=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/' + (a.domain ? '; domain=' + a.domain : '')
   },
 }`
 
@@ -89,10 +89,10 @@ export async function benchSize(root: string): Promise<Section> {
   rows.push({
     n: 1,
     figure: 'Size, gzip (dist/mailstitch-runner.min.js: only on a page with a landing or a capture)',
-    mailstitch: `${kb(runner.gzip)} (${distance(runner.gzip, RUNNER_BUDGET)} its 4.5 KB budget); core + runner ${kb(ms.gzip + runner.gzip)}`,
+    mailstitch: `${kb(runner.gzip)} (${distance(runner.gzip, RUNNER_BUDGET)} its 4.7 KB budget); core + runner ${kb(ms.gzip + runner.gzip)}`,
     baseline: base('gzip'),
     ratio: `${ratio(ms.gzip + runner.gzip, an.gzip)} of analytics.js (both files)`,
-    goal: '— (CI budget 4.5 KB)',
+    goal: '— (CI budget 4.7 KB)',
     met: null,
   })
   // js-cookie: in the runner only (the one file that writes cookies); the core reads by hand.
@@ -115,7 +115,7 @@ export async function benchSize(root: string): Promise<Section> {
         `${an.min} / ${an.gzip} / ${an.brotli} B; that is only its entry file, the chunks it lazy-loads come on top (see the start-up notes). ` +
         `The runner (dist/mailstitch-runner.min.js: landing decision, job runner, Klaviyo client, outbox upgrade, js-cookie) is ${runner.min} / ${runner.gzip} / ${runner.brotli} B; ` +
         `a page view without a landing, a capture or a consent withdrawal never loads it. js-cookie adds ${cookie.withIt - cookie.without} B gzip to it ` +
-        `(the runner's entry bundled by esbuild twice, with js-cookie and with a hand-written writer of the same two calls).`,
+        `(the runner's entry bundled by esbuild twice, with js-cookie and with a hand-written writer of the same calls).`,
     ],
   }
 }

@@ -160,7 +160,7 @@ test('Segment unreachable as the shopper leaves: the next page sends each step o
   expect([identify.anonymousId, captured.anonymousId]).toEqual([anon, anon])
 })
 
-test('analytics blocked by an ad blocker: no_analytics, nothing sent, no console error', async ({ stack }) => {
+test('analytics.js blocked by an ad blocker: an anonymousId minted for it, the Klaviyo profile keyed by it, no console error', async ({ stack }) => {
   stack.site.page('/', stack.storefront({ after: stack.scriptTag(), body: shopifyNewsletterForm }))
   const page = await (await stack.device({ blockAnalytics: true })).newPage()
   const errors: string[] = []
@@ -168,12 +168,28 @@ test('analytics blocked by an ad blocker: no_analytics, nothing sent, no console
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_BLOCKED_BY_CLIENT/.test(m.text())) errors.push(m.text()) })
   await page.goto(stack.site.url + '/')
   const r = await page.evaluate(() => (window as any).mailstitch.instance.capture('blocked@example.com'))
-  expect(r).toEqual({ ok: false, reason: 'no_analytics' })
+  expect(r).toEqual({ ok: true, email: 'blocked@example.com', anonymousId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) })
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'blocked@example.com' })?.anonymous_id, { timeout: 15_000 }).toBe(r.anonymousId)
+  // Stored where analytics.js reads it, and queued on the snippet's stub for an analytics.js that loads late.
+  expect(await page.evaluate(() => localStorage.getItem('ajs_anonymous_id'))).toBe(JSON.stringify(r.anonymousId))
+  expect(await page.evaluate(() => (window as any).analytics.filter((call: unknown[]) => call[0] === 'setAnonymousId'))).toEqual([['setAnonymousId', r.anonymousId]])
+  // The form is neither blocked nor altered; its capture on the next page uses the same id.
   await page.fill('#NewsletterForm--footer', 'blocked2@example.com')
   await Promise.all([page.waitForURL(/customer_posted=true/), page.click('#Subscribe')])
   expect(stack.site.posts.at(-1)?.get('contact[email]')).toBe('blocked2@example.com')
-  expect(stack.klaviyo.requests()).toHaveLength(0)
+  await expect.poll(() => stack.klaviyo.store.findProfile({ email: 'blocked2@example.com' })?.anonymous_id, { timeout: 15_000 }).toBe(r.anonymousId)
   expect(errors).toEqual([])
+})
+
+test('no Segment snippet at all: no_analytics, nothing sent', async ({ stack }) => {
+  stack.site.page('/', stack.storefront({ snippet: false, after: stack.scriptTag(), body: shopifyNewsletterForm }))
+  const page = await (await stack.device()).newPage()
+  await page.goto(stack.site.url + '/')
+  await page.waitForFunction(() => Boolean((window as any).mailstitch?.instance))
+  const r = await page.evaluate(() => (window as any).mailstitch.instance.capture('nosegment@example.com'))
+  expect(r).toEqual({ ok: false, reason: 'no_analytics' })
+  expect(await page.evaluate(() => localStorage.getItem('ajs_anonymous_id'))).toBeNull()
+  expect(stack.klaviyo.requests()).toHaveLength(0)
 })
 
 test('consent denied: zero requests, zero cookies and storage from mailstitch', async ({ stack }) => {

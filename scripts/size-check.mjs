@@ -1,13 +1,15 @@
 // Bundle budget: CI fails when dist/mailstitch.min.js (the core, on every page) or the runner it
 // loads on a page with a landing, a capture or a consent withdrawal (dist/mailstitch-runner.min.js)
 // grows past its budget. The runner's is larger since it carries js-cookie (the one writer of
-// cookies, issue 19: ~0.5 KB gzip, bench row 1), which the core's budget could not take, and a
-// late tag's landing report that waits for analytics.js's in-flight request (+47 B: 4,582 → 4,629).
+// cookies, issue 19: ~0.5 KB gzip, bench row 1), which the core's budget could not take.
 import { readFileSync } from 'node:fs'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 
 export const BUDGET_GZIP = 4096
-export const RUNNER_BUDGET_GZIP = 4672
+// 4,608 B until the runner minted an anonymousId where analytics.js is blocked (issue 21, item 4:
+// 4,582 → 4,789 B gzip with its debug log) and a late tag's report waited for analytics.js's
+// in-flight request (issue 19: +47 B).
+export const RUNNER_BUDGET_GZIP = 4864
 let over = false
 /** gzip sizes measured here, by file (the docs' quotes are checked against them below). */
 const gzipOf = {}

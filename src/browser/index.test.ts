@@ -463,6 +463,47 @@ describe('no analytics', () => {
   })
 })
 
+// --- analytics.js blocked -------------------------------------------------------------------
+
+describe('analytics.js blocked by an ad blocker (the snippet stub stays, analytics.js never loads)', () => {
+  /** The Segment snippet's stub: each call pushed as `[method, ...args]`. */
+  const snippetStub = () => {
+    const calls: unknown[][] = []
+    const analytics = Object.fromEntries(['identify', 'track', 'page', 'ready', 'register', 'setAnonymousId', 'addSourceMiddleware'].map((m) => [m, (...args: unknown[]) => calls.push([m, ...args])]))
+    return { analytics: Object.assign(calls, analytics) as unknown as AnalyticsLike, calls }
+  }
+
+  it('capture() → an anonymousId minted after the wait, queued on the stub, stored; Klaviyo carries it; ok', async () => {
+    vi.useFakeTimers()
+    const reqs = fakeFetch()
+    const { analytics, calls } = snippetStub()
+    const s = start({ analytics })
+    const p = s.capture('ada@example.com')
+    await runFakeTime(SEND_DELAY_MS + 3001)
+    const r = await p
+    expect(r).toMatchObject({ ok: true, email: 'ada@example.com' })
+    const id = (r as { anonymousId: string }).anonymousId
+    expect(calls.filter((c) => c[0] === 'setAnonymousId')).toEqual([['setAnonymousId', id]])
+    expect(localStorage.getItem('ajs_anonymous_id')).toBe(JSON.stringify(id))
+    await runFakeTime(0)
+    expect(reqs.map((q) => q.body.data.attributes)).toEqual([expect.objectContaining({ email: 'ada@example.com', anonymous_id: id, properties: expect.objectContaining({ segment_anonymous_id: id }) })])
+  })
+
+  it('consent denied: nothing minted, stored or sent', async () => {
+    vi.useFakeTimers()
+    const reqs = fakeFetch()
+    const { analytics, calls } = snippetStub()
+    const s = start({ analytics, consent: () => false })
+    const p = s.capture('ada@example.com')
+    await runFakeTime(SEND_DELAY_MS + 3001)
+    expect(await p).toEqual({ ok: false, reason: 'no_consent' })
+    expect(calls.filter((c) => c[0] === 'setAnonymousId')).toEqual([])
+    expect(localStorage.getItem('ajs_anonymous_id')).toBeNull()
+    expect(document.cookie).not.toContain('ajs_anonymous_id')
+    expect(reqs).toEqual([])
+  })
+})
+
 // --- never rejects ----------------------------------------------------------------------
 
 describe('capture() never rejects', () => {
@@ -499,7 +540,10 @@ describe('capture() never rejects', () => {
     const s = start({ analytics })
     const p = s.capture('ada@example.com')
     await vi.advanceTimersByTimeAsync(SEND_DELAY_MS + 3001)
-    await expect(p).resolves.toEqual({ ok: false, reason: 'no_analytics' })
+    // An analytics object is there but never loads (as a blocked analytics.js): an anonymousId is
+    // minted and stored where analytics.js reads it, the way a blocked snippet's stub gets one.
+    await expect(p).resolves.toEqual({ ok: true, email: 'ada@example.com', anonymousId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(localStorage.getItem('ajs_anonymous_id')).toMatch(/^"[0-9a-f-]{36}"$/)
   })
 
   it('when localStorage and cookies throw', async () => {

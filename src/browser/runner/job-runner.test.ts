@@ -92,3 +92,150 @@ describe('runJob', () => {
     expect(readJobs()).toEqual([])
   })
 })
+
+describe('analytics.js blocked (the snippet stub is there, analytics.js never loads)', () => {
+  /** The Segment snippet's stub: every call is pushed as `[method, ...args]` (research/segment.md "Snippet"). */
+  const stub = () => {
+    const calls: unknown[][] = []
+    return Object.assign(calls, { setAnonymousId: (...args: unknown[]) => calls.push(['setAnonymousId', ...args]), ready: (...args: unknown[]) => calls.push(['ready', ...args]) })
+  }
+  const klaviyoBodies = () => (fetch as unknown as ReturnType<typeof vi.fn>).mock.calls.map((call) => JSON.parse(call[1].body).data.attributes)
+
+  it('after the wait an anonymousId is minted, queued on the stub, stored for analytics.js; Klaviyo gets it, Segment waits', async () => {
+    vi.useFakeTimers()
+    const analytics = stub()
+    const context = createContext({ analytics: analytics as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
+    const j = job()
+    saveJob(j)
+    const result = runJob(context, j)
+    await vi.advanceTimersByTimeAsync(2999)
+    expect(klaviyoBodies()).toEqual([]) // still waiting for analytics.js
+    await vi.advanceTimersByTimeAsync(1)
+    const id = (await result as { anonymousId: string }).anonymousId
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(await result).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
+    expect(analytics.filter((call) => call[0] === 'setAnonymousId')).toEqual([['setAnonymousId', id]])
+    expect(JSON.parse(localStorage.getItem('ajs_anonymous_id')!)).toBe(id)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(klaviyoBodies()[0]).toMatchObject({ anonymous_id: id, properties: { segment_anonymous_id: id } })
+    // Segment's steps stay in the outbox for a page where analytics.js loads.
+    expect(readJobs()).toEqual([expect.objectContaining({ bridgeId: id, sent: ['profile'] })])
+    expect(analytics.some((call) => call[0] === 'identify' || call[0] === 'track')).toBe(false)
+  })
+
+  it('a later page where analytics.js loads under that id sends identify and Email Captured once, with the messageIds of the job', async () => {
+    vi.useFakeTimers()
+    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
+    const j = job()
+    saveJob(j)
+    const result = runJob(context, j)
+    await vi.advanceTimersByTimeAsync(3000)
+    const id = (await result as { anonymousId: string }).anonymousId
+    await vi.advanceTimersByTimeAsync(0)
+    // The next page: the job is read back (re-validated) and run by a loaded analytics.js.
+    const [stored] = readJobs()
+    expect(stored).toMatchObject({ id: j.id, bridgeId: id, sent: ['profile'] })
+    const later = loaded(id)
+    const laterTrack = vi.fn((...args: unknown[]) => (args[args.length - 1] as (ctx: object) => void)({}))
+    later.identify.mockImplementation((...args: unknown[]) => (args[args.length - 1] as (ctx: object) => void)({}))
+    ;(later as unknown as { track: unknown }).track = laterTrack
+    expect(await runJob(createContext({ analytics: later, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(later.identify).toHaveBeenCalledTimes(1)
+    expect(later.identify.mock.calls[0]![1]).toMatchObject({ anonymousId: id, messageId: `mst-${j.id}-i` })
+    expect(laterTrack).toHaveBeenCalledTimes(1)
+    expect(laterTrack.mock.calls[0]![2]).toMatchObject({ anonymousId: id, messageId: `mst-${j.id}-t` })
+    expect(klaviyoBodies()).toHaveLength(1) // the profile went once, on the first page
+    expect(readJobs()).toEqual([]) // every step sent: the job is done
+  })
+
+  it('the job waiting for analytics.js survives further blocked page loads (re-validated on each read), within the outbox bounds', async () => {
+    vi.useFakeTimers()
+    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
+    const j = job()
+    saveJob(j)
+    const first = runJob(context, j)
+    await vi.advanceTimersByTimeAsync(3000)
+    const id = (await first as { anonymousId: string }).anonymousId
+    await vi.advanceTimersByTimeAsync(0)
+    for (let page = 2; page <= 4; page++) {
+      const [stored] = readJobs()
+      expect(await runJob(createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
+    }
+    expect(readJobs()).toEqual([expect.objectContaining({ id: j.id, bridgeId: id, sent: ['profile'], runs: 4 })])
+    expect(klaviyoBodies()).toHaveLength(1) // the profile is not sent again
+  })
+
+  it('an anonymousId analytics.js stored on an earlier page is used at once, nothing minted', async () => {
+    localStorage.setItem('ajs_anonymous_id', JSON.stringify('anon-stored-1'))
+    const analytics = stub()
+    const j = job()
+    expect(await runJob(createContext({ analytics: analytics as unknown as AnalyticsLike }), j)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: 'anon-stored-1' })
+    expect(analytics.filter((call) => call[0] === 'setAnonymousId')).toEqual([])
+  })
+
+  it('the cookie analytics.js wrote is used when localStorage has none', async () => {
+    document.cookie = 'ajs_anonymous_id=anon-cookie-1; path=/'
+    const j = job()
+    expect(await runJob(createContext({ analytics: stub() as unknown as AnalyticsLike }), j)).toMatchObject({ ok: true, anonymousId: 'anon-cookie-1' })
+    document.cookie = 'ajs_anonymous_id=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  })
+
+  it('localStorage unavailable: the id goes into the ajs_anonymous_id cookie, raw', async () => {
+    vi.useFakeTimers()
+    const refuse = vi.spyOn(localStorage, 'setItem').mockImplementation(() => { throw new DOMException('full', 'QuotaExceededError') })
+    try {
+      const result = runJob(createContext({ analytics: stub() as unknown as AnalyticsLike }), job({ bridgeId: undefined }))
+      await vi.advanceTimersByTimeAsync(3000)
+      const id = (await result as { anonymousId: string }).anonymousId
+      expect(document.cookie).toContain(`ajs_anonymous_id=${id}`)
+    } finally {
+      refuse.mockRestore()
+      document.cookie = 'ajs_anonymous_id=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+    }
+  })
+
+  it('no crypto.randomUUID (an old browser, an http page): no_analytics, nothing minted or stored', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('crypto', {})
+    try {
+      const analytics = stub()
+      const j = job()
+      saveJob(j)
+      const result = runJob(createContext({ analytics: analytics as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } }), j)
+      await vi.advanceTimersByTimeAsync(3000)
+      expect(await result).toEqual({ ok: false, reason: 'no_analytics' })
+      expect(analytics.filter((call) => call[0] === 'setAnonymousId')).toEqual([])
+      expect(localStorage.getItem('ajs_anonymous_id')).toBeNull()
+      expect(readJobs()).toEqual([])
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('no window.analytics at all (no Segment snippet): no_analytics at once, nothing minted', async () => {
+    expect(await runJob(createContext({}), job())).toEqual({ ok: false, reason: 'no_analytics' })
+    expect(localStorage.getItem('ajs_anonymous_id')).toBeNull()
+  })
+})
+
+describe('the debug log says where the bridge id came from', () => {
+  const stubOnly = () => Object.assign([] as unknown[][], { ready: () => {} }) as unknown as AnalyticsLike
+
+  it('minted, or read from analytics.js storage, while analytics.js has not loaded', async () => {
+    vi.useFakeTimers()
+    const info = vi.spyOn(console, 'info').mockImplementation(() => {})
+    try {
+      const minted = runJob(createContext({ analytics: stubOnly(), debug: true }), job())
+      await vi.advanceTimersByTimeAsync(3000)
+      const id = (await minted as { anonymousId: string }).anonymousId
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'ada@example.com', id, 'minted, analytics.js not loaded')
+      await runJob(createContext({ analytics: stubOnly(), debug: true }), job({ email: 'bob@example.com' }))
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'bob@example.com', id, 'storage, analytics.js not loaded')
+      await runJob(createContext({ analytics: loaded('anon-7'), debug: true }), job({ email: 'cy@example.com' }))
+      expect(info).toHaveBeenCalledWith('[mailstitch]', 'captured', 'cy@example.com', 'anon-7', 'analytics.js')
+    } finally {
+      info.mockRestore()
+    }
+  })
+})

@@ -6,26 +6,37 @@
 // is moved only through core/delivery.ts.
 import { EMAIL_CAPTURED } from '../../shared/email-events'
 import type { CaptureResult } from '../types'
-import { callAnalytics, currentVisitor, persistedByAnalytics, whenLoaded } from '../core/analytics'
+import { callAnalytics, currentVisitor, isLoaded, persistedByAnalytics, whenLoaded } from '../core/analytics'
 import { failure, listen, stillAllowed, type Context } from '../core/context'
 import { klaviyoRequests, sendKlaviyo, type KlaviyoRequest } from './klaviyo-client'
 import type { Job, StepName } from '../core/outbox'
 import { ANONYMOUS_ID_WAIT_MS, drop, markSent, startSending, update, waitingJobs } from '../core/delivery'
 import { writeState } from './state-cookie'
+import { mintAnonymousId } from './anonymous-id'
 
 export { markSent, stepsOf } from '../core/delivery'
 
 /**
  * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
- * analytics.js creates it when it loads). False when there is no analytics (blocked, missing).
+ * analytics.js creates it when it loads; one it stored on an earlier page is read at once).
+ * Where the snippet's stub is there but analytics.js has not loaded within the wait (an ad
+ * blocker, a failing CDN), one is minted for analytics.js to adopt (anonymous-id.ts): the
+ * Klaviyo steps go out now, the Segment steps wait in the outbox for a page where it loads.
+ * False when there is no analytics at all, or nothing to mint with (no `crypto.randomUUID`).
  */
 export async function resolveBridgeId(context: Context, job: Job): Promise<boolean> {
   if (job.bridgeId) return true
   if (!context.analytics()) return false
   let visitor = currentVisitor(context.analytics)
+  // Where the anonymousId came from, for the debug log: analytics.js, its storage, or minted.
+  let from = 'storage'
   if (!visitor.anonymousId) {
-    await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
+    const loaded = await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
     visitor = currentVisitor(context.analytics)
+    if (!loaded && !visitor.anonymousId && !context.destroyed) {
+      visitor.anonymousId = mintAnonymousId(context.analytics) || null
+      from = 'minted'
+    }
   }
   if (!visitor.anonymousId || context.destroyed) return false
   job.bridgeId = visitor.anonymousId
@@ -33,7 +44,7 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   update(job)
   writeState({ captured: true, bridgeId: job.bridgeId })
   agreeWithKlaviyoJs(context, job)
-  context.log('captured', job.email, job.bridgeId)
+  context.log('captured', job.email, job.bridgeId, isLoaded(context.analytics) ? 'analytics.js' : from + ', analytics.js not loaded')
   return true
 }
 
