@@ -89,7 +89,11 @@ function httpUrl(name: string, value: string | undefined): string | undefined {
     throw new ConfigError(name, `${name} needs a scheme: write ${redactSecrets(`https://${value}`)} (or http:// for a local stand-in), not the host alone.`)
   }
   if (scheme !== 'https' && scheme !== 'http') throw new ConfigError(name, `${name} must start with https:// (or http:// for a local stand-in), not ${scheme}://.`)
-  if (!URL.canParse(value)) throw new ConfigError(name, `${name} is not a URL: ${redactSecrets(value)}.`)
+  try {
+    new URL(value)
+  } catch {
+    throw new ConfigError(name, `${name} is not a URL: ${redactSecrets(value)}.`)
+  }
   return value
 }
 
