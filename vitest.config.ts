@@ -1,10 +1,15 @@
 import { defineConfig } from 'vitest/config'
 
-// Unit tests live beside the code they test (`*.test.ts`). Browser-SDK tests opt into
-// happy-dom with a `// @vitest-environment happy-dom` docblock; the rest run in Node.
+/** Where the Vitest tests live (`*.test.ts` beside the code they test). */
+export const TEST_FILES = ['src/**/*.test.ts', 'sandbox/**/*.test.ts', 'scripts/**/*.test.ts', 'deploy/**/*.test.ts']
+
+// `npm run test:unit`: the unit tests, on a fresh clone without a build. Browser-SDK tests opt
+// into happy-dom with a `// @vitest-environment happy-dom` docblock; the rest run in Node.
+// `*.integration.test.ts` run in vitest.integration.config.ts (`npm run test:integration`).
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'sandbox/**/*.test.ts', 'scripts/**/*.test.ts', 'deploy/**/*.test.ts'],
+    include: TEST_FILES,
+    exclude: ['**/node_modules/**', '**/*.integration.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

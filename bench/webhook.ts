@@ -9,7 +9,7 @@
  * - Segment is a counting `/v1/batch` sink (the sandbox collector keeps every event in memory and
  *   would measure itself).
  * `relay serve` runs as the CLI in a child process (dist/cli.mjs); the Worker runs on workerd via
- * miniflare, built from deploy/cloudflare/wrangler.toml by the helper src/webhook/worker.test.ts
+ * miniflare, built from deploy/cloudflare/wrangler.toml by the helper src/webhook/worker.integration.test.ts
  * uses too (test/helpers/cloudflare-worker.ts). Both are separate processes from this one, which
  * holds the emulator, the sink and the sender.
  *

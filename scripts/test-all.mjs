@@ -56,6 +56,9 @@ if (built) check('shopify theme check', 'node', ['scripts/theme-check.mjs'])
 
 // A forgotten `.only` would silently leave the other tests out: both runners refuse it here.
 suite('unit', 'npx', ['vitest', 'run', '--allowOnly=false', '--reporter=default', '--reporter=json', '--outputFile=.reports/unit.json'], '.reports/unit.json', vitestCounts)
+// `*.integration.test.ts` (vitest.integration.config.ts): dist/, processes, workerd, the relay end to end.
+if (!built) notRun('integration', 'no build')
+else suite('integration', 'npx', ['vitest', 'run', '-c', 'vitest.integration.config.ts', '--allowOnly=false', '--reporter=default', '--reporter=json', '--outputFile=.reports/integration.json'], '.reports/integration.json', vitestCounts)
 
 if (!built) notRun('e2e', 'no build')
 else if (check('browser', 'node', ['scripts/ensure-browser.mjs'])) {

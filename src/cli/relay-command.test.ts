@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { startFakeServer } from '../../test/helpers/http'
 import { commands, main, type CliIO } from './main'
 
 function io(env: Record<string, string | undefined> = {}) {
@@ -110,5 +111,60 @@ describe('mailstitch relay poll: dates and intervals in our words (issue 23)', (
     expect(await run(['poll', '--follow', '--interval', '0'])).toEqual({ code: 2, err: 'mailstitch relay: --interval: "0" is too short; give 1 second or more.' })
     expect(await run(['poll', '--follow', '--interval', 'abc'])).toEqual({ code: 2, err: 'mailstitch relay: --interval: "abc" is not a number of seconds; give 1 or more.' })
     expect((await run(['poll', '--follow', '--interval'])).err).toBe('mailstitch relay: --interval needs a value. See --help.')
+  })
+})
+
+describe('mailstitch relay: what a newcomer meets first (issue 23)', () => {
+  const run = async (args: string[], env: Record<string, string | undefined>) => {
+    const t = io(env)
+    const code = await main(['relay', ...args], t.cli)
+    return { code, out: t.out.join('\n'), err: t.err.join('\n') }
+  }
+  const keys = { KLAVIYO_PRIVATE_KEY: 'pk_test', SEGMENT_WRITE_KEY: 'abcdefghijklmnopqrstuvwxyz012345', KLAVIYO_WEBHOOK_SECRET: 'whsec' }
+
+  it('a host without a scheme is named as such in poll, serve and check, before any request', async () => {
+    for (const args of [['poll', '--once'], ['serve', '--port', '0'], ['check']]) {
+      expect(await run(args, { ...keys, SEGMENT_API_HOST: '127.0.0.1:38781' })).toMatchObject({
+        code: 2,
+        err: 'mailstitch relay: SEGMENT_API_HOST needs a scheme: write https://127.0.0.1:38781 (or http:// for a local stand-in), not the host alone.',
+      })
+    }
+    expect(await run(['check'], { ...keys, KLAVIYO_API_BASE: 'localhost:8782' })).toMatchObject({ code: 2, err: expect.stringMatching(/KLAVIYO_API_BASE needs a scheme: write https:\/\/localhost:8782/) })
+    expect(await run(['check'], { ...keys, SEGMENT_API_HOST: 'ftp://127.0.0.1' })).toMatchObject({ code: 2, err: expect.stringMatching(/SEGMENT_API_HOST must start with https:\/\/ \(or http:\/\/ for a local stand-in\), not ftp:\/\//) })
+    // Credentials in the value are not printed.
+    const secret = await run(['check'], { ...keys, KLAVIYO_API_BASE: 'user:hunter2@127.0.0.1:1' })
+    expect(secret.code).toBe(2)
+    expect(secret.err).toMatch(/KLAVIYO_API_BASE needs a scheme/)
+    expect(secret.err).not.toContain('hunter2')
+  })
+
+  it('relay check with no keys names both before reaching out (a listening stand-in sees no request)', async () => {
+    const stand = await startFakeServer(() => ({ status: 200, body: { success: true } }))
+    try {
+      const hosts = { KLAVIYO_API_BASE: stand.url, SEGMENT_API_HOST: stand.url }
+      // Positive first: with a write key, check does reach the stand-in.
+      await run(['check'], { ...hosts, SEGMENT_WRITE_KEY: keys.SEGMENT_WRITE_KEY })
+      expect(stand.requests.length).toBeGreaterThan(0)
+      stand.requests.length = 0
+      const r = await run(['check'], hosts)
+      expect(r.code).toBe(2)
+      expect(r.out).toMatch(/^FAIL klaviyo\.key: KLAVIYO_PRIVATE_KEY is not set.*\nFAIL segment\.key: SEGMENT_WRITE_KEY is not set.*\nrelay check: not usable/)
+      expect(stand.requests).toEqual([])
+    } finally {
+      await stand.close()
+    }
+  })
+
+  it('relay check and relay serve agree on SHOPIFY_WEBHOOK_SECRET: any non-empty secret is used, a doubtful one warned in both', async () => {
+    const checked = await run(['check'], { SHOPIFY_WEBHOOK_SECRET: 'x' })
+    expect(checked.out).toMatch(/^warn shopify\.secret: SHOPIFY_WEBHOOK_SECRET is neither an app client secret/m)
+    expect(checked.out).not.toMatch(/FAIL shopify/)
+
+    const t = io({ SEGMENT_WRITE_KEY: keys.SEGMENT_WRITE_KEY, SHOPIFY_WEBHOOK_SECRET: 'x' })
+    const served = main(['relay', 'serve', '--port', '0', '--host', '127.0.0.1'], t.cli)
+    await vi.waitFor(() => expect(t.out.join('\n')).toMatch(/listening on/))
+    expect(t.err.join('\n')).toMatch(/^relay: warning: SHOPIFY_WEBHOOK_SECRET is neither an app client secret/m)
+    t.handlers.get('SIGTERM')!('SIGTERM')
+    expect(await served).toBe(0)
   })
 })

@@ -13,7 +13,7 @@ import { createRelay, DEFAULT_INTERVAL_SECONDS, type Relay, type RelayOptions } 
 import { DEFAULT_PORT } from '../relay/serve'
 import { DEFAULT_STATE_PATH } from '../relay/state'
 import { checkRelay, formatCheckReport } from '../relay/check'
-import { ConfigError, type SettingFlags } from '../shared/relay-settings'
+import { ConfigError, readRelaySettings, shopifySecretWarnings, type SettingFlags } from '../shared/relay-settings'
 
 const RELAY_HELP = `Usage: mailstitch relay <command> [options]
 
@@ -88,7 +88,7 @@ Check, before any event is lost, that the relay can run with the current environ
   Klaviyo: KLAVIYO_PRIVATE_KEY set and accepted (not 401), read access to metrics, events and
            profiles (not 403), email metrics in the account, webhook topics (with KLAVIYO_WEBHOOK_SECRET)
   Segment: SEGMENT_WRITE_KEY set and shaped like a write key, the Tracking API reachable
-  Shopify: SHOPIFY_WEBHOOK_SECRET shaped like a webhook secret (when set)
+  Shopify: SHOPIFY_WEBHOOK_SECRET set and not empty; warns when it looks like no Shopify secret
 Segment answers 200 to any write key and to an EU workspace posting to the US endpoint, so those
 two are printed as warnings naming where to look (the source's Debugger in Segment).
 
@@ -226,6 +226,8 @@ async function serve(args: string[], io: CliIO): Promise<number> {
     throw err
   }
   io.out(`relay: listening on ${server.url} for webhooks (GET /healthz for health checks)`)
+  // The same doubts relay check reports; any non-empty secret is used all the same.
+  for (const warning of shopifySecretWarnings(readRelaySettings(io.env).shopifyWebhookSecrets)) io.err(`relay: warning: ${warning}`)
   await new Promise<void>((resolve) => {
     const release = onStopSignal(io, relay, () => {
       release()

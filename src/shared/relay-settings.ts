@@ -6,6 +6,7 @@
  * then pass the typed result on (src/relay/env.ts → `RelayOptions`, src/webhook/config.ts →
  * `WebhookConfig`) and never read the environment again.
  */
+import { redactSecrets } from './redact'
 import type { SegmentRegion } from './segment-region'
 
 /** A setting is missing or not valid; `variable` names the environment variable (or flag) to fix. */
@@ -63,8 +64,8 @@ export function readRelaySettings(env: Readonly<Record<string, unknown>>, flags:
     klaviyoWebhookSecrets: list('KLAVIYO_WEBHOOK_SECRET'),
     shopifyWebhookSecrets: list('SHOPIFY_WEBHOOK_SECRET'),
     shopifyOrders: orders,
-    klaviyoApiBase: get('KLAVIYO_API_BASE'),
-    segmentApiHost: get('SEGMENT_API_HOST'),
+    klaviyoApiBase: httpUrl('KLAVIYO_API_BASE', get('KLAVIYO_API_BASE')),
+    segmentApiHost: httpUrl('SEGMENT_API_HOST', get('SEGMENT_API_HOST')),
     segmentRegion: region,
   }
 }
@@ -74,4 +75,43 @@ export function parseSegmentRegion(value: string, source: string): SegmentRegion
   const v = value.trim().toLowerCase()
   if (v === 'us' || v === 'eu') return v
   throw new ConfigError(source, `${source}: "${value}" is not a Segment region; use us or eu.`)
+}
+
+/**
+ * KLAVIYO_API_BASE and SEGMENT_API_HOST are URLs with a scheme: `127.0.0.1:38781` alone would be
+ * tried as a relative path or an unknown scheme and reported as an unreachable host, so it is
+ * refused here with what to write instead (credentials in the value are never quoted).
+ */
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase()
+  if (scheme === undefined) {
+    throw new ConfigError(name, `${name} needs a scheme: write ${redactSecrets(`https://${value}`)} (or http:// for a local stand-in), not the host alone.`)
+  }
+  if (scheme !== 'https' && scheme !== 'http') throw new ConfigError(name, `${name} must start with https:// (or http:// for a local stand-in), not ${scheme}://.`)
+  try {
+    new URL(value)
+  } catch {
+    throw new ConfigError(name, `${name} is not a URL: ${redactSecrets(value)}.`)
+  }
+  return value
+}
+
+/**
+ * What looks wrong in the Shopify webhook secrets (one message per doubtful secret; none when each
+ * looks right). Shopify publishes no format for them (webhooks are signed with the app's client
+ * secret, `shpss_…` for current apps, or the secret the admin shows for webhooks it created), so
+ * these are warnings only: `relay check` and `relay serve` both accept any non-empty secret.
+ */
+export function shopifySecretWarnings(secrets: readonly string[]): string[] {
+  const warnings: string[] = []
+  for (const [i, s] of secrets.entries()) {
+    const which = secrets.length > 1 ? ` (secret ${i + 1} of ${secrets.length})` : ''
+    if (/^shp(at|ca|pa|ua)_/.test(s)) {
+      warnings.push(`SHOPIFY_WEBHOOK_SECRET${which} looks like an Admin API access token, not a webhook signing secret: use the app's client secret or the secret shown under Settings → Notifications → Webhooks; with a wrong secret every order webhook is refused (401).`)
+    } else if (!/^shpss_[0-9a-f]{32}$/.test(s) && !/^[0-9a-f]{64}$/.test(s) && !/^[0-9a-f]{32}$/.test(s)) {
+      warnings.push(`SHOPIFY_WEBHOOK_SECRET${which} is neither an app client secret (shpss_…) nor a hex signing secret; if it is not the secret Shopify signs with, every order webhook is refused (401).`)
+    }
+  }
+  return warnings
 }

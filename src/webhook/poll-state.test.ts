@@ -1,7 +1,7 @@
 /**
  * The poll's Durable Object (MailstitchPollState) and its client store, in Node over an in-memory
  * storage with Cloudflare's semantics for the calls used (get, multi-key put, delete); the lease's
- * expiry on a fake clock. On workerd they run in src/webhook/poll-worker.test.ts.
+ * expiry on a fake clock. On workerd they run in src/webhook/poll-worker.integration.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MetricProgress } from '../relay/metric-progress'

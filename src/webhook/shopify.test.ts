@@ -199,6 +199,13 @@ describe('handleShopifyWebhook: orders without the attribute, joined by email (K
   const seedAda = () => sandbox.klaviyo.store.createOrUpdateProfile({ email: 'ada@example.com', properties: { segment_anonymous_id: EMAIL_BRIDGE } }).profile
   const emailLookups = () => sandbox.klaviyo.serverRequests().filter((r) => r.path === '/api/profiles' && /^equals\(email,/.test(r.query.filter ?? ''))
   const linkedOptions = (l: KlaviyoLookup) => options({ lookup: l })
+  /** A look-up and handler options on one virtual clock: the look-up's backoff sleeps move it on at once, the requests stay real. */
+  const onVirtualClock = () => {
+    let t = Date.now()
+    const now = () => t
+    const l = new KlaviyoLookup({ privateKey: 'pk_test', apiBase: sandbox.klaviyo.url, now, sleep: async (ms) => void (t += ms) })
+    return options({ lookup: l, now })
+  }
 
   it("keys a guest's order without the attribute to the email's bridge id; one look-up per email while cached", async () => {
     seedAda()
@@ -256,7 +263,7 @@ describe('handleShopifyWebhook: orders without the attribute, joined by email (K
     seedAda()
     sandbox.klaviyo.setFault({ status: 500, count: 100 })
     const deliver = toSegment()
-    const opts = linkedOptions(lookup())
+    const opts = onVirtualClock()
     const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2006', email: 'ada@example.com' } })
     const retry = request.clone()
     const response = await handleShopifyWebhook(request, opts, deliver)
@@ -274,7 +281,7 @@ describe('handleShopifyWebhook: orders without the attribute, joined by email (K
     seedAda()
     sandbox.klaviyo.setFault({ status: 500, count: 100 })
     const deliver = toSegment()
-    const opts = linkedOptions(lookup())
+    const opts = onVirtualClock()
     const request = shopifyWebhookRequest(URL, { secret: SECRET, order: { orderId: '2007', bridgeId: BRIDGE, email: 'ada@example.com' } })
     const retry = request.clone()
     const response = await handleShopifyWebhook(request, opts, deliver)

@@ -1,5 +1,5 @@
 /**
- * Test helper (src/webhook/worker.test.ts; bench/webhook.ts too): the Cloudflare Worker as
+ * Test helper (src/webhook/worker.integration.test.ts; bench/webhook.ts too): the Cloudflare Worker as
  * `wrangler deploy` builds it from deploy/cloudflare/wrangler.toml. Its `main` is bundled with
  * esbuild (as wrangler does) with `mailstitch/relay/worker` resolved to the source file rollup
  * builds that export from (rollup.config.mjs → dist/relay/worker.mjs).

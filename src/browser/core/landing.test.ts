@@ -24,6 +24,12 @@ beforeEach(() => {
 })
 afterEach(endTest)
 
+/** Await `s.ready()` on a page where analytics.js never loads: under fake timers, past the landing's 3 s wait for it. */
+async function pastLoadWait(s: ReturnType<typeof start>): Promise<void> {
+  await runFakeTime(3_000)
+  await ready(s)
+}
+
 /** Land on `url` (analytics.js as `init` says) and return what the landing did. */
 async function landOn(url: string, o: MailstitchOptions = {}, init: FakeAnalyticsInit = {}) {
   go(url)
@@ -441,9 +447,9 @@ describe('landing with createMailstitch', () => {
   })
 
   it('script before the Segment snippet: queues the plugin, setAnonymousId and the event into window.analytics', async () => {
+    vi.useFakeTimers() // no analytics.js loads: the start-up work waits its 3 s for one
     go(`/?mst=${T}`)
-    const s = start({})
-    await s.ready()
+    await pastLoadWait(start({}))
     const q = (window as unknown as { analytics: unknown[][] }).analytics
     expect(Array.isArray(q)).toBe(true)
     expect(q.map((e) => e[0])).toEqual(['register', 'register', 'setAnonymousId', 'track'])
@@ -484,16 +490,18 @@ describe('landing with createMailstitch', () => {
   it('script before the snippet on a returning visitor: reads analytics.js storage (userId → kept)', async () => {
     localStorage.setItem('ajs_anonymous_id', JSON.stringify(PREV))
     localStorage.setItem('ajs_user_id', JSON.stringify('user-42'))
+    vi.useFakeTimers()
     go(`/?mst=${T}`)
-    await start({}).ready()
+    await pastLoadWait(start({}))
     const q = (window as unknown as { analytics: unknown[][] }).analytics
     expect(q.filter((e) => e[0] !== 'register')).toEqual([['track', 'Email Link Landed', { outcome: 'kept' }]])
   })
 
   it('script before the snippet: an id in the ajs cookie counts', async () => {
     document.cookie = `ajs_anonymous_id=${T}; path=/`
+    vi.useFakeTimers()
     go(`/?mst=${T}`)
-    await start({}).ready()
+    await pastLoadWait(start({}))
     const q = (window as unknown as { analytics: unknown[][] }).analytics
     expect(q.filter((e) => e[0] === 'track')).toEqual([['track', 'Email Link Landed', { outcome: 'same' }]])
   })

@@ -5,7 +5,7 @@
  * paths mapped onto this checkout (/app → the repository, the state volume → a temporary folder).
  * Docker itself does not run on this machine (no daemon), so the image is not built here; what it
  * builds (`npm run build` → dist/cli.mjs) is. The Worker's wrangler.toml is run on workerd by
- * src/webhook/worker.test.ts (webhooks) and poll-worker.test.ts (the Cron Trigger poll); below, its
+ * src/webhook/worker.integration.test.ts (webhooks) and poll-worker.integration.test.ts (the Cron Trigger poll); below, its
  * declarations are checked against the built entry, and the Lambda bundle.
  */
 import { spawnSync } from 'node:child_process'
