@@ -17,13 +17,15 @@ export { markSent, stepsOf } from '../core/delivery'
 
 /**
  * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
- * analytics.js creates it when it loads). False when there is no analytics (blocked, missing).
+ * analytics.js creates it when it loads), and store the job with it (its run counted too). False
+ * when there is no analytics (blocked, missing).
  */
 export async function resolveBridgeId(context: Context, job: Job): Promise<boolean> {
   if (job.bridgeId) return true
   if (!context.analytics()) return false
   let visitor = currentVisitor(context.analytics)
   if (!visitor.anonymousId) {
+    update(job) // the run `startSending` counted is stored before the wait: a page that goes meanwhile
     await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
     visitor = currentVisitor(context.analytics)
   }
@@ -130,6 +132,8 @@ export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
 /** Run a job's steps left; resolves the capture's result once the bridge id is known. */
 export async function runJob(context: Context, job: Job): Promise<CaptureResult> {
   startSending(context, job)
+  // The run counted is written now, or with the bridge id in the same task (resolveBridgeId): one write.
+  if (job.bridgeId) update(job)
   if (!(await resolveBridgeId(context, job))) {
     drop(context, job)
     return failure(context, 'no_analytics')
