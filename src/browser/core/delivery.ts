@@ -13,7 +13,7 @@
 // a landing's events wait for its decision); retries
 // of a request have their own single policy (runner/retry.ts).
 import type { Context } from './context'
-import { addJob, changeJob, newJobId, readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
+import { addJob, changeJob, newJobId, readJobs, removeJob, type Job, type StepName } from './outbox'
 
 // --- the timer policy ----------------------------------------------------------------------
 
@@ -127,9 +127,12 @@ export function store(context: Context, email: string, request: CaptureRequest):
   return job
 }
 
-/** Write the job's changes back (not for a job storage refused: it lives in memory only). */
+/**
+ * Write the job's changes back (not for a job storage refused: it lives in memory only). A job no
+ * longer stored (cleared on consent withdrawn, finished by another tab's start-up) stays so.
+ */
 export function update(job: Job): void {
-  if (!job.unstored) saveJob(job)
+  if (!job.unstored) changeJob(job.id, () => job)
 }
 
 // --- sending -------------------------------------------------------------------------------

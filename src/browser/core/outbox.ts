@@ -204,12 +204,8 @@ export function saveJob(job: Job): void {
  */
 export function changeJob(id: string, change: (stored: Job) => Job | undefined): void {
   const all = readJobs()
-  const index = all.findIndex((other) => other.id === id)
-  if (index < 0) return
-  const changed = change(all[index]!)
-  if (changed) all[index] = changed
-  else all.splice(index, 1)
-  writeJobs(all)
+  const isIt = (other: Job) => other.id === id
+  if (all.some(isIt)) writeJobs(all.flatMap((other) => (isIt(other) ? change(other) || [] : other)))
 }
 
 /** Remove the job with this id. */

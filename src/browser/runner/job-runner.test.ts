@@ -138,6 +138,13 @@ describe('outbox writes (bench row 3: one write per step, the same crash-safety)
     expect(afterReload()).toEqual([])
   })
 
+  it('a job cleared meanwhile (consent withdrawn) is not stored again by its run', async () => {
+    const j = job()
+    await runJob(createContext({ analytics: loaded('anon-3') }), j)
+    expect(j).toMatchObject({ runs: 1, bridgeId: 'anon-3' })
+    expect(afterReload()).toEqual([])
+  })
+
   it('a stored job whose bridge id is known writes its run once', async () => {
     const { OUTBOX_KEY } = await import('../core/outbox')
     const j = job({ bridgeId: 'anon-old', runs: 2 })
