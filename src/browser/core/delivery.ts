@@ -13,7 +13,7 @@
 // a landing's events wait for its decision); retries
 // of a request have their own single policy (runner/retry.ts).
 import type { Context } from './context'
-import { addJob, newJobId, readJobs, removeJob, saveJob, type Job, type StepName } from './outbox'
+import { addJob, changeJob, newJobId, readJobs, removeJob, type Job, type StepName } from './outbox'
 
 // --- the timer policy ----------------------------------------------------------------------
 
@@ -127,18 +127,25 @@ export function store(context: Context, email: string, request: CaptureRequest):
   return job
 }
 
-/** Write the job's changes back (not for a job storage refused: it lives in memory only). */
+/**
+ * Write the job's changes back (not for a job storage refused: it lives in memory only). A job no
+ * longer stored (cleared on consent withdrawn, finished by another tab's start-up) stays so.
+ */
 export function update(job: Job): void {
-  if (!job.unstored) saveJob(job)
+  if (!job.unstored) changeJob(job.id, () => job)
 }
 
 // --- sending -------------------------------------------------------------------------------
 
-/** This instance runs `job` now; the run is counted first (a Segment that never loads is retried on a few page loads, not forever). */
+/**
+ * This instance runs `job` now; the run is counted first (a Segment that never loads is retried
+ * on a few page loads, not forever). Counted in memory: the caller writes it with `update` in the
+ * same task, together with the bridge id when that is known at once (job-runner.ts `runJob`),
+ * so a capture costs one outbox write here, not two (bench row 3).
+ */
 export function startSending(context: Context, job: Job): void {
   context.runningJobs.add(job.id)
   job.runs++
-  update(job)
 }
 
 /** The stored jobs a previous page left (re-validated as they are read: see outbox.ts), less those this instance runs. */
@@ -159,17 +166,17 @@ export function stepsOf(context: Context, job: Job): StepName[] {
 
 /**
  * Record a step as sent in the stored job (read back first: a job cleared meanwhile, as on
- * consent withdrawn, stays cleared); the job goes once every step is sent.
+ * consent withdrawn, stays cleared); the job goes once every step is sent. One outbox read and
+ * one write per step.
  */
 export function markSent(context: Context, job: Job, step: StepName): void {
   if (!job.sent.includes(step)) job.sent.push(step)
   if (job.unstored) return
-  const stored = readJobs().find((other) => other.id === job.id)
-  if (!stored) return
-  if (!stored.sent.includes(step)) stored.sent.push(step)
-  const allSent = stepsOf(context, stored).every((name) => stored.sent.includes(name))
-  if (allSent) removeJob(stored.id)
-  else saveJob(stored)
+  changeJob(job.id, (stored) => {
+    if (!stored.sent.includes(step)) stored.sent.push(step)
+    const allSent = stepsOf(context, stored).every((name) => stored.sent.includes(name))
+    return allSent ? undefined : stored
+  })
 }
 
 // --- dropped -------------------------------------------------------------------------------

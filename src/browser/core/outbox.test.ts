@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, addJob, clearJobs, fromLegacy, fromStored, newJobId, readJobs, removeJob, saveJob, toStored, type Job } from './outbox'
+import { LEGACY_OUTBOX_KEY, OUTBOX_KEY, addJob, changeJob, clearJobs, fromLegacy, fromStored, newJobId, readJobs, removeJob, saveJob, toStored, type Job } from './outbox'
 
 const job = (over: Partial<Job> = {}): Job => ({ id: newJobId(), capturedAt: Date.now(), runs: 0, email: 'ada@example.com', source: 'form', subscribe: false, sent: [], ...over })
 const stored = () => JSON.parse(localStorage.getItem(OUTBOX_KEY) || 'null')
@@ -144,6 +144,20 @@ describe('reading, saving, removing', () => {
       addJob(job({ id: 'after ' + text }))
       expect(readJobs().map((each) => each.id), text).toContain('after ' + text)
     }
+  })
+
+  it('changeJob edits or removes one job in place, in one read and one write; a job no longer stored stays so', () => {
+    saveJob(job({ id: 'a' }))
+    saveJob(job({ id: 'b' }))
+    changeJob('a', (stored) => ({ ...stored, sent: ['identify'] }))
+    expect(readJobs().map((j) => [j.id, j.sent])).toEqual([['a', ['identify']], ['b', []]]) // its place kept
+    changeJob('a', () => undefined)
+    expect(readJobs().map((j) => j.id)).toEqual(['b'])
+    const change = vi.fn((stored: Job) => stored)
+    const before = localStorage.getItem(OUTBOX_KEY)
+    changeJob('gone', change)
+    expect(change).not.toHaveBeenCalled()
+    expect(localStorage.getItem(OUTBOX_KEY)).toBe(before)
   })
 
   it('removeJob and clearJobs (consent withdrawn: also the legacy key)', () => {

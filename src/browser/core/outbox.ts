@@ -197,9 +197,20 @@ export function saveJob(job: Job): void {
   writeJobs(readJobs().filter((other) => other.id !== job.id).concat(job))
 }
 
+/**
+ * Change the stored job with this id in one read and one write: `change` edits it, or returns
+ * `undefined` to remove it. Nothing is written when the job is no longer stored (cleared
+ * meanwhile, as on consent withdrawn): it stays cleared.
+ */
+export function changeJob(id: string, change: (stored: Job) => Job | undefined): void {
+  const all = readJobs()
+  const isIt = (other: Job) => other.id === id
+  if (all.some(isIt)) writeJobs(all.flatMap((other) => (isIt(other) ? change(other) || [] : other)))
+}
+
 /** Remove the job with this id. */
 export function removeJob(id: string): void {
-  writeJobs(readJobs().filter((other) => other.id !== id))
+  changeJob(id, () => undefined)
 }
 
 /** Drop everything (consent withdrawn). */

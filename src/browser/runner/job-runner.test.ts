@@ -239,3 +239,69 @@ describe('the debug log says where the bridge id came from', () => {
     }
   })
 })
+
+describe('outbox writes (bench row 3: one write per step, the same crash-safety)', () => {
+  /** The outbox as a page loaded now would read it. */
+  const afterReload = () => readJobs()
+
+  it('a capture run costs one write to start (run counted + bridge id) and one per step sent; each survives a reload', async () => {
+    vi.useFakeTimers()
+    const { OUTBOX_KEY } = await import('../core/outbox')
+    const setItem = vi.spyOn(localStorage, 'setItem')
+    const removeItem = vi.spyOn(localStorage, 'removeItem') // the last step empties the list: the key goes
+    const outboxWrites = () => [...setItem.mock.calls, ...removeItem.mock.calls].filter((call) => call[0] === OUTBOX_KEY).length
+    const context = createContext({ analytics: loaded('anon-7'), klaviyo: { companyId: 'A', listId: 'L' } })
+    const j = job({ subscribe: true })
+    saveJob(j)
+    setItem.mockClear()
+
+    await runJob(context, j)
+    expect(outboxWrites()).toBe(1)
+    expect(afterReload()[0]).toMatchObject({ id: j.id, runs: 1, bridgeId: 'anon-7', sent: [] })
+
+    const steps = ['identify', 'profile', 'track'] as const
+    for (const [index, step] of steps.entries()) {
+      markSent(context, j, step)
+      expect(outboxWrites()).toBe(2 + index)
+      expect(afterReload()[0]!.sent).toEqual(steps.slice(0, index + 1))
+    }
+    markSent(context, j, 'subscription')
+    expect(outboxWrites()).toBe(5)
+    expect(afterReload()).toEqual([]) // every step sent: gone, never sent twice
+    setItem.mockRestore()
+    removeItem.mockRestore()
+  })
+
+  it('a run that must wait for analytics.js stores its run count before the wait (a page that goes meanwhile)', async () => {
+    vi.useFakeTimers()
+    const analytics = { ...loaded(null), initialized: false, ready: () => {} } as unknown as AnalyticsLike
+    const j = job()
+    saveJob(j)
+    const running = runJob(createContext({ analytics }), j)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(afterReload()[0]).toMatchObject({ id: j.id, runs: 1 }) // counted, though no bridge id yet
+    await vi.advanceTimersByTimeAsync(3000)
+    // Never loaded: an id is minted (see 'analytics.js blocked'); the Segment steps wait in the outbox.
+    const result = (await running) as { ok: boolean; anonymousId: string }
+    expect(result.ok).toBe(true)
+    expect(afterReload()).toEqual([expect.objectContaining({ id: j.id, runs: 1, bridgeId: result.anonymousId })])
+  })
+
+  it('a job cleared meanwhile (consent withdrawn) is not stored again by its run', async () => {
+    const j = job()
+    await runJob(createContext({ analytics: loaded('anon-3') }), j)
+    expect(j).toMatchObject({ runs: 1, bridgeId: 'anon-3' })
+    expect(afterReload()).toEqual([])
+  })
+
+  it('a stored job whose bridge id is known writes its run once', async () => {
+    const { OUTBOX_KEY } = await import('../core/outbox')
+    const j = job({ bridgeId: 'anon-old', runs: 2 })
+    saveJob(j)
+    const setItem = vi.spyOn(localStorage, 'setItem')
+    await runJob(createContext({ analytics: loaded('anon-now') }), j)
+    expect(setItem.mock.calls.filter((call) => call[0] === OUTBOX_KEY)).toHaveLength(1)
+    expect(afterReload()[0]).toMatchObject({ runs: 3, bridgeId: 'anon-old' })
+    setItem.mockRestore()
+  })
+})

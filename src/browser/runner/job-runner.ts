@@ -18,7 +18,8 @@ export { markSent, stepsOf } from '../core/delivery'
 
 /**
  * Fix the job's bridge id: the anonymousId now, once analytics can tell (on a first page view
- * analytics.js creates it when it loads; one it stored on an earlier page is read at once).
+ * analytics.js creates it when it loads; one it stored on an earlier page is read at once), and
+ * store the job with it (its run counted too).
  * Where the snippet's stub is there but analytics.js has not loaded within the wait (an ad
  * blocker, a failing CDN), one is minted for analytics.js to adopt (anonymous-id.ts): the
  * Klaviyo steps go out now, the Segment steps wait in the outbox for a page where it loads.
@@ -31,6 +32,7 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   // Where the anonymousId came from, for the debug log: analytics.js, its storage, or minted.
   let from = 'storage'
   if (!visitor.anonymousId) {
+    update(job) // the run `startSending` counted is stored before the wait, for a page that goes meanwhile
     const loaded = await whenLoaded(context.analytics, ANONYMOUS_ID_WAIT_MS)
     visitor = currentVisitor(context.analytics)
     if (!loaded && !visitor.anonymousId && !context.destroyed) {
@@ -141,6 +143,8 @@ export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
 /** Run a job's steps left; resolves the capture's result once the bridge id is known. */
 export async function runJob(context: Context, job: Job): Promise<CaptureResult> {
   startSending(context, job)
+  // The run counted is written now, or with the bridge id in the same task (resolveBridgeId): one write.
+  if (job.bridgeId) update(job)
   if (!(await resolveBridgeId(context, job))) {
     drop(context, job)
     return failure(context, 'no_analytics')
