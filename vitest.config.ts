@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 /** Where the Vitest tests live (`*.test.ts` beside the code they test). */
@@ -13,5 +14,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // Vitest leaves a core free (one worker on a 2-core machine); the unit tests wait on fake time,
+    // not on the CPU, so two workers there take the suite from ~61 s to ~42 s (issue 23: < 1 min).
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 })
