@@ -1,0 +1,3 @@
+export declare const BUDGET_GZIP: number
+export declare const RUNNER_BUDGET_GZIP: number
+export declare const SNIPPET_BUDGET: number
