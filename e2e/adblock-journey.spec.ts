@@ -7,14 +7,11 @@
  * Email Captured reach Segment once. The email's link opened on the phone adopts the id, and the
  * Shopify order placed there is credited to the email click in the journey viewer's model.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { test, expect, type Browser } from '@playwright/test'
-import { startDemo, type Demo } from '../sandbox/demo'
+import type { Demo } from '../sandbox/demo'
 import { readEvents } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice, nextSecond, openEmailLink, placeOrder } from './support/demo-walk'
+import { startTestDemo, anonymousIdOf, campaignLinkForOtherDevice, demoDevice, nextSecond, openEmailLink, placeOrder } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -26,17 +23,12 @@ const ANALYTICS_JS = /\/analytics\.js\/v1\/[^/]+\/analytics\.min\.js/
 const device = (browser: Browser) => demoDevice(browser, { viewport: { width: 1360, height: 900 } })
 
 let demo: Demo
-let dataDir: string
 
 test.beforeEach(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
-  demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1, checkout: 'shopify' })
+  demo = await startTestDemo({ checkout: 'shopify' })
 })
 
-test.afterEach(async () => {
-  await demo?.close()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+test.afterEach(() => demo?.close())
 
 test('analytics.js blocked at signup: the minted id reaches Klaviyo, Segment once analytics.js loads, and the order after the email click is credited', async ({ browser }) => {
   // --- Laptop, with an ad blocker: analytics.js is refused, the snippet's stub stays.

@@ -7,15 +7,13 @@
  *
  * UPDATE_SCREENSHOT=1 writes the journey viewer screenshot to docs/journey-viewer.png.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test, expect } from '@playwright/test'
 import { startDemo, type Demo } from '../sandbox/demo'
 import type { SegmentEvent } from '../sandbox/segment-collector'
 import { readEvents, sourceOf } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, demoDevice, laptopSignup, nextSecond, openEmailLink } from './support/demo-walk'
+import { startTestDemo, anonymousIdOf, demoDevice, laptopSignup, nextSecond, openEmailLink } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -36,17 +34,12 @@ function urlFields(v: unknown, at = ''): Array<[string, string]> {
 const isRelayed = (e: Ev | SegmentEvent) => sourceOf({ context: (e.context ?? {}) as Record<string, unknown>, properties: (e.properties ?? {}) as Record<string, unknown> }) === 'relay'
 
 let demo: Demo
-let dataDir: string
 
 test.beforeEach(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
-  demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1 })
+  demo = await startTestDemo()
 })
 
-test.afterEach(async () => {
-  await demo?.close()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+test.afterEach(() => demo?.close())
 
 test('one shopper, two devices, one journey: email events stitched and the purchase credited to the email click', async ({ browser }, testInfo) => {
   const events = () => demo.collector.events() as Ev[]

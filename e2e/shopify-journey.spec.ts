@@ -7,14 +7,11 @@
  * must credit that order to the email click.
  * An express checkout (no cart, so no attribute) is keyed by the relay's Klaviyo look-up of its email.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { test, expect, type Browser } from '@playwright/test'
-import { startDemo, type Demo } from '../sandbox/demo'
+import type { Demo } from '../sandbox/demo'
 import { readEvents } from '../src/journey/events'
 import { compareJourneys } from '../src/journey/model'
-import { anonymousIdOf, campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond, openEmailLink, placeOrder } from './support/demo-walk'
+import { startTestDemo, anonymousIdOf, campaignLinkForOtherDevice, demoDevice, laptopSignup, nextSecond, openEmailLink, placeOrder } from './support/demo-walk'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ev = Record<string, any>
@@ -23,17 +20,12 @@ const EMAIL = 'grace@example.com'
 const device = (browser: Browser) => demoDevice(browser, { viewport: { width: 1360, height: 900 } })
 
 let demo: Demo
-let dataDir: string
 
 test.beforeEach(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
-  demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1, checkout: 'shopify' })
+  demo = await startTestDemo({ checkout: 'shopify' })
 })
 
-test.afterEach(async () => {
-  await demo?.close()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+test.afterEach(() => demo?.close())
 
 test('demo --checkout shopify: the Shopify order (orders/create webhook) after an email click is credited to the click in the journey viewer', async ({ browser }) => {
   // --- Laptop: browse, subscribe in the footer form.

@@ -5,10 +5,30 @@
  * next second, a campaign sent from the email simulator whose link is taken to the other device,
  * that link opened there, and an order placed.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
-import type { Demo } from '../../sandbox/demo'
+import { startDemo, type Demo } from '../../sandbox/demo'
+import type { DemoOptions } from '../../sandbox/demo/options'
 import type { SegmentEvent } from '../../sandbox/segment-collector'
+
+/**
+ * The demo as its e2e specs run it: every port ephemeral, the relay polling each second, a fresh
+ * data folder that `close()` removes too.
+ */
+export async function startTestDemo(options: DemoOptions = {}): Promise<Demo> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'mailstitch-demo-'))
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true })
+  try {
+    const demo = await startDemo({ ports: { store: 0, collector: 0, klaviyo: 0, console: 0 }, dataDir, relayIntervalSeconds: 1, ...options })
+    return { ...demo, close: () => demo.close().finally(removeData) }
+  } catch (error) {
+    removeData()
+    throw error
+  }
+}
 
 /** A fresh "device" (browser context): nothing but the demo's own hosts is reachable. */
 export async function demoDevice(browser: Browser, opts: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {

@@ -100,6 +100,18 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
     return Object.assign(calls, { setAnonymousId: (...args: unknown[]) => calls.push(['setAnonymousId', ...args]), ready: (...args: unknown[]) => calls.push(['ready', ...args]) })
   }
   const klaviyoBodies = () => (fetch as unknown as ReturnType<typeof vi.fn>).mock.calls.map((call) => JSON.parse(call[1].body).data.attributes)
+  /** A capture run on a page whose analytics.js never loads, past the wait: the job and its minted id. */
+  const runBlocked = async () => {
+    vi.useFakeTimers()
+    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
+    const j = job()
+    saveJob(j)
+    const result = runJob(context, j)
+    await vi.advanceTimersByTimeAsync(3000)
+    const id = (await result as { anonymousId: string }).anonymousId
+    await vi.advanceTimersByTimeAsync(0)
+    return { j, id }
+  }
 
   it('after the wait an anonymousId is minted, queued on the stub, stored for analytics.js; Klaviyo gets it, Segment waits', async () => {
     vi.useFakeTimers()
@@ -124,14 +136,7 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
   })
 
   it('a later page where analytics.js loads under that id sends identify and Email Captured once, with the messageIds of the job', async () => {
-    vi.useFakeTimers()
-    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
-    const j = job()
-    saveJob(j)
-    const result = runJob(context, j)
-    await vi.advanceTimersByTimeAsync(3000)
-    const id = (await result as { anonymousId: string }).anonymousId
-    await vi.advanceTimersByTimeAsync(0)
+    const { j, id } = await runBlocked()
     // The next page: the job is read back (re-validated) and run by a loaded analytics.js.
     const [stored] = readJobs()
     expect(stored).toMatchObject({ id: j.id, bridgeId: id, sent: ['profile'] })
@@ -150,14 +155,7 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
   })
 
   it('the job waiting for analytics.js survives further blocked page loads (re-validated on each read), within the outbox bounds', async () => {
-    vi.useFakeTimers()
-    const context = createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } })
-    const j = job()
-    saveJob(j)
-    const first = runJob(context, j)
-    await vi.advanceTimersByTimeAsync(3000)
-    const id = (await first as { anonymousId: string }).anonymousId
-    await vi.advanceTimersByTimeAsync(0)
+    const { j, id } = await runBlocked()
     for (let page = 2; page <= 4; page++) {
       const [stored] = readJobs()
       expect(await runJob(createContext({ analytics: stub() as unknown as AnalyticsLike, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
