@@ -20,6 +20,32 @@ export interface MailstitchShopify {
 
 type Global = { mailstitch?: { instance?: Mailstitch; shopify?: MailstitchShopify }; __mailstitchShopify?: 1 }
 
+/** How long the add-on waits for mailstitch.min.js to load and start before it goes on alone. */
+const CORE_WAIT_MS = 10_000
+
+/**
+ * Resolves once the SDK's start-up is done (`instance.ready()`: a landing decided, the jobs a
+ * form post left run), with whether there was one. Loaded by the inline snippet,
+ * mailstitch.min.js (async) may still be on its way: then once it has run. A core that fails to
+ * load: at its error, or after CORE_WAIT_MS.
+ */
+function coreStarted(w: Global): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const whenReady = () => {
+      clearTimeout(timer)
+      const instance = w.mailstitch?.instance
+      if (instance) instance.ready().then(() => resolve(true), () => resolve(true))
+      else resolve(false)
+    }
+    const core = document.querySelector<HTMLScriptElement>('script[src*="mailstitch.min.js"]')
+    if (w.mailstitch?.instance || !core) return whenReady()
+    core.addEventListener('load', whenReady)
+    core.addEventListener('error', whenReady)
+    timer = setTimeout(whenReady, CORE_WAIT_MS)
+  })
+}
+
 try {
   const w = window as unknown as Global
   // Loaded twice (app embed plus theme snippet): the first copy stays in charge.
@@ -37,7 +63,8 @@ try {
       }
     }
     const captured = () => !!readState().captured
-    const foundInCart = (id: string) => linkCartVisitor(id, log)
+    const started = coreStarted(w)
+    const foundInCart = (id: string) => linkCartVisitor(id, log, started)
     const bridge: CartBridge | undefined = d.cartBridge === 'false' ? undefined : startCartBridge({ bridgeId, captured, foundInCart, gate, root: d.root, log })
     const off = d.customerId ? identifyCustomer(d.customerId, gate, log) : () => {}
     const api: MailstitchShopify = {
@@ -48,12 +75,10 @@ try {
       },
     }
     // The SDK's start-up work (a landing, the capture a form post left for this page) may create
-    // the bridge id only after the first check ran: check again once it is done. Loaded by the
-    // inline snippet, mailstitch.min.js (async) may still be on its way: then once it has run.
-    const afterStartUp = () => w.mailstitch?.instance?.ready().then(() => api.sync(), () => {})
-    const core = document.querySelector<HTMLScriptElement>('script[src*="mailstitch.min.js"]')
-    if (!w.mailstitch?.instance && core) core.addEventListener('load', afterStartUp)
-    else afterStartUp()
+    // the bridge id only after the first check ran: check again once it is done.
+    void started.then((hadCore) => {
+      if (hadCore) return api.sync()
+    })
     ;(w.mailstitch ||= {}).shopify = api
   }
 } catch {

@@ -40,6 +40,31 @@ describe('linkCartVisitor', () => {
     expect(JSON.parse(localStorage.getItem(CART_LINK_KEY)!)).toEqual({ a: 'fresh-browser-01', b: 'cart-bridge-999' })
   })
 
+  it("waits for the SDK's start-up: a landing that adopts the cart's bridge id leaves nothing to link", async () => {
+    let startUpDone!: () => void
+    const started = new Promise<void>((resolve) => (startUpDone = resolve))
+    linkCartVisitor('cart-bridge-999', undefined, started)
+    await Promise.resolve()
+    expect(readyCallbacks).toEqual([]) // not even waiting for analytics.js yet
+    // The landing decision adopts the email link's token, which is the cart's bridge id.
+    user.anonymousId = 'cart-bridge-999'
+    startUpDone()
+    await started
+    await Promise.resolve()
+    expect(readyCallbacks).toHaveLength(1)
+    load()
+    expect(tracked).toEqual([])
+  })
+
+  it('links after a start-up that failed', async () => {
+    const started = Promise.reject(new Error('no core'))
+    linkCartVisitor('cart-bridge-999', undefined, started)
+    await started.catch(() => {})
+    await Promise.resolve()
+    load()
+    expect(tracked).toEqual([['Visitor Linked', { bridge_id: 'cart-bridge-999', source: 'cart' }]])
+  })
+
   it('links again when the browser got yet another id (purged again, or reset)', () => {
     linkCartVisitor('cart-bridge-999')
     load()

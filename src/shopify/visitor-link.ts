@@ -16,11 +16,18 @@ type Analytics = {
 export const CART_LINK_KEY = 'mst_cart_link'
 
 /**
- * Send `Visitor Linked` once per (browser id, bridge id), after analytics.js has loaded, unless
- * the browser already is that visitor or is identified (a userId, or an email trait: it may be
- * someone else). The caller has checked consent. Never throws.
+ * Send `Visitor Linked` once per (browser id, bridge id), after `started` (the SDK's start-up,
+ * which includes an email link's landing decision: a purged browser landing through a link
+ * adopts the cart's bridge id, and then has nothing to link) and after analytics.js has loaded,
+ * unless the browser already is that visitor or is identified (a userId, or an email trait: it
+ * may be someone else). The caller has checked consent. Never throws.
  */
-export function linkCartVisitor(bridgeId: string, log: (...args: unknown[]) => void = () => {}): void {
+export function linkCartVisitor(bridgeId: string, log: (...args: unknown[]) => void = () => {}, started?: Promise<unknown>): void {
+  if (!started) return link(bridgeId, log)
+  started.then(() => link(bridgeId, log), () => link(bridgeId, log))
+}
+
+function link(bridgeId: string, log: (...args: unknown[]) => void): void {
   try {
     const a = (window as { analytics?: Analytics }).analytics
     if (!a?.ready) return
