@@ -91,6 +91,13 @@ const sdkStarted = (page: Page) => page.evaluate(() => (window as any).mailstitc
 
 test.beforeEach(({ shop, stack }) => useEmulator(shop, stack))
 
+/** mailstitch's inline <script> in rendered HTML (the store's own scripts, such as its privacy stand-in, left out). */
+function inlineSnippetOf(html: string): string {
+  const script = html.split('<script>').find((part) => part.includes('mailstitch.min.js"'))
+  expect(script).toBeDefined()
+  return script!.slice(0, script!.indexOf('</script>'))
+}
+
 test('the app embed block: schema targets head with the documented settings; renders no email, only customer.id', async ({ shop, stack }) => {
   const schema = schemaOf(join(EXAMPLE, 'extensions/mailstitch/blocks/mailstitch.liquid'))
   expect(schema.target).toBe('head')
@@ -107,7 +114,12 @@ test('the app embed block: schema targets head with the documented settings; ren
   expect(head).toContain(`"klaviyoCompanyId":"${COMPANY_ID}"`)
   expect(head).toContain(`"klaviyoListId":"${LIST_ID}"`)
   expect(head).toContain('"consent":"shopify"')
-  expect(head).toContain('"linkParam":"mst"')
+  // Options at their default are not printed; the consent mode picks the snippet's parts.
+  expect(head).not.toContain('"linkParam"')
+  expect(head).not.toContain('"externalId"')
+  const inline = inlineSnippetOf(head)
+  expect(inline).toContain('customerPrivacy')
+  expect(inline).toContain('addSourceMiddleware')
   expect(head).not.toContain('data-customer-id')
   expect(head).not.toContain('data-debug')
 
@@ -115,10 +127,15 @@ test('the app embed block: schema targets head with the documented settings; ren
   expect(loggedIn).toContain(`data-customer-id="${CUSTOMER.id}"`)
   expect(loggedIn).not.toContain(CUSTOMER.email)
 
-  shop.install = { kind: 'app-embed', settings: { consent_mode: 'none', debug: true, link_param: 'ref', klaviyo_list_id: '' } }
+  shop.install = { kind: 'app-embed', settings: { consent_mode: 'none', debug: true, link_param: 'ref', klaviyo_list_id: '', external_id: 'anonymousId' } }
   const custom = await shop.render('index', { url, customer: null, cart: undefined })
   expect(custom).not.toContain('data-consent=')
   expect(custom).not.toContain('"consent":')
+  const customInline = inlineSnippetOf(custom)
+  expect(customInline).not.toContain('customerPrivacy')
+  expect(customInline).not.toContain('addSourceMiddleware')
+  expect(customInline).toContain('setAnonymousId')
+  expect(custom).toContain('"externalId":"anonymousId"')
   expect(custom).toContain('"debug":"true"')
   expect(custom).toContain('"linkParam":"ref"')
   expect(custom).not.toContain('klaviyoListId')

@@ -1,7 +1,7 @@
 // `mailstitch/snippet`: renders the inline snippet, the recommended install (CONTRACT.md "The
 // inline snippet"), the way `@segment/snippet` renders Segment's: the same minified text for every
 // install, its options printed into it. Runs anywhere (a server, a build step): no DOM is touched.
-import { inlineLanding } from './inline'
+import { adoptIfFresh, holdUntilDecided, inlineLanding, shopifyAllows } from './inline'
 
 export type { SnippetLanding } from './inline'
 
@@ -32,12 +32,24 @@ function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
 }
 
+/** The options that choose which parts of the snippet a page carries. */
+export type SnippetParts = Pick<SnippetOptions, 'consent' | 'linkPolicy'>
+
 /**
  * The snippet's function alone, `(src, data) => …`, for a template that prints its own options
- * (the Shopify example's Liquid: `(<this>)({{ src | json }}, {…})`, data keys as the script tag's dataset).
+ * (the Shopify example's Liquid: `(<this>)({{ src | json }}, {…})`, data keys as the script tag's
+ * dataset). It carries only the parts `options` need: the adoption of a fresh browser unless the
+ * link policy is never-adopt, the hold for the core's decision with a consent option, and the
+ * check of Shopify's Customer Privacy API with consent 'shopify'.
  */
-export function snippetFunction(): string {
-  return inlineLanding.toString()
+export function snippetFunction(options: SnippetParts = {}): string {
+  const adopts = options.linkPolicy !== 'never-adopt'
+  const consent = options.consent
+  // A named consent function is the core's to call: the snippet never decides, it holds.
+  const adopt = adopts && (!consent || consent === 'shopify') ? adoptIfFresh.toString() : '0'
+  const hold = adopts && consent ? holdUntilDecided.toString() : '0'
+  const allows = adopts && consent === 'shopify' ? shopifyAllows.toString() : '0'
+  return `(${inlineLanding.toString()}).bind(0,${adopt},${hold},${allows})`
 }
 
 /**
@@ -56,5 +68,5 @@ export function snippet(options: SnippetOptions): string {
       if (value) data.debug = 'true'
     } else data[key] = String(value)
   }
-  return `(${snippetFunction()})(${scriptSafeJson(options.src)},${scriptSafeJson(data)});`
+  return `(${snippetFunction(options)})(${scriptSafeJson(options.src)},${scriptSafeJson(data)});`
 }

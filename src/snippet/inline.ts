@@ -1,14 +1,17 @@
-// The inline snippet's body: the landing's part of mailstitch that must happen before any network
-// (CONTRACT.md "The inline snippet"). `snippet()` (index.ts) prints this function's source, so it
-// must be self-contained: no imports, no names from outside, ES2017 the minifier keeps as it is.
-// It runs in the page's <head>, before analytics.js can run whatever the network does:
+// The inline snippet's code: the landing's part of mailstitch that must happen before any network
+// (CONTRACT.md "The inline snippet"). `snippet()` (index.ts) prints these functions' source, so
+// each must be self-contained: no imports, no names from outside but the page's globals. A page
+// carries only the parts its options need (index.ts `snippetFunction`): `inlineLanding` always,
+// `adoptIfFresh` unless the link policy is never-adopt, `holdUntilDecided` with a consent option,
+// `shopifyAllows` with consent 'shopify'. The snippet runs in the page's <head>, before
+// analytics.js can run whatever the network does:
 // 1. scrubs the link parameter from the address bar and from the page context the Segment
 //    snippet stored with each call it buffered (`{ __t: 'bpc', u, s }`);
-// 2. adopts the token where landing-decision.ts would (a fresh browser, no consent option): it
-//    queues `setAnonymousId`, which analytics-next applies before any buffered event (its
-//    `flushSetAnonymousID` runs first); with a `consent` option not known yet (a named function,
-//    or Shopify's API not loaded or not allowing), the core decides (consent may
-//    wait for a banner) and a source middleware holds events meanwhile (5 s at most: as long as the core waits for Shopify's consent API);
+// 2. adopts the token where landing-decision.ts would (a fresh browser, consent not asked or
+//    already given): it queues `setAnonymousId`, which analytics-next applies before any buffered
+//    event (its `flushSetAnonymousID` runs first); with consent not known yet (a named function,
+//    or Shopify's API not loaded or not allowing) the core decides (consent may wait for a
+//    banner) and a source middleware holds events meanwhile;
 // 3. leaves what it did in `window.mailstitch.landing` for the core (landing.ts reports it and
 //    does not land again), and adds the core's script, async, with the options as data-*.
 
@@ -26,9 +29,68 @@ export interface SnippetLanding {
   release?: (adoption: { from: string | null; to: string } | null | void) => void
 }
 
-/* eslint-disable max-lines-per-function -- one self-contained function: snippet() prints its source into the page */
 /* Plain `var` and untyped globals (`any`) keep the printed text small. */
-export const inlineLanding = (src: string, data: Record<string, string>): void => {
+
+/**
+ * Queue `setAnonymousId(token)` on a fresh browser, and note the id it replaces. Fresh as in
+ * landing-decision.ts: no userId, no email trait, nothing captured or adopted by mailstitch here.
+ * It reads analytics.js's own storage (localStorage as JSON, else its cookies) and ours
+ * (mst_state: c = captured, a = adopted, URI-encoded JSON). Storage that throws: the core decides.
+ */
+export const adoptIfFresh = (token: string, analytics: unknown[][], landing: SnippetLanding): void => {
+  var store = localStorage
+  var jar = document.cookie
+  var from = JSON.parse(store.ajs_anonymous_id || 0) || /ajs_anonymous_id=([^;]*)/.exec(jar)?.[1]
+  // One test over the cookies and the stored traits (a cookie never holds a raw `"`).
+  if (from != token && !JSON.parse(store.ajs_user_id || 0) && !/ajs_user_id=[^;]|mst_state=[^;]*%22[ca]%22|"email"/.test(jar + store.ajs_user_traits)) {
+    analytics.push(['setAnonymousId', token])
+    landing.from = from
+  }
+}
+
+/**
+ * Consent is the core's to ask (it may wait for a banner): a source middleware holds every event
+ * until the core releases it with its decision, re-keyed to the adopted id. 5 s at most: as long
+ * as the core waits for Shopify's consent API (a core that never loads must not hold the page's
+ * events for good).
+ */
+export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding): void => {
+  var decision = new Promise((resolve) => {
+    landing.release = resolve
+    setTimeout(resolve, 5000)
+  })
+  analytics.push([
+    'addSourceMiddleware',
+    ({ payload, next }: any) =>
+      decision.then((adoption: any) => {
+        // Every event before the decision carries the previous id (adoption.from).
+        if (adoption) payload.obj.anonymousId = adoption.to
+        next(payload)
+      }),
+  ])
+}
+
+/**
+ * Shopify's Customer Privacy API, where it has loaded already (a store without a banner, a
+ * visitor who answered it), gives consent now, as core/consent.ts reads it: then the snippet
+ * decides too, with no wait for the core (a slow phone may need longer than the hold).
+ */
+export const shopifyAllows = (): boolean => {
+  var privacy = (window as any).Shopify?.customerPrivacy
+  return privacy && privacy.analyticsProcessingAllowed() && privacy.marketingAllowed()
+}
+
+/**
+ * The snippet itself, its parts bound first (index.ts prints `(inlineLanding).bind(0, adopt, hold,
+ * allows)`), then called with the core's address and the script tag's options.
+ */
+export const inlineLanding = (
+  adopt: typeof adoptIfFresh | 0,
+  hold: typeof holdUntilDecided | 0,
+  allows: typeof shopifyAllows | 0,
+  src: string,
+  data: Record<string, string>,
+): void => {
   var w = window as any
   var d = document
   var here = location
@@ -55,45 +117,10 @@ export const inlineLanding = (src: string, data: Record<string, string>): void =
         }),
       )
       if (!/^[\w.:-]{8,128}$/.test(token) || values.some((value) => value != token)) return
-      // Shopify's Customer Privacy API, where it has loaded already (a store without a banner, a
-      // visitor who answered it), gives consent now, as core/consent.ts reads it: then the snippet
-      // decides here too, with no wait for the core (a slow phone may need longer than the hold).
-      var privacy = data.consent == 'shopify' && w.Shopify?.customerPrivacy
-      var allowed = !data.consent || (privacy && privacy.analyticsProcessingAllowed() && privacy.marketingAllowed())
       var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token })
-      if (!allowed) {
-        // Consent is the core's to ask (it may wait for a banner): events wait for its decision.
-        var hold = new Promise((resolve) => {
-          landing.release = resolve
-          setTimeout(resolve, 5000)
-        })
-        a.push([
-          'addSourceMiddleware',
-          ({ payload, next }: any) =>
-            hold.then((adoption: any) => {
-              // Every event before the decision carries the previous id (adoption.from).
-            if (adoption) payload.obj.anonymousId = adoption.to
-              next(payload)
-            }),
-        ])
-      } else {
-        // analytics.js's own storage (localStorage as JSON, else its cookies) and ours (mst_state:
-        // c = captured, a = adopted, URI-encoded JSON). Fresh as in landing-decision.ts: no userId,
-        // no email trait, nothing captured or adopted here. Storage that throws: the core decides.
-        var store = localStorage
-        var jar = d.cookie
-        var from = JSON.parse(store.ajs_anonymous_id || 0) || /ajs_anonymous_id=([^;]*)/.exec(jar)?.[1]
-        // One test over the cookies and the stored traits (a cookie never holds a raw `"`).
-        if (
-          from != token &&
-          data.linkPolicy != 'never-adopt' &&
-          !JSON.parse(store.ajs_user_id || 0) &&
-          !/ajs_user_id=[^;]|mst_state=[^;]*%22[ca]%22|"email"/.test(jar + store.ajs_user_traits)
-        ) {
-          a.push(['setAnonymousId', token])
-          landing.from = from
-        }
-      }
+      if (!data.consent || (allows && allows())) {
+        if (adopt) adopt(token, a, landing)
+      } else if (hold) hold(a, landing)
     }
   } catch {
     /* never break the page */

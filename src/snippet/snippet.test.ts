@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest'
-import { snippet } from './index'
+import { snippet, snippetFunction } from './index'
 
 const w = window as unknown as { analytics?: unknown[]; mailstitch?: { landing?: Record<string, unknown> } }
 
@@ -74,6 +74,36 @@ describe('snippet()', () => {
     } finally {
       delete (window as unknown as { Shopify?: unknown }).Shopify
     }
+  })
+
+  it('a page carries only the parts its options need', () => {
+    const parts = (options: Parameters<typeof snippetFunction>[0]) => {
+      const text = snippetFunction(options)
+      return { adopt: text.includes('setAnonymousId'), hold: text.includes('addSourceMiddleware'), shopify: text.includes('customerPrivacy') }
+    }
+    expect(parts({})).toEqual({ adopt: true, hold: false, shopify: false })
+    expect(parts({ consent: 'shopify' })).toEqual({ adopt: true, hold: true, shopify: true })
+    expect(parts({ consent: 'cmp.allowsMarketing' })).toEqual({ adopt: false, hold: true, shopify: false })
+    expect(parts({ linkPolicy: 'never-adopt' })).toEqual({ adopt: false, hold: false, shopify: false })
+    expect(parts({ linkPolicy: 'never-adopt', consent: 'shopify' })).toEqual({ adopt: false, hold: false, shopify: false })
+    // Smallest to largest: what a store without a consent option pays is the least but never-adopt.
+    const length = (options: Parameters<typeof snippetFunction>[0]) => snippetFunction(options).length
+    expect(length({ linkPolicy: 'never-adopt' })).toBeLessThan(length({}))
+    expect(length({})).toBeLessThan(length({ consent: 'shopify' }))
+  })
+
+  it('a named consent function: the snippet holds for the core; never-adopt: it neither adopts nor holds (the core keeps the id)', () => {
+    const named = runOn('/p?mst=bridge-0123456789', { consent: 'cmp.allowsMarketing' })
+    expect(named.buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
+    expect(named.buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(true)
+    expect(named.landing?.release).toBeTypeOf('function')
+    delete w.mailstitch
+    document.head.innerHTML = ''
+    const never = runOn('/p?utm_source=klaviyo&mst=bridge-0123456789', { linkPolicy: 'never-adopt' })
+    expect(location.search).toBe('?utm_source=klaviyo')
+    expect(never.buffer.map((call) => call[0])).toEqual(['page'])
+    expect(never.landing).toEqual({ token: 'bridge-0123456789' })
+    expect(never.script?.dataset.linkPolicy).toBe('never-adopt')
   })
 
   it('with a consent option it decides nothing: a source middleware holds events until the core releases them, re-keyed', async () => {

@@ -38,9 +38,19 @@ for (const dir of targets) {
 }
 // The inline snippet's function (mailstitch/snippet) as a Liquid snippet, rendered inline by the
 // app embed and by snippets/mailstitch.liquid with the store's options: {% raw %} so Liquid never
-// reads the minified JavaScript as its own tags.
+// reads the minified JavaScript as its own tags. A page carries only the parts its consent option
+// needs (snippetFunction): `{% render 'mailstitch-inline', consent: ms_consent %}` picks the text.
 const { snippetFunction } = await import(pathToFileURL(join(from, 'snippet.mjs')).href)
-const inline = `{%- comment -%}Written by scripts/copy-assets.mjs from mailstitch/snippet (never edit it here).{%- endcomment -%}\n{%- raw -%}${snippetFunction()}{% endraw -%}\n`
+const raw = (text) => `{%- raw -%}${text}{% endraw -%}`
+const inline = [
+  '{%- comment -%}Written by scripts/copy-assets.mjs from mailstitch/snippet (never edit it here). Parameter: consent (blank, shopify, or the name of a consent function).{%- endcomment -%}',
+  `{%- if consent == blank -%}${raw(snippetFunction())}`,
+  `{%- elsif consent == 'shopify' -%}${raw(snippetFunction({ consent: 'shopify' }))}`,
+  // Any other value names a consent function (the classic snippet's `consent` parameter).
+  `{%- else -%}${raw(snippetFunction({ consent: 'function' }))}`,
+  '{%- endif -%}',
+  '',
+].join('\n')
 for (const dir of targets.map((t) => join(t, '../snippets'))) {
   mkdirSync(dir, { recursive: true })
   const tmp = join(dir, `.mailstitch-inline.liquid.${process.pid}.tmp`)
