@@ -425,10 +425,19 @@ test('a purged browser returning through an email click adopts the bridge id: no
   await addToCart(page)
   await expect.poll(() => bridgeOf(shop, context), { timeout: 10_000 }).toBe(anon)
   await purgeScriptWrittenStorage(context, page)
+  // mailstitch.min.js arrives late (a slow CDN answer): the add-on reads the cart, and analytics.js
+  // is up, before the landing is decided. The link must wait for that decision, not race it.
+  let coreServed = false
+  await context.route(`${EXTENSION_CDN}mailstitch.min.js*`, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    coreServed = true
+    await route.fallback()
+  })
 
   const back = await context.newPage()
   await back.goto(`${stack.site.url}/products/${PRODUCT.handle}?utm_source=klaviyo&mst=${anon}`)
   expect(await anonymousIdOf(back)).toBe(anon)
+  expect(coreServed).toBe(true)
   await stack.collector.waitFor((e: Ev) => e.event === 'Email Link Landed' && e.anonymousId === anon, 15_000)
   await cartChecked(back)
   expect(linkedEvents(stack)).toEqual([])
