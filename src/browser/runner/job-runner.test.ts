@@ -158,7 +158,7 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
     expect(stored).toMatchObject({ id: j.id, bridgeId: id, sent: ['profile'] })
     const later = loaded(id)
     // analytics.js resolves each call's promise with the event's context once delivery was attempted.
-    const laterTrack = vi.fn(() => Promise.resolve({}))
+    const laterTrack = vi.fn((..._args: unknown[]) => Promise.resolve({}))
     later.identify.mockImplementation(() => Promise.resolve({}))
     ;(later as unknown as { track: unknown }).track = laterTrack
     expect(await runJob(createContext({ analytics: later, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
