@@ -146,8 +146,7 @@ async function sendOneToKlaviyo(context: Context, job: Job, request: KlaviyoRequ
 export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
   const klaviyo = context.options.klaviyo
   if (!klaviyo?.companyId) return
-  const input = { email: job.email, bridgeId: job.bridgeId, traits: job.traits, source: job.source, subscribe: job.subscribe }
-  const requests = klaviyoRequests(klaviyo, input, externalIdOf(context, job)).filter((request) => !job.sent.includes(request.step))
+  const requests = klaviyoRequests(klaviyo, job, externalIdOf(context, job)).filter((request) => !job.sent.includes(request.step))
   await Promise.all(requests.map((request) => sendOneToKlaviyo(context, job, request)))
 }
 
