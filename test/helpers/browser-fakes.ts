@@ -43,7 +43,8 @@ export async function ready(s: Mailstitch): Promise<void> {
 // --- analytics.js --------------------------------------------------------------------------
 
 /** One call the fake analytics received: method name and arguments (the trailing callback stripped). */
-export type Call = { m: string; args: unknown[] }
+/** A call; `anonymousId` is the one analytics-next would key its event with (see `fakeAnalytics`). */
+export type Call = { m: string; args: unknown[]; anonymousId?: string | null }
 
 /** A registered Segment plugin as analytics-next runs it on one event: the handler of its type, then on. */
 export type PluginRun = (ctx: { payload: { obj: object }; next(payload: unknown): void }) => Promise<unknown>
@@ -61,7 +62,7 @@ export interface FakeAnalyticsInit {
   userId?: string | null
   /** An email among its stored traits. */
   email?: string
-  /** false: never calls the delivery callback. */
+  /** false: delivery is never attempted (the call's promise and callback never settle). */
   deliver?: boolean
   /** false: analytics.js not loaded (yet), as on a page that unloads first or with an ad blocker. */
   loaded?: boolean
@@ -84,7 +85,10 @@ export interface FakeAnalytics {
 
 /**
  * A loaded analytics.js stand-in: records calls (the trailing callback stripped) and, unless
- * `deliver: false`, invokes that callback as analytics.js does once delivery was attempted.
+ * `deliver: false`, invokes that callback and resolves the call's promise with the event's
+ * context, as analytics.js does once delivery was attempted. As analytics-next does
+ * (`maybeUpdateAnonId`), an `anonymousId` in a call's options becomes its anonymousId; each call
+ * records the anonymousId its event is keyed with.
  */
 export function fakeAnalytics(init: FakeAnalyticsInit = {}): FakeAnalytics {
   let anon = init.anonymousId === undefined ? 'anon-aaaa-1111' : init.anonymousId
@@ -93,9 +97,13 @@ export function fakeAnalytics(init: FakeAnalyticsInit = {}): FakeAnalytics {
   const mws: PluginRun[] = []
   const rec = (m: string) => (...args: unknown[]) => {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as (ctx: unknown) => void) : undefined
-    calls.push({ m, args })
-    if (cb && init.deliver !== false) cb({ failedDelivery: () => undefined })
-    return undefined
+    const options = args[args.length - 1] as { anonymousId?: unknown } | undefined
+    if (m !== 'page' && typeof options?.anonymousId === 'string') anon = options.anonymousId
+    calls.push({ m, args, anonymousId: anon })
+    if (init.deliver === false) return new Promise(() => {})
+    const ctx = { failedDelivery: () => undefined }
+    cb?.(ctx)
+    return Promise.resolve(ctx)
   }
   const analytics = {
     initialized: init.loaded !== false,

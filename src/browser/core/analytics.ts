@@ -57,21 +57,20 @@ export function currentVisitor(source: AnalyticsSource): Visitor {
 
 /**
  * Call `method` on the analytics object, or push it onto the queue array a snippet that runs
- * later adopts. Never throws. With `done`, a trailing callback is appended: analytics.js calls it
- * with the event's context once delivery was attempted (`done(false)` when it failed, or when
- * the call's promise rejects: an AnalyticsBrowser that failed to load).
+ * later adopts. Never throws. Returns what the method returned: from analytics.js, a promise of
+ * the event's context, settled once delivery was attempted (a rejection, as from an
+ * AnalyticsBrowser that failed to load, is handled here; the caller's own `then` still needs one).
  */
-export function callAnalytics(source: AnalyticsSource, method: string, args: unknown[], done?: (delivered: boolean) => void): void {
-  const callArgs = done ? [...args, (ctx?: { failedDelivery?(): unknown }) => done(!ctx?.failedDelivery?.())] : args
+export function callAnalytics(source: AnalyticsSource, method: string, args: unknown[]): unknown {
   try {
     const analytics = source() as unknown as Record<string, unknown> & { push?(call: unknown[]): void }
     const fn = analytics[method]
     if (typeof fn === 'function') {
-      const result = fn.apply(analytics, callArgs) as { catch?(onError: () => void): void } | undefined
-      result?.catch?.(() => done?.(false))
-    } else if (typeof analytics.push === 'function') {
-      analytics.push([method, ...callArgs])
+      const result = fn.apply(analytics, args) as { catch?(onError: () => void): void } | undefined
+      result?.catch?.(() => {})
+      return result
     }
+    if (typeof analytics.push === 'function') analytics.push([method, ...args])
   } catch { /* no analytics, or a broken one */ }
 }
 

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from '../core/context'
-import { markSent, resolveBridgeId, runJob, sendToKlaviyo, stepsOf } from './job-runner'
+import { flushOutbox, markSent, resolveBridgeId, runJob, sendToKlaviyo, stepsOf } from './job-runner'
 import { newJobId, readJobs, saveJob, type Job } from '../core/outbox'
 import type { AnalyticsLike } from '../types'
-import { fakeFetch } from '../../../test/helpers/browser-fakes'
+import { fakeAnalytics, fakeFetch } from '../../../test/helpers/browser-fakes'
 
 const loaded = (anonymousId: string | null = 'anon-1', userId: string | null = null) =>
   ({ initialized: true, user: () => ({ anonymousId: () => anonymousId, id: () => userId, traits: () => ({}) }), identify: vi.fn(), track: vi.fn(), ready: (cb: () => void) => cb() }) as unknown as AnalyticsLike & { identify: ReturnType<typeof vi.fn> }
@@ -85,6 +85,22 @@ describe('runJob', () => {
     expect(analytics.identify).toHaveBeenCalledTimes(1)
   })
 
+  it('each Segment event is keyed with its job\'s bridge id, also while an earlier page\'s job under another id runs alongside', async () => {
+    // fakeAnalytics models analytics-next: an `anonymousId` option becomes its anonymousId.
+    const fa = fakeAnalytics({ anonymousId: 'anon-now' })
+    const earlier = job({ bridgeId: 'anon-before-reset' })
+    const fresh = job({ email: 'bob@example.com' })
+    saveJob(earlier)
+    saveJob(fresh)
+    const context = createContext({ analytics: fa.analytics })
+    await flushOutbox(context)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const keyedWith = (j: Job) => fa.calls.filter((c) => String((c.args[c.args.length - 1] as { messageId?: string }).messageId).startsWith(`mst-${j.id}-`)).map((c) => c.anonymousId)
+    expect(keyedWith(earlier)).toEqual(['anon-before-reset', 'anon-before-reset'])
+    expect(keyedWith(fresh)).toEqual(['anon-now', 'anon-now'])
+    expect(readJobs()).toEqual([]) // each step sent once: both jobs done
+  })
+
   it('without analytics: no_analytics and the job is dropped', async () => {
     const j = job()
     saveJob(j)
@@ -141,8 +157,9 @@ describe('analytics.js blocked (the snippet stub is there, analytics.js never lo
     const [stored] = readJobs()
     expect(stored).toMatchObject({ id: j.id, bridgeId: id, sent: ['profile'] })
     const later = loaded(id)
-    const laterTrack = vi.fn((...args: unknown[]) => (args[args.length - 1] as (ctx: object) => void)({}))
-    later.identify.mockImplementation((...args: unknown[]) => (args[args.length - 1] as (ctx: object) => void)({}))
+    // analytics.js resolves each call's promise with the event's context once delivery was attempted.
+    const laterTrack = vi.fn((..._args: unknown[]) => Promise.resolve({}))
+    later.identify.mockImplementation(() => Promise.resolve({}))
     ;(later as unknown as { track: unknown }).track = laterTrack
     expect(await runJob(createContext({ analytics: later, klaviyo: { companyId: 'A' } }), stored!)).toEqual({ ok: true, email: 'ada@example.com', anonymousId: id })
     await vi.advanceTimersByTimeAsync(0)

@@ -46,7 +46,11 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   update(job)
   writeState({ captured: true, bridgeId: job.bridgeId })
   agreeWithKlaviyoJs(context, job)
-  context.log('captured', job.email, job.bridgeId, isLoaded(context.analytics) ? 'analytics.js' : from + ', analytics.js not loaded')
+  const loaded = isLoaded(context.analytics)
+  context.log('captured', job.email, job.bridgeId, loaded ? 'analytics.js' : from + ', analytics.js not loaded')
+  // The bridge id is analytics.js's anonymousId, read in this task: the Segment steps go now,
+  // before anything can change it, and need no `anonymousId` option (see sendSegmentSteps).
+  if (loaded) sendSegmentSteps(context, job, false)
   return true
 }
 
@@ -56,11 +60,6 @@ function agreeWithKlaviyoJs(context: Context, job: Job): void {
     const klaviyo = (window as { klaviyo?: { identify?(p: object): { catch?(f: (e: unknown) => void): void } | undefined } }).klaviyo
     klaviyo?.identify?.({ email: job.email, segment_anonymous_id: job.bridgeId })?.catch?.(context.log)
   } catch { /* a third-party object */ }
-}
-
-/** Segment options of a job's event: messageIds derive from the job id, so a re-run dedupes. */
-function segmentOptions(job: Job, suffix: string, extra?: object): object {
-  return { messageId: `mst-${job.id}-${suffix}`, timestamp: new Date(job.capturedAt), anonymousId: job.bridgeId, ...extra }
 }
 
 /**
@@ -88,27 +87,39 @@ function handedSteps(context: Context): Map<string, { job: Job; step: StepName }
  * nothing, or runs without its retry queue): the next page sends it.
  */
 function sendSegmentStep(context: Context, job: Job, step: 'identify' | 'track', args: unknown[]): void {
-  if (job.sent.includes(step)) return
   const messageId = (args[args.length - 1] as { messageId: string }).messageId
-  handedSteps(context).set(messageId, { job, step })
-  callAnalytics(context.analytics, step, args, (delivered) => {
-    if (delivered) markSent(context, job, step)
-  })
+  const handed = handedSteps(context)
+  if (job.sent.includes(step) || handed.has(messageId)) return // sent, or handed over on this page already
+  handed.set(messageId, { job, step })
+  // Its promise, not a trailing callback: analytics-next holds a callback back for 300 ms on two timers.
+  const result = callAnalytics(context.analytics, step, args) as Promise<{ failedDelivery?(): unknown } | undefined> | undefined
+  result?.then?.((ctx) => ctx?.failedDelivery?.() || markSent(context, job, step), () => {})
 }
 
 /**
  * Segment: identify (traits-only without a userId, which keeps analytics.js's own), then
  * Email Captured. Called once analytics.js has loaded: a call buffered in the snippet stub is
- * lost when the page unloads first, and the next page sends it.
+ * lost when the page unloads first, and the next page sends it. Where resolveBridgeId handed the
+ * steps over already, they are skipped (sendSegmentStep).
  */
 async function sendToSegment(context: Context, job: Job): Promise<void> {
-  if (!(await whenLoaded(context.analytics)) || context.destroyed) return
+  if ((await whenLoaded(context.analytics)) && !context.destroyed) sendSegmentSteps(context, job, true)
+}
+
+/**
+ * The Segment steps left, handed to the loaded analytics.js now. Their messageIds derive from
+ * the job id, so a re-run dedupes. `keyed` adds the bridge id as `anonymousId`, for a job whose
+ * bridge id was not read from analytics.js in this task (a later page's, a minted one):
+ * analytics-next makes that option its own anonymousId, a write back to its cookie and
+ * localStorage and a read of them, per event (bench row 3).
+ */
+function sendSegmentSteps(context: Context, job: Job, keyed: boolean): void {
   const email = job.email
   const traits = { ...job.traits, email }
-  const identifyArgs = job.userId ? [job.userId, traits, segmentOptions(job, 'i')] : [traits, segmentOptions(job, 'i')]
-  sendSegmentStep(context, job, 'identify', identifyArgs)
+  const options = (suffix: string) => ({ messageId: `mst-${job.id}-${suffix}`, timestamp: new Date(job.capturedAt), anonymousId: keyed ? job.bridgeId : undefined })
+  sendSegmentStep(context, job, 'identify', job.userId ? [job.userId, traits, options('i')] : [traits, options('i')])
   const properties = { source: job.source, form_id: job.formId ?? null }
-  sendSegmentStep(context, job, 'track', [EMAIL_CAPTURED, properties, segmentOptions(job, 't', { context: { traits: { email } } })])
+  sendSegmentStep(context, job, 'track', [EMAIL_CAPTURED, properties, { ...options('t'), context: { traits: { email } } }])
 }
 
 /** The Klaviyo `external_id` per the `externalId` option; never empty. */
@@ -135,8 +146,7 @@ async function sendOneToKlaviyo(context: Context, job: Job, request: KlaviyoRequ
 export async function sendToKlaviyo(context: Context, job: Job): Promise<void> {
   const klaviyo = context.options.klaviyo
   if (!klaviyo?.companyId) return
-  const input = { email: job.email, bridgeId: job.bridgeId, traits: job.traits, source: job.source, subscribe: job.subscribe }
-  const requests = klaviyoRequests(klaviyo, input, externalIdOf(context, job)).filter((request) => !job.sent.includes(request.step))
+  const requests = klaviyoRequests(klaviyo, job, externalIdOf(context, job)).filter((request) => !job.sent.includes(request.step))
   await Promise.all(requests.map((request) => sendOneToKlaviyo(context, job, request)))
 }
 
