@@ -8,15 +8,18 @@
  * state), leave. mailstitch (script tag → Klaviyo emulator) against the hand-written baseline
  * (`analytics.identify({ email })` + a Klaviyo `fetch` without keepalive, same fields).
  * Counted at the end: identifies in the collector with that anonymousId and email, and Klaviyo
- * profiles in the emulator with that email and anonymous_id.
+ * profiles in the emulator with that email and anonymous_id. For the identifies missing, the note
+ * says whether the browser never requested them, requested them only as the shopper left, or
+ * requested them within the stay and lost them to the leave (analytics.js's requests are not
+ * keepalive), and how long after the reloaded page's load event mailstitch's identify left.
  */
 import type { BrowserContext, CDPSession, Page } from '@playwright/test'
 import { handWrittenBaseline } from './lib/baseline'
 import { pool, runAlone, shopifyNewsletterForm, sleep, type Stack } from './lib/stack'
-import { pct, ratio, type Section } from './lib/stats'
+import { median, ms, pct, quantile, ratio, type Section } from './lib/stats'
 
 type Variant = 'mailstitch' | 'baseline'
-interface Sub { variant: Variant; email: string; anon: string | null; error?: string; posted?: boolean }
+interface Sub { variant: Variant; email: string; anon: string | null; error?: string; posted?: boolean; loadedAt?: number }
 
 const STAY_MS = 500
 
@@ -31,6 +34,15 @@ interface Worker { context: BrowserContext; page: Page; cdp: CDPSession }
 /** Copies on the wire of each mailstitch Segment event: requests to the collector per messageId (`mst-…`). */
 const segmentCopies = new Map<string, number>()
 
+/**
+ * Why an identify is missing (the note under the row): when the browser started the first identify
+ * request carrying each email (Node's clock, as the harness saw it), and the emails whose identify
+ * request failed (cut off when the shopper left: analytics.js's requests are not keepalive).
+ */
+const identifyStartedAt = new Map<string, number>()
+const identifyCutOff = new Set<string>()
+const identifyEmail = (body: string | null) => (/"type":"identify"/.test(body ?? '') ? /"email":"([^"]+)"/.exec(body ?? '')?.[1] : undefined)
+
 async function worker(stack: Stack): Promise<Worker> {
   const context = await stack.device()
   // Every request the browser sends to Segment, counted before any server-side dedupe.
@@ -38,6 +50,12 @@ async function worker(stack: Stack): Promise<Worker> {
     if (request.method() !== 'POST' || !request.url().startsWith(stack.collector.url)) return
     const messageId = /"messageId":"(mst-[^"]+)"/.exec(request.postData() ?? '')?.[1]
     if (messageId) segmentCopies.set(messageId, (segmentCopies.get(messageId) ?? 0) + 1)
+    const email = identifyEmail(request.postData())
+    if (email && !identifyStartedAt.has(email)) identifyStartedAt.set(email, Date.now())
+  })
+  context.on('requestfailed', (request) => {
+    const email = request.url().startsWith(stack.collector.url) ? identifyEmail(request.postData()) : undefined
+    if (email) identifyCutOff.add(email)
   })
   const page = await context.newPage()
   return { context, page, cdp: await context.newCDPSession(page) }
@@ -55,8 +73,9 @@ async function submission(stack: Stack, w: Worker, variant: Variant, i: number):
     await page.fill('#NewsletterForm--footer', email)
     await Promise.all([page.waitForURL((u) => u.searchParams.get('customer_posted') === 'true', { timeout: 20_000 }), page.click('#Subscribe')])
     await page.waitForLoadState('load')
+    const loadedAt = Date.now()
     await sleep(STAY_MS)
-    return { variant, email, anon }
+    return { variant, email, anon, loadedAt }
   } catch (e) {
     return { variant, email, anon, error: String(e).slice(0, 200) }
   } finally {
@@ -128,6 +147,14 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
     }
   }
   const m = score('mailstitch')
+  // mailstitch sends from the reloaded page: when its identify request started, from that page's load event.
+  const mine = subs.filter((x) => x.variant === 'mailstitch' && x.loadedAt !== undefined)
+  const sinceLoad = mine.flatMap((x) => (identifyStartedAt.has(x.email) ? [identifyStartedAt.get(x.email)! - x.loadedAt!] : []))
+  const missing = mine.filter((x) => !events.some((e) => e.type === 'identify' && (e.traits as { email?: string } | undefined)?.email === x.email))
+  const late = (x: Sub) => identifyStartedAt.get(x.email)! > x.loadedAt! + STAY_MS
+  const notStarted = missing.filter((x) => !identifyStartedAt.has(x.email)).length
+  const startedLate = missing.filter((x) => identifyStartedAt.has(x.email) && late(x)).length
+  const cutOff = missing.filter((x) => identifyStartedAt.has(x.email) && !late(x) && identifyCutOff.has(x.email)).length
   const b = score('baseline')
   // Copies per event: Segment requests per mailstitch messageId; Klaviyo profile POSTs per mailstitch email.
   const segmentPerEvent = [...segmentCopies.values()].reduce((a, x) => a + x, 0) / Math.max(1, segmentCopies.size)
@@ -165,6 +192,9 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
         `Identifies that arrived under a different anonymousId: mailstitch ${m.wrongAnon}, hand-written ${b.wrongAnon}. ` +
         `On loopback the hand-written requests also tend to leave the page before the reload commits; the gap that keepalive and mailstitch's outbox close ` +
         `opens when Klaviyo (a CORS preflight, then the POST) is farther away than the shop's POST-and-redirect, which this all-local setup does not model. ` +
+        `mailstitch's identify request, from the reloaded page's load event as the harness saw both (Node's clock): median ${ms(median(sinceLoad), 0)}, p90 ${ms(quantile(sinceLoad, 0.9), 0)}, max ${ms(Math.max(...sinceLoad), 0)} (${sinceLoad.length} seen); ` +
+        `of the ${missing.length} identifies that never reached the collector: ${notStarted} never requested, ${startedLate} requested only after the ${STAY_MS} ms stay (as the leave began), ` +
+        `${cutOff} requested within the stay and failed (cut off by the leave), ${missing.length - notStarted - startedLate - cutOff} other. ` +
         `Harness errors (page never loaded / never reloaded): mailstitch ${m.errors}, hand-written ${b.errors}${m.firstError || b.firstError ? ` — first: ${m.firstError ?? b.firstError}` : ''}.`,
     ],
   }
