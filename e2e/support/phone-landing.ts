@@ -153,12 +153,20 @@ export async function builtSnippet(): Promise<typeof import('../../src/snippet/i
 }
 
 /** Every documented placement of mailstitch (README), as phone landings exercise them. */
-export const PLACEMENTS = ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', 'npm'] as const
+export const PLACEMENTS = ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', 'Shopify app embed, consent API loading', 'npm'] as const
 /** One documented placement. */
 export type Placement = (typeof PLACEMENTS)[number]
 
 /** Shopify's Customer Privacy API as a store without a consent banner has it: loaded, everything allowed (docs/shopify.md). */
 const SHOPIFY_PRIVACY = `<script>window.Shopify={customerPrivacy:{analyticsProcessingAllowed:function(){return true},marketingAllowed:function(){return true}}}</script>`
+
+/**
+ * The same API as a storefront usually has it in <head>: not loaded yet. Scripts load it with
+ * `Shopify.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], callback)`
+ * (https://shopify.dev/docs/api/customer-privacy#loading-the-customer-privacy-api), which fetches
+ * it from Shopify's CDN: here it is there 300 ms after the first call, everything allowed.
+ */
+const SHOPIFY_PRIVACY_LOADING = `<script>window.Shopify={loadFeatures:function(features,callback){var shopify=window.Shopify;shopify.loading=shopify.loading||new Promise(function(resolve){setTimeout(function(){shopify.customerPrivacy={analyticsProcessingAllowed:function(){return true},marketingAllowed:function(){return true}};resolve()},300)});shopify.loading.then(function(){callback()})}}</script>`
 
 /**
  * Serve landing pages for `placement` under `/phone/<placement>/<n>` with the mailstitch file(s)
@@ -176,6 +184,7 @@ export async function servePlacement(stack: Emulators, writeKey: string, placeme
     'plain tag before': () => phonePage(writeKey, stack.collector, { before: stack.scriptTag().replace('/dist/', `${late}/dist/`) }),
     // Shopify renders the app embed just before </head>, after the theme's snippet and scripts, with its default consent mode.
     'Shopify app embed': () => phonePage(writeKey, stack.collector, { head: SHOPIFY_PRIVACY, after: '<script src="/theme.js" defer></script>' + inline({ consent: 'shopify' }) }),
+    'Shopify app embed, consent API loading': () => phonePage(writeKey, stack.collector, { head: SHOPIFY_PRIVACY_LOADING, after: '<script src="/theme.js" defer></script>' + inline({ consent: 'shopify' }) }),
     npm: () => npmAppPage({ writeKey, cdnURL: stack.collector.url, klaviyoBase: stack.klaviyo.url, companyId: COMPANY_ID }).replace('src="/npm-app.js"', `src="${late}/app/npm-app.js"`),
   }
   const prefix = `/phone/${placement.replace(/\W+/g, '-')}/`

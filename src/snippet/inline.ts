@@ -50,14 +50,15 @@ export const adoptIfFresh = (token: string, analytics: unknown[][], landing: Sni
 
 /**
  * Consent is the core's to ask (it may wait for a banner): a source middleware holds every event
- * until the core releases it with its decision, re-keyed to the adopted id. 5 s at most: as long
- * as the core waits for Shopify's consent API (a core that never loads must not hold the page's
- * events for good).
+ * until the core releases it with its decision, re-keyed to the adopted id. 8 s at most: as long
+ * as the core's own hold (core/delivery.ts `landingDecisionDeadline`: 5 s for consent, as long as
+ * Shopify's API may take to load, then 3 s for the decision), so that a core that never loads
+ * does not hold the page's events for good.
  */
 export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding): void => {
   var decision = new Promise((resolve) => {
     landing.release = resolve
-    setTimeout(resolve, 5000)
+    setTimeout(resolve, 8000)
   })
   analytics.push([
     'addSourceMiddleware',

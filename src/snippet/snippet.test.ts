@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { snippet, snippetFunction } from './index'
 
 const w = window as unknown as { analytics?: unknown[]; mailstitch?: { landing?: Record<string, unknown> } }
@@ -117,5 +117,21 @@ describe('snippet()', () => {
     ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
     await held
     expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
+  })
+
+  it("holds no longer than the core's own hold (5 s for consent, then 3 s for the decision): a core that never loads releases the events unchanged at 8 s", async () => {
+    vi.useFakeTimers()
+    try {
+      const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
+      const passed: unknown[] = []
+      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      await vi.advanceTimersByTimeAsync(7900)
+      expect(passed).toEqual([]) // still held: a phone's core may decide at up to 8 s
+      await vi.advanceTimersByTimeAsync(200)
+      expect(passed).toEqual([{ obj: { anonymousId: 'old-id' } }])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

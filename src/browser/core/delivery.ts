@@ -46,14 +46,29 @@ export const STORED_JOBS_FALLBACK_MS = 3000
 export const ANONYMOUS_ID_WAIT_MS = 3000
 
 /**
- * How long a landing's events wait for its decision at most (adopt or not: the runner's); a runner
- * that cannot load leaves identity alone, and the events go on.
+ * How long a landing's events wait for a consent answer before the decision's own wait starts:
+ * Shopify's Customer Privacy API is usually still loading when a page starts, and on a phone the
+ * core, the runner and the API (consent.ts gives it 5 s) can take most of the decision's 3 s
+ * before the decision itself begins (e2e/landing-phone.spec.ts, "consent API loading").
+ */
+const LANDING_CONSENT_WAIT_MS = 5000
+
+/**
+ * How long a landing's events wait for its decision once consent is known (adopt or not: the
+ * runner's); a runner that cannot load leaves identity alone, and the events go on.
  */
 const LANDING_DECISION_WAIT_MS = 3000
 
-/** Resolves once a landing's events have waited LANDING_DECISION_WAIT_MS for its decision. */
-export function landingDecisionDeadline(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, LANDING_DECISION_WAIT_MS))
+/** Resolves after `ms`. */
+export const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Resolves when a landing's events stop waiting for its decision: LANDING_DECISION_WAIT_MS after
+ * `consent` is answered (it never rejects: consent.ts turns errors into denials), or after
+ * LANDING_CONSENT_WAIT_MS when it is not (8 s at most; the inline snippet's hold lasts as long).
+ */
+export function landingDecisionDeadline(consent: Promise<unknown>): Promise<void> {
+  return Promise.race([consent, wait(LANDING_CONSENT_WAIT_MS)]).then(() => wait(LANDING_DECISION_WAIT_MS))
 }
 
 /**

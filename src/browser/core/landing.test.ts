@@ -432,18 +432,33 @@ describe('landing with createMailstitch', () => {
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
 
-  it('a consent answer that never comes does not hold events more than ~3 s', async () => {
+  it('a consent answer that never comes does not hold events more than ~8 s (5 s for consent, then 3 s for the decision)', async () => {
     vi.useFakeTimers()
     go(`/?mst=${T}`)
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
     const next = vi.fn()
     fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
-    await vi.advanceTimersByTimeAsync(2900)
+    await vi.advanceTimersByTimeAsync(7900)
     expect(next).not.toHaveBeenCalled()
     await vi.advanceTimersByTimeAsync(200)
     expect(next).toHaveBeenCalledTimes(1)
     expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
+  })
+
+  it("consent answered late (Shopify's API still loading on a slow phone): events wait, then go re-keyed to the adopted id", async () => {
+    vi.useFakeTimers()
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, consent: () => new Promise<boolean>((r) => setTimeout(r, 4000, true)) })
+    const next = vi.fn()
+    fa.mws[0]!({ payload: { obj: { type: 'page', anonymousId: PREV } }, next })
+    await vi.advanceTimersByTimeAsync(3500) // past the decision's own 3 s: still waiting for consent
+    expect(next).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(next.mock.calls[0]![0].obj.anonymousId).toBe(T)
+    expect(fa.of('setAnonymousId')).toEqual([[T]])
   })
 
   it('script before the Segment snippet: queues the plugin, setAnonymousId and the event into window.analytics', async () => {
