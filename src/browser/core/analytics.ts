@@ -6,7 +6,6 @@ import { readCookie } from './cookie'
 import type { AnalyticsLike, SegmentPlugin, SegmentUtilityPlugin } from '../types'
 import { version } from '../../shared/version'
 import { readStored, storedKeys } from './storage'
-import { wait } from './delivery'
 
 /** Where the analytics object is read from, on each use (the snippet may replace it). */
 export type AnalyticsSource = () => AnalyticsLike | undefined
@@ -125,7 +124,7 @@ function segmentRequestsBefore(time: number): number {
 export async function segmentRequestsSentBefore(time: number, waitMs: number): Promise<number> {
   const listed = segmentRequestsBefore(time)
   if (listed > 0) return listed
-  await wait(waitMs)
+  await new Promise((resolve) => setTimeout(resolve, waitMs))
   return segmentRequestsBefore(time)
 }
 
