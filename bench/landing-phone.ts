@@ -10,13 +10,13 @@
  */
 import { runAlone, type Stack } from './lib/stack'
 import { WRITE_KEY } from './lib/stack'
-import { phoneLanding, phoneLandings, servePlacement, PLACEMENTS, PHONE } from '../e2e/support/phone-landing'
+import { phoneLanding, phoneLandings, servePlacement, BENCH_PLACEMENTS, PHONE } from '../e2e/support/phone-landing'
 import type { Row, Section } from './lib/stats'
 
 export async function benchPhoneLanding(stack: Stack, trials = 10): Promise<Section> {
   const rows: Row[] = []
   const notes: string[] = []
-  for (const placement of PLACEMENTS) {
+  for (const placement of BENCH_PLACEMENTS) {
     const prefix = await servePlacement(stack, WRITE_KEY, placement)
     stack.collector.reset()
     const landings = await phoneLandings(trials, 2, (n) => {

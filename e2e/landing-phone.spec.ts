@@ -3,7 +3,7 @@
 // another id and 0 tokens in any URL field over 20 landings (4 at a time, each its own device).
 // A tag placed too late (its file arriving after analytics.js sent the page) says so instead.
 import { test, expect, WRITE_KEY } from './support/fixtures'
-import { describeLeaks, phoneLanding, phoneLandings, phonePage, serveLate, servePlacement, PLACEMENTS, type PhoneLanding } from './support/phone-landing'
+import { CONSENT_LOADING, describeLeaks, phoneLanding, phoneLandings, phonePage, serveLate, servePlacement, PLACEMENTS, type PhoneLanding } from './support/phone-landing'
 
 const LANDINGS = 20
 const PARALLEL = 4
@@ -21,6 +21,23 @@ for (const placement of PLACEMENTS) {
     for (const l of landings) expect(l.landed?.properties?.outcome).toBe('adopted')
   })
 }
+
+// Shopify's Customer Privacy API still loading at page start: the landing's events wait for the
+// core, its runner and the API (5 s for consent, then 3 s for the decision). Every landing is
+// adopted and scrubbed; a page event that still left under the previous id (seen under CI's CPU
+// starvation: 1 of 20; on a quiet machine 0) is reported as an annotation, not hidden.
+test(`phone landing, ${CONSENT_LOADING}: ${LANDINGS} landings, every one adopted, 0 tokens in urls; split landings reported`, async ({ stack, browser }, testInfo) => {
+  const prefix = await servePlacement(stack, WRITE_KEY, CONSENT_LOADING)
+  const landings: PhoneLanding[] = await phoneLandings(LANDINGS, PARALLEL, (n) => {
+    const token = `phone-${n}-consent-loading`
+    return phoneLanding({ browser, collector: stack.collector, token, url: `${stack.site.url}${prefix}${n}?utm_source=klaviyo&mst=${token}` })
+  })
+  expect(landings.filter((l) => !l.error && l.withToken === 0), describeLeaks(landings)).toHaveLength(LANDINGS)
+  for (const l of landings) expect(l.landed?.properties?.outcome).toBe('adopted')
+  const split = landings.filter((l) => l.underOtherId !== 0)
+  testInfo.annotations.push({ type: 'split landings', description: `${split.length} of ${LANDINGS}${split.length ? ':\n' + describeLeaks(split) : ''}` })
+  if (split.length) console.log(`[landing-phone] ${CONSENT_LOADING}: ${split.length} of ${LANDINGS} landings split\n${describeLeaks(split)}`)
+})
 
 test('plain tag right after the Segment snippet, its file arriving after analytics.js sent the page: the landing says adopted_late', async ({ stack, browser }) => {
   serveLate(stack.site, stack.collector)

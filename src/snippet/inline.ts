@@ -27,6 +27,8 @@ export interface SnippetLanding {
   from?: string | null
   /** Consent was not known: events are held until the core calls this with its decision. */
   release?: (adoption: { from: string | null; to: string } | null | void) => void
+  /** Set by the core when it takes the landing: from then on only the core releases held events. */
+  taken?: boolean
 }
 
 /* Plain `var` and untyped globals (`any`) keep the printed text small. */
@@ -50,15 +52,16 @@ export const adoptIfFresh = (token: string, analytics: unknown[][], landing: Sni
 
 /**
  * Consent is the core's to ask (it may wait for a banner): a source middleware holds every event
- * until the core releases it with its decision, re-keyed to the adopted id. 8 s at most: as long
- * as the core's own hold (core/delivery.ts `landingDecisionDeadline`: 5 s for consent, as long as
- * Shopify's API may take to load, then 3 s for the decision), so that a core that never loads
- * does not hold the page's events for good.
+ * until the core releases it with its decision, re-keyed to the adopted id. A core that took the
+ * landing always releases them (core/delivery.ts `landingDecisionDeadline`: 5 s for consent, as
+ * long as Shopify's API may take to load, then 3 s for the decision, counted from its own start,
+ * which a starved phone may reach late); one that never loads must not hold the page's events for
+ * good: 8 s after the snippet, it releases them unchanged.
  */
 export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding): void => {
-  var decision = new Promise((resolve) => {
+  var decision = new Promise<Parameters<NonNullable<SnippetLanding['release']>>[0]>((resolve) => {
     landing.release = resolve
-    setTimeout(resolve, 8000)
+    setTimeout(() => landing.taken || resolve(), 8000)
   })
   analytics.push([
     'addSourceMiddleware',

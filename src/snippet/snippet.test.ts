@@ -119,7 +119,7 @@ describe('snippet()', () => {
     expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
   })
 
-  it("holds no longer than the core's own hold (5 s for consent, then 3 s for the decision): a core that never loads releases the events unchanged at 8 s", async () => {
+  it('a core that never loads: the snippet releases the held events unchanged after 8 s', async () => {
     vi.useFakeTimers()
     try {
       const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
@@ -127,9 +127,28 @@ describe('snippet()', () => {
       const passed: unknown[] = []
       void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
       await vi.advanceTimersByTimeAsync(7900)
-      expect(passed).toEqual([]) // still held: a phone's core may decide at up to 8 s
+      expect(passed).toEqual([])
       await vi.advanceTimersByTimeAsync(200)
       expect(passed).toEqual([{ obj: { anonymousId: 'old-id' } }])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a core that took the landing (late on a starved phone): only its decision releases the events, even after 8 s', async () => {
+    vi.useFakeTimers()
+    try {
+      const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
+      const passed: unknown[] = []
+      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      await vi.advanceTimersByTimeAsync(2000)
+      landing!.taken = true // as core/landing.ts does when it starts
+      await vi.advanceTimersByTimeAsync(7000)
+      expect(passed).toEqual([]) // past the snippet's 8 s: still the core's to release
+      ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
     } finally {
       vi.useRealTimers()
     }

@@ -60,7 +60,7 @@ const LANDING_CONSENT_WAIT_MS = 5000
 const LANDING_DECISION_WAIT_MS = 3000
 
 /** Resolves after `ms`. */
-export const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Resolves when a landing's events stop waiting for its decision: LANDING_DECISION_WAIT_MS after

@@ -79,6 +79,8 @@ function takeSnippetLanding(): SnippetLanding | undefined {
   const global = (window as { mailstitch?: { landing?: SnippetLanding } }).mailstitch
   const landing = global?.landing
   delete global?.landing
+  // From now on this core releases what the snippet holds (its own deadline may end after the snippet's).
+  if (landing) landing.taken = true
   return landing
 }
 
