@@ -446,6 +446,23 @@ describe('landing with createMailstitch', () => {
     expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
   })
 
+  it("takes the inline snippet's held landing: marks it taken (the snippet's own 8 s timer then leaves the release to the core) and releases it with the decision", async () => {
+    vi.useFakeTimers()
+    go('/p') // the snippet scrubbed the address bar already
+    const released: unknown[] = []
+    const landing: { token: string; taken?: boolean; release(a: unknown): void } = { token: T, release: (a) => void released.push(a) }
+    ;(window as unknown as { mailstitch?: object }).mailstitch = { landing }
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, consent: () => new Promise<boolean>((r) => setTimeout(r, 6000, true)) })
+    expect(landing.taken).toBe(true)
+    expect((window as unknown as { mailstitch: { landing?: object } }).mailstitch.landing).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(5900)
+    expect(released).toEqual([]) // still waiting for consent (answered at 6 s)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(released).toEqual([{ from: PREV, to: T }])
+    delete (window as unknown as { mailstitch?: object }).mailstitch
+  })
+
   it("consent answered late (Shopify's API still loading on a slow phone): events wait, then go re-keyed to the adopted id", async () => {
     vi.useFakeTimers()
     go(`/?mst=${T}`)
