@@ -23,7 +23,7 @@ for (const placement of PLACEMENTS) {
 }
 
 // Shopify's Customer Privacy API still loading at page start: the landing's events wait for the
-// core, its runner and the API (5 s for consent, then 3 s for the decision). Every landing is
+// core, its runner and the API (5 s for consent, then 5 s for the decision). Every landing is
 // adopted and scrubbed; a page event that still left under the previous id (seen under CI's CPU
 // starvation: 1 of 20; on a quiet machine 0) is reported as an annotation, not hidden.
 test(`phone landing, ${CONSENT_LOADING}: ${LANDINGS} landings, every one adopted, 0 tokens in urls; split landings reported`, async ({ stack, browser }, testInfo) => {

@@ -119,14 +119,14 @@ describe('snippet()', () => {
     expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
   })
 
-  it('a core that never loads: the snippet releases the held events unchanged after 8 s', async () => {
+  it('a core that never loads: the snippet releases the held events unchanged after 10 s', async () => {
     vi.useFakeTimers()
     try {
       const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
       const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
       const passed: unknown[] = []
       void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
-      await vi.advanceTimersByTimeAsync(7900)
+      await vi.advanceTimersByTimeAsync(9900)
       expect(passed).toEqual([])
       await vi.advanceTimersByTimeAsync(200)
       expect(passed).toEqual([{ obj: { anonymousId: 'old-id' } }])
@@ -135,7 +135,7 @@ describe('snippet()', () => {
     }
   })
 
-  it('a core that took the landing (late on a starved phone): only its decision releases the events, even after 8 s', async () => {
+  it('a core that took the landing (late on a starved phone): only its decision releases the events, even after 10 s', async () => {
     vi.useFakeTimers()
     try {
       const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
@@ -144,8 +144,8 @@ describe('snippet()', () => {
       void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
       await vi.advanceTimersByTimeAsync(2000)
       landing!.taken = true // as core/landing.ts does when it starts
-      await vi.advanceTimersByTimeAsync(7000)
-      expect(passed).toEqual([]) // past the snippet's 8 s: still the core's to release
+      await vi.advanceTimersByTimeAsync(9000)
+      expect(passed).toEqual([]) // past the snippet's 10 s: still the core's to release
       ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
       await vi.advanceTimersByTimeAsync(0)
       expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])

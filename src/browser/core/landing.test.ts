@@ -432,21 +432,21 @@ describe('landing with createMailstitch', () => {
     expect(fa.landed()).toEqual([{ outcome: 'adopted', previous_anonymous_id: PREV }])
   })
 
-  it('a consent answer that never comes does not hold events more than ~8 s (5 s for consent, then 3 s for the decision)', async () => {
+  it('a consent answer that never comes does not hold events more than ~10 s (5 s for consent, then 5 s for the decision)', async () => {
     vi.useFakeTimers()
     go(`/?mst=${T}`)
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
     const next = vi.fn()
     fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
-    await vi.advanceTimersByTimeAsync(7900)
+    await vi.advanceTimersByTimeAsync(9900)
     expect(next).not.toHaveBeenCalled()
     await vi.advanceTimersByTimeAsync(200)
     expect(next).toHaveBeenCalledTimes(1)
     expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
   })
 
-  it("takes the inline snippet's held landing: marks it taken (the snippet's own 8 s timer then leaves the release to the core) and releases it with the decision", async () => {
+  it("takes the inline snippet's held landing: marks it taken (the snippet's own 10 s timer then leaves the release to the core) and releases it with the decision", async () => {
     vi.useFakeTimers()
     go('/p') // the snippet scrubbed the address bar already
     const released: unknown[] = []
@@ -470,7 +470,7 @@ describe('landing with createMailstitch', () => {
     start({ analytics: fa.analytics, consent: () => new Promise<boolean>((r) => setTimeout(r, 4000, true)) })
     const next = vi.fn()
     fa.mws[0]!({ payload: { obj: { type: 'page', anonymousId: PREV } }, next })
-    await vi.advanceTimersByTimeAsync(3500) // past the decision's own 3 s: still waiting for consent
+    await vi.advanceTimersByTimeAsync(3500) // past the 3 s a landing once had in all: still waiting for consent
     expect(next).not.toHaveBeenCalled()
     await vi.advanceTimersByTimeAsync(1000)
     expect(next).toHaveBeenCalledTimes(1)
