@@ -68,6 +68,12 @@ export interface PhoneLanding {
   withToken: number
   /** The landing's `Email Link Landed` event. */
   landed?: Ev
+  /**
+   * Navigation start → the `Email Link Landed` call (its timestamp, taken as the decision is
+   * made): how long the landing's events were held where the snippet could not decide (the
+   * holds count from the core's start: core/delivery.ts).
+   */
+  decidedAfterMs?: number
   /** A harness failure (the page never sent its page event): counted, never hidden. */
   error?: string
 }
@@ -106,6 +112,7 @@ export async function phoneLanding(o: PhoneLandingOptions): Promise<PhoneLanding
     while (Date.now() < deadline && !(mine().some((e) => e.type === 'page') && mine().some((e) => e.event === 'Email Link Landed'))) await sleep(50)
     // What analytics.js still had in flight then (its Segment requests) lands within a moment.
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200))).catch(() => {})
+    const timeOrigin = await page.evaluate(() => performance.timeOrigin).catch(() => NaN)
     const events = mine()
     const result: PhoneLanding = {
       token: o.token,
@@ -114,6 +121,7 @@ export async function phoneLanding(o: PhoneLandingOptions): Promise<PhoneLanding
       withToken: events.filter((e) => /[?&]mst=/.test(JSON.stringify(e))).length,
       landed: events.find((e) => e.event === 'Email Link Landed'),
     }
+    if (result.landed) result.decidedAfterMs = Math.round(Date.parse(result.landed.timestamp) - timeOrigin)
     if (!events.some((e) => e.type === 'page')) result.error = 'no page event'
     else if (!result.landed) result.error = 'no Email Link Landed'
     return result
@@ -152,19 +160,19 @@ export async function builtSnippet(): Promise<typeof import('../../src/snippet/i
   return built.snippet
 }
 
-/** Every documented placement of mailstitch (README), as phone landings exercise them. */
-export const PLACEMENTS = ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', 'npm'] as const
 /**
- * The Shopify app embed where Shopify's Customer Privacy API is still loading when the page
- * starts (the usual storefront case): the landing waits for the core, its runner and the API.
- * Under CPU starvation (CI's 2 workers on 2 cores) it still splits a landing now and then (see
- * e2e/landing-phone.spec.ts), so it is counted and reported rather than held to 0.
+ * Shopify's app embed where the Customer Privacy API is still loading when the page starts (the
+ * usual storefront case): the landing's events wait for the core, its runner and the API.
  */
 export const CONSENT_LOADING = 'Shopify app embed, consent API loading'
-/** Every placement the bench's phone rows measure. */
-export const BENCH_PLACEMENTS = [...PLACEMENTS, CONSENT_LOADING] as const
+/**
+ * Every documented placement of mailstitch (README), as phone landings exercise them (the e2e
+ * tests and the bench's phone rows); the Shopify app embed both with its consent API loaded and
+ * still loading.
+ */
+export const PLACEMENTS = ['inline snippet before', 'inline snippet after', 'plain tag before', 'Shopify app embed', CONSENT_LOADING, 'npm'] as const
 /** One placement. */
-export type Placement = (typeof BENCH_PLACEMENTS)[number]
+export type Placement = (typeof PLACEMENTS)[number]
 
 /** Shopify's Customer Privacy API as a store without a consent banner has it: loaded, everything allowed (docs/shopify.md). */
 const SHOPIFY_PRIVACY = `<script>window.Shopify={customerPrivacy:{analyticsProcessingAllowed:function(){return true},marketingAllowed:function(){return true}}}</script>`
