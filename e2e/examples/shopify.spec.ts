@@ -117,9 +117,10 @@ test('the app embed block: schema targets head with the documented settings; ren
   // Options at their default are not printed; the consent mode picks the snippet's parts.
   expect(head).not.toContain('"linkParam"')
   expect(head).not.toContain('"externalId"')
+  // Consent mode 'shopify': the snippet holds the landing's events for the core's decision; it never adopts itself.
   const inline = inlineSnippetOf(head)
-  expect(inline).toContain('customerPrivacy')
   expect(inline).toContain('addSourceMiddleware')
+  expect(inline).not.toContain('setAnonymousId')
   expect(head).not.toContain('data-customer-id')
   expect(head).not.toContain('data-debug')
 
@@ -132,7 +133,6 @@ test('the app embed block: schema targets head with the documented settings; ren
   expect(custom).not.toContain('data-consent=')
   expect(custom).not.toContain('"consent":')
   const customInline = inlineSnippetOf(custom)
-  expect(customInline).not.toContain('customerPrivacy')
   expect(customInline).not.toContain('addSourceMiddleware')
   expect(customInline).toContain('setAnonymousId')
   expect(custom).toContain('"externalId":"anonymousId"')

@@ -1,7 +1,7 @@
 // `mailstitch/snippet`: renders the inline snippet, the recommended install (CONTRACT.md "The
 // inline snippet"), the way `@segment/snippet` renders Segment's: the same minified text for every
 // install, its options printed into it. Runs anywhere (a server, a build step): no DOM is touched.
-import { adoptIfFresh, holdUntilDecided, inlineLanding, shopifyAllows } from './inline'
+import { adoptIfFresh, holdUntilDecided, inlineLanding } from './inline'
 
 export type { SnippetLanding } from './inline'
 
@@ -38,18 +38,19 @@ export type SnippetParts = Pick<SnippetOptions, 'consent' | 'linkPolicy'>
 /**
  * The snippet's function alone, `(src, data) => …`, for a template that prints its own options
  * (the Shopify example's Liquid: `(<this>)({{ src | json }}, {…})`, data keys as the script tag's
- * dataset). It carries only the parts `options` need: the adoption of a fresh browser unless the
- * link policy is never-adopt, the hold for the core's decision with a consent option, and the
- * check of Shopify's Customer Privacy API with consent 'shopify'.
+ * dataset). It carries only the parts `options` need: the adoption of a fresh browser without a
+ * consent option, the hold for the core's decision with one; neither with the link policy
+ * never-adopt (the core scrubs and keeps the id).
  */
 export function snippetFunction(options: SnippetParts = {}): string {
   const adopts = options.linkPolicy !== 'never-adopt'
-  const consent = options.consent
-  // A named consent function is the core's to call: the snippet never decides, it holds.
-  const adopt = adopts && (!consent || consent === 'shopify') ? adoptIfFresh.toString() : '0'
-  const hold = adopts && consent ? holdUntilDecided.toString() : '0'
-  const allows = adopts && consent === 'shopify' ? shopifyAllows.toString() : '0'
-  return `(${inlineLanding.toString()}).bind(0,${adopt},${hold},${allows})`
+  // With a consent option the core decides: a named function is the core's to call, and Shopify's
+  // Customer Privacy API is loaded by `Shopify.loadFeatures` after the page starts (shopify.dev,
+  // "Loading the Customer Privacy API"), so at the snippet's place it is, but for a rare page,
+  // not there yet: the snippet holds the events for the decision.
+  const adopt = adopts && !options.consent ? adoptIfFresh.toString() : '0'
+  const hold = adopts && options.consent ? holdUntilDecided.toString() : '0'
+  return `(${inlineLanding.toString()}).bind(0,${adopt},${hold})`
 }
 
 /**

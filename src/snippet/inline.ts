@@ -2,16 +2,16 @@
 // (CONTRACT.md "The inline snippet"). `snippet()` (index.ts) prints these functions' source, so
 // each must be self-contained: no imports, no names from outside but the page's globals. A page
 // carries only the parts its options need (index.ts `snippetFunction`): `inlineLanding` always,
-// `adoptIfFresh` unless the link policy is never-adopt, `holdUntilDecided` with a consent option,
-// `shopifyAllows` with consent 'shopify'. The snippet runs in the page's <head>, before
-// analytics.js can run whatever the network does:
+// `adoptIfFresh` without a consent option, `holdUntilDecided` with one (neither with the link
+// policy never-adopt). The snippet runs in the page's <head>, before analytics.js can run
+// whatever the network does:
 // 1. scrubs the link parameter from the address bar and from the page context the Segment
 //    snippet stored with each call it buffered (`{ __t: 'bpc', u, s }`);
-// 2. adopts the token where landing-decision.ts would (a fresh browser, consent not asked or
-//    already given): it queues `setAnonymousId`, which analytics-next applies before any buffered
-//    event (its `flushSetAnonymousID` runs first); with consent not known yet (a named function,
-//    or Shopify's API not loaded or not allowing) the core decides (consent may wait for a
-//    banner) and a source middleware holds events meanwhile;
+// 2. adopts the token where landing-decision.ts would (a fresh browser, no consent option): it
+//    queues `setAnonymousId`, which analytics-next applies before any buffered event (its
+//    `flushSetAnonymousID` runs first); with a consent option (a named function, or Shopify's
+//    Customer Privacy API, which a storefront loads after the page starts) the core decides
+//    (consent may wait for a banner) and a source middleware holds events meanwhile;
 // 3. leaves what it did in `window.mailstitch.landing` for the core (landing.ts reports it and
 //    does not land again), and adds the core's script, async, with the options as data-*.
 
@@ -20,7 +20,7 @@ export interface SnippetLanding {
   /** The well-formed token of this landing. */
   token: string
   /**
-   * Present when the snippet adopted the token (consent not asked or already given, a fresh browser): the
+   * Present when the snippet adopted the token (no consent option, a fresh browser): the
    * anonymousId analytics.js had stored before (undefined on a new browser); the core only
    * reports the landing. Absent: the core decides ('same', 'kept', or adopting once consent is given).
    */
@@ -75,23 +75,12 @@ export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding
 }
 
 /**
- * Shopify's Customer Privacy API, where it has loaded already (a store without a banner, a
- * visitor who answered it), gives consent now, as core/consent.ts reads it: then the snippet
- * decides too, with no wait for the core (a slow phone may need longer than the hold).
- */
-export const shopifyAllows = (): boolean => {
-  var privacy = (window as any).Shopify?.customerPrivacy
-  return privacy && privacy.analyticsProcessingAllowed() && privacy.marketingAllowed()
-}
-
-/**
- * The snippet itself, its parts bound first (index.ts prints `(inlineLanding).bind(0, adopt, hold,
- * allows)`), then called with the core's address and the script tag's options.
+ * The snippet itself, its parts bound first (index.ts prints `(inlineLanding).bind(0, adopt,
+ * hold)`), then called with the core's address and the script tag's options.
  */
 export const inlineLanding = (
   adopt: typeof adoptIfFresh | 0,
   hold: typeof holdUntilDecided | 0,
-  allows: typeof shopifyAllows | 0,
   src: string,
   data: Record<string, string>,
 ): void => {
@@ -122,9 +111,10 @@ export const inlineLanding = (
       )
       if (!/^[\w.:-]{8,128}$/.test(token) || values.some((value) => value != token)) return
       var landing: SnippetLanding = ((w.mailstitch ||= {}).landing = { token })
-      if (!data.consent || (allows && allows())) {
-        if (adopt) adopt(token, a, landing)
-      } else if (hold) hold(a, landing)
+      // The options decide, not only the parts printed: a consent option never lets the snippet adopt.
+      if (data.consent) {
+        if (hold) hold(a, landing)
+      } else if (adopt) adopt(token, a, landing)
     }
   } catch {
     /* never break the page */

@@ -58,38 +58,43 @@ describe('snippet()', () => {
     expect(malformed.script).not.toBeNull()
   })
 
-  it("consent 'shopify' already known: allowed → the snippet adopts itself (no hold); denied → it holds for the core", () => {
-    const shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true, marketingAllowed: () => true } }
-    ;(window as unknown as { Shopify?: unknown }).Shopify = shopify
+  it("consent 'shopify': the snippet holds for the core even where the Customer Privacy API already allows (it adopts only without a consent option)", () => {
+    ;(window as unknown as { Shopify?: unknown }).Shopify = { customerPrivacy: { analyticsProcessingAllowed: () => true, marketingAllowed: () => true } }
     try {
-      const allowed = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
-      expect(allowed.buffer).toContainEqual(['setAnonymousId', 'bridge-0123456789'])
-      expect(allowed.buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(false)
-      expect(allowed.landing).toEqual({ token: 'bridge-0123456789', from: undefined })
-      delete w.mailstitch
-      shopify.customerPrivacy.marketingAllowed = () => false
-      const denied = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
-      expect(denied.buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
-      expect(denied.buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(true)
+      const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      expect(buffer.some((call) => call[0] === 'addSourceMiddleware')).toBe(true)
+      expect(buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
+      expect(landing?.release).toBeTypeOf('function')
+      expect(landing && 'from' in landing).toBe(false) // the core decides and reports
     } finally {
       delete (window as unknown as { Shopify?: unknown }).Shopify
     }
   })
 
+  it('the consent option at run time wins over the parts printed: a snippet printed without a consent option never adopts with one', () => {
+    const adopting = new Function(`return ${snippetFunction({})}`)() as (src: string, data: Record<string, string>) => void
+    history.replaceState(null, '', '/p?mst=bridge-0123456789')
+    w.analytics = []
+    adopting('/dist/mailstitch.min.js', { klaviyoCompanyId: 'AbC123', consent: 'shopify' })
+    expect(location.search).toBe('')
+    expect((w.analytics as unknown[][]).some((call) => call[0] === 'setAnonymousId')).toBe(false)
+    expect(w.mailstitch?.landing).toEqual({ token: 'bridge-0123456789' })
+  })
+
   it('a page carries only the parts its options need', () => {
     const parts = (options: Parameters<typeof snippetFunction>[0]) => {
       const text = snippetFunction(options)
-      return { adopt: text.includes('setAnonymousId'), hold: text.includes('addSourceMiddleware'), shopify: text.includes('customerPrivacy') }
+      return { adopt: text.includes('setAnonymousId'), hold: text.includes('addSourceMiddleware') }
     }
-    expect(parts({})).toEqual({ adopt: true, hold: false, shopify: false })
-    expect(parts({ consent: 'shopify' })).toEqual({ adopt: true, hold: true, shopify: true })
-    expect(parts({ consent: 'cmp.allowsMarketing' })).toEqual({ adopt: false, hold: true, shopify: false })
-    expect(parts({ linkPolicy: 'never-adopt' })).toEqual({ adopt: false, hold: false, shopify: false })
-    expect(parts({ linkPolicy: 'never-adopt', consent: 'shopify' })).toEqual({ adopt: false, hold: false, shopify: false })
-    // Smallest to largest: what a store without a consent option pays is the least but never-adopt.
+    expect(parts({})).toEqual({ adopt: true, hold: false })
+    expect(parts({ consent: 'shopify' })).toEqual({ adopt: false, hold: true })
+    expect(parts({ consent: 'cmp.allowsMarketing' })).toEqual({ adopt: false, hold: true })
+    expect(parts({ linkPolicy: 'never-adopt' })).toEqual({ adopt: false, hold: false })
+    expect(parts({ linkPolicy: 'never-adopt', consent: 'shopify' })).toEqual({ adopt: false, hold: false })
+    // Never-adopt carries neither part: the smallest.
     const length = (options: Parameters<typeof snippetFunction>[0]) => snippetFunction(options).length
     expect(length({ linkPolicy: 'never-adopt' })).toBeLessThan(length({}))
-    expect(length({})).toBeLessThan(length({ consent: 'shopify' }))
+    expect(length({ linkPolicy: 'never-adopt' })).toBeLessThan(length({ consent: 'shopify' }))
   })
 
   it('a named consent function: the snippet holds for the core; never-adopt: it neither adopts nor holds (the core keeps the id)', () => {
