@@ -1,5 +1,6 @@
 import { test, expect, anonymousIdOf, shopifyNewsletterForm, WRITE_KEY, COMPANY_ID } from './support/fixtures'
 import { npmAppBundle, npmAppPage } from './support/npm-app'
+import { builtSnippet } from './support/phone-landing'
 
 type Ev = Record<string, any>
 const product = '<h1>Product</h1><a id="next" href="/cart">Cart</a>'
@@ -123,3 +124,30 @@ test('destroy() deregisters both plugins (the scrubber, mailstitch-start) from t
   expect(await page.evaluate(() => localStorage.getItem('mailstitch:outbox:v1'))).toBeNull()
   expect(stack.collector.events().filter((e: Ev) => e.type === 'identify')).toEqual([])
 })
+
+// A consent banner not answered yet holds a landing's events for the decision (10 s at most). A
+// shopper who clicks on before that must not lose the landing's page event: it goes on unchanged
+// as the page starts to leave (beforeunload), and analytics-next resends the request the
+// navigation cut off on the next page. Released at pagehide, it was lost.
+for (const install of ['inline snippet', 'plain tag'] as const) {
+  test(`${install}, consent not answered yet: a shopper who clicks on within the hold loses no page event`, async ({ stack }) => {
+    const snippet = await builtSnippet()
+    const mailstitch = install === 'inline snippet'
+      ? `<script>${snippet({ src: '/dist/mailstitch.min.js', klaviyoCompanyId: COMPANY_ID, klaviyoApiBase: stack.klaviyo.url, consent: 'cmp.allows' })}</script>`
+      : stack.scriptTag({ 'data-consent': 'cmp.allows' })
+    const banner = '<script>window.cmp={allows:function(){return new Promise(function(){})}}</script>' // answered never
+    stack.site.page('/product', stack.storefront({ before: banner, after: mailstitch, body: product, title: 'Product' }))
+    stack.site.page('/cart', stack.storefront({ before: banner, after: mailstitch, body: '<h1>Cart</h1>', title: 'Cart' }))
+    const page = await (await stack.device()).newPage()
+    await page.goto(stack.site.url + '/product?utm_source=klaviyo&mst=0123456789abcdef')
+    const own = await anonymousIdOf(page)
+    await page.waitForTimeout(300) // well within the hold
+    await Promise.all([page.waitForURL(/\/cart$/), page.click('#next')])
+    const cart = await stack.collector.waitFor((e: Ev) => e.type === 'page' && e.context?.page?.path === '/cart', 15_000)
+    const landing = await stack.collector.waitFor((e: Ev) => e.type === 'page' && e.context?.page?.path === '/product', 15_000)
+    expect(landing.anonymousId).toBe(own) // no consent, no adoption
+    expect(cart.anonymousId).toBe(own)
+    expect(JSON.stringify(landing)).not.toContain('mst=')
+    expect((landing as Ev).context.page.search).toBe('?utm_source=klaviyo')
+  })
+}

@@ -56,12 +56,14 @@ export const adoptIfFresh = (token: string, analytics: unknown[][], landing: Sni
  * landing always releases them (core/delivery.ts `landingDecisionDeadline`: 5 s for consent, as
  * long as Shopify's API may take to load, then 5 s for the decision, counted from its own start,
  * which a starved phone may reach late); one that never loads must not hold the page's events for
- * good: 10 s after the snippet, it releases them unchanged.
+ * good: 10 s after the snippet, it releases them unchanged. So does a shopper who leaves first
+ * (`beforeunload`, as the core does: released any later, the landing's page event was lost).
  */
 export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding): void => {
   var decision = new Promise<Parameters<NonNullable<SnippetLanding['release']>>[0]>((resolve) => {
     landing.release = resolve
     setTimeout(() => landing.taken || resolve(), 10000)
+    addEventListener('beforeunload', () => resolve())
   })
   analytics.push([
     'addSourceMiddleware',

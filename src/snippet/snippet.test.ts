@@ -124,6 +124,23 @@ describe('snippet()', () => {
     expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
   })
 
+  it('a shopper who leaves before any decision: the snippet releases the held events unchanged at beforeunload', async () => {
+    vi.useFakeTimers()
+    try {
+      const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
+      const passed: unknown[] = []
+      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(passed).toEqual([]) // held
+      window.dispatchEvent(new Event('beforeunload'))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(passed).toEqual([{ obj: { anonymousId: 'old-id' } }])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('a core that never loads: the snippet releases the held events unchanged after 10 s', async () => {
     vi.useFakeTimers()
     try {

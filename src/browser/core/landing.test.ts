@@ -446,6 +446,22 @@ describe('landing with createMailstitch', () => {
     expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
   })
 
+  it('a shopper who leaves while consent is still pending: the held events go on unchanged at beforeunload (no adoption)', async () => {
+    vi.useFakeTimers()
+    go(`/?mst=${T}`)
+    const fa = fakeAnalytics()
+    start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
+    const next = vi.fn()
+    fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(next).not.toHaveBeenCalled() // held, as above
+    window.dispatchEvent(new Event('beforeunload'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(next.mock.calls[0]![0].obj.anonymousId).toBe(PREV)
+    expect(fa.of('setAnonymousId')).toEqual([])
+  })
+
   it("takes the inline snippet's held landing: marks it taken (the snippet's own 10 s timer then leaves the release to the core) and releases it with the decision", async () => {
     vi.useFakeTimers()
     go('/p') // the snippet scrubbed the address bar already
@@ -455,7 +471,6 @@ describe('landing with createMailstitch', () => {
     const fa = fakeAnalytics()
     start({ analytics: fa.analytics, consent: () => new Promise<boolean>((r) => setTimeout(r, 6000, true)) })
     expect(landing.taken).toBe(true)
-    expect((window as unknown as { mailstitch: { landing?: object } }).mailstitch.landing).toBeUndefined()
     await vi.advanceTimersByTimeAsync(5900)
     expect(released).toEqual([]) // still waiting for consent (answered at 6 s)
     await vi.advanceTimersByTimeAsync(200)

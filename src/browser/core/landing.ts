@@ -74,13 +74,14 @@ export function land(context: Context, token: string, snippet?: SnippetLanding):
   if (snippet?.release) void context.adoption.then(snippet.release)
 }
 
-/** What the inline snippet left for the core (once: a second instance lands nothing). */
+/**
+ * What the inline snippet left for the core, taken once: from then on this core releases what the
+ * snippet holds (its own deadline may end after the snippet's), and a second instance lands nothing.
+ */
 function takeSnippetLanding(): SnippetLanding | undefined {
-  const global = (window as { mailstitch?: { landing?: SnippetLanding } }).mailstitch
-  const landing = global?.landing
-  delete global?.landing
-  // From now on this core releases what the snippet holds (its own deadline may end after the snippet's).
-  if (landing) landing.taken = true
+  const landing = (window as { mailstitch?: { landing?: SnippetLanding } }).mailstitch?.landing
+  if (!landing || landing.taken) return undefined
+  landing.taken = true
   return landing
 }
 
