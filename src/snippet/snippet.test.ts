@@ -141,6 +141,23 @@ describe('snippet()', () => {
     }
   })
 
+  it("the hold's beforeunload listener goes with the hold (Firefox keeps no page with one in its bfcache)", async () => {
+    const added = vi.spyOn(window, 'addEventListener')
+    const removed = vi.spyOn(window, 'removeEventListener')
+    try {
+      const { landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      const listener = added.mock.calls.find((call) => call[0] === 'beforeunload')?.[1]
+      expect(listener).toBeTypeOf('function')
+      expect(removed.mock.calls.some((call) => call[0] === 'beforeunload')).toBe(false)
+      ;(landing!.release as (a: unknown) => void)(null)
+      await Promise.resolve()
+      expect(removed.mock.calls).toContainEqual(['beforeunload', listener])
+    } finally {
+      added.mockRestore()
+      removed.mockRestore()
+    }
+  })
+
   it('a core that never loads: the snippet releases the held events unchanged after 10 s', async () => {
     vi.useFakeTimers()
     try {

@@ -30,7 +30,7 @@ describe('createContext defaults', () => {
     expect(context.handedToAnalytics).toBeUndefined()
     expect(context.pendingToken).toBeUndefined()
     expect(context.cleanups).toEqual([])
-    expect(context.destroyed).toBe(false)
+    expect(context.destroyed).toBeFalsy()
     expect(context.consent()).toBe(true)
   })
 

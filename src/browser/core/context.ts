@@ -61,7 +61,7 @@ export interface Context {
    */
   handedToAnalytics?: Map<string, { job: Job; step: StepName }>
   /** The landing's token while it waits for consent. */
-  pendingToken: string | undefined
+  pendingToken?: string
   /**
    * When the core started a landing the inline snippet had not, with analytics.js up already
    * (a tag placed too late): the Segment requests the page started before then were sent under
@@ -74,7 +74,8 @@ export interface Context {
   forgotten?: boolean
   /** Undo functions of everything this instance added (listeners, the Segment plugin). */
   cleanups: (() => void)[]
-  destroyed: boolean
+  /** `destroy()` was called (absent until then). */
+  destroyed?: boolean
 }
 
 /** A fresh context for `options` (also `null` from untyped callers), reaching the runner through `loadRunner`. */
@@ -91,10 +92,8 @@ export function createContext(options: MailstitchOptions | null | undefined, loa
     recentCaptures: new Map(),
     klaviyoFormsCaptured: new Set(),
     runningJobs: new Set(),
-    pendingToken: undefined,
     adoption: Promise.resolve(),
     cleanups: [],
-    destroyed: false,
   }
 }
 

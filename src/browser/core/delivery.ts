@@ -62,23 +62,29 @@ const LANDING_CONSENT_WAIT_MS = 5000
 const LANDING_DECISION_WAIT_MS = 5000
 
 /**
- * Resolves when a landing's events stop waiting for its decision: LANDING_DECISION_WAIT_MS after
- * `consent` is answered (it never rejects: consent.ts turns errors into denials), or after
- * LANDING_CONSENT_WAIT_MS when it is not (10 s at most; the inline snippet's hold lasts as long),
- * or as the page is left, whichever comes first.
+ * A landing's adoption as its held events see it: `decision`, or nothing (they go on unchanged)
+ * when it comes too late: LANDING_DECISION_WAIT_MS after `consent` is answered (it never rejects:
+ * consent.ts turns errors into denials), or after LANDING_CONSENT_WAIT_MS when it is not (10 s at
+ * most; the inline snippet's hold lasts as long), or as the page is left, whichever comes first.
  */
-export function landingDecisionDeadline(consent: Promise<unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    // The decision's wait starts when consent is answered, or when its own wait ends.
-    setTimeout(resolve, LANDING_CONSENT_WAIT_MS + LANDING_DECISION_WAIT_MS)
-    void consent.then(() => setTimeout(resolve, LANDING_DECISION_WAIT_MS))
-    // As the shopper starts to leave (a link, a form's post), held events go on unchanged while
-    // the page can still send them: analytics-next persists a request the navigation cuts off and
-    // resends it on the next page. Released at `pagehide` instead, they never reached a request in
-    // Chromium, and the landing's page event was lost (e2e/landing.spec.ts). Safari on iOS fires
-    // no `beforeunload`.
-    addEventListener('beforeunload', () => resolve())
+export function holdForDecision<T>(decision: Promise<T>, consent: Promise<unknown>): Promise<T | void> {
+  let release!: (adoption?: T) => void
+  const held = new Promise<T | void>((resolve) => {
+    release = resolve
   })
+  // As the shopper starts to leave (a link, a form's post), held events go on unchanged while
+  // the page can still send them: analytics-next persists a request the navigation cuts off and
+  // resends it on the next page. Released at `pagehide` instead, they never reached a request in
+  // Chromium, and the landing's page event was lost (e2e/landing.spec.ts). Safari on iOS fires no
+  // `beforeunload`. The listener goes with the hold: Firefox keeps no page with one in its bfcache.
+  const leave = () => release()
+  addEventListener('beforeunload', leave)
+  void held.then(() => removeEventListener('beforeunload', leave))
+  // The decision's own wait starts when consent is answered, or when consent's wait ends.
+  setTimeout(release, LANDING_CONSENT_WAIT_MS + LANDING_DECISION_WAIT_MS)
+  void consent.then(() => setTimeout(release, LANDING_DECISION_WAIT_MS))
+  void decision.then(release)
+  return held
 }
 
 /**

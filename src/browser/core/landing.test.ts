@@ -462,6 +462,21 @@ describe('landing with createMailstitch', () => {
     expect(fa.of('setAnonymousId')).toEqual([])
   })
 
+  it("the hold's beforeunload listener goes once the decision is made (Firefox keeps no page with one in its bfcache)", async () => {
+    const added = vi.spyOn(window, 'addEventListener')
+    const removed = vi.spyOn(window, 'removeEventListener')
+    try {
+      const { fa } = await landOn(`/?mst=${T}`, { consent: () => new Promise((r) => setTimeout(r, 5, true)) })
+      expect(fa.of('setAnonymousId')).toEqual([[T]])
+      const listener = added.mock.calls.find((call) => call[0] === 'beforeunload')?.[1]
+      expect(listener).toBeTypeOf('function')
+      expect(removed.mock.calls).toContainEqual(['beforeunload', listener])
+    } finally {
+      added.mockRestore()
+      removed.mockRestore()
+    }
+  })
+
   it("takes the inline snippet's held landing: marks it taken (the snippet's own 10 s timer then leaves the release to the core) and releases it with the decision", async () => {
     vi.useFakeTimers()
     go('/p') // the snippet scrubbed the address bar already

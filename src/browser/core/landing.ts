@@ -6,7 +6,7 @@
 import type { PluginContext, SegmentPlugin } from '../types'
 import type { Adoption, Context } from './context'
 import { registerPlugin } from './analytics'
-import { landingDecisionDeadline } from './delivery'
+import { holdForDecision } from './delivery'
 import type { SnippetLanding } from '../../snippet/inline'
 import { TOKEN, scan } from '../../shared/url'
 import { version } from '../../shared/version'
@@ -69,7 +69,7 @@ export function land(context: Context, token: string, snippet?: SnippetLanding):
     }
     return context.loadRunner().then((runner) => runner.decideLanding(context, token, snippet), () => null)
   })
-  context.adoption = Promise.race([decision, landingDecisionDeadline(consent)])
+  context.adoption = holdForDecision(decision, consent)
   // Events the inline snippet holds (consent was not known to it) go on with this decision.
   if (snippet?.release) void context.adoption.then(snippet.release)
 }
