@@ -53,10 +53,10 @@ export const adoptIfFresh = (token: string, analytics: unknown[][], landing: Sni
 /**
  * Consent is the core's to ask (it may wait for a banner): a source middleware holds every event
  * until the core releases it with its decision, re-keyed to the adopted id. A core that took the
- * landing always releases them (core/delivery.ts `holdForDecision`: 5 s for consent, as
- * long as Shopify's API may take to load, then 5 s for the decision, counted from its own start,
- * which a starved phone may reach late); one that never loads must not hold the page's events for
- * good: 10 s after the snippet, it releases them unchanged. So does a shopper who leaves first
+ * landing always releases them (core/delivery.ts `holdForDecision`: 10 s for consent, its runner
+ * and the decision, counted from its own start, which a starved phone may reach late); one that
+ * never loads must not hold the page's events for good: 10 s after the snippet, it releases them
+ * unchanged. So does a shopper who leaves first
  * (`beforeunload`, as the core does: released any later, the landing's page event was lost); the
  * listener goes with the hold (Firefox keeps no page with one in its bfcache).
  */

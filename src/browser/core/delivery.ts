@@ -46,28 +46,23 @@ export const STORED_JOBS_FALLBACK_MS = 3000
 export const ANONYMOUS_ID_WAIT_MS = 3000
 
 /**
- * How long a landing's events wait for a consent answer before the decision's own wait starts:
- * Shopify's Customer Privacy API is usually still loading when a page starts, and on a phone the
- * core, the runner and the API (consent.ts gives it 5 s) took most of the 3 s a landing had in all
- * before the decision itself begins (e2e/landing-phone.spec.ts, "consent API loading").
+ * How long a landing's events wait for its decision at most, counted from the core's start: consent
+ * (Shopify's Customer Privacy API is usually still loading when a page starts; consent.ts gives it
+ * 5 s), the runner (a second file on the script tag's path) and the decision itself. A runner that
+ * fails to load decides at once (identity is left alone); this limit is for one that never
+ * answers. It was 3 s, then 5 s after the consent answer: too short on a starved phone where
+ * consent was known at once and the runner came late (e2e/landing-phone.spec.ts, the Shopify app
+ * embed with its API loaded: 4 of 20 split; the plain tag before the snippet: 2 of 20 split with
+ * 3 s in one CI run).
  */
-const LANDING_CONSENT_WAIT_MS = 5000
-
-/**
- * How long a landing's events wait for its decision once consent is known (adopt or not: the
- * runner's, a second file on the script tag's path); a runner that cannot load leaves identity
- * alone, and the events go on. 3 s was too short for a starved phone's first landing
- * (e2e/landing-phone.spec.ts, plain tag before the snippet: 2 of 20 split in one CI run).
- */
-const LANDING_DECISION_WAIT_MS = 5000
+const LANDING_DECISION_WAIT_MS = 10_000
 
 /**
  * A landing's adoption as its held events see it: `decision`, or nothing (they go on unchanged)
- * when it comes too late: LANDING_DECISION_WAIT_MS after `consent` is answered (it never rejects:
- * consent.ts turns errors into denials), or after LANDING_CONSENT_WAIT_MS when it is not (10 s at
- * most; the inline snippet's hold lasts as long), or as the page is left, whichever comes first.
+ * when it comes too late (LANDING_DECISION_WAIT_MS; the inline snippet's own hold lasts as long),
+ * or as the page is left, whichever comes first.
  */
-export function holdForDecision<T>(decision: Promise<T>, consent: Promise<unknown>): Promise<T | void> {
+export function holdForDecision<T>(decision: Promise<T>): Promise<T | void> {
   let release!: (adoption?: T) => void
   const held = new Promise<T | void>((resolve) => {
     release = resolve
@@ -80,9 +75,7 @@ export function holdForDecision<T>(decision: Promise<T>, consent: Promise<unknow
   const leave = () => release()
   addEventListener('beforeunload', leave)
   void held.then(() => removeEventListener('beforeunload', leave))
-  // The decision's own wait starts when consent is answered, or when consent's wait ends.
-  setTimeout(release, LANDING_CONSENT_WAIT_MS + LANDING_DECISION_WAIT_MS)
-  void consent.then(() => setTimeout(release, LANDING_DECISION_WAIT_MS))
+  setTimeout(release, LANDING_DECISION_WAIT_MS)
   void decision.then(release)
   return held
 }

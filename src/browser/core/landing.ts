@@ -55,21 +55,20 @@ function scrubPlugin(param: string, adoption: () => Promise<Adoption>): SegmentP
 
 /**
  * Resolve a landing with `token`; events are held until the decision, never longer than
- * delivery.ts's landing deadline (consent's answer, then the runner's decision; a runner that
+ * delivery.ts's landing deadline (10 s for consent's answer and the runner's decision; a runner that
  * cannot load leaves identity alone: the token is scrubbed all the same).
  */
 export function land(context: Context, token: string, snippet?: SnippetLanding): void {
   // Taken before the await: a second consent event meanwhile must not land it again.
   context.pendingToken = undefined
-  const consent = Promise.resolve(context.consent())
-  const decision = consent.then((allowed) => {
+  const decision = Promise.resolve(context.consent()).then((allowed) => {
     if (!allowed || context.destroyed) {
       context.pendingToken = token // landed once consent is given
       return null
     }
     return context.loadRunner().then((runner) => runner.decideLanding(context, token, snippet), () => null)
   })
-  context.adoption = holdForDecision(decision, consent)
+  context.adoption = holdForDecision(decision)
   // Events the inline snippet holds (consent was not known to it) go on with this decision.
   if (snippet?.release) void context.adoption.then(snippet.release)
 }
