@@ -15,7 +15,7 @@ test.describe.configure({ mode: 'default', timeout: 300_000 })
 
 // Shopify's placement runs twice: with its Customer Privacy API loaded before the snippet, and
 // still loading (the usual storefront: the events wait for the core, its runner and the API;
-// 5 s for consent, then 5 s for the decision, counted from the core's start). The slowest
+// 10 s for consent, the runner and the decision, counted from the core's start). The slowest
 // landing's time from navigation start to its decision is reported (the annotation).
 for (const placement of PLACEMENTS) {
   test(`phone landing, ${placement}: ${LANDINGS} landings, 0 events under another id, 0 tokens in urls`, async ({ stack, browser }, testInfo) => {
