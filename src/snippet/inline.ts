@@ -56,9 +56,9 @@ export const adoptIfFresh = (token: string, analytics: unknown[][], landing: Sni
  * landing always releases them (core/delivery.ts `holdForDecision`: 10 s for consent, its runner
  * and the decision, counted from its own start, which a starved phone may reach late); one that
  * never loads must not hold the page's events for good: 10 s after the snippet, it releases them
- * unchanged. So does a shopper who leaves first
- * (`beforeunload`, as the core does: released any later, the landing's page event was lost); the
- * listener goes with the hold (Firefox keeps no page with one in its bfcache).
+ * unchanged. So does a shopper who leaves first (`beforeunload`, as the core does: released any
+ * later, the landing's page event was lost); the listener goes with the hold (Firefox keeps no
+ * page with one in its bfcache).
  */
 export const holdUntilDecided = (analytics: unknown[][], landing: SnippetLanding): void => {
   var leave = () => landing.release!()

@@ -12,6 +12,19 @@ function runOn(url: string, options: Partial<Parameters<typeof snippet>[0]> = {}
   return { buffer: w.analytics as unknown[][], landing: w.mailstitch?.landing, script: document.head.querySelector('script[src="/dist/mailstitch.min.js"]') as HTMLScriptElement | null }
 }
 
+/**
+ * Run the snippet with consent 'shopify' on a landing, and pass one event with `anonymousId: 'old-id'`
+ * through the source middleware it queued: what reached `next` so far, and the landing it left.
+ */
+function holdOneEvent() {
+  const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+  const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
+  const passed: unknown[] = []
+  const held = middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+  const release = landing!.release as (adoption: unknown) => void
+  return { buffer, landing: landing!, passed, held, release }
+}
+
 afterEach(() => {
   delete w.analytics
   delete w.mailstitch
@@ -112,14 +125,11 @@ describe('snippet()', () => {
   })
 
   it('with a consent option it decides nothing: a source middleware holds events until the core releases them, re-keyed', async () => {
-    const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+    const { buffer, passed, held, release } = holdOneEvent()
     expect(buffer.some((call) => call[0] === 'setAnonymousId')).toBe(false)
-    const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
-    const passed: unknown[] = []
-    const held = middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
     await Promise.resolve()
     expect(passed).toEqual([]) // held
-    ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
+    release({ from: 'old-id', to: 'bridge-0123456789' })
     await held
     expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
   })
@@ -127,10 +137,7 @@ describe('snippet()', () => {
   it('a shopper who leaves before any decision: the snippet releases the held events unchanged at beforeunload', async () => {
     vi.useFakeTimers()
     try {
-      const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
-      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
-      const passed: unknown[] = []
-      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      const { passed } = holdOneEvent()
       await vi.advanceTimersByTimeAsync(1000)
       expect(passed).toEqual([]) // held
       window.dispatchEvent(new Event('beforeunload'))
@@ -145,11 +152,11 @@ describe('snippet()', () => {
     const added = vi.spyOn(window, 'addEventListener')
     const removed = vi.spyOn(window, 'removeEventListener')
     try {
-      const { landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
+      const { release } = holdOneEvent()
       const listener = added.mock.calls.find((call) => call[0] === 'beforeunload')?.[1]
       expect(listener).toBeTypeOf('function')
       expect(removed.mock.calls.some((call) => call[0] === 'beforeunload')).toBe(false)
-      ;(landing!.release as (a: unknown) => void)(null)
+      release(null)
       await Promise.resolve()
       expect(removed.mock.calls).toContainEqual(['beforeunload', listener])
     } finally {
@@ -161,10 +168,7 @@ describe('snippet()', () => {
   it('a core that never loads: the snippet releases the held events unchanged after 10 s', async () => {
     vi.useFakeTimers()
     try {
-      const { buffer } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
-      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
-      const passed: unknown[] = []
-      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      const { passed } = holdOneEvent()
       await vi.advanceTimersByTimeAsync(9900)
       expect(passed).toEqual([])
       await vi.advanceTimersByTimeAsync(200)
@@ -177,15 +181,12 @@ describe('snippet()', () => {
   it('a core that took the landing (late on a starved phone): only its decision releases the events, even after 10 s', async () => {
     vi.useFakeTimers()
     try {
-      const { buffer, landing } = runOn('/p?mst=bridge-0123456789', { consent: 'shopify' })
-      const middleware = buffer.find((call) => call[0] === 'addSourceMiddleware')![1] as (m: { payload: { obj: { anonymousId: string } }; next(p: unknown): void }) => Promise<void>
-      const passed: unknown[] = []
-      void middleware({ payload: { obj: { anonymousId: 'old-id' } }, next: (p) => passed.push(p) })
+      const { landing, passed, release } = holdOneEvent()
       await vi.advanceTimersByTimeAsync(2000)
-      landing!.taken = true // as core/landing.ts does when it starts
+      landing.taken = true // as core/landing.ts does when it starts
       await vi.advanceTimersByTimeAsync(9000)
       expect(passed).toEqual([]) // past the snippet's 10 s: still the core's to release
-      ;(landing!.release as (a: unknown) => void)({ from: 'old-id', to: 'bridge-0123456789' })
+      release({ from: 'old-id', to: 'bridge-0123456789' })
       await vi.advanceTimersByTimeAsync(0)
       expect(passed).toEqual([{ obj: { anonymousId: 'bridge-0123456789' } }])
     } finally {

@@ -31,6 +31,17 @@ async function pastLoadWait(s: ReturnType<typeof start>): Promise<void> {
 }
 
 /** Land on `url` (analytics.js as `init` says) and return what the landing did. */
+/** A landing whose consent function never answers (fake timers), one event sent through its held middleware. */
+function holdPageEventUnanswered() {
+  vi.useFakeTimers()
+  go(`/?mst=${T}`)
+  const fa = fakeAnalytics()
+  start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
+  const next = vi.fn()
+  fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
+  return { fa, next }
+}
+
 async function landOn(url: string, o: MailstitchOptions = {}, init: FakeAnalyticsInit = {}) {
   go(url)
   const fa = fakeAnalytics(init)
@@ -433,12 +444,7 @@ describe('landing with createMailstitch', () => {
   })
 
   it('a consent answer that never comes does not hold events more than 10 s', async () => {
-    vi.useFakeTimers()
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
-    const next = vi.fn()
-    fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
+    const { fa, next } = holdPageEventUnanswered()
     await vi.advanceTimersByTimeAsync(9900)
     expect(next).not.toHaveBeenCalled()
     await vi.advanceTimersByTimeAsync(200)
@@ -447,12 +453,7 @@ describe('landing with createMailstitch', () => {
   })
 
   it('a shopper who leaves while consent is still pending: the held events go on unchanged at beforeunload (no adoption)', async () => {
-    vi.useFakeTimers()
-    go(`/?mst=${T}`)
-    const fa = fakeAnalytics()
-    start({ analytics: fa.analytics, consent: () => new Promise<boolean>(() => {}) })
-    const next = vi.fn()
-    fa.mws[0]!({ payload: { obj: { anonymousId: PREV } }, next })
+    const { fa, next } = holdPageEventUnanswered()
     await vi.advanceTimersByTimeAsync(1000)
     expect(next).not.toHaveBeenCalled() // held, as above
     window.dispatchEvent(new Event('beforeunload'))
