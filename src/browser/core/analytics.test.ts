@@ -36,8 +36,8 @@ describe('isLoaded', () => {
 
 describe('currentVisitor', () => {
   it('from the loaded instance (AnalyticsBrowser: through .instance)', () => {
-    expect(currentVisitor(source({ instance: { user: () => user('anon-1', 'u-1', { email: 'a@b.co' }) } }))).toEqual({ anonymousId: 'anon-1', userId: 'u-1', email: 'a@b.co' })
-    expect(currentVisitor(source({ initialized: true, user: () => user('anon-2') }))).toEqual({ anonymousId: 'anon-2', userId: null, email: undefined })
+    expect(currentVisitor(source({ instance: { user: () => user('anon-1', 'u-1', { email: 'a@b.co' }) } }))).toEqual({ anonymousId: 'anon-1', userId: 'u-1', email: 'a@b.co', state: {} })
+    expect(currentVisitor(source({ initialized: true, user: () => user('anon-2') }))).toEqual({ anonymousId: 'anon-2', userId: null, email: undefined, state: {} })
   })
 
   it('before analytics.js loads: its own storage, localStorage first (JSON)', () => {
@@ -45,17 +45,32 @@ describe('currentVisitor', () => {
     localStorage.setItem('ajs_user_id', JSON.stringify('user-ls'))
     localStorage.setItem('ajs_user_traits', JSON.stringify({ email: 'ls@example.com' }))
     document.cookie = 'ajs_anonymous_id=anon-cookie; path=/'
-    expect(currentVisitor(source([]))).toEqual({ anonymousId: 'anon-ls', userId: 'user-ls', email: 'ls@example.com' })
+    expect(currentVisitor(source([]))).toEqual({ anonymousId: 'anon-ls', userId: 'user-ls', email: 'ls@example.com', state: {} })
   })
 
   it('falls back to the cookie, with or without the legacy quotes', () => {
     document.cookie = `ajs_anonymous_id=${encodeURIComponent('"anon-quoted"')}; path=/`
     document.cookie = 'ajs_user_id=user-raw; path=/'
-    expect(currentVisitor(source(undefined))).toEqual({ anonymousId: 'anon-quoted', userId: 'user-raw', email: undefined })
+    expect(currentVisitor(source(undefined))).toEqual({ anonymousId: 'anon-quoted', userId: 'user-raw', email: undefined, state: {} })
   })
 
   it('nothing known: nulls', () => {
-    expect(currentVisitor(source(undefined))).toEqual({ anonymousId: null, userId: null, email: undefined })
+    expect(currentVisitor(source(undefined))).toEqual({ anonymousId: null, userId: null, email: undefined, state: {} })
+  })
+
+  it('reads the state cookie before analytics.js reads its ids (which re-writes its cookies: a read after a write waits on the browser)', () => {
+    document.cookie = 'mst_state=' + encodeURIComponent(JSON.stringify({ c: 1, b: 'anon-1' })) + '; path=/'
+    const order: string[] = []
+    const cookies = document.cookie
+    vi.spyOn(document, 'cookie', 'get').mockImplementation(() => {
+      order.push('cookie read')
+      return cookies
+    })
+    const ids = user('anon-1', 'u-1')
+    const tracked = { ...ids, id: () => (order.push('analytics.js ids'), ids.id()) }
+    const visitor = currentVisitor(source({ initialized: true, user: () => tracked }))
+    expect(visitor.state).toEqual({ captured: 1, bridgeId: 'anon-1' })
+    expect(order).toEqual(['cookie read', 'analytics.js ids'])
   })
 })
 

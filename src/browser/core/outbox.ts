@@ -79,6 +79,7 @@ const MAX_ID = 64
 /** A Segment anonymousId: a UUID, or an id a site chose (the landing's TOKEN allows 128). */
 const MAX_ANONYMOUS_ID = 128
 
+/** Every step, in the order they run; also the legacy bitmask's bit order (1 identify, 2 track, 4 profile, 8 subscription). */
 const STEP_NAMES: StepName[] = ['identify', 'track', 'profile', 'subscription']
 
 const isShortText = (value: unknown, max: number) => typeof value === 'string' && value.length <= max
@@ -119,9 +120,6 @@ export function fromStored(stored: object): Job | undefined {
   return stored ? wellFormed(copyFields(stored, V1_KEYS, false)) : undefined
 }
 
-/** The legacy bitmask's steps, in its bit order (1 identify, 2 track, 4 profile, 8 subscription). */
-const LEGACY_STEPS: StepName[] = ['identify', 'track', 'profile', 'subscription']
-
 /**
  * Upgrade a 0.1.0 job. That release subscribed every capture; only its Shopify newsletter form
  * captures were opt-ins under today's rule, so only those keep their subscription.
@@ -130,7 +128,7 @@ export function fromLegacy(legacy: LegacyJob): Job | undefined {
   if (!legacy) return undefined
   const job = copyFields(legacy, LEGACY_KEYS, false)
   const confirmed = Number(legacy.d) || 0
-  job.sent = LEGACY_STEPS.filter((_, bit) => Math.floor(confirmed / 2 ** bit) % 2 === 1)
+  job.sent = STEP_NAMES.filter((_, bit) => Math.floor(confirmed / 2 ** bit) % 2 === 1)
   job.subscribe = legacy.source === 'shopify-customer-form'
   return wellFormed(job)
 }

@@ -44,7 +44,7 @@ export async function resolveBridgeId(context: Context, job: Job): Promise<boole
   job.bridgeId = visitor.anonymousId
   job.userId = visitor.userId
   update(job)
-  writeState({ captured: true, bridgeId: job.bridgeId })
+  writeState({ captured: true, bridgeId: job.bridgeId }, visitor.state)
   agreeWithKlaviyoJs(context, job)
   const loaded = isLoaded(context.analytics)
   context.log('captured', job.email, job.bridgeId, loaded ? 'analytics.js' : from + ', analytics.js not loaded')

@@ -4,7 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createContext } from '../core/context'
 import { EARLY_REQUEST_WAIT_MS } from '../core/delivery'
-import { decideLanding, landingOutcome } from './landing-decision'
+import { decideLanding, landingOutcome as outcomeFor } from './landing-decision'
+import { currentVisitor } from '../core/analytics'
+import type { Context } from '../core/context'
 import type { MailstitchOptions } from '../types'
 import { endTest, fakeAnalytics, resetPage, stateCookie, type FakeAnalyticsInit } from '../../../test/helpers/browser-fakes'
 
@@ -19,6 +21,9 @@ function contextWith(init: FakeAnalyticsInit = {}, options: MailstitchOptions = 
   const fa = fakeAnalytics({ anonymousId: PREV, ...init })
   return { fa, context: createContext({ analytics: fa.analytics, ...options }) }
 }
+
+/** The outcome for the visitor as the runner reads it at that moment (decideLanding reads it once). */
+const landingOutcome = (context: Context, token: string) => outcomeFor(context, token, currentVisitor(context.analytics))
 
 beforeEach(resetPage)
 afterEach(endTest)
@@ -55,6 +60,19 @@ describe('landingOutcome', () => {
 })
 
 describe('decideLanding', () => {
+  it("reads analytics.js's ids once per decision (each read re-writes its cookies), and not at all where the snippet adopted", async () => {
+    const { fa, context } = contextWith()
+    const user = vi.spyOn(fa.analytics as { user(): unknown }, 'user')
+    expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T })
+    expect(user).toHaveBeenCalledTimes(1)
+    user.mockClear()
+    resetPage()
+    const second = contextWith({ anonymousId: T })
+    const userOfSecond = vi.spyOn(second.fa.analytics as { user(): unknown }, 'user')
+    expect(await decideLanding(second.context, T, { token: T, from: PREV })).toEqual({ from: PREV, to: T })
+    expect(userOfSecond).not.toHaveBeenCalled()
+  })
+
   it('adopts on a fresh browser: setAnonymousId(token), the state cookie, and the landing tracked with the previous id', async () => {
     const { fa, context } = contextWith()
     expect(await decideLanding(context, T)).toEqual({ from: PREV, to: T })

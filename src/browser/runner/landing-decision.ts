@@ -3,19 +3,16 @@
 import { EMAIL_LINK_LANDED } from '../../shared/email-events'
 import type { LandingOutcome } from '../types'
 import type { Adoption, Context } from '../core/context'
-import { callAnalytics, currentVisitor, segmentRequestsSentBefore } from '../core/analytics'
+import { callAnalytics, currentVisitor, segmentRequestsSentBefore, type Visitor } from '../core/analytics'
 import { EARLY_REQUEST_WAIT_MS } from '../core/delivery'
 import type { SnippetLanding } from '../../snippet/inline'
-import { readState } from '../core/state'
 import { writeState } from './state-cookie'
 
-/** 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
-export function landingOutcome(context: Context, token: string): Exclude<LandingOutcome, 'adopted_late'> {
-  const visitor = currentVisitor(context.analytics)
+/** For `visitor` (core/analytics.ts `currentVisitor`): 'same' when the token already is the anonymousId; 'adopted' when the policy allows and the browser is fresh; else 'kept'. */
+export function landingOutcome(context: Context, token: string, visitor: Visitor): Exclude<LandingOutcome, 'adopted_late'> {
   if (visitor.anonymousId === token) return 'same'
   if (context.options.linkPolicy === 'never-adopt') return 'kept'
-  const state = readState()
-  const fresh = !visitor.userId && !visitor.email && !state.captured && !state.adopted
+  const fresh = !visitor.userId && !visitor.email && !visitor.state.captured && !visitor.state.adopted
   return fresh ? 'adopted' : 'kept'
 }
 
@@ -27,12 +24,14 @@ export function landingOutcome(context: Context, token: string): Exclude<Landing
 export async function decideLanding(context: Context, token: string, snippet?: SnippetLanding): Promise<Adoption> {
   if (context.destroyed) return null
   const adoptedBySnippet = snippet !== undefined && 'from' in snippet
-  const from = adoptedBySnippet ? snippet.from ?? null : currentVisitor(context.analytics).anonymousId
-  const outcome: LandingOutcome = adoptedBySnippet ? 'adopted' : landingOutcome(context, token)
+  // Read once (each read of analytics.js's ids re-writes its cookies): not at all where the snippet adopted.
+  const visitor = adoptedBySnippet ? undefined : currentVisitor(context.analytics)
+  const from = visitor ? visitor.anonymousId : snippet!.from ?? null
+  const outcome: LandingOutcome = visitor ? landingOutcome(context, token, visitor) : 'adopted'
   const properties: Record<string, unknown> = { outcome }
   if (outcome === 'adopted') {
-    if (!adoptedBySnippet) callAnalytics(context.analytics, 'setAnonymousId', [token])
-    writeState({ adopted: token, bridgeId: token })
+    if (visitor) callAnalytics(context.analytics, 'setAnonymousId', [token])
+    writeState({ adopted: token, bridgeId: token }, visitor?.state)
     if (from) properties.previous_anonymous_id = from
   }
   void reportLanding(context, properties)

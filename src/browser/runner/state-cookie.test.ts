@@ -42,6 +42,15 @@ describe('state cookie, written with js-cookie', () => {
     expect(written[0]).toMatch(/; sameSite=lax; secure$/)
   })
 
+  it('over the state its caller read already, without reading the cookie again (a read after a write waits on the browser)', () => {
+    writeState({ adopted: 'tok-123456' })
+    const read = vi.spyOn(document, 'cookie', 'get')
+    writeState({ captured: true, bridgeId: 'anon-1' }, { adopted: 'tok-123456' })
+    expect(read).not.toHaveBeenCalled()
+    read.mockRestore()
+    expect(readState()).toEqual({ captured: true, bridgeId: 'anon-1', adopted: 'tok-123456' })
+  })
+
   it('clearState() removes it', () => {
     writeState({ captured: true })
     expect(readState()).toEqual({ captured: true })

@@ -8,12 +8,13 @@ import { readCookie } from '../core/cookie'
 import { STATE_COOKIE, STORED_KEYS, readState, type BrowserState } from '../core/state'
 
 /**
- * Merge into the state cookie (a year, first party, Lax, path /, Secure on https). Callers check
+ * Merge `patch` into the state cookie (a year, first party, Lax, path /, Secure on https), over
+ * `current` when the caller read it already (core/analytics.ts `currentVisitor`). Callers check
  * consent first. Best effort: cookies may be disabled.
  */
-export function writeState(patch: BrowserState): void {
+export function writeState(patch: BrowserState, current = readState()): void {
   try {
-    const state: Record<string, unknown> = { ...readState(), ...patch }
+    const state: Record<string, unknown> = { ...current, ...patch }
     const stored: Record<string, unknown> = {}
     for (const [field, key] of STORED_KEYS) if (state[field]) stored[key] = state[field]
     Cookies.set(STATE_COOKIE, JSON.stringify(stored), { expires: 365, path: '/', sameSite: 'lax', secure: location.protocol === 'https:' })
