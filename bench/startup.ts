@@ -19,13 +19,16 @@
  * unless something else runs code from that URL), and the cost is the per-load difference, median of
  * 50 interleaved pairs. Tracing itself slows the renderer a little, which only inflates the
  * figure. The whole-page totals are reported in the notes as a cross-check, with their spread.
- * Each load is a fresh browser context (a first visit: first storage access is paid).
+ * Each load is a fresh browser context (a first visit: first storage access is paid). The build
+ * before issue 19 (bench/lib/previous.ts) is loaded the same way, in turn with the other two pages,
+ * and charged for its own script URL.
  */
 import { gzipSync } from 'node:zlib'
 import { heavyBody } from './lib/pages'
 import { runAlone, sleep, type Stack } from './lib/stack'
 import { iqr, median, ms, quantile, ratio, type Section } from './lib/stats'
 import { outermostTotal, pageMainThread, parseTrace, type TraceEvent } from './lib/trace'
+import { buildPrevious, PREVIOUS_CORE, PREVIOUS_REF, previousTag } from './lib/previous'
 
 // devtools.timeline: script attribution; v8.compile and mojom: the breakdown (lazy compiles,
 // localStorage IPC). Both add little next to the load-to-load spread; they only inflate the figure.
@@ -68,24 +71,35 @@ async function load(stack: Stack, path: string, msUrl: string, cdnBytes?: Map<st
 }
 
 export async function benchStartup(stack: Stack, loads = 50): Promise<Section> {
+  buildPrevious()
   const body = heavyBody(2000, 50)
   stack.site.page('/startup/with', stack.storefront({ after: stack.scriptTag(), body, title: 'Startup with' }))
+  stack.site.page('/startup/previous', stack.storefront({ after: previousTag(stack.scriptTag()), body, title: 'Startup previous' }))
   stack.site.page('/startup/without', stack.storefront({ body, title: 'Startup without' }))
   const msUrl = stack.site.url + '/dist/mailstitch.min.js'
+  const previousUrl = stack.site.url + PREVIOUS_CORE
   const cdnBytes = new Map<string, Buffer>()
   await load(stack, '/startup/with', msUrl) // warm-up: the site's file reads and the in-memory CDN cache
+  await load(stack, '/startup/previous', previousUrl)
   const withL: Load[] = []
   const withoutL: Load[] = []
+  const previousL: Load[] = []
+  const orders = [
+    ['/startup/with', '/startup/without', '/startup/previous'],
+    ['/startup/without', '/startup/previous', '/startup/with'],
+    ['/startup/previous', '/startup/with', '/startup/without'],
+  ] as const
   for (let i = 0; i < loads; i++) {
-    // Alternate the order so drift (GC, thermal, other processes) hits both sides alike.
-    const pair = i % 2 ? (['/startup/without', '/startup/with'] as const) : (['/startup/with', '/startup/without'] as const)
-    for (const p of pair) {
-      const r = await load(stack, p, msUrl, i === 0 && p.endsWith('/with') ? cdnBytes : undefined)
-      ;(p.endsWith('/with') ? withL : withoutL).push(r)
+    // Rotate the order so drift (GC, thermal, other processes) hits all three alike.
+    for (const p of orders[i % orders.length]) {
+      if (p === '/startup/previous') previousL.push(await load(stack, p, previousUrl))
+      else (p === '/startup/with' ? withL : withoutL).push(await load(stack, p, msUrl, i === 0 && p === '/startup/with' ? cdnBytes : undefined))
     }
   }
   const diffs = withL.map((w, i) => w.attributed - withoutL[i].attributed)
   const cost = median(diffs)
+  const previousDiffs = previousL.map((p, i) => p.attributed - withoutL[i].attributed)
+  const previousCost = median(previousDiffs)
   const pw = median(withL.map((l) => l.pageTotal))
   const po = median(withoutL.map((l) => l.pageTotal))
   const cdnTotal = [...cdnBytes.values()].reduce((a, b) => a + b.length, 0)
@@ -100,6 +114,15 @@ export async function benchStartup(stack: Stack, loads = 50): Promise<Section> {
         ratio: `${ratio(cost, po, 4)} of the page`,
         goal: '< 1 ms',
         met: cost < 1,
+      },
+      {
+        n: 2,
+        figure: `Start-up against the build before issue 19 (${PREVIOUS_REF}), the same ${loads} loads each (median, with − without)`,
+        mailstitch: `${ms(cost)} (p90 ${ms(quantile(diffs, 0.9))})`,
+        baseline: `${PREVIOUS_REF}: ${ms(previousCost)} (p90 ${ms(quantile(previousDiffs, 0.9))})`,
+        ratio: ratio(cost, previousCost),
+        goal: 'no worse than before issue 19',
+        met: cost <= previousCost,
       },
     ],
     notes: [

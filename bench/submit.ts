@@ -7,11 +7,12 @@
  * the browser would start navigating. The page times the whole dispatch from a capturing
  * `window` listener (runs first) to a bubbling `window` listener (runs last, then
  * `preventDefault()`s, so the page stays put for the next submit). That span is exactly the delay
- * before navigation can start. Three pages: no handler, mailstitch (script tag), and the
- * hand-written baseline (identify + fetch). `performance.now()` is coarsened to 0.1 ms in a
+ * before navigation can start. The pages: no handler, mailstitch (script tag), the hand-written
+ * baseline (identify + fetch), the same by hand doing a capture's whole work, and the build before
+ * issue 19 (bench/lib/previous.ts). `performance.now()` is coarsened to 0.1 ms in a
  * page that is not cross-origin isolated (like a storefront); with 500 samples the median and
  * p95 are still well resolved at that grain. Submits alternate between the pages in blocks so
- * drift hits all three alike. The first figure is what the shopper feels: click → start of the
+ * drift hits all of them alike. The first figure is what the shopper feels: click → start of the
  * form's navigation, on pages whose form really posts (see NAV_TIMER). A further figure adds the async follow-up (analytics.js sending,
  * fetch completions, outbox acks): the page's total main-thread time (CDP TaskDuration) over all
  * submits, per submit, minus the same on the no-handler page.
@@ -24,6 +25,7 @@ import { median, ms, p95, ratio, type Section } from './lib/stats'
 /** The q-quantile of `xs` (nearest rank). */
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN
 import { outermostTotal, parseTrace, type TraceEvent } from './lib/trace'
+import { buildPrevious, PREVIOUS_REF, previousTag } from './lib/previous'
 
 const TIMER = `<script>
 window.__dt = [];
@@ -37,7 +39,7 @@ addEventListener('submit', function (e) {
 </script>`
 const FORM = `<main><h1>Newsletter</h1><form id="news" method="post" action="/contact"><input type="hidden" name="form_type" value="customer"><input id="email" type="email" name="contact[email]" value="shopper0@example.com"><button id="go" type="submit">Subscribe</button></form></main>`
 
-type Variant = 'none' | 'mailstitch' | 'baseline' | 'same'
+type Variant = 'none' | 'mailstitch' | 'baseline' | 'same' | 'previous'
 
 /**
  * Click → navigation start, as a shopper waits for it: the click time is kept in sessionStorage by
@@ -119,9 +121,11 @@ async function breakdown(stack: Stack, p: Probe, n = 20): Promise<Why> {
 const SETTLE_MS = 2000
 
 export async function benchSubmit(stack: Stack, submits = 500): Promise<Section> {
-  const head = (v: Variant) => ({ none: '', mailstitch: stack.scriptTag(), baseline: handWrittenBaseline(stack.klaviyo.url), same: handWrittenSameWork(stack.klaviyo.url) })[v]
+  buildPrevious()
+  const head = (v: Variant) => ({ none: '', mailstitch: stack.scriptTag(), baseline: handWrittenBaseline(stack.klaviyo.url), same: handWrittenSameWork(stack.klaviyo.url), previous: previousTag(stack.scriptTag()) })[v]
   // 'same': the hand-written handler doing a capture's whole work (identify, Email Captured, profile, subscription).
-  const variants: Variant[] = ['none', 'mailstitch', 'baseline', 'same']
+  // 'previous': the build before issue 19 (bench/lib/previous.ts), the same capture.
+  const variants: Variant[] = ['none', 'mailstitch', 'baseline', 'same', 'previous']
   const probes = {} as Record<Variant, Probe>
   for (const v of variants) {
     stack.site.page(`/submit/${v}`, stack.storefront({ head: TIMER, after: head(v), body: FORM, title: `Submit ${v}` }))
@@ -172,6 +176,8 @@ export async function benchSubmit(stack: Stack, submits = 500): Promise<Section>
   const msTot = total.mailstitch - total.none
   const blTot = total.baseline - total.none
   const sameTot = total.same - total.none
+  const previousTot = total.previous - total.none
+  const previousP95 = add('previous', p95)
   return {
     rows: [
       {
@@ -201,12 +207,22 @@ export async function benchSubmit(stack: Stack, submits = 500): Promise<Section>
         goal: '≤ the hand-written handler (issue 19)',
         met: msTot <= blTot,
       },
+      {
+        n: 3,
+        figure: `Submit against the build before issue 19 (${PREVIOUS_REF}), the same ${dt.mailstitch.length} submits: total main thread per submit · dispatch p95`,
+        mailstitch: `${ms(msTot)} · ${ms(msP95)}`,
+        baseline: `${PREVIOUS_REF}: ${ms(previousTot)} · ${ms(previousP95)}`,
+        ratio: `${ratio(msTot, previousTot)} · ${ratio(msP95, previousP95)}`,
+        goal: 'no worse than before issue 19',
+        met: msTot <= previousTot && msP95 <= previousP95,
+      },
     ],
     notes: [
       `Submit: raw dispatch times median / p95 / max — no handler ${ms(median(dt.none))} / ${ms(p95(dt.none))} / ${ms(Math.max(...dt.none))}; ` +
         `mailstitch ${ms(median(dt.mailstitch))} / ${ms(p95(dt.mailstitch))} / ${ms(Math.max(...dt.mailstitch))}; ` +
         `hand-written ${ms(median(dt.baseline))} / ${ms(p95(dt.baseline))} / ${ms(Math.max(...dt.baseline))}. ` +
-        `Total main thread per submit (TaskDuration / submits, click handling included): none ${ms(total.none)}, mailstitch ${ms(total.mailstitch)}, hand-written ${ms(total.baseline)}, hand-written doing the same work ${ms(total.same)}. ` +
+        `Total main thread per submit (TaskDuration / submits, click handling included): none ${ms(total.none)}, mailstitch ${ms(total.mailstitch)}, hand-written ${ms(total.baseline)}, hand-written doing the same work ${ms(total.same)}, the build before issue 19 ${ms(total.previous)}. ` +
+        `Raw dispatch median / p95 of that build: ${ms(median(dt.previous))} / ${ms(p95(dt.previous))}. ` +
         `Where the dispatch time goes (20 traced submits, medians per submit): ` +
         (['mailstitch', 'baseline'] as const).map((v) => `${v === 'baseline' ? 'hand-written' : v}: dispatch ${ms(why[v].dispatch)}, ` +
           `${why[v].cookieOps} document.cookie reads/writes taking ${ms(why[v].cookie)}, ${why[v].fetches} fetch starts taking ${ms(why[v].fetch)}`).join('; ') + '. ' +
