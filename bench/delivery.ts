@@ -6,19 +6,21 @@
  * Segment snippet (analytics.js via the routed CDN), read its anonymousId, type an email, click
  * Subscribe, wait for the reloaded page, stay 0.5 s (the shopper glances at the thank-you
  * state), leave. mailstitch (script tag → Klaviyo emulator) against the hand-written baseline
- * (`analytics.identify({ email })` + a Klaviyo `fetch` without keepalive, same fields).
+ * (`analytics.identify({ email })` + a Klaviyo `fetch` without keepalive, same fields), and
+ * against the build before issue 19 (bench/lib/previous.ts), all three interleaved.
  * Counted at the end: identifies in the collector with that anonymousId and email, and Klaviyo
  * profiles in the emulator with that email and anonymous_id. For the identifies missing, the note
  * says whether the browser never requested them, requested them only as the shopper left, or
  * requested them within the stay and lost them to the leave (analytics.js's requests are not
  * keepalive), and how long after the reloaded page's load event mailstitch's identify left.
  */
-import type { BrowserContext, CDPSession, Page } from '@playwright/test'
+import type { BrowserContext, CDPSession, Page, Request } from '@playwright/test'
 import { handWrittenBaseline } from './lib/baseline'
 import { pool, runAlone, shopifyNewsletterForm, sleep, type Stack } from './lib/stack'
 import { median, ms, pct, quantile, ratio, type Section } from './lib/stats'
+import { buildPrevious, PREVIOUS_REF, previousTag } from './lib/previous'
 
-type Variant = 'mailstitch' | 'baseline'
+type Variant = 'mailstitch' | 'baseline' | 'previous'
 interface Sub { variant: Variant; email: string; anon: string | null; error?: string; posted?: boolean; loadedAt?: number }
 
 const STAY_MS = 500
@@ -31,7 +33,7 @@ const STAY_MS = 500
  */
 interface Worker { context: BrowserContext; page: Page; cdp: CDPSession }
 
-/** Copies on the wire of each mailstitch Segment event: requests to the collector per messageId (`mst-…`). */
+/** Copies on the wire of each mailstitch Segment event: requests to the collector per messageId (`mst-…`), from today's build's pages. */
 const segmentCopies = new Map<string, number>()
 
 /**
@@ -43,13 +45,22 @@ const identifyStartedAt = new Map<string, number>()
 const identifyCutOff = new Set<string>()
 const identifyEmail = (body: string | null) => (/"type":"identify"/.test(body ?? '') ? /"email":"([^"]+)"/.exec(body ?? '')?.[1] : undefined)
 
+/** The variant whose page sent `request` (its path is /delivery/<variant>). */
+function sentFrom(request: Request): string | undefined {
+  try {
+    return /\/delivery\/(\w+)/.exec(request.frame().url())?.[1]
+  } catch {
+    return undefined // not from a page's frame
+  }
+}
+
 async function worker(stack: Stack): Promise<Worker> {
   const context = await stack.device()
   // Every request the browser sends to Segment, counted before any server-side dedupe.
   context.on('request', (request) => {
     if (request.method() !== 'POST' || !request.url().startsWith(stack.collector.url)) return
     const messageId = /"messageId":"(mst-[^"]+)"/.exec(request.postData() ?? '')?.[1]
-    if (messageId) segmentCopies.set(messageId, (segmentCopies.get(messageId) ?? 0) + 1)
+    if (messageId && sentFrom(request) === 'mailstitch') segmentCopies.set(messageId, (segmentCopies.get(messageId) ?? 0) + 1)
     const email = identifyEmail(request.postData())
     if (email && !identifyStartedAt.has(email)) identifyStartedAt.set(email, Date.now())
   })
@@ -106,10 +117,12 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
   const base = (u: URL) => `http://k${u.searchParams.get('k') ?? '0'}.localhost:${stack.klaviyo.port}`
   stack.site.page('/delivery/mailstitch', (u) => stack.storefront({ after: stack.scriptTag({ 'data-klaviyo-api-base': base(u) }), body: `<main>Home</main>${shopifyNewsletterForm}` }))
   stack.site.page('/delivery/baseline', (u) => stack.storefront({ after: handWrittenBaseline(base(u)), body: `<main>Home</main>${shopifyNewsletterForm}` }))
+  buildPrevious()
+  stack.site.page('/delivery/previous', (u) => stack.storefront({ after: previousTag(stack.scriptTag({ 'data-klaviyo-api-base': base(u) })), body: `<main>Home</main>${shopifyNewsletterForm}` }))
   const postsBefore = stack.site.posts.length
-  // Interleave the two variants so both see the same load on the machine.
+  // Interleave the variants so all see the same load on the machine.
   const jobs: { variant: Variant; i: number }[] = []
-  for (let i = 0; i < perVariant; i++) jobs.push({ variant: 'mailstitch', i }, { variant: 'baseline', i })
+  for (let i = 0; i < perVariant; i++) jobs.push({ variant: 'mailstitch', i }, { variant: 'baseline', i }, { variant: 'previous', i })
   const workers = await Promise.all(Array.from({ length: concurrency }, () => worker(stack)))
   let turn = 0
   const free = [...workers]
@@ -156,6 +169,7 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
   const startedLate = missing.filter((x) => identifyStartedAt.has(x.email) && late(x)).length
   const cutOff = missing.filter((x) => identifyStartedAt.has(x.email) && !late(x) && identifyCutOff.has(x.email)).length
   const b = score('baseline')
+  const previous = score('previous')
   // Copies per event: Segment requests per mailstitch messageId; Klaviyo profile POSTs per mailstitch email.
   const segmentPerEvent = [...segmentCopies.values()].reduce((a, x) => a + x, 0) / Math.max(1, segmentCopies.size)
   const mailstitchEmails = new Set(subs.filter((x) => x.variant === 'mailstitch').map((x) => x.email))
@@ -185,6 +199,15 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
         goal: '≤ 1.1',
         met: segmentPerEvent <= 1.1 && klaviyoPerEvent <= 1.1,
       },
+      {
+        n: 4,
+        figure: `Delivery against the build before issue 19 (${PREVIOUS_REF}), the same run (${perVariant} form posts each): identifies · Klaviyo profiles`,
+        mailstitch: `${share(m.identify, m.n)} · ${share(m.profile, m.n)}`,
+        baseline: `${PREVIOUS_REF}: ${share(previous.identify, previous.n)} · ${share(previous.profile, previous.n)}`,
+        ratio: `${ratio(m.identify, previous.identify)} · ${ratio(m.profile, previous.profile)}`,
+        goal: 'no worse than before issue 19',
+        met: m.identify >= previous.identify && m.profile >= previous.profile,
+      },
     ],
     notes: [
       `Delivery: ${concurrency} devices at a time, variants interleaved; each device stays ${STAY_MS} ms on the reloaded page before it is closed. ` +
@@ -195,7 +218,8 @@ export async function benchDelivery(stack: Stack, perVariant = 200, concurrency 
         `mailstitch's identify request, from the reloaded page's load event as the harness saw both (Node's clock): median ${ms(median(sinceLoad), 0)}, p90 ${ms(quantile(sinceLoad, 0.9), 0)}, max ${ms(Math.max(...sinceLoad), 0)} (${sinceLoad.length} seen); ` +
         `of the ${missing.length} identifies that never reached the collector: ${notStarted} never requested, ${startedLate} requested only after the ${STAY_MS} ms stay (as the leave began), ` +
         `${cutOff} requested within the stay and failed (cut off by the leave), ${missing.length - notStarted - startedLate - cutOff} other. ` +
-        `Harness errors (page never loaded / never reloaded): mailstitch ${m.errors}, hand-written ${b.errors}${m.firstError || b.firstError ? ` — first: ${m.firstError ?? b.firstError}` : ''}.`,
+        `Harness errors (page never loaded / never reloaded): mailstitch ${m.errors}, hand-written ${b.errors}, ${PREVIOUS_REF} ${previous.errors}${m.firstError || b.firstError || previous.firstError ? ` — first: ${m.firstError ?? b.firstError ?? previous.firstError}` : ''}. ` +
+        `The build before issue 19 posted ${previous.posted}/${previous.n} unaltered and sent ${previous.wrongAnon} identifies under a different anonymousId.`,
     ],
   }
 }
