@@ -70,8 +70,10 @@ export function holdForDecision<T>(decision: Promise<T>): Promise<T | void> {
   // As the shopper starts to leave (a link, a form's post), held events go on unchanged while
   // the page can still send them: analytics-next persists a request the navigation cuts off and
   // resends it on the next page. Released at `pagehide` instead, they never reached a request in
-  // Chromium, and the landing's page event was lost (e2e/landing.spec.ts). Safari on iOS fires no
-  // `beforeunload`. The listener goes with the hold: Firefox keeps no page with one in its bfcache.
+  // Chromium, and the landing's page event was lost (e2e/landing.spec.ts). analytics-next hands an
+  // event to its destinations after a 0 ms timer: a page replaced before that timer runs (a next
+  // page answered at once, a starved CPU) still loses it. Safari on iOS fires no `beforeunload`.
+  // The listener goes with the hold: Firefox keeps no page with one in its bfcache.
   const leave = () => release()
   addEventListener('beforeunload', leave)
   void held.then(() => removeEventListener('beforeunload', leave))
