@@ -2,8 +2,8 @@
  * The build issue 19 is held against ("start-up, submit, delivery and size rows no worse than
  * today"): b4d95c3, the code docs/benchmarks.md measured at 3f9aaec. Its figures from that day
  * cannot be compared with a later run on this host, whose speed drifts from run to run (the bare
- * page's main thread went from 265 ms to 418 ms), so rows 2 and 3 load that build too, in the same
- * run, beside today's. Built from git into dist/previous/ (served by the site like dist/), with
+ * page's main thread went from 265 ms to 418 ms), so rows 2, 3 and 4 load that build too, in the
+ * same run, beside today's. Built from git into dist/previous/ (served by the site like dist/), with
  * this checkout's node_modules.
  */
 import { execFileSync } from 'node:child_process'
@@ -26,13 +26,13 @@ export function previousTag(tag: string): string {
   return previous
 }
 
-/**
- * Build PREVIOUS_REF's browser files (the core and the runner it loads from beside itself) into
- * dist/previous/. Throws when it cannot (a checkout without that commit, e.g. a shallow clone):
- * the rows that compare say so instead of leaving the comparison out.
- */
 let built = false
 
+/**
+ * Build PREVIOUS_REF's browser files (the core and the runner it loads from beside itself) into
+ * dist/previous/, once per process. Throws when it cannot (a checkout without that commit, e.g. a
+ * shallow clone): the rows that compare say so instead of leaving the comparison out.
+ */
 export function buildPrevious(): void {
   if (built) return
   const work = mkdtempSync(join(tmpdir(), 'mailstitch-previous-'))
